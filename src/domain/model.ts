@@ -1,0 +1,124 @@
+/**
+ * The records the product keeps. Plain data, no I/O. Every time is a UTC `Date`; durations are
+ * ISO-8601 strings (`PT4H`) wherever they are stored or configured.
+ */
+
+/** People are identified by email across Slack and Teams (lower-cased). */
+export interface Person {
+  email: string;
+  name: string;
+}
+
+export type RequestStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
+export type RequestKind = 'access' | 'extension';
+export type ApprovalMode = 'manual' | 'auto';
+
+export interface AccessRequest {
+  id: string;
+  kind: RequestKind;
+  /** For `kind: 'extension'`: the grant whose expiry moves when approved. */
+  grantId?: string;
+  resourceId: string;
+  requester: Person;
+  /** Emails of the approvers the requester chose (empty under auto-approval). */
+  approvers: string[];
+  /** ISO-8601 duration asked for, already checked against policy. */
+  duration: string;
+  justification: string;
+  ticket?: string;
+  approval: ApprovalMode;
+  status: RequestStatus;
+  createdAt: Date;
+  /** When an undecided request expires (createdAt + approvalWindow). */
+  decideBy: Date;
+  decidedAt?: Date;
+  /** Email of who decided; `system` for auto-approval and expiry. */
+  decidedBy?: string;
+  decidedByName?: string;
+  /** Deny reason or cancel reason. */
+  reason?: string;
+  /** Client-supplied idempotency key (e.g. Slack view id) so a replayed submission creates nothing new. */
+  submissionKey: string;
+}
+
+/**
+ * provisioning: approved, connector not yet confirmed (retrying); shown as pending.
+ * active: connector confirmed; counts from startsAt.
+ * revoking: expiry or early end reached, connector revocation not yet confirmed (retrying).
+ * expired: revoked at expiry. revoked: ended early by holder or admin.
+ * failed: provisioning gave up for good (never active).
+ */
+export type GrantStatus = 'provisioning' | 'active' | 'revoking' | 'expired' | 'revoked' | 'failed';
+
+export interface Grant {
+  id: string;
+  requestId: string;
+  resourceId: string;
+  holder: Person;
+  /** ISO duration granted (sum of the original and approved extensions is in expiresAt). */
+  duration: string;
+  justification: string;
+  status: GrantStatus;
+  createdAt: Date;
+  /** Set when the connector confirms activation. */
+  startsAt?: Date;
+  expiresAt?: Date;
+  /** The expiry a reminder was already sent for, so a repeated job sends nothing new. */
+  remindedFor?: Date;
+  /** Why and by whom revocation started, when it did. */
+  endReason?: 'expired' | 'ended-by-holder' | 'revoked-by-admin';
+  endedBy?: string;
+  endedAt?: Date;
+  /** Connector retry bookkeeping for the current pending operation. */
+  attempts: number;
+  nextAttemptAt?: Date;
+  lastError?: string;
+  /** Whether approvers were already told that the connector keeps failing. */
+  failureReported?: boolean;
+  /** Pending connector notification of an approved extension (grant.extended), if any. */
+  pendingExtension?: { requestId: string; attempts: number; nextAttemptAt: Date };
+}
+
+export type AuditEventType =
+  | 'request.created'
+  | 'request.approved'
+  | 'request.denied'
+  | 'request.expired'
+  | 'request.cancelled'
+  | 'request.auto_approved'
+  | 'grant.provisioning_failed'
+  | 'grant.activated'
+  | 'grant.extended'
+  | 'grant.reminded'
+  | 'grant.revocation_failed'
+  | 'grant.revoked'
+  | 'grant.expired'
+  | 'grant.failed'
+  | 'action.refused';
+
+export interface AuditEvent {
+  id: string;
+  type: AuditEventType;
+  at: Date;
+  /** Email of the person, or `system`. */
+  actor: string;
+  requestId?: string;
+  grantId?: string;
+  resourceId?: string;
+  /** Error code for refusals, free-form small details otherwise. Never raw payloads. */
+  details?: Record<string, string | number | boolean | null>;
+}
+
+/** Where a message about a request or grant was sent, so later events edit it in place. */
+export interface MessageRef {
+  id: string;
+  platform: 'slack' | 'teams';
+  /** request or grant id */
+  subjectId: string;
+  /** approval-card | requester-status | reminder | ... */
+  purpose: string;
+  recipient: string;
+  channel: string;
+  messageId: string;
+  createdAt: Date;
+}

@@ -1,0 +1,180 @@
+/**
+ * What the domain needs from the outside world. Implemented in src/store (repositories),
+ * src/jobs (scheduler), src/connectors (provisioning) and src/bot/* (notifications).
+ * Nothing here knows about Slack, Teams, mongoose or Agenda.
+ */
+import type {
+  AccessRequest,
+  AuditEvent,
+  Grant,
+  GrantStatus,
+  MessageRef,
+  RequestStatus,
+} from './model.js';
+
+// ---------------------------------------------------------------- repositories
+
+export interface RequestQuery {
+  status?: RequestStatus | RequestStatus[];
+  resourceId?: string;
+  requesterEmail?: string;
+  approverEmail?: string;
+  grantId?: string;
+  /** newest first by default */
+  limit?: number;
+}
+
+export interface RequestRepo {
+  /** Throws `DuplicateKeyError` when `id` or `submissionKey` already exists. */
+  insert(request: AccessRequest): Promise<AccessRequest>;
+  get(id: string): Promise<AccessRequest | null>;
+  findBySubmissionKey(key: string): Promise<AccessRequest | null>;
+  /**
+   * First decision wins: sets status/decidedAt/decidedBy/decidedByName/reason only if the request
+   * is still `pending`, `decideBy > now`, and `by` is one of `approvers` (or `by === 'system'`
+   * for auto-approval). Returns the updated request, or null when the guard did not match.
+   */
+  decide(
+    id: string,
+    decision: {
+      status: 'approved' | 'denied';
+      by: string;
+      byName: string;
+      reason?: string;
+    },
+    now: Date,
+  ): Promise<AccessRequest | null>;
+  /** pending and `decideBy <= now` → expired (decidedBy `system`). Null when the guard did not match. */
+  expire(id: string, now: Date): Promise<AccessRequest | null>;
+  /** pending and requester.email === by → cancelled. Null when the guard did not match. */
+  cancel(id: string, by: string, now: Date, reason?: string): Promise<AccessRequest | null>;
+  /** pending requests with `decideBy <= now`, oldest first. */
+  findOverdue(now: Date, limit: number): Promise<AccessRequest[]>;
+  list(query: RequestQuery): Promise<AccessRequest[]>;
+}
+
+export interface GrantQuery {
+  status?: GrantStatus | GrantStatus[];
+  resourceId?: string;
+  holderEmail?: string;
+  /** newest first by default */
+  limit?: number;
+}
+
+/** Guard of a conditional grant update: every given field must match exactly. */
+export interface GrantGuard {
+  status: GrantStatus | GrantStatus[];
+  expiresAt?: Date;
+  attempts?: number;
+}
+
+export interface GrantChange {
+  set?: Partial<Omit<Grant, 'id'>>;
+  unset?: Array<keyof Grant>;
+}
+
+export interface GrantRepo {
+  /** Throws `DuplicateKeyError` when `id` or `requestId` already exists (one grant per request). */
+  insert(grant: Grant): Promise<Grant>;
+  get(id: string): Promise<Grant | null>;
+  findByRequestId(requestId: string): Promise<Grant | null>;
+  /** Compare-and-swap: applies `change` only if the guard matches; returns the new grant or null. */
+  update(id: string, guard: GrantGuard, change: GrantChange): Promise<Grant | null>;
+  /**
+   * Work that is due: active grants with `expiresAt <= now`; provisioning or revoking grants with
+   * `nextAttemptAt <= now`; grants whose `pendingExtension.nextAttemptAt <= now`. Oldest first.
+   */
+  findDue(now: Date, limit: number): Promise<Grant[]>;
+  list(query: GrantQuery): Promise<Grant[]>;
+}
+
+export interface AuditRepo {
+  /** Append-only: there is no update or delete. */
+  append(event: AuditEvent): Promise<void>;
+  /** Oldest first. */
+  list(query: {
+    requestId?: string;
+    grantId?: string;
+    resourceId?: string;
+    actor?: string;
+    type?: AuditEvent['type'];
+    limit?: number;
+  }): Promise<AuditEvent[]>;
+}
+
+export interface MessageRefRepo {
+  /** Upsert on (platform, subjectId, purpose, recipient): a re-send replaces the old reference. */
+  save(ref: MessageRef): Promise<void>;
+  find(subjectId: string, purpose?: string): Promise<MessageRef[]>;
+}
+
+export interface Repositories {
+  requests: RequestRepo;
+  grants: GrantRepo;
+  audit: AuditRepo;
+  messages: MessageRefRepo;
+}
+
+export class DuplicateKeyError extends Error {
+  readonly code = 'DUPLICATE_KEY';
+  constructor(readonly key: string) {
+    super(`duplicate key: ${key}`);
+    this.name = 'DuplicateKeyError';
+  }
+}
+
+// ---------------------------------------------------------------- scheduler
+
+export type JobName = 'request.expire' | 'grant.remind' | 'grant.expire' | 'grant.retry';
+
+export interface JobData {
+  /** request id for request.*, grant id for grant.* */
+  id: string;
+}
+
+/** The domain's view of the scheduler: one pending job per (name, id); scheduling again replaces it. */
+export interface Scheduler {
+  schedule(name: JobName, at: Date, data: JobData): Promise<void>;
+  cancel(name: JobName, id: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------- connectors
+
+export type ConnectorEventName = 'grant.activated' | 'grant.extended' | 'grant.revoked';
+
+/** The webhook body, exactly. Other connectors receive the same object. */
+export interface ConnectorEvent {
+  event: ConnectorEventName;
+  grant: {
+    id: string;
+    resourceId: string;
+    user: { email: string; name: string };
+    startsAt: string;
+    expiresAt: string;
+    requestId: string;
+    justification: string;
+  };
+  /** Stable across retries of the same operation. */
+  idempotencyKey: string;
+}
+
+export interface Connector {
+  readonly type: string;
+  /** Resolves when the target system confirmed; throws `ConnectorError` otherwise. */
+  deliver(event: ConnectorEvent): Promise<void>;
+}
+
+export class ConnectorError extends Error {
+  readonly code = 'CONNECTOR_FAILED';
+  constructor(
+    message: string,
+    readonly retryable = true,
+  ) {
+    super(message);
+    this.name = 'ConnectorError';
+  }
+}
+
+export interface ConnectorRegistry {
+  forResource(resourceId: string): Connector;
+}

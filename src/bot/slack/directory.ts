@@ -1,0 +1,103 @@
+/**
+ * Maps Slack users to people. The person behind a click is the Slack user id from the signed
+ * payload, resolved through the Web API (`users.info`) to an email; never a name or email taken
+ * from a payload. Results are cached briefly; a deactivated or bot user is not a person.
+ */
+import type { WebClient } from '@slack/web-api';
+import { z } from 'zod';
+import type { Person } from '../../domain/model.js';
+
+export interface SlackPerson extends Person {
+  userId: string;
+  tz?: string;
+}
+
+const userSchema = z.object({
+  id: z.string(),
+  name: z.string().optional(),
+  real_name: z.string().optional(),
+  tz: z.string().optional(),
+  is_bot: z.boolean().optional(),
+  deleted: z.boolean().optional(),
+  profile: z
+    .object({
+      email: z.string().optional(),
+      real_name: z.string().optional(),
+      display_name: z.string().optional(),
+    })
+    .optional(),
+});
+
+export class UnknownSlackUserError extends Error {
+  readonly code = 'SLACK_USER_UNRESOLVED';
+}
+
+const TTL_MS = 10 * 60 * 1000;
+
+export class SlackDirectory {
+  private readonly byId = new Map<string, { at: number; person: SlackPerson }>();
+  private readonly idByEmail = new Map<string, { at: number; id: string | null }>();
+
+  constructor(
+    private readonly client: WebClient,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The person behind a Slack user id. Throws UnknownSlackUserError if Slack gives no usable email. */
+  async person(userId: string): Promise<SlackPerson> {
+    const cached = this.byId.get(userId);
+    if (cached && this.now() - cached.at < TTL_MS) return cached.person;
+    const res = await this.client.users.info({ user: userId });
+    const parsed = userSchema.safeParse(res.user);
+    if (!parsed.success) throw new UnknownSlackUserError(`Slack returned no usable profile for ${userId}`);
+    const u = parsed.data;
+    const email = u.profile?.email?.trim().toLowerCase();
+    if (!email || u.is_bot || u.deleted) {
+      throw new UnknownSlackUserError(`Slack user ${userId} has no email address the bot can see`);
+    }
+    const person: SlackPerson = {
+      userId: u.id,
+      email,
+      name: u.real_name || u.profile?.real_name || u.profile?.display_name || u.name || email,
+      ...(u.tz ? { tz: u.tz } : {}),
+    };
+    this.byId.set(userId, { at: this.now(), person });
+    this.idByEmail.set(email, { at: this.now(), id: userId });
+    return person;
+  }
+
+  /** The Slack user with this email, or null when the workspace has none. */
+  async byEmail(email: string): Promise<SlackPerson | null> {
+    const key = email.toLowerCase();
+    const cached = this.idByEmail.get(key);
+    let id: string | null;
+    if (cached && this.now() - cached.at < TTL_MS) {
+      id = cached.id;
+    } else {
+      try {
+        const res = await this.client.users.lookupByEmail({ email: key });
+        id = res.user?.id ?? null;
+      } catch (error) {
+        if ((error as { data?: { error?: string } }).data?.error !== 'users_not_found') throw error;
+        id = null;
+      }
+      this.idByEmail.set(key, { at: this.now(), id });
+    }
+    if (!id) return null;
+    return this.person(id);
+  }
+
+  /** A display name for an email: the Slack name when known, else the email itself. */
+  async nameOf(email: string): Promise<string> {
+    try {
+      return (await this.byEmail(email))?.name ?? email;
+    } catch {
+      return email;
+    }
+  }
+
+  async names(emails: string[]): Promise<Map<string, string>> {
+    const entries = await Promise.all(emails.map(async (e) => [e, await this.nameOf(e)] as const));
+    return new Map(entries);
+  }
+}

@@ -1,0 +1,32 @@
+/** Every Slack-side identifier the app registers. The manifest test checks these against manifests/slack.yaml. */
+export const SLASH_COMMANDS = ['/request-access'] as const;
+/** Global and message shortcuts (none yet; the manifest must declare none either). */
+export const SHORTCUTS: readonly string[] = [];
+
+export const FormIds = {
+  requestCallback: 'jit.request.form',
+  denyCallback: 'jit.deny.form',
+  resource: 'jit.form.resource',
+  approvers: 'jit.form.approvers',
+  /** one action id per quick-duration button: prefix + index */
+  durationPrefix: 'jit.form.duration.',
+  customAmount: 'jit.form.custom_amount',
+  customUnit: 'jit.form.custom_unit',
+  template: 'jit.form.template',
+  justification: 'jit.form.justification',
+  ticket: 'jit.form.ticket',
+  denyReason: 'jit.deny.reason',
+} as const;
+
+export const BlockIds = {
+  resource: 'resource',
+  approvers: 'approvers',
+  durations: 'durations',
+  customAmount: 'custom_amount',
+  customUnit: 'custom_unit',
+  template: 'template',
+  justification: 'justification',
+  ticket: 'ticket',
+  summary: 'summary',
+  denyReason: 'deny_reason',
+} as const;

@@ -1,0 +1,26 @@
+/** Block Kit limits (Slack's reference), named once, with one truncation helper. */
+export const LIMITS = {
+  blocksInMessage: 50,
+  blocksInModal: 100,
+  sectionText: 3000,
+  fieldText: 2000,
+  fields: 10,
+  headerText: 150,
+  buttonText: 75,
+  buttonValue: 2000,
+  optionText: 75,
+  optionValue: 150,
+  options: 100,
+  modalTitle: 24,
+  modalButton: 24,
+  privateMetadata: 3000,
+  contextText: 3000,
+  plainTextInput: 3000,
+  messageText: 4000,
+} as const;
+
+/** Cuts `text` to at most `max` characters, marking the cut with an ellipsis. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, Math.max(0, max - 1))}…`;
+}

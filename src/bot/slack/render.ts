@@ -1,0 +1,65 @@
+/** Renders neutral MessageViews (src/domain/views) to Block Kit. The only place messages get Slack syntax. */
+import type { Button, KnownBlock } from '@slack/types';
+import type { MessageView, ViewAction } from '../../domain/views/model.js';
+import { LIMITS, truncate } from './limits.js';
+
+/**
+ * Escapes text for mrkdwn and `text` fields: `&`, `<` and `>` are the only control characters
+ * Slack parses, so `<!channel>`, `<@U123>` or `<https://evil|bank>` become inert text.
+ */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Mrkdwn formatting characters that could restyle a value; neutralised with a zero-width joiner. */
+function quoteValue(text: string): string {
+  return escapeMrkdwn(text).replace(/([*_~`])/g, '$1\u200b');
+}
+
+export function renderButton(a: ViewAction): Button {
+  const button: Button = {
+    type: 'button',
+    action_id: a.id,
+    text: { type: 'plain_text', text: truncate(a.label, LIMITS.buttonText), emoji: true },
+    value: truncate(a.value, LIMITS.buttonValue),
+  };
+  if (a.style) button.style = a.style;
+  if (a.confirm) {
+    button.confirm = {
+      title: { type: 'plain_text', text: truncate(a.confirm.title, 100) },
+      text: { type: 'plain_text', text: truncate(a.confirm.text, 300) },
+      confirm: { type: 'plain_text', text: truncate(a.confirm.confirm, 30) },
+      deny: { type: 'plain_text', text: truncate(a.confirm.deny, 30) },
+    };
+  }
+  return button;
+}
+
+export interface RenderedMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+export function renderMessage(view: MessageView): RenderedMessage {
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: truncate(view.title, LIMITS.headerText), emoji: false } },
+  ];
+  for (const line of view.lines ?? []) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(escapeMrkdwn(line), LIMITS.sectionText) } });
+  }
+  const fields = view.fields ?? [];
+  for (let i = 0; i < fields.length; i += LIMITS.fields) {
+    blocks.push({
+      type: 'section',
+      fields: fields.slice(i, i + LIMITS.fields).map((f) => ({
+        type: 'mrkdwn' as const,
+        text: truncate(`*${escapeMrkdwn(f.label)}*\n${quoteValue(f.value)}`, LIMITS.fieldText),
+      })),
+    });
+  }
+  if (view.actions?.length) blocks.push({ type: 'actions', block_id: 'jit.actions', elements: view.actions.map(renderButton) });
+  if (view.note) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(escapeMrkdwn(view.note), LIMITS.contextText) }] });
+  }
+  return { text: truncate(escapeMrkdwn(view.text), LIMITS.messageText), blocks: blocks.slice(0, LIMITS.blocksInMessage) };
+}

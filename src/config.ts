@@ -1,0 +1,180 @@
+/**
+ * The only module that reads the environment. Everything is read once at start-up, checked with
+ * zod, and reported as a `ConfigError` whose lines say which variable or key to fix.
+ */
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { type AccessConfig, ConfigError, type ConfigIssue, parseAccessConfig } from './domain/policy.js';
+
+export { ConfigError } from './domain/policy.js';
+
+export interface AppEnv {
+  port: number;
+  accessConfigPath: string;
+  mongodbUri?: string;
+  store: 'mongo' | 'memory';
+  slack: { botToken?: string; signingSecret?: string; appToken?: string; apiUrl: string };
+  logLevel: string;
+  /** Local state; embedded MongoDB keeps its data under `<dataDir>/mongo`. */
+  dataDir: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Unset and empty are the same thing (`FOO=` in an env file). */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+
+const envSchema = z.object({
+  PORT: optional(
+    z
+      .string()
+      .trim()
+      .regex(/^\d+$/, 'must be a whole number between 1 and 65535')
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= 65535, 'must be a whole number between 1 and 65535'),
+  ),
+  ACCESS_CONFIG: optional(z.string()),
+  MONGODB_URI: optional(
+    z
+      .string()
+      .trim()
+      .refine((s) => s.startsWith('mongodb://') || s.startsWith('mongodb+srv://'), {
+        error: 'must start with mongodb:// or mongodb+srv://',
+      }),
+  ),
+  STORE: optional(
+    z
+      .string()
+      .trim()
+      .toLowerCase()
+      .refine((s) => s === 'mongo' || s === 'memory', 'must be mongo or memory'),
+  ),
+  SLACK_BOT_TOKEN: optional(
+    z
+      .string()
+      .trim()
+      .startsWith('xoxb-', 'must start with xoxb- (the Bot User OAuth Token from OAuth & Permissions)'),
+  ),
+  SLACK_SIGNING_SECRET: optional(z.string().trim()),
+  SLACK_APP_TOKEN: optional(
+    z
+      .string()
+      .trim()
+      .startsWith('xapp-', 'must start with xapp- (an app-level token with connections:write)'),
+  ),
+  SLACK_API_URL: optional(
+    z
+      .string()
+      .trim()
+      .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), {
+        error: 'must be an http:// or https:// URL such as https://slack.com/api/',
+      })
+      .transform((s) => (s.endsWith('/') ? s : `${s}/`)),
+  ),
+  LOG_LEVEL: optional(
+    z
+      .string()
+      .trim()
+      .toLowerCase()
+      .refine(
+        (s) => (LOG_LEVELS as readonly string[]).includes(s),
+        `must be one of: ${LOG_LEVELS.join(', ')}`,
+      ),
+  ),
+  DATA_DIR: optional(z.string()),
+});
+
+function toIssues(error: z.ZodError): ConfigIssue[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+}
+
+/** Reads and checks the process environment; throws `ConfigError` naming each bad variable. */
+export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(toIssues(parsed.error));
+  const e = parsed.data;
+  const slack: AppEnv['slack'] = { apiUrl: e.SLACK_API_URL ?? 'https://slack.com/api/' };
+  if (e.SLACK_BOT_TOKEN) slack.botToken = e.SLACK_BOT_TOKEN;
+  if (e.SLACK_SIGNING_SECRET) slack.signingSecret = e.SLACK_SIGNING_SECRET;
+  if (e.SLACK_APP_TOKEN) slack.appToken = e.SLACK_APP_TOKEN;
+  const result: AppEnv = {
+    port: e.PORT ?? 3000,
+    accessConfigPath: e.ACCESS_CONFIG ?? './access.yaml',
+    store: e.STORE === 'memory' ? 'memory' : 'mongo',
+    slack,
+    logLevel: e.LOG_LEVEL ?? 'info',
+    dataDir: e.DATA_DIR ?? './.data',
+  };
+  if (e.MONGODB_URI) result.mongodbUri = e.MONGODB_URI;
+  return result;
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new ConfigError([
+        { path: 'ACCESS_CONFIG', message: `file ${path} not found; copy access.example.yaml to start` },
+      ]);
+    }
+    throw new ConfigError([
+      { path: 'ACCESS_CONFIG', message: `cannot read ${path} (${code ?? String(err)})` },
+    ]);
+  }
+}
+
+/**
+ * Reads the access policy file (YAML), checks it, and checks that every webhook connector's
+ * secret is present in `env`.
+ */
+export function loadAccessConfig(path: string, env: NodeJS.ProcessEnv = process.env): AccessConfig {
+  const doc = parseDocument(readText(path));
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => ({
+        path: 'ACCESS_CONFIG',
+        message: `${path} is not valid YAML: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}`,
+      })),
+    );
+  }
+  const access = parseAccessConfig(doc.toJS());
+  const issues: ConfigIssue[] = [];
+  access.resources.forEach((r, i) => {
+    if (r.connector.type === 'webhook' && !env[r.connector.secretEnv]?.trim()) {
+      issues.push({
+        path: `resources[${i}].connector.secretEnv`,
+        message: `environment variable ${r.connector.secretEnv} is not set`,
+      });
+    }
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
+  return access;
+}
+
+/** Reads everything; on a configuration error prints what to fix and exits with status 2. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): {
+  env: AppEnv;
+  access: AccessConfig;
+} {
+  try {
+    const appEnv = readEnv(env);
+    return { env: appEnv, access: loadAccessConfig(appEnv.accessConfigPath, env) };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`Configuration error:\n${err.message}\n`);
+    process.exit(2);
+  }
+}
+
+/** A connector secret by variable name (e.g. the webhook HMAC secret); throws when unset or empty. */
+export function secretFor(envName: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[envName];
+  if (!value?.trim()) {
+    throw new ConfigError([{ path: envName, message: 'is not set (it holds a connector secret)' }]);
+  }
+  return value;
+}

@@ -1,0 +1,113 @@
+import type { Clock } from '../domain/clock.js';
+import { type Connector, ConnectorError, type ConnectorEvent } from '../domain/ports.js';
+import { signBody } from './signing.js';
+
+export interface WebhookConnectorOptions {
+  url: string;
+  /** The HMAC secret itself (already resolved from its environment variable). */
+  secret: string;
+  timeoutMs: number;
+  clock: Clock;
+}
+
+/**
+ * POSTs the `ConnectorEvent` as JSON to a URL, signed (see `signing.ts`).
+ *
+ * Any non-2xx answer, network error or timeout is a retryable `ConnectorError`; the domain
+ * reschedules with `backoffDelayMs`. Redirects are not followed (a 3xx is a failure), so a signed
+ * body is never re-sent to a host nobody configured. Credentials in the URL (`https://user:pw@host/`)
+ * are sent as HTTP Basic auth. Error messages name the URL without its
+ * query string or credentials and never contain the secret or the body.
+ */
+export class WebhookConnector implements Connector {
+  readonly type = 'webhook';
+  private readonly url: string;
+  private readonly secret: string;
+  private readonly timeoutMs: number;
+  private readonly clock: Clock;
+  private readonly authorization: string | undefined;
+  /** The URL as it may appear in errors and logs. */
+  readonly displayUrl: string;
+
+  constructor(opts: WebhookConnectorOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(opts.url);
+    } catch {
+      throw new Error('webhook connector: url is not a valid URL');
+    }
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+      throw new Error(`webhook connector: url must be http(s), got ${parsed.protocol}`);
+    }
+    if (!opts.secret) throw new Error(`webhook connector for ${safeUrl(parsed)}: secret is empty`);
+    if (!Number.isFinite(opts.timeoutMs) || opts.timeoutMs <= 0) {
+      throw new Error(`webhook connector for ${safeUrl(parsed)}: timeoutMs must be positive`);
+    }
+    // fetch refuses URLs with credentials: send them as HTTP Basic auth instead.
+    if (parsed.username || parsed.password) {
+      let user: string;
+      let password: string;
+      try {
+        user = decodeURIComponent(parsed.username);
+        password = decodeURIComponent(parsed.password);
+      } catch {
+        throw new Error(`webhook connector for ${safeUrl(parsed)}: malformed credentials in url`);
+      }
+      this.authorization = `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+      parsed.username = '';
+      parsed.password = '';
+    }
+    this.url = parsed.toString();
+    this.displayUrl = safeUrl(parsed);
+    this.secret = opts.secret;
+    this.timeoutMs = opts.timeoutMs;
+    this.clock = opts.clock;
+  }
+
+  async deliver(event: ConnectorEvent): Promise<void> {
+    const body = JSON.stringify(event);
+    const timestamp = String(Math.floor(this.clock.now().getTime() / 1000));
+    let response: Response;
+    try {
+      response = await fetch(this.url, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'User-Agent': 'jit-access-bot',
+          'X-Jit-Timestamp': timestamp,
+          'X-Jit-Signature': signBody(this.secret, timestamp, body),
+          'X-Jit-Idempotency-Key': event.idempotencyKey,
+          ...(this.authorization ? { Authorization: this.authorization } : {}),
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new ConnectorError(this.describeFailure(err));
+    }
+    // Release the connection; the answer's body is not used.
+    await response.body?.cancel().catch(() => undefined);
+    if (response.status < 200 || response.status > 299) {
+      throw new ConnectorError(`webhook ${this.displayUrl} answered ${response.status}`);
+    }
+  }
+
+  private describeFailure(err: unknown): string {
+    const name = err instanceof Error ? err.name : '';
+    if (name === 'TimeoutError' || name === 'AbortError') {
+      return `webhook ${this.displayUrl} timed out after ${this.timeoutMs} ms`;
+    }
+    const cause = err instanceof Error ? (err as Error & { cause?: unknown }).cause : undefined;
+    const code =
+      cause && typeof cause === 'object' && 'code' in cause && typeof cause.code === 'string'
+        ? cause.code
+        : undefined;
+    return `webhook ${this.displayUrl} unreachable${code ? ` (${code})` : ''}`;
+  }
+}
+
+/** Origin and path only: no user-info, query or fragment (they may carry tokens). */
+function safeUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}

@@ -1,0 +1,72 @@
+/** What every domain operation works with: config, repositories, ports, clock and log. */
+import type { Clock } from './clock.js';
+import type { LifecycleEvent, Log, Notifier } from './events.js';
+import type { AccessRequest, AuditEvent } from './model.js';
+import type { AccessConfig, ResourceConfig } from './policy.js';
+import type { ConnectorRegistry, Repositories, Scheduler } from './ports.js';
+
+export interface ServiceDeps {
+  config: AccessConfig;
+  repos: Repositories;
+  scheduler: Scheduler;
+  connectors: ConnectorRegistry;
+  notifier: Notifier;
+  clock: Clock;
+  log: Log;
+  newId: () => string;
+  /** Connector retry delay for the given attempt number (1-based). */
+  backoffMs: (attempt: number) => number;
+  /** After this many failed attempts in a row the resource's approvers are told. */
+  reportAfterAttempts: number;
+}
+
+export interface ServiceContext extends ServiceDeps {
+  resource(id: string): ResourceConfig;
+  audit(
+    type: AuditEvent['type'],
+    actor: string,
+    subject: Pick<AuditEvent, 'requestId' | 'grantId' | 'resourceId' | 'details'>,
+  ): Promise<void>;
+  /** Publishes an event; a failing chat platform is logged, never undoes the stored change. */
+  publish(event: LifecycleEvent): Promise<void>;
+  onApproved(request: AccessRequest): Promise<void>;
+}
+
+export function makeContext(deps: ServiceDeps, onApproved: (ctx: ServiceContext, r: AccessRequest) => Promise<void>) {
+  const ctx: ServiceContext = {
+    ...deps,
+    resource(id) {
+      const found = deps.config.resources.find((r) => r.id === id);
+      // A resource removed from the policy file still has requests and grants to finish.
+      return (
+        found ?? {
+          id,
+          name: id,
+          approvers: [],
+          owners: [],
+          requesters: [],
+          connector: { type: 'log' },
+          basePolicy: deps.config.defaultLayer,
+          groupPolicies: [],
+        }
+      );
+    },
+    async audit(type, actor, subject) {
+      const event: AuditEvent = { id: deps.newId(), type, at: deps.clock.now(), actor };
+      if (subject.requestId) event.requestId = subject.requestId;
+      if (subject.grantId) event.grantId = subject.grantId;
+      if (subject.resourceId) event.resourceId = subject.resourceId;
+      if (subject.details) event.details = subject.details;
+      await deps.repos.audit.append(event);
+    },
+    async publish(event) {
+      try {
+        await deps.notifier.notify(event);
+      } catch (error) {
+        deps.log.error({ err: error, event: event.type }, 'notify.failed');
+      }
+    },
+    onApproved: (r) => onApproved(ctx, r),
+  };
+  return ctx;
+}

@@ -1,0 +1,121 @@
+/**
+ * ISO-8601 durations (`PT4H`, `P1D`, `P1W`): parsing, comparison, wording and UTC arithmetic.
+ * No I/O. Durations are stored and configured as ISO strings; this module is the one place that
+ * turns them into numbers or sentences.
+ */
+import { DateTime, Duration } from 'luxon';
+import { DomainError } from './errors.js';
+
+const UNITS = [
+  'years',
+  'quarters',
+  'months',
+  'weeks',
+  'days',
+  'hours',
+  'minutes',
+  'seconds',
+  'milliseconds',
+] as const;
+
+function tryParse(iso: string): Duration | undefined {
+  if (typeof iso !== 'string') return undefined;
+  const d = Duration.fromISO(iso);
+  if (!d.isValid) return undefined;
+  // Every component must be non-negative (luxon accepts `PT-1H`) and the total strictly positive.
+  const parts = d.toObject();
+  if (UNITS.some((u) => (parts[u] ?? 0) < 0)) return undefined;
+  const ms = d.toMillis();
+  if (!Number.isFinite(ms) || ms <= 0) return undefined;
+  return d;
+}
+
+/** Parses a strictly positive ISO-8601 duration; throws `DomainError('INVALID_INPUT')` otherwise. */
+export function parseDuration(iso: string): Duration {
+  const d = tryParse(iso);
+  if (!d) {
+    throw new DomainError(
+      'INVALID_INPUT',
+      `"${iso}" is not a positive ISO-8601 duration such as PT4H or P1D.`,
+      'duration',
+    );
+  }
+  return d;
+}
+
+export function isValidDuration(iso: string): boolean {
+  return tryParse(iso) !== undefined;
+}
+
+/** Length in milliseconds. Months and years use luxon's casual conversion (30 and 365 days). */
+export function durationMs(iso: string): number {
+  return parseDuration(iso).toMillis();
+}
+
+const MS = { week: 604_800_000, day: 86_400_000, hour: 3_600_000, minute: 60_000, second: 1_000 } as const;
+
+function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+/** "4 hours", "1 day 12 hours", "1 week", "1 hour 30 minutes", "20 seconds". */
+export function humanizeDuration(iso: string): string {
+  let rest = durationMs(iso);
+  const parts: string[] = [];
+  for (const unit of ['week', 'day', 'hour', 'minute'] as const) {
+    const n = Math.floor(rest / MS[unit]);
+    if (n > 0) parts.push(plural(n, unit));
+    rest -= n * MS[unit];
+  }
+  if (rest > 0) {
+    const seconds = Math.round(rest) / 1000;
+    parts.push(plural(Number(seconds.toFixed(3)), 'second'));
+  }
+  return parts.join(' ');
+}
+
+const CUSTOM_UNITS = { hour: 'H', day: 'D', week: 'W' } as const;
+
+/** A custom duration picked in a form (whole number and unit) as ISO: PT{n}H, P{n}D or P{n}W. */
+export function customToIso(amount: number, unit: 'hour' | 'day' | 'week'): string {
+  if (!Number.isSafeInteger(amount) || amount <= 0) {
+    throw new DomainError('INVALID_INPUT', 'Enter a whole number greater than zero.', 'duration');
+  }
+  const letter = CUSTOM_UNITS[unit];
+  if (!letter) throw new DomainError('INVALID_INPUT', `Unknown duration unit "${String(unit)}".`, 'duration');
+  return unit === 'hour' ? `PT${amount}H` : `P${amount}${letter}`;
+}
+
+/** Bounds for a duration, inclusive. Refuses min > max, so a constraint is always satisfiable. */
+export class DurationConstraint {
+  private constructor(
+    readonly min: string,
+    readonly max: string,
+    private readonly minMs: number,
+    private readonly maxMs: number,
+  ) {}
+
+  static of(min: string, max: string): DurationConstraint {
+    const minMs = durationMs(min);
+    const maxMs = durationMs(max);
+    if (minMs > maxMs) {
+      throw new Error(`Duration constraint: min (${min}) must not be longer than max (${max}).`);
+    }
+    return new DurationConstraint(min, max, minMs, maxMs);
+  }
+
+  contains(iso: string): boolean {
+    const d = tryParse(iso);
+    if (!d) return false;
+    const ms = d.toMillis();
+    return ms >= this.minMs && ms <= this.maxMs;
+  }
+}
+
+export function addDuration(at: Date, iso: string): Date {
+  return DateTime.fromJSDate(at, { zone: 'utc' }).plus(parseDuration(iso)).toJSDate();
+}
+
+export function subtractDuration(at: Date, iso: string): Date {
+  return DateTime.fromJSDate(at, { zone: 'utc' }).minus(parseDuration(iso)).toJSDate();
+}

@@ -1,0 +1,58 @@
+/**
+ * Lifecycle events the domain publishes after a state change has been stored. Chat front ends
+ * (src/bot/*) turn them into messages. An event is published only by the caller whose
+ * conditional write won, so a replayed click or a repeated job never sends a message twice.
+ */
+import type { AccessRequest, Grant } from './model.js';
+
+export interface ResourceRef {
+  id: string;
+  name: string;
+}
+
+export type ConnectorOperation = 'provision' | 'revoke' | 'extend';
+
+export type LifecycleEvent =
+  | { type: 'request.submitted'; request: AccessRequest; resource: ResourceRef }
+  | { type: 'request.auto_approved'; request: AccessRequest; resource: ResourceRef; informed: string[] }
+  | { type: 'request.decided'; request: AccessRequest; resource: ResourceRef }
+  | { type: 'request.expired'; request: AccessRequest; resource: ResourceRef }
+  | { type: 'request.cancelled'; request: AccessRequest; resource: ResourceRef }
+  | { type: 'grant.activated'; grant: Grant; resource: ResourceRef }
+  | { type: 'grant.provisioning_delayed'; grant: Grant; resource: ResourceRef }
+  | {
+      type: 'grant.connector_failing';
+      grant: Grant;
+      resource: ResourceRef;
+      operation: ConnectorOperation;
+      /** who is told: the resource's approvers */
+      recipients: string[];
+    }
+  | { type: 'grant.reminder'; grant: Grant; resource: ResourceRef; extensionsAllowed: boolean }
+  | { type: 'grant.extended'; grant: Grant; request: AccessRequest; resource: ResourceRef }
+  | { type: 'grant.ended'; grant: Grant; resource: ResourceRef };
+
+export interface Notifier {
+  notify(event: LifecycleEvent): Promise<void>;
+}
+
+/** Fans an event out to every platform's notifier; each failure is reported, none hides another. */
+export class FanoutNotifier implements Notifier {
+  constructor(
+    private readonly targets: Notifier[],
+    private readonly onError: (error: unknown, event: LifecycleEvent) => void,
+  ) {}
+  async notify(event: LifecycleEvent): Promise<void> {
+    const results = await Promise.allSettled(this.targets.map((t) => t.notify(event)));
+    for (const r of results) if (r.status === 'rejected') this.onError(r.reason, event);
+  }
+}
+
+/** The minimal structured logger the domain needs (pino satisfies it). */
+export interface Log {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+  child(bindings: Record<string, unknown>): Log;
+}

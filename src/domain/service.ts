@@ -1,0 +1,118 @@
+/**
+ * The access service: the one object the chat front ends and the jobs talk to. It knows nothing
+ * of Slack, Teams, mongoose or Agenda; it works through the ports in ./ports.ts.
+ */
+import { type ServiceContext, type ServiceDeps, makeContext } from './context.js';
+import { advanceGrant, endAccess, expireGrant, onApproved, remind, sweep } from './grants.js';
+import type { AccessRequest, AuditEvent, Grant, Person } from './model.js';
+import {
+  type AccessConfig,
+  effectivePolicy,
+  eligibleApprovers,
+  findResource,
+  type ResourceConfig,
+  requestableResources,
+} from './policy.js';
+import {
+  type FieldError,
+  type SubmitInput,
+  cancelRequest,
+  checkSubmission,
+  decideRequest,
+  expireRequest,
+  submitRequest,
+} from './requests.js';
+import type { GrantQuery, RequestQuery } from './ports.js';
+
+export type { FieldError, SubmitInput };
+
+export class AccessService {
+  private readonly ctx: ServiceContext;
+
+  constructor(deps: ServiceDeps) {
+    this.ctx = makeContext(deps, onApproved);
+  }
+
+  get config(): AccessConfig {
+    return this.ctx.config;
+  }
+
+  now(): Date {
+    return this.ctx.clock.now();
+  }
+
+  // ------------------------------------------------------------ what a form needs
+
+  requestableResources(email: string): ResourceConfig[] {
+    return requestableResources(this.ctx.config, email.toLowerCase());
+  }
+
+  findResource(idOrName: string): ResourceConfig | undefined {
+    return findResource(this.ctx.config, idOrName);
+  }
+
+  policyFor(resource: ResourceConfig, requesterEmail: string) {
+    return effectivePolicy(this.ctx.config, resource, requesterEmail.toLowerCase());
+  }
+
+  approversFor(resource: ResourceConfig, requesterEmail: string): string[] {
+    return eligibleApprovers(resource, requesterEmail.toLowerCase());
+  }
+
+  // ------------------------------------------------------------ requests
+
+  checkSubmission(input: SubmitInput): Promise<FieldError[]> {
+    return checkSubmission(this.ctx, input);
+  }
+
+  submit(input: SubmitInput): Promise<AccessRequest> {
+    return submitRequest(this.ctx, input);
+  }
+
+  decide(requestId: string, actor: Person, decision: 'approve' | 'deny', reason?: string): Promise<AccessRequest> {
+    return decideRequest(this.ctx, requestId, actor, decision, reason);
+  }
+
+  cancel(requestId: string, actor: Person): Promise<AccessRequest> {
+    return cancelRequest(this.ctx, requestId, actor);
+  }
+
+  getRequest(id: string): Promise<AccessRequest | null> {
+    return this.ctx.repos.requests.get(id);
+  }
+
+  listRequests(query: RequestQuery): Promise<AccessRequest[]> {
+    return this.ctx.repos.requests.list(query);
+  }
+
+  // ------------------------------------------------------------ grants
+
+  endAccess(grantId: string, actor: Person): Promise<Grant> {
+    return endAccess(this.ctx, grantId, actor);
+  }
+
+  getGrant(id: string): Promise<Grant | null> {
+    return this.ctx.repos.grants.get(id);
+  }
+
+  listGrants(query: GrantQuery): Promise<Grant[]> {
+    return this.ctx.repos.grants.list(query);
+  }
+
+  timeline(query: { requestId?: string; grantId?: string }): Promise<AuditEvent[]> {
+    return this.ctx.repos.audit.list(query);
+  }
+
+  // ------------------------------------------------------------ job handlers (idempotent)
+
+  readonly jobs = {
+    'request.expire': (id: string) => expireRequest(this.ctx, id),
+    'grant.remind': (id: string) => remind(this.ctx, id),
+    'grant.expire': (id: string) => expireGrant(this.ctx, id),
+    'grant.retry': (id: string) => advanceGrant(this.ctx, id),
+  } as const;
+
+  sweep(): Promise<number> {
+    return sweep(this.ctx, (id) => expireRequest(this.ctx, id));
+  }
+}

@@ -1,0 +1,248 @@
+/** The messages the product sends, as neutral views. Pure functions of stored records. */
+import type { ConnectorOperation, ResourceRef } from '../events.js';
+import type { AccessRequest, Grant } from '../model.js';
+import { addDuration } from '../duration.js';
+import { ActionId, type MessageView, type ViewField } from './model.js';
+import { formatTime, humanizeDuration } from './time.js';
+
+export interface Viewer {
+  tz?: string;
+  now: Date;
+}
+
+/** Names for emails, when the platform knows them. */
+export type NameOf = (email: string) => string;
+
+function requestFields(r: AccessRequest, resource: ResourceRef, viewer: Viewer): ViewField[] {
+  const fields: ViewField[] = [
+    { label: 'Requester', value: `${r.requester.name} (${r.requester.email})` },
+    { label: 'Resource', value: resource.name },
+    { label: r.kind === 'extension' ? 'Extend by' : 'Duration', value: humanizeDuration(r.duration) },
+    { label: 'Justification', value: r.justification },
+  ];
+  if (r.ticket) fields.push({ label: 'Ticket', value: r.ticket });
+  if (r.status === 'pending' && r.kind === 'access') {
+    fields.push({
+      label: 'Access would end',
+      value: `${formatTime(addDuration(viewer.now, r.duration), viewer.tz)} if approved now`,
+    });
+  }
+  if (r.status === 'pending') fields.push({ label: 'Request expires', value: formatTime(r.decideBy, viewer.tz) });
+  return fields;
+}
+
+function outcomeLine(r: AccessRequest, viewer: Viewer): string {
+  const when = r.decidedAt ? formatTime(r.decidedAt, viewer.tz) : '';
+  switch (r.status) {
+    case 'approved':
+      return r.decidedBy === 'system' ? `Approved automatically at ${when}.` : `Approved by ${r.decidedByName} at ${when}.`;
+    case 'denied':
+      return `Denied by ${r.decidedByName} at ${when}.${r.reason ? ` Reason: ${r.reason}` : ''}`;
+    case 'expired':
+      return `Expired at ${when}: nobody decided in time.`;
+    case 'cancelled':
+      return `Cancelled at ${when}.${r.reason ? ` ${r.reason}` : ''}`;
+    default:
+      return '';
+  }
+}
+
+/** The approver's card: pending with Approve/Deny, or resolved with the outcome and no buttons. */
+export function approvalCard(r: AccessRequest, resource: ResourceRef, viewer: Viewer): MessageView {
+  const what = r.kind === 'extension' ? 'an extension of access to' : 'access to';
+  const title = r.kind === 'extension' ? 'Extension request' : 'Access request';
+  const view: MessageView = {
+    text: `${r.requester.name} requests ${what} ${resource.name} for ${humanizeDuration(r.duration)}`,
+    title,
+    lines: [`${r.requester.name} requests ${what} ${resource.name}.`],
+    fields: requestFields(r, resource, viewer),
+  };
+  if (r.status === 'pending') {
+    view.actions = [
+      {
+        id: ActionId.approve,
+        label: 'Approve',
+        style: 'primary',
+        value: r.id,
+        confirm: {
+          title: 'Approve access?',
+          text: `${r.requester.name} gets ${what} ${resource.name} for ${humanizeDuration(r.duration)}.`,
+          confirm: 'Approve',
+          deny: 'Back',
+        },
+      },
+      { id: ActionId.deny, label: 'Deny', style: 'danger', value: r.id },
+    ];
+  } else {
+    view.text = `${title} from ${r.requester.name}: ${r.status}`;
+    view.lines = [...(view.lines ?? []), outcomeLine(r, viewer)];
+  }
+  return view;
+}
+
+/** The requester's own status message; offers Cancel while pending and Request again after expiry. */
+export function requesterStatus(
+  r: AccessRequest,
+  resource: ResourceRef,
+  viewer: Viewer,
+  nameOf: NameOf,
+): MessageView {
+  const what = r.kind === 'extension' ? `your extension of ${resource.name}` : `access to ${resource.name}`;
+  const view: MessageView = {
+    text: `Your request for ${what}: ${r.status}`,
+    title: r.kind === 'extension' ? 'Your extension request' : 'Your access request',
+    fields: [
+      { label: 'Resource', value: resource.name },
+      { label: r.kind === 'extension' ? 'Extend by' : 'Duration', value: humanizeDuration(r.duration) },
+      { label: 'Justification', value: r.justification },
+    ],
+  };
+  if (r.status === 'pending') {
+    const to = r.approvers.map(nameOf).join(', ');
+    view.lines = [
+      `Your request for ${what} for ${humanizeDuration(r.duration)} was sent to ${to}.`,
+      `It expires if nobody decides by ${formatTime(r.decideBy, viewer.tz)}.`,
+    ];
+    view.actions = [
+      {
+        id: ActionId.cancel,
+        label: 'Cancel request',
+        value: r.id,
+        confirm: { title: 'Cancel request?', text: 'The approvers will see it was cancelled.', confirm: 'Cancel it', deny: 'Keep it' },
+      },
+    ];
+  } else {
+    view.lines = [outcomeLine(r, viewer)];
+    if (r.status === 'expired' && r.kind === 'access') {
+      view.actions = [{ id: ActionId.requestAgain, label: 'Request again', value: r.id, style: 'primary' }];
+    }
+  }
+  return view;
+}
+
+/** Told to approvers who did not decide, and to the requester. */
+export function decisionNotice(r: AccessRequest, resource: ResourceRef, viewer: Viewer): MessageView {
+  const line = outcomeLine(r, viewer);
+  return {
+    text: `${r.requester.name}'s request for ${resource.name}: ${r.status}`,
+    title: `Request ${r.status}`,
+    lines: [`${r.requester.name}'s request for ${resource.name} (${humanizeDuration(r.duration)}). ${line}`],
+  };
+}
+
+export function autoApprovedNotice(r: AccessRequest, resource: ResourceRef, viewer: Viewer): MessageView {
+  return {
+    text: `${r.requester.name} was granted ${resource.name} automatically`,
+    title: 'Access granted automatically',
+    lines: [`${r.requester.name} was granted access to ${resource.name} automatically under its policy.`],
+    fields: requestFields(r, resource, viewer),
+  };
+}
+
+function endLine(g: Grant, viewer: Viewer, nameOf: NameOf): string {
+  const when = g.endedAt ? formatTime(g.endedAt, viewer.tz) : '';
+  switch (g.endReason) {
+    case 'ended-by-holder':
+      return `You ended it at ${when}.`;
+    case 'revoked-by-admin':
+      return `${g.endedBy ? nameOf(g.endedBy) : 'An administrator'} revoked it at ${when}.`;
+    default:
+      return `It expired at ${when}.`;
+  }
+}
+
+export function grantStatus(g: Grant, resource: ResourceRef, viewer: Viewer, nameOf: NameOf): MessageView {
+  switch (g.status) {
+    case 'active':
+      return {
+        text: `Your access to ${resource.name} is active`,
+        title: 'Access granted',
+        lines: [
+          `Your access to ${resource.name} is active until ${g.expiresAt ? formatTime(g.expiresAt, viewer.tz) : '?'}.`,
+        ],
+        actions: [endAccessAction(g, resource)],
+      };
+    case 'provisioning':
+      return {
+        text: `Your access to ${resource.name} is being set up`,
+        title: 'Access pending',
+        lines: [
+          `Your request for ${resource.name} was approved, but access is not set up yet: the connection to ${resource.name} has not confirmed. It is retried automatically; its time starts once it is set up.`,
+        ],
+      };
+    case 'revoking':
+      return {
+        text: `Your access to ${resource.name} is being removed`,
+        title: 'Access ending',
+        lines: [`Your access to ${resource.name} is being removed.`],
+      };
+    default:
+      return {
+        text: `Your access to ${resource.name} has ended`,
+        title: 'Access ended',
+        lines: [`Your access to ${resource.name} has ended. ${endLine(g, viewer, nameOf)}`],
+      };
+  }
+}
+
+function endAccessAction(g: Grant, resource: ResourceRef) {
+  return {
+    id: ActionId.endAccess,
+    label: 'End access now',
+    style: 'danger' as const,
+    value: g.id,
+    confirm: {
+      title: 'End access now?',
+      text: `Your access to ${resource.name} is removed at once.`,
+      confirm: 'End access',
+      deny: 'Keep it',
+    },
+  };
+}
+
+export function reminder(g: Grant, resource: ResourceRef, viewer: Viewer, extensionsAllowed: boolean): MessageView {
+  const ends = g.expiresAt ? formatTime(g.expiresAt, viewer.tz) : '?';
+  const view: MessageView = {
+    text: `Your access to ${resource.name} ends at ${ends}`,
+    title: 'Access ending soon',
+    lines: [`Your access to ${resource.name} ends at ${ends}.`],
+    actions: [],
+  };
+  if (extensionsAllowed) {
+    view.actions?.push({ id: ActionId.extend, label: 'Request extension', style: 'primary', value: g.id });
+  } else {
+    view.note = 'Extensions are turned off for this resource.';
+  }
+  view.actions?.push(endAccessAction(g, resource));
+  return view;
+}
+
+export function extendedNotice(g: Grant, resource: ResourceRef, viewer: Viewer): MessageView {
+  return {
+    text: `Your access to ${resource.name} was extended`,
+    title: 'Access extended',
+    lines: [`Your access to ${resource.name} now ends at ${g.expiresAt ? formatTime(g.expiresAt, viewer.tz) : '?'}.`],
+    actions: [endAccessAction(g, resource)],
+  };
+}
+
+export function connectorFailing(
+  g: Grant,
+  resource: ResourceRef,
+  operation: ConnectorOperation,
+  viewer: Viewer,
+): MessageView {
+  const what = { provision: 'Granting', revoke: 'Removing', extend: 'Extending' }[operation];
+  const next = g.nextAttemptAt ?? g.pendingExtension?.nextAttemptAt;
+  return {
+    text: `${what} access to ${resource.name} for ${g.holder.name} keeps failing`,
+    title: 'Access connector failing',
+    lines: [
+      `${what} access to ${resource.name} for ${g.holder.name} (${g.holder.email}) keeps failing. It is retried automatically${next ? `; next attempt ${formatTime(next, viewer.tz)}` : ''}.`,
+    ],
+    fields: [
+      { label: 'Last error', value: g.lastError ?? 'unknown' },
+      { label: 'Grant', value: g.id },
+    ],
+  };
+}

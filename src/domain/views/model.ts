@@ -1,0 +1,41 @@
+/**
+ * Platform-neutral message views. Built once by the functions in this folder and rendered per
+ * platform (src/bot/slack/render.ts, later Teams). Every string here is plain text: renderers
+ * escape it, so text people typed can never ping anyone or pose as a link.
+ */
+
+/** Neutral action identifiers; the Slack and Teams front ends register exactly these. */
+export const ActionId = {
+  approve: 'jit.request.approve',
+  deny: 'jit.request.deny',
+  cancel: 'jit.request.cancel',
+  requestAgain: 'jit.request.again',
+  extend: 'jit.grant.extend',
+  endAccess: 'jit.grant.end',
+} as const;
+export type ActionId = (typeof ActionId)[keyof typeof ActionId];
+
+export interface ViewField {
+  label: string;
+  value: string;
+}
+
+export interface ViewAction {
+  id: ActionId;
+  label: string;
+  /** Untrusted on the way back: handlers validate it and re-check the store. */
+  value: string;
+  style?: 'primary' | 'danger';
+  confirm?: { title: string; text: string; confirm: string; deny: string };
+}
+
+export interface MessageView {
+  /** Notification / fallback text. */
+  text: string;
+  title: string;
+  lines?: string[];
+  fields?: ViewField[];
+  actions?: ViewAction[];
+  /** Small print under the message. */
+  note?: string;
+}

@@ -1,0 +1,270 @@
+/**
+ * The production scheduler: Agenda 6 on the application's MongoDB database, collection `jobs`.
+ *
+ * One pending job per (name, id). `schedule` upserts on `{ name, 'data.id', lockedAt: null }`, so
+ * scheduling again moves the pending job rather than adding one. A job that a worker has already
+ * claimed (locked: running, or queued to run within `processEvery`) is left alone and a new pending
+ * job is added next to it, because Agenda rewrites a claimed job's `nextRunAt` when it runs; that
+ * is what keeps a handler's own rescheduling (`grant.retry` rescheduling itself) from being lost.
+ * When a claimed job comes to run while a pending job of the same name and id exists, it was
+ * superseded: its handler is skipped and the pending one runs at its time.
+ *
+ * A job whose handler throws is retried with exponential backoff (Agenda's `backoff`). The periodic
+ * sweep is one repeating Agenda job shared by all workers, and also runs once at every start().
+ * A worker that dies holding a job loses it after `lockLifetimeMs`; another worker then takes it.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { MongoBackend } from '@agendajs/mongo-backend';
+import { Agenda, type AgendaBackend, exponential, type Job, type JobWithId } from 'agenda';
+import { type Db, ObjectId } from 'mongodb';
+import type { Log } from '../domain/events.js';
+import type { JobData, JobName } from '../domain/ports.js';
+import {
+  assertValidDate,
+  assertValidInterval,
+  type JobHandler,
+  type JobRunner,
+  type PeriodicTaskName,
+  type RetryPolicy,
+  retryPolicy,
+} from './runner.js';
+
+export const JOBS_COLLECTION = 'jobs';
+
+export interface AgendaRunnerOptions {
+  db: Db;
+  /** A pino logger (or anything with the same methods). */
+  logger: Log;
+  /** How often to look for due jobs. Default 1 second. */
+  processEvery?: string | number;
+  /** A job locked for longer than this is taken over by another worker. Default 60 s. */
+  lockLifetimeMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** This worker's name in `lastModifiedBy`. Default: host, pid and a random suffix. */
+  workerName?: string;
+}
+
+interface Periodic {
+  name: PeriodicTaskName;
+  intervalMs: number;
+  handler: () => Promise<void>;
+}
+
+export function createAgendaRunner(options: AgendaRunnerOptions): JobRunner {
+  return new AgendaRunner(options);
+}
+
+class AgendaRunner implements JobRunner {
+  private readonly agenda: Agenda;
+  private readonly db: Db;
+  private readonly log: Log;
+  private readonly workerName: string;
+  private readonly retry: RetryPolicy;
+  private readonly periodic = new Map<PeriodicTaskName, Periodic>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle';
+  private starting: Promise<void> | undefined;
+
+  constructor(options: AgendaRunnerOptions) {
+    this.db = options.db;
+    this.log = options.logger;
+    this.retry = retryPolicy(options.retry);
+    this.workerName = options.workerName ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.agenda = new Agenda({
+      backend: storageOnly(new MongoBackend({ mongo: options.db, collection: JOBS_COLLECTION, ensureIndex: false })),
+      name: this.workerName,
+      processEvery: options.processEvery ?? '1 second',
+      defaultLockLifetime: options.lockLifetimeMs ?? 60_000,
+      // Finished one-off jobs leave the collection; failed ones stay (failReason) until rescheduled.
+      removeOnComplete: true,
+    });
+    this.agenda.on('fail', (error: Error, job: JobWithId) => {
+      this.log.warn({ err: error, ...describe(job), failCount: job.attrs.failCount }, 'job.failed');
+    });
+    this.agenda.on('retry exhausted', (error: Error, job: JobWithId) => {
+      this.log.error({ err: error, ...describe(job), failCount: job.attrs.failCount }, 'job.retries_exhausted');
+    });
+    // Agenda reports lock and processing errors here; without a listener they would crash the process.
+    this.agenda.on('error', (error: Error) => this.log.error({ err: error }, 'jobs.error'));
+  }
+
+  private get jobs() {
+    return this.db.collection(JOBS_COLLECTION);
+  }
+
+  // ------------------------------------------------------------------ Scheduler
+
+  async schedule(name: JobName, at: Date, data: JobData): Promise<void> {
+    assertValidDate(at, `schedule(${name})`);
+    await this.agenda
+      .create<JobData>(name, { id: data.id })
+      .unique({ 'data.id': data.id, lockedAt: null })
+      .schedule(at)
+      .save();
+  }
+
+  async cancel(name: JobName, id: string): Promise<void> {
+    // Removes claimed copies too: a queued one then fails to save its state and never runs; a
+    // running one finishes, and its retry (if it throws) is lost with the document.
+    await this.agenda.cancel({ name, data: { id } });
+  }
+
+  // ------------------------------------------------------------------ JobRunner
+
+  define(name: JobName, handler: JobHandler): void {
+    const retry = this.retry;
+    this.agenda.define<JobData>(
+      name,
+      async (job: Job<JobData>) => {
+        const id = job.attrs.data?.id;
+        if (typeof id !== 'string') {
+          this.log.error({ job: name, jobId: job.attrs._id }, 'job.bad_data');
+          return;
+        }
+        if (await this.superseded(job, id)) {
+          this.log.debug({ job: name, id }, 'job.superseded');
+          return;
+        }
+        await handler({ id });
+      },
+      {
+        backoff: exponential({
+          delay: retry.baseDelayMs,
+          factor: 2,
+          maxDelay: retry.maxDelayMs,
+          maxRetries: retry.retries,
+        }),
+      },
+    );
+  }
+
+  every(name: PeriodicTaskName, intervalMs: number, handler: () => Promise<void>): void {
+    assertValidInterval(intervalMs);
+    if (this.state !== 'idle') throw new Error('every() must be called before start()');
+    this.periodic.set(name, { name, intervalMs, handler });
+    // One run at a time per worker; not retried, the next interval is the retry.
+    this.agenda.define(name, async () => this.runPeriodic(name, handler), { concurrency: 1 });
+  }
+
+  start(): Promise<void> {
+    if (this.state === 'running') return Promise.resolve();
+    if (this.state === 'starting' && this.starting) return this.starting;
+    if (this.state !== 'idle') return Promise.reject(new Error('the job runner was stopped; make a new one'));
+    this.state = 'starting';
+    this.starting = this.track(this.doStart());
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    try {
+      await this.ensureIndexes();
+      for (const task of this.periodic.values()) {
+        // One shared document per task; its first run is an interval from now, because...
+        await this.agenda.every(task.intervalMs, task.name, undefined, { skipImmediate: true });
+      }
+      await this.agenda.start();
+      // ...every worker runs the periodic tasks once at start, so work overdue after downtime happens now.
+      await Promise.all([...this.periodic.values()].map((task) => this.runPeriodic(task.name, task.handler)));
+    } catch (error) {
+      if (this.state === 'starting') this.state = 'idle';
+      await this.agenda.stop(false).catch(() => undefined);
+      throw error;
+    }
+    if (this.state === 'starting') this.state = 'running';
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    const wasStarted = this.state !== 'idle';
+    this.state = 'stopping';
+    if (this.starting) await this.starting.catch(() => undefined);
+    if (wasStarted) {
+      // Stops polling and waits for running jobs; the database connection is not ours to close.
+      const result = await this.agenda.drain({ closeConnection: false });
+      this.log.info({ completed: result.completed }, 'jobs.drained');
+    }
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    if (wasStarted) await this.releaseQueuedLocks();
+    this.state = 'stopped';
+  }
+
+  ready(): boolean {
+    return this.state === 'running';
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.inFlight.add(promise);
+    const done = () => this.inFlight.delete(promise);
+    promise.then(done, done);
+    return promise;
+  }
+
+  private runPeriodic(name: PeriodicTaskName, handler: () => Promise<void>): Promise<void> {
+    return this.track(
+      handler().catch((error: unknown) => {
+        this.log.error({ err: error, task: name }, 'periodic.failed');
+      }),
+    );
+  }
+
+  /** True when another pending (unclaimed, scheduled) job of the same name and id exists. */
+  private async superseded(job: Job<JobData>, id: string): Promise<boolean> {
+    const own = job.attrs._id;
+    if (!own) return false;
+    const other = await this.jobs.findOne(
+      { name: job.attrs.name, 'data.id': id, _id: { $ne: new ObjectId(own) }, lockedAt: null, nextRunAt: { $ne: null } },
+      { projection: { _id: 1 } },
+    );
+    return other !== null;
+  }
+
+  private async ensureIndexes(): Promise<void> {
+    // The index Agenda's MongoBackend creates itself (same name and keys), made here so that a
+    // failure surfaces from start() instead of as an unhandled rejection in Agenda's constructor.
+    await this.jobs.createIndex(
+      { name: 1, nextRunAt: 1, priority: -1, lockedAt: 1, disabled: 1 },
+      { name: 'findAndLockNextJobIndex' },
+    );
+    await this.jobs.createIndex({ name: 1, 'data.id': 1 }, { name: 'name_data_id' });
+  }
+
+  /**
+   * drain() lets running jobs finish but keeps the locks of jobs this worker had queued and not yet
+   * started; release them so another worker need not wait for the lock lifetime.
+   */
+  private async releaseQueuedLocks(): Promise<void> {
+    try {
+      const result = await this.jobs.updateMany(
+        { lastModifiedBy: this.workerName, lockedAt: { $ne: null } },
+        { $set: { lockedAt: null } },
+      );
+      if (result.modifiedCount > 0) this.log.info({ released: result.modifiedCount }, 'jobs.locks_released');
+    } catch (error) {
+      this.log.warn({ err: error }, 'jobs.release_locks_failed');
+    }
+  }
+}
+
+/**
+ * MongoBackend without its connect-time side effects: index creation (done in start() instead) and
+ * the job-event log collection (not used). Agenda connects in its constructor without handling
+ * errors, so connecting must not touch the database.
+ */
+function storageOnly(mongo: MongoBackend): AgendaBackend {
+  return {
+    name: mongo.name,
+    repository: mongo.repository,
+    notificationChannel: undefined,
+    ownsConnection: false,
+    connect: () => mongo.repository.connect(),
+    disconnect: async () => {},
+  };
+}
+
+function describe(job: Job<unknown>): { job: string; id?: unknown } {
+  const data = job.attrs.data as Partial<JobData> | undefined;
+  return { job: job.attrs.name, ...(data?.id ? { id: data.id } : {}) };
+}

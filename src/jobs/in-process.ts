@@ -1,0 +1,377 @@
+/**
+ * A scheduler held in memory, driven by an injected clock.
+ *
+ * - With a `ManualClock` (tests) nothing runs by itself: `runDue()` runs what is due now and
+ *   `advance(ms)` moves the clock from one due time to the next, so every handler sees `now` equal
+ *   to its due time and reminders, expiries and revocations happen in order, without sleeping.
+ * - With any other clock (the demo, on `systemClock`) `start()` arms one timer for the earliest due
+ *   job (re-armed on every schedule and cancel) and one interval per periodic task.
+ *
+ * Jobs run one at a time, earliest first (ties in scheduling order). Nothing survives a restart:
+ * the periodic sweep, run at start, picks up whatever was due.
+ */
+import { type Clock, ManualClock } from '../domain/clock.js';
+import type { Log } from '../domain/events.js';
+import type { JobData, JobName } from '../domain/ports.js';
+import {
+  assertValidDate,
+  assertValidInterval,
+  type JobHandler,
+  type JobRunner,
+  type PeriodicTaskName,
+  type RetryPolicy,
+  retryDelayMs,
+  retryPolicy,
+  silentLog,
+} from './runner.js';
+
+export interface InProcessRunnerOptions {
+  clock: Clock;
+  logger?: Log;
+  retry?: Partial<RetryPolicy>;
+  /** Run jobs from real timers after start(). Default: yes, unless the clock is a `ManualClock`. */
+  timers?: boolean;
+}
+
+export interface PendingJob {
+  name: JobName;
+  id: string;
+  at: Date;
+}
+
+interface Entry {
+  key: string;
+  name: JobName;
+  id: string;
+  at: number;
+  seq: number;
+  /** Failed runs so far. */
+  failures: number;
+}
+
+interface Periodic {
+  name: PeriodicTaskName;
+  intervalMs: number;
+  handler: () => Promise<void>;
+  /** Manual mode: when it is next due. */
+  nextAt: number;
+  seq: number;
+  running?: Promise<void>;
+  interval?: NodeJS.Timeout;
+}
+
+type Due = { kind: 'job'; entry: Entry } | { kind: 'periodic'; task: Periodic };
+
+/** Longest delay setTimeout accepts; a later job gets a timer that re-arms itself. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** A handler that keeps scheduling itself for `now` would otherwise spin runDue() forever. */
+const MAX_RUNS_WITHOUT_TIME_MOVING = 10_000;
+
+const keyOf = (name: string, id: string) => `${name}\u0000${id}`;
+
+export class InProcessRunner implements JobRunner {
+  private readonly clock: Clock;
+  private readonly log: Log;
+  private readonly retry: RetryPolicy;
+  private readonly useTimers: boolean;
+
+  private readonly handlers = new Map<JobName, JobHandler>();
+  private readonly jobs = new Map<string, Entry>();
+  private readonly periodic = new Map<PeriodicTaskName, Periodic>();
+  /** Keys of jobs whose handler is running; set to true when the job is scheduled or cancelled meanwhile. */
+  private readonly running = new Map<string, { touched: boolean }>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle';
+  private seq = 0;
+  /** runDue() and advance() take turns. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt: number | undefined;
+
+  constructor(options: InProcessRunnerOptions) {
+    this.clock = options.clock;
+    this.log = options.logger ?? silentLog;
+    this.retry = retryPolicy(options.retry);
+    this.useTimers = options.timers ?? !(options.clock instanceof ManualClock);
+  }
+
+  // ------------------------------------------------------------------ Scheduler
+
+  async schedule(name: JobName, at: Date, data: JobData): Promise<void> {
+    const time = assertValidDate(at, `schedule(${name})`);
+    const key = keyOf(name, data.id);
+    this.jobs.set(key, { key, name, id: data.id, at: time, seq: ++this.seq, failures: 0 });
+    this.touch(key);
+    this.arm();
+  }
+
+  async cancel(name: JobName, id: string): Promise<void> {
+    const key = keyOf(name, id);
+    this.jobs.delete(key);
+    this.touch(key);
+    this.arm();
+  }
+
+  // ------------------------------------------------------------------ JobRunner
+
+  define(name: JobName, handler: JobHandler): void {
+    this.handlers.set(name, handler);
+    this.arm();
+  }
+
+  every(name: PeriodicTaskName, intervalMs: number, handler: () => Promise<void>): void {
+    assertValidInterval(intervalMs);
+    if (this.state !== 'idle') throw new Error('every() must be called before start()');
+    this.periodic.set(name, { name, intervalMs, handler, nextAt: Number.POSITIVE_INFINITY, seq: 0 });
+  }
+
+  async start(): Promise<void> {
+    if (this.state === 'starting' || this.state === 'running') return;
+    if (this.state !== 'idle') throw new Error('the job runner was stopped; make a new one');
+    this.state = 'starting';
+    const startedAt = this.clock.now().getTime();
+    for (const task of this.periodic.values()) {
+      task.nextAt = startedAt + task.intervalMs;
+      task.seq = ++this.seq;
+    }
+    // Overdue work after downtime happens now, before start() resolves.
+    await Promise.all([...this.periodic.values()].map((task) => this.runPeriodic(task)));
+    if (this.state !== 'starting') return; // stop() was called meanwhile
+    if (this.useTimers) {
+      for (const task of this.periodic.values()) {
+        task.interval = setInterval(() => void this.runPeriodic(task), task.intervalMs);
+        task.interval.unref();
+      }
+    }
+    this.state = 'running';
+    this.arm();
+  }
+
+  async stop(): Promise<void> {
+    if (this.state !== 'stopped') this.state = 'stopping';
+    this.disarm();
+    for (const task of this.periodic.values()) {
+      if (task.interval) clearInterval(task.interval);
+      task.interval = undefined;
+    }
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    this.state = 'stopped';
+  }
+
+  ready(): boolean {
+    return this.state === 'running';
+  }
+
+  // ------------------------------------------------------------------ test and demo controls
+
+  /** Jobs waiting to run, earliest first. */
+  pending(): PendingJob[] {
+    return [...this.jobs.values()]
+      .sort(byTime)
+      .map((entry) => ({ name: entry.name, id: entry.id, at: new Date(entry.at) }));
+  }
+
+  /**
+   * Runs every job whose time is <= now, earliest first (ties in scheduling order), including jobs
+   * that handlers schedule for a time that is already due, until none is due. With a manual clock
+   * also runs periodic tasks that are due (once, however far behind they are). The clock does not
+   * move. Returns how many jobs ran (periodic runs not counted). Jobs of a name without a handler
+   * stay pending.
+   */
+  runDue(): Promise<number> {
+    return this.exclusive(() => this.drainDue());
+  }
+
+  /**
+   * ManualClock only: moves the clock forward by `ms`, stopping at each due time on the way (jobs
+   * and periodic tasks, in order) so that each handler sees `now` equal to its due time. Ends with
+   * the clock at the old now + `ms`. Returns how many jobs ran.
+   */
+  advance(ms: number): Promise<number> {
+    const clock = this.clock;
+    if (!(clock instanceof ManualClock)) throw new Error('advance() needs a ManualClock');
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`advance(): bad duration ${ms}`);
+    return this.exclusive(async () => {
+      const end = clock.now().getTime() + ms;
+      let count = 0;
+      for (;;) {
+        count += await this.drainDue();
+        if (this.stopping()) break;
+        const next = this.nextTime();
+        if (next === undefined || next > end) break;
+        clock.set(new Date(next));
+      }
+      if (clock.now().getTime() < end) clock.set(new Date(end));
+      return count;
+    });
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private stopping(): boolean {
+    return this.state === 'stopping' || this.state === 'stopped';
+  }
+
+  /** Periodic tasks are due by the manual clock only when started and not driven by intervals. */
+  private manualPeriodic(): boolean {
+    return !this.useTimers && (this.state === 'starting' || this.state === 'running');
+  }
+
+  private touch(key: string): void {
+    const run = this.running.get(key);
+    if (run) run.touched = true;
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.inFlight.add(promise);
+    const done = () => this.inFlight.delete(promise);
+    promise.then(done, done);
+    return promise;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => undefined);
+    return this.track(run);
+  }
+
+  /** The earliest thing that is due at `now`, or undefined. */
+  private nextDue(now: number): Due | undefined {
+    let best: Due | undefined;
+    let bestAt = Number.POSITIVE_INFINITY;
+    let bestSeq = Number.POSITIVE_INFINITY;
+    for (const entry of this.jobs.values()) {
+      if (entry.at > now || !this.handlers.has(entry.name)) continue;
+      if (entry.at < bestAt || (entry.at === bestAt && entry.seq < bestSeq)) {
+        best = { kind: 'job', entry };
+        bestAt = entry.at;
+        bestSeq = entry.seq;
+      }
+    }
+    if (this.manualPeriodic()) {
+      for (const task of this.periodic.values()) {
+        if (task.nextAt > now) continue;
+        if (task.nextAt < bestAt || (task.nextAt === bestAt && task.seq < bestSeq)) {
+          best = { kind: 'periodic', task };
+          bestAt = task.nextAt;
+          bestSeq = task.seq;
+        }
+      }
+    }
+    return best;
+  }
+
+  /** When the next runnable job (or, in manual mode, periodic task) is due. */
+  private nextTime(includePeriodic = true): number | undefined {
+    let next = Number.POSITIVE_INFINITY;
+    for (const entry of this.jobs.values()) {
+      if (this.handlers.has(entry.name) && entry.at < next) next = entry.at;
+    }
+    if (includePeriodic && this.manualPeriodic()) {
+      for (const task of this.periodic.values()) if (task.nextAt < next) next = task.nextAt;
+    }
+    return Number.isFinite(next) ? next : undefined;
+  }
+
+  private async drainDue(): Promise<number> {
+    let count = 0;
+    let runs = 0;
+    while (!this.stopping()) {
+      const now = this.clock.now().getTime();
+      const due = this.nextDue(now);
+      if (!due) break;
+      if (++runs > MAX_RUNS_WITHOUT_TIME_MOVING) {
+        throw new Error(`runDue(): ${MAX_RUNS_WITHOUT_TIME_MOVING} runs without time moving; does a handler reschedule itself for now?`);
+      }
+      if (due.kind === 'job') {
+        await this.runJob(due.entry);
+        count++;
+      } else {
+        due.task.nextAt = now + due.task.intervalMs;
+        due.task.seq = ++this.seq;
+        await this.runPeriodic(due.task);
+      }
+    }
+    return count;
+  }
+
+  private async runJob(entry: Entry): Promise<void> {
+    const handler = this.handlers.get(entry.name);
+    if (!handler) return;
+    this.jobs.delete(entry.key);
+    const run = { touched: false };
+    this.running.set(entry.key, run);
+    try {
+      await handler({ id: entry.id });
+    } catch (error) {
+      this.failed(entry, error, run.touched);
+    } finally {
+      this.running.delete(entry.key);
+    }
+  }
+
+  private failed(entry: Entry, error: unknown, touched: boolean): void {
+    const fields = { err: error, job: entry.name, id: entry.id };
+    if (touched) {
+      // The handler (or someone meanwhile) rescheduled or cancelled this job: that decision stands.
+      this.log.warn(fields, 'job.failed');
+      return;
+    }
+    const failures = entry.failures + 1;
+    const delay = retryDelayMs(this.retry, failures);
+    if (delay === null) {
+      this.log.error({ ...fields, attempts: failures }, 'job.retries_exhausted');
+      return;
+    }
+    this.log.warn({ ...fields, attempt: failures, retryInMs: delay }, 'job.failed');
+    const at = this.clock.now().getTime() + delay;
+    this.jobs.set(entry.key, { ...entry, at, seq: ++this.seq, failures });
+    this.arm();
+  }
+
+  private runPeriodic(task: Periodic): Promise<void> {
+    if (task.running) return task.running;
+    const run = (async () => {
+      try {
+        await task.handler();
+      } catch (error) {
+        this.log.error({ err: error, task: task.name }, 'periodic.failed');
+      } finally {
+        task.running = undefined;
+      }
+    })();
+    task.running = run;
+    return this.track(run);
+  }
+
+  // ------------------------------------------------------------------ real-time mode
+
+  private disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = undefined;
+  }
+
+  /** One timer, for the earliest runnable job. */
+  private arm(): void {
+    if (!this.useTimers || this.state !== 'running') return;
+    const next = this.nextTime(false);
+    if (next === this.timerAt && this.timer) return;
+    this.disarm();
+    if (next === undefined) return;
+    const delay = Math.min(Math.max(0, next - this.clock.now().getTime()), MAX_TIMEOUT_MS);
+    this.timerAt = next;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = undefined;
+      this.runDue()
+        .catch((error: unknown) => this.log.error({ err: error }, 'jobs.run_failed'))
+        .finally(() => this.arm());
+    }, delay);
+    this.timer.unref();
+  }
+}
+
+function byTime(a: Entry, b: Entry): number {
+  return a.at - b.at || a.seq - b.seq;
+}

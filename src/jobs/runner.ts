@@ -1,0 +1,67 @@
+/**
+ * The scheduler behind the domain's `Scheduler` port, with the two things the process needs on top:
+ * handlers and the periodic sweep. Two implementations: `InProcessRunner` (tests, demo) and
+ * `createAgendaRunner` (production, MongoDB).
+ */
+import type { Log } from '../domain/events.js';
+import type { JobData, JobName, Scheduler } from '../domain/ports.js';
+
+export type JobHandler = (data: JobData) => Promise<void>;
+
+/** The only periodic task there is. */
+export type PeriodicTaskName = 'grants.sweep';
+
+export interface JobRunner extends Scheduler {
+  define(name: JobName, handler: JobHandler): void;
+  /** A periodic task (the sweep). Runs once right at start() too, so overdue work after downtime happens on start-up. */
+  every(name: PeriodicTaskName, intervalMs: number, handler: () => Promise<void>): void;
+  start(): Promise<void>;
+  /** Stop taking work, let running jobs finish (drain), then resolve. */
+  stop(): Promise<void>;
+  ready(): boolean;
+}
+
+/**
+ * What happens when a job handler throws: it runs again after `baseDelayMs`, then twice that, and
+ * so on (capped at `maxDelayMs`), at most `retries` more times. Then the error is logged and the job
+ * is dropped: the sweep still finds whatever the job should have done. Periodic tasks are not
+ * retried; their next run is the retry.
+ */
+export interface RetryPolicy {
+  retries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = { retries: 3, baseDelayMs: 1_000, maxDelayMs: 5 * 60_000 };
+
+export function retryPolicy(overrides: Partial<RetryPolicy> | undefined): RetryPolicy {
+  return { ...defaultRetryPolicy, ...overrides };
+}
+
+/** Delay before retry number `attempt` (1-based), or null when the retries are used up. */
+export function retryDelayMs(policy: RetryPolicy, attempt: number): number | null {
+  if (attempt < 1 || attempt > policy.retries) return null;
+  return Math.min(policy.baseDelayMs * 2 ** (attempt - 1), policy.maxDelayMs);
+}
+
+export function assertValidDate(at: Date, what: string): number {
+  const time = at instanceof Date ? at.getTime() : Number.NaN;
+  if (!Number.isFinite(time)) throw new TypeError(`${what}: invalid date`);
+  return time;
+}
+
+export function assertValidInterval(intervalMs: number): void {
+  if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
+    throw new RangeError(`every(): interval must be a positive number of milliseconds, got ${intervalMs}`);
+  }
+}
+
+/** A logger that says nothing, for runners built without one. */
+export const silentLog: Log = {
+  info() {},
+  warn() {},
+  error() {},
+  debug() {},
+  child: () => silentLog,
+};

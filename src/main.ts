@@ -1,0 +1,95 @@
+/**
+ * Start-up: read and validate configuration (exit 2 on a bad value, before anything starts),
+ * open the store, start the scheduler and the Slack app; on SIGTERM stop taking work, drain
+ * running jobs, close the store, exit.
+ */
+import { loadConfigOrExit, secretFor } from './config.js';
+import { systemClock } from './domain/clock.js';
+import { createAgendaRunner } from './jobs/agenda.js';
+import { InProcessRunner } from './jobs/in-process.js';
+import type { JobRunner } from './jobs/runner.js';
+import { createLogger } from './log.js';
+import { connectMongo, createMemoryStore, type Store, startEmbeddedMongo } from './store/index.js';
+import { startSystem } from './system.js';
+
+async function main(): Promise<void> {
+  const { env, access } = loadConfigOrExit();
+  const log = createLogger(env.logLevel);
+  if (!env.slack.botToken || (!env.slack.signingSecret && !env.slack.appToken)) {
+    process.stderr.write(
+      'Configuration error:\nSLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) must be set; see README.md\n',
+    );
+    process.exit(2);
+  }
+
+  let store: Store;
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (env.store === 'memory') {
+    log.warn(
+      {},
+      'STORE=memory: requests, grants and the audit trail live only in this process; NOTHING SURVIVES A RESTART and open access is not revoked after one. Use it for demos only.',
+    );
+    store = createMemoryStore();
+  } else {
+    let uri = env.mongodbUri;
+    if (!uri) {
+      try {
+        const embedded = await startEmbeddedMongo(env.dataDir);
+        uri = embedded.uri;
+        stopEmbedded = embedded.stop;
+        log.info({ dataDir: env.dataDir }, 'store.embedded_started');
+      } catch (error) {
+        process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      }
+    }
+    store = await connectMongo(uri);
+  }
+
+  let runner: JobRunner;
+  if (store.db) {
+    runner = createAgendaRunner({ db: store.db, logger: log });
+  } else {
+    runner = new InProcessRunner({ clock: systemClock, log });
+  }
+
+  const system = await startSystem({
+    access,
+    store,
+    runner,
+    clock: systemClock,
+    log,
+    slack: {
+      botToken: env.slack.botToken,
+      ...(env.slack.signingSecret ? { signingSecret: env.slack.signingSecret } : {}),
+      ...(env.slack.appToken ? { appToken: env.slack.appToken } : {}),
+      apiUrl: env.slack.apiUrl,
+      port: env.port,
+    },
+    secretFor: (name) => secretFor(name),
+  });
+
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal }, 'app.stopping');
+    try {
+      await system.stop();
+      await store.close();
+      await stopEmbedded?.();
+      log.info({}, 'app.stopped');
+      process.exit(0);
+    } catch (error) {
+      log.error({ err: error }, 'app.stop_failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,33 @@
+import type { Db } from 'mongodb';
+import type { Repositories } from '../domain/ports.js';
+
+export interface Store {
+  repos: Repositories;
+  kind: 'memory' | 'mongo';
+  /** True when the store answers (always, for memory). */
+  ping(): Promise<boolean>;
+  /** Closes the connection (MongoDB); the store is unusable afterwards. */
+  close(): Promise<void>;
+  /** The native database, for Agenda to share (MongoDB only). */
+  db?: Db;
+}
+
+export type {
+  DocCollection,
+  DocSort,
+  FindOneAndUpdateOptions,
+  FindOptions,
+  UpdateManyResult,
+} from './collection.js';
+export { type CollectionName, INDEXES, type IndexSpec, uniqueKeyName, uniqueKeys } from './indexes.js';
+export { createMemoryCollections, createMemoryStore, MemoryCollection } from './memory.js';
+export { connectMongo, type MongoStoreOptions, startEmbeddedMongo } from './mongo.js';
+export {
+  type AuditDoc,
+  type Collections,
+  createRepositories,
+  DEFAULT_LIST_LIMIT,
+  type GrantDoc,
+  type MessageRefDoc,
+  type RequestDoc,
+} from './repositories.js';

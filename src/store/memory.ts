@@ -1,0 +1,251 @@
+/**
+ * The in-process implementation of the collection seam: the same documents as MongoDB would hold,
+ * with filters and sorting evaluated by mingo, update operators applied by mingo's updater, and
+ * the unique keys declared in indexes.ts enforced. For tests and the zero-setup demo only: nothing
+ * survives the process.
+ *
+ * Every operation runs synchronously inside its promise, so a `findOneAndUpdate` is atomic within
+ * the process exactly as it is on one MongoDB document. Documents are deep-cloned on the way in and
+ * out (structuredClone keeps Dates as Dates), so no caller ever shares a reference with the store.
+ */
+import { Query } from 'mingo';
+import type { AnyObject, Options } from 'mingo/types';
+import { update as applyUpdate } from 'mingo/updater';
+import { DuplicateKeyError } from '../domain/ports.js';
+import type {
+  DocCollection,
+  Filter,
+  FindOneAndUpdateOptions,
+  FindOptions,
+  UpdateFilter,
+  UpdateManyResult,
+} from './collection.js';
+import type { Store } from './index.js';
+import { type CollectionName, uniqueKeyName, uniqueKeys } from './indexes.js';
+import { type Collections, createRepositories } from './repositories.js';
+
+const QUERY_OPTIONS: Partial<Options> = { scriptEnabled: false };
+
+/** Update operators MongoDB accepts in `findOneAndUpdate`/`updateMany` that this store applies. */
+const UPDATE_OPERATORS = new Set([
+  '$set',
+  '$unset',
+  '$setOnInsert',
+  '$inc',
+  '$min',
+  '$max',
+  '$mul',
+  '$rename',
+  '$push',
+  '$addToSet',
+  '$pull',
+  '$pullAll',
+  '$pop',
+  '$currentDate',
+  '$bit',
+]);
+
+export class MemoryCollection<T extends { _id: string }> implements DocCollection<T> {
+  /** By `_id`, in insertion order (the "natural order" of an unsorted find). */
+  readonly #docs = new Map<string, T>();
+  readonly #uniqueKeys: string[][];
+
+  /** @param uniqueKeys field paths of each unique key besides `_id` (which is always unique). */
+  constructor(
+    readonly name: string,
+    uniqueKeys: string[][] = [],
+  ) {
+    this.#uniqueKeys = uniqueKeys.filter((k) => !(k.length === 1 && k[0] === '_id'));
+  }
+
+  async insertOne(doc: T): Promise<void> {
+    const copy = structuredClone(doc);
+    requireStringId(copy);
+    this.#assertUnique(copy, null);
+    this.#docs.set(copy._id, copy);
+  }
+
+  async findOne(filter: Filter<T>): Promise<T | null> {
+    const found = this.#select(filter, { limit: 1 })[0];
+    return found ? structuredClone(found) : null;
+  }
+
+  async find(filter: Filter<T>, options: FindOptions = {}): Promise<T[]> {
+    return this.#select(filter, options).map((d) => structuredClone(d));
+  }
+
+  async findOneAndUpdate(
+    filter: Filter<T>,
+    update: UpdateFilter<T>,
+    options: FindOneAndUpdateOptions,
+  ): Promise<T | null> {
+    const operators = checkUpdate(update);
+    const current = this.#select(filter, options.sort ? { sort: options.sort, limit: 1 } : { limit: 1 })[0];
+    if (!current) {
+      if (!options.upsert) return null;
+      const created = upsertDocument(filter, operators);
+      requireStringId(created);
+      this.#assertUnique(created, null);
+      this.#docs.set(created._id, created);
+      return options.returnDocument === 'after' ? structuredClone(created) : null;
+    }
+    const next = applied(current, operators);
+    this.#assertUnique(next, current._id);
+    this.#docs.set(current._id, next);
+    return structuredClone(options.returnDocument === 'after' ? next : current);
+  }
+
+  async updateMany(filter: Filter<T>, update: UpdateFilter<T>): Promise<UpdateManyResult> {
+    const operators = checkUpdate(update);
+    const matched = this.#select(filter, {});
+    const changes = new Map<string, T>();
+    let modifiedCount = 0;
+    for (const doc of matched) {
+      const next = applied(doc, operators);
+      if (!sameDocument(doc, next)) modifiedCount++;
+      changes.set(doc._id, next);
+    }
+    // All or nothing: check the unique keys over the collection as it would be.
+    const after = [...this.#docs.values()].map((d) => changes.get(d._id) ?? d);
+    for (const fields of this.#uniqueKeys) {
+      const seen = new Set<string>();
+      for (const doc of after) {
+        const key = keyOf(doc, fields);
+        if (seen.has(key)) throw new DuplicateKeyError(uniqueKeyName(fields));
+        seen.add(key);
+      }
+    }
+    for (const [id, next] of changes) this.#docs.set(id, next);
+    return { matchedCount: matched.length, modifiedCount };
+  }
+
+  async countDocuments(filter: Filter<T>): Promise<number> {
+    return this.#select(filter, {}).length;
+  }
+
+  /** The stored documents (not copies) that match, sorted and limited. */
+  #select(filter: Filter<T>, options: FindOptions): T[] {
+    let cursor = new Query<AnyObject>(filter as AnyObject, QUERY_OPTIONS).find<T>([...this.#docs.values()]);
+    if (options.sort && Object.keys(options.sort).length > 0) cursor = cursor.sort({ ...options.sort });
+    if (options.limit !== undefined && options.limit > 0) cursor = cursor.limit(options.limit);
+    return cursor.all();
+  }
+
+  /** Throws DuplicateKeyError when `doc` would share a unique key with another document. */
+  #assertUnique(doc: T, replacing: string | null): void {
+    if (replacing === null && this.#docs.has(doc._id)) throw new DuplicateKeyError('_id');
+    for (const fields of this.#uniqueKeys) {
+      const key = keyOf(doc, fields);
+      for (const other of this.#docs.values()) {
+        if (other._id !== replacing && keyOf(other, fields) === key) {
+          throw new DuplicateKeyError(uniqueKeyName(fields));
+        }
+      }
+    }
+  }
+}
+
+type Operators = Record<string, AnyObject>;
+
+/** Rejects what MongoDB would reject: replacement documents, empty updates, unknown operators. */
+function checkUpdate(update: object): Operators {
+  const keys = Object.keys(update);
+  if (keys.length === 0) throw new Error('Update document requires atomic operators');
+  for (const key of keys) {
+    if (!key.startsWith('$')) throw new Error(`Update document requires atomic operators (got "${key}")`);
+    if (!UPDATE_OPERATORS.has(key)) throw new Error(`Unsupported update operator ${key}`);
+  }
+  return structuredClone(update) as Operators;
+}
+
+/** A copy of `doc` with the update applied (`$setOnInsert` only applies to upserts). */
+function applied<T extends { _id: string }>(doc: T, operators: Operators): T {
+  const { $setOnInsert: _ignored, ...rest } = operators;
+  const next = structuredClone(doc);
+  if (Object.keys(rest).length > 0) applyUpdate(next as AnyObject, structuredClone(rest));
+  if (next._id !== doc._id) throw new Error(`Performing an update on the path '_id' would modify the immutable field '_id'`);
+  return next;
+}
+
+/** The document an upsert inserts: the filter's top-level equality conditions, then the update. */
+function upsertDocument<T>(filter: Filter<T>, operators: Operators): T {
+  const equalities: AnyObject = {};
+  for (const [path, value] of Object.entries(filter as AnyObject)) {
+    if (path.startsWith('$') || isOperatorObject(value)) continue;
+    equalities[path] = value;
+  }
+  const doc: AnyObject = {};
+  if (Object.keys(equalities).length > 0) applyUpdate(doc, { $set: structuredClone(equalities) });
+  const { $setOnInsert, ...rest } = operators;
+  if ($setOnInsert && Object.keys($setOnInsert).length > 0) applyUpdate(doc, { $set: structuredClone($setOnInsert) });
+  if (Object.keys(rest).length > 0) applyUpdate(doc, structuredClone(rest));
+  return doc as T;
+}
+
+function isOperatorObject(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || value instanceof Date || Array.isArray(value)) return false;
+  return Object.keys(value).some((k) => k.startsWith('$'));
+}
+
+function requireStringId(doc: { _id: unknown }): void {
+  if (typeof doc._id !== 'string' || doc._id.length === 0) {
+    throw new Error('documents need a non-empty string _id');
+  }
+}
+
+function getPath(doc: unknown, path: string): unknown {
+  let value: unknown = doc;
+  for (const part of path.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+/** A comparable encoding of a document's unique key; a missing field counts as null, as in MongoDB. */
+function keyOf(doc: unknown, fields: readonly string[]): string {
+  return JSON.stringify(
+    fields.map((f) => {
+      const v = getPath(doc, f);
+      return v instanceof Date ? { $date: v.getTime() } : (v ?? null);
+    }),
+  );
+}
+
+function sameDocument(a: unknown, b: unknown): boolean {
+  if (a instanceof Date || b instanceof Date) {
+    return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  }
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return Object.is(a, b);
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every(
+    (k) =>
+      Object.hasOwn(b, k) && sameDocument((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
+}
+
+/** Fresh, empty in-memory collections with the unique keys declared in indexes.ts. */
+export function createMemoryCollections(): Collections {
+  const make = <T extends { _id: string }>(name: CollectionName) =>
+    new MemoryCollection<T>(name, uniqueKeys(name));
+  return {
+    requests: make('requests'),
+    grants: make('grants'),
+    audit: make('audit'),
+    messages: make('messages'),
+  };
+}
+
+/** A throwaway store held in this process (tests, the demo). */
+export function createMemoryStore(): Store {
+  const collections = createMemoryCollections();
+  return {
+    kind: 'memory',
+    repos: createRepositories(collections),
+    ping: async () => true,
+    close: async () => {},
+  };
+}

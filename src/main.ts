@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   if (store.db) {
     runner = createAgendaRunner({ db: store.db, logger: log });
   } else {
-    runner = new InProcessRunner({ clock: systemClock, log });
+    runner = new InProcessRunner({ clock: systemClock, logger: log });
   }
 
   const system = await startSystem({

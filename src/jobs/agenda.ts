@@ -72,7 +72,9 @@ class AgendaRunner implements JobRunner {
     this.retry = retryPolicy(options.retry);
     this.workerName = options.workerName ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.agenda = new Agenda({
-      backend: storageOnly(new MongoBackend({ mongo: options.db, collection: JOBS_COLLECTION, ensureIndex: false })),
+      backend: storageOnly(
+        new MongoBackend({ mongo: options.db, collection: JOBS_COLLECTION, ensureIndex: false }),
+      ),
       name: this.workerName,
       processEvery: options.processEvery ?? '1 second',
       defaultLockLifetime: options.lockLifetimeMs ?? 60_000,
@@ -80,10 +82,13 @@ class AgendaRunner implements JobRunner {
       removeOnComplete: true,
     });
     this.agenda.on('fail', (error: Error, job: JobWithId) => {
-      this.log.warn({ err: error, ...describe(job), failCount: job.attrs.failCount }, 'job.failed');
+      this.log.warn({ err: error, ...jobFields(job), failCount: job.attrs.failCount }, 'job.failed');
     });
     this.agenda.on('retry exhausted', (error: Error, job: JobWithId) => {
-      this.log.error({ err: error, ...describe(job), failCount: job.attrs.failCount }, 'job.retries_exhausted');
+      this.log.error(
+        { err: error, ...jobFields(job), failCount: job.attrs.failCount },
+        'job.retries_exhausted',
+      );
     });
     // Agenda reports lock and processing errors here; without a listener they would crash the process.
     this.agenda.on('error', (error: Error) => this.log.error({ err: error }, 'jobs.error'));
@@ -117,7 +122,7 @@ class AgendaRunner implements JobRunner {
     this.agenda.define<JobData>(
       name,
       async (job: Job<JobData>) => {
-        const id = job.attrs.data?.id;
+        const id = (job.attrs.data as Partial<JobData> | null | undefined)?.id;
         if (typeof id !== 'string') {
           this.log.error({ job: name, jobId: job.attrs._id }, 'job.bad_data');
           return;
@@ -215,7 +220,13 @@ class AgendaRunner implements JobRunner {
     const own = job.attrs._id;
     if (!own) return false;
     const other = await this.jobs.findOne(
-      { name: job.attrs.name, 'data.id': id, _id: { $ne: new ObjectId(own) }, lockedAt: null, nextRunAt: { $ne: null } },
+      {
+        name: job.attrs.name,
+        'data.id': id,
+        _id: { $ne: new ObjectId(own) },
+        lockedAt: null,
+        nextRunAt: { $ne: null },
+      },
       { projection: { _id: 1 } },
     );
     return other !== null;
@@ -264,7 +275,7 @@ function storageOnly(mongo: MongoBackend): AgendaBackend {
   };
 }
 
-function describe(job: Job<unknown>): { job: string; id?: unknown } {
+function jobFields(job: Job<unknown>): { job: string; id?: unknown } {
   const data = job.attrs.data as Partial<JobData> | undefined;
   return { job: job.attrs.name, ...(data?.id ? { id: data.id } : {}) };
 }

@@ -281,7 +281,9 @@ export class InProcessRunner implements JobRunner {
       const due = this.nextDue(now);
       if (!due) break;
       if (++runs > MAX_RUNS_WITHOUT_TIME_MOVING) {
-        throw new Error(`runDue(): ${MAX_RUNS_WITHOUT_TIME_MOVING} runs without time moving; does a handler reschedule itself for now?`);
+        throw new Error(
+          `runDue(): ${MAX_RUNS_WITHOUT_TIME_MOVING} runs without time moving; does a handler reschedule itself for now?`,
+        );
       }
       if (due.kind === 'job') {
         await this.runJob(due.entry);

@@ -56,7 +56,11 @@ export interface DocCollection<T extends { _id: string }> {
    * `returnDocument: 'before'` an upsert also returns null). Throws `DuplicateKeyError` when the
    * update or upsert would break a unique key; the document is then unchanged.
    */
-  findOneAndUpdate(filter: Filter<T>, update: UpdateFilter<T>, options: FindOneAndUpdateOptions): Promise<T | null>;
+  findOneAndUpdate(
+    filter: Filter<T>,
+    update: UpdateFilter<T>,
+    options: FindOneAndUpdateOptions,
+  ): Promise<T | null>;
   /** Applies `update` to every matching document. Throws `DuplicateKeyError` like `findOneAndUpdate`. */
   updateMany(filter: Filter<T>, update: UpdateFilter<T>): Promise<UpdateManyResult>;
   countDocuments(filter: Filter<T>): Promise<number>;

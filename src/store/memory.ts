@@ -163,7 +163,8 @@ function applied<T extends { _id: string }>(doc: T, operators: Operators): T {
   const { $setOnInsert: _ignored, ...rest } = operators;
   const next = structuredClone(doc);
   if (Object.keys(rest).length > 0) applyUpdate(next as AnyObject, structuredClone(rest));
-  if (next._id !== doc._id) throw new Error(`Performing an update on the path '_id' would modify the immutable field '_id'`);
+  if (next._id !== doc._id)
+    throw new Error(`Performing an update on the path '_id' would modify the immutable field '_id'`);
   return next;
 }
 
@@ -174,16 +175,21 @@ function upsertDocument<T>(filter: Filter<T>, operators: Operators): T {
     if (path.startsWith('$') || isOperatorObject(value)) continue;
     equalities[path] = value;
   }
-  const doc: AnyObject = {};
-  if (Object.keys(equalities).length > 0) applyUpdate(doc, { $set: structuredClone(equalities) });
-  const { $setOnInsert, ...rest } = operators;
-  if ($setOnInsert && Object.keys($setOnInsert).length > 0) applyUpdate(doc, { $set: structuredClone($setOnInsert) });
+  const { $setOnInsert = {}, ...rest } = operators;
+  const { _id: filterId, ...fromFilter } = equalities;
+  const { _id: insertId, ...onInsert } = $setOnInsert;
+  // mingo (like MongoDB's $set) refuses to write `_id`, so the new document starts with it.
+  const doc: AnyObject =
+    insertId !== undefined ? { _id: insertId } : filterId !== undefined ? { _id: filterId } : {};
+  if (Object.keys(fromFilter).length > 0) applyUpdate(doc, { $set: structuredClone(fromFilter) });
+  if (Object.keys(onInsert).length > 0) applyUpdate(doc, { $set: structuredClone(onInsert) });
   if (Object.keys(rest).length > 0) applyUpdate(doc, structuredClone(rest));
   return doc as T;
 }
 
 function isOperatorObject(value: unknown): boolean {
-  if (value === null || typeof value !== 'object' || value instanceof Date || Array.isArray(value)) return false;
+  if (value === null || typeof value !== 'object' || value instanceof Date || Array.isArray(value))
+    return false;
   return Object.keys(value).some((k) => k.startsWith('$'));
 }
 
@@ -223,7 +229,8 @@ function sameDocument(a: unknown, b: unknown): boolean {
   if (ka.length !== kb.length) return false;
   return ka.every(
     (k) =>
-      Object.hasOwn(b, k) && sameDocument((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+      Object.hasOwn(b, k) &&
+      sameDocument((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
   );
 }
 

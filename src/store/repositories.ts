@@ -56,7 +56,7 @@ function requestRepo(requests: DocCollection<RequestDoc>): RequestRepo {
     async insert(request) {
       const doc = toDoc(request);
       await requests.insertOne(doc);
-      return fromDoc(doc);
+      return fromDoc(structuredClone(doc));
     },
 
     async get(id) {
@@ -141,7 +141,7 @@ function grantRepo(grants: DocCollection<GrantDoc>): GrantRepo {
     async insert(grant) {
       const doc = toDoc(grant);
       await grants.insertOne(doc);
-      return fromDoc(doc);
+      return fromDoc(structuredClone(doc));
     },
 
     async get(id) {
@@ -224,7 +224,10 @@ function auditRepo(audit: DocCollection<AuditDoc>): AuditRepo {
       if (query.resourceId !== undefined) filter.resourceId = query.resourceId;
       if (query.actor !== undefined) filter.actor = query.actor;
       if (query.type !== undefined) filter.type = query.type;
-      const docs = await audit.find(filter, { sort: { at: 1, _id: 1 }, limit: query.limit ?? DEFAULT_LIST_LIMIT });
+      const docs = await audit.find(filter, {
+        sort: { at: 1, _id: 1 },
+        limit: query.limit ?? DEFAULT_LIST_LIMIT,
+      });
       return docs.map(fromDoc);
     },
   };

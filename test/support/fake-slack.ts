@@ -744,7 +744,8 @@ export function validateView(view: unknown, expected: 'modal' | 'home' | 'any'):
     report(ctx, ptr, 'missing required field: blocks');
   } else {
     ctx.errors.push(...validateBlocks(view.blocks, type, `${ptr}/blocks`));
-    const hasInput = Array.isArray(view.blocks) && view.blocks.some((b) => isJsonObject(b) && b.type === 'input');
+    const hasInput =
+      Array.isArray(view.blocks) && view.blocks.some((b) => isJsonObject(b) && b.type === 'input');
     if (type === 'modal' && hasInput && view.submit === undefined) {
       report(ctx, ptr, 'must provide a submit property when using input blocks');
     }
@@ -759,7 +760,13 @@ function withGeneratedIds(blocks: unknown[]): JsonObject[] {
   for (const block of copy) {
     if (block.block_id === undefined) block.block_id = randomAlnum(5);
     for (const element of elementsOf(block)) {
-      if (element.type !== 'image' && element.action_id === undefined && block.type !== 'context') {
+      const interactive =
+        typeof element.type === 'string' &&
+        element.type !== 'image' &&
+        (ACTIONS_TYPES.has(element.type) ||
+          ACCESSORY_TYPES.has(element.type) ||
+          INPUT_TYPES.has(element.type));
+      if (interactive && element.action_id === undefined && block.type !== 'context') {
         element.action_id = randomAlnum(5);
       }
     }
@@ -808,7 +815,7 @@ interface HandlerResult {
   body: ApiResponse;
 }
 
-type Handler = (args: JsonObject) => ApiResponse | HandlerResult;
+type Handler = (args: JsonObject) => ApiResponse;
 
 /** Scope each method needs (checked only when `scopes` is configured). */
 const METHOD_SCOPES: Record<string, string | undefined> = {
@@ -1127,7 +1134,9 @@ export class FakeSlack {
     }
     const method = decodeURIComponent(url.pathname.slice('/api/'.length));
     const parsed = parseArgs(url, raw, req.headers['content-type']);
-    const token = bearer(req.headers.authorization) ?? (parsed.tokenAllowedInBody ? strArg(parsed.args, 'token') : undefined);
+    const token =
+      bearer(req.headers.authorization) ??
+      (parsed.tokenAllowedInBody ? strArg(parsed.args, 'token') : undefined);
     const { token: _ignored, ...args } = parsed.args;
 
     let result: HandlerResult;
@@ -1148,15 +1157,15 @@ export class FakeSlack {
     if (token !== this.botToken) return { body: fail('invalid_auth') };
     const failure = this.takeFailure(method);
     if (failure) {
-      const headers: Record<string, string> = failure.status === 429 ? { 'retry-after': String(failure.retryAfterSec) } : {};
+      const headers: Record<string, string> =
+        failure.status === 429 ? { 'retry-after': String(failure.retryAfterSec) } : {};
       return { status: failure.status, headers, body: fail(failure.error) };
     }
     const needed = METHOD_SCOPES[method];
     if (this.scopes && needed && !this.scopes.includes(needed)) {
       return { body: fail('missing_scope', { needed, provided: this.scopes.join(',') }) };
     }
-    const out = handler(args);
-    return 'body' in out && typeof out.ok !== 'boolean' ? (out as HandlerResult) : { body: out as ApiResponse };
+    return { body: handler(args) };
   }
 
   private takeFailure(method: string): Failure | undefined {
@@ -1214,7 +1223,10 @@ export class FakeSlack {
   }
 
   /** Where a message to `channel` goes, or the Slack error for it. */
-  private resolveChannel(channel: string | undefined, allowUserId: boolean): { id: string } | { error: string } {
+  private resolveChannel(
+    channel: string | undefined,
+    allowUserId: boolean,
+  ): { id: string } | { error: string } {
     if (!channel) return { error: 'channel_not_found' };
     if (this.channels.has(channel)) return { id: channel };
     const byName = [...this.channels.values()].find((c) => c.name === channel.replace(/^#/, ''));
@@ -1234,10 +1246,14 @@ export class FakeSlack {
       if (!Array.isArray(args.blocks)) return fail('invalid_blocks_format');
       const errors = validateBlocks(args.blocks, 'message');
       if (errors.length > 0) {
-        return fail('invalid_blocks', { errors, response_metadata: { messages: errors.map((e) => `[ERROR] ${e}`) } });
+        return fail('invalid_blocks', {
+          errors,
+          response_metadata: { messages: errors.map((e) => `[ERROR] ${e}`) },
+        });
       }
     }
-    if (args.attachments !== undefined && !Array.isArray(args.attachments)) return fail('invalid_attachments');
+    if (args.attachments !== undefined && !Array.isArray(args.attachments))
+      return fail('invalid_attachments');
     if (text !== undefined && text.length > L.messageText) return fail('msg_too_long');
     return undefined;
   }
@@ -1307,14 +1323,19 @@ export class FakeSlack {
     const trigger = this.triggers.get(id);
     if (!trigger) return { error: fail('invalid_trigger_id') };
     if (trigger.used) return { error: fail('exchanged_trigger_id') };
-    if (this.now().getTime() - trigger.issuedAt > this.triggerTtlMs) return { error: fail('expired_trigger_id') };
+    if (this.now().getTime() - trigger.issuedAt > this.triggerTtlMs)
+      return { error: fail('expired_trigger_id') };
     trigger.used = true;
     return { trigger };
   }
 
-  private parseViewArg(args: JsonObject, expected: 'modal' | 'home' | 'any'): { view: JsonObject } | { error: ApiResponse } {
+  private parseViewArg(
+    args: JsonObject,
+    expected: 'modal' | 'home' | 'any',
+  ): { view: JsonObject } | { error: ApiResponse } {
     if (args.view === undefined) return { error: invalidArguments('missing required field: view') };
-    if (!isJsonObject(args.view)) return { error: invalidArguments('invalid view: must be a JSON object [json-pointer:/view]') };
+    if (!isJsonObject(args.view))
+      return { error: invalidArguments('invalid view: must be a JSON object [json-pointer:/view]') };
     const errors = validateView(args.view, expected);
     if (errors.some((e) => e.startsWith('view_too_large'))) return { error: fail('view_too_large') };
     if (errors.length > 0) return { error: invalidArguments(...errors) };
@@ -1397,7 +1418,12 @@ export class FakeSlack {
 
   // ----- response URLs ---------------------------------------------------------------------------------
 
-  private async handleResponseUrl(id: string, raw: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handleResponseUrl(
+    id: string,
+    raw: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
     let body: JsonObject = {};
     try {
       const parsed: unknown = raw ? JSON.parse(raw) : {};
@@ -1418,17 +1444,28 @@ export class FakeSlack {
       this.applyResponse(state.opts, body);
       return { status: 200, body: { ok: true } };
     })();
-    this.record({ method: 'response_url', args: { ...body, response_url: id }, token: undefined, ...out, response: out.body });
+    this.record({
+      method: 'response_url',
+      args: { ...body, response_url: id },
+      token: undefined,
+      status: out.status,
+      response: out.body,
+    });
     send(res, out.status, out.body);
   }
 
   private applyResponse(opts: IssueResponseUrlOptions, body: JsonObject): void {
     const channel = opts.channelId;
     const original =
-      channel && opts.messageTs ? this.messages.get(channel)?.find((m) => m.ts === opts.messageTs) : undefined;
+      channel && opts.messageTs
+        ? this.messages.get(channel)?.find((m) => m.ts === opts.messageTs)
+        : undefined;
     if (boolArg(body, 'delete_original')) {
       if (channel && original) {
-        this.messages.set(channel, (this.messages.get(channel) ?? []).filter((m) => m !== original));
+        this.messages.set(
+          channel,
+          (this.messages.get(channel) ?? []).filter((m) => m !== original),
+        );
       }
       return;
     }
@@ -1618,7 +1655,10 @@ export class FakeSlack {
         if (externalId && this.findViewByExternalId(externalId)) return fail('duplicate_external_id');
         const exchanged = this.exchangeTrigger(args);
         if ('error' in exchanged) return exchanged.error;
-        return { ok: true, view: this.storeView(parsed.view, exchanged.trigger.userId, undefined, null, null) };
+        return {
+          ok: true,
+          view: this.storeView(parsed.view, exchanged.trigger.userId, undefined, null, null),
+        };
       },
 
       'views.push': (args) => {
@@ -1683,7 +1723,9 @@ export class FakeSlack {
         const id = strArg(args, 'usergroup');
         if (!id) return invalidArguments('missing required field: usergroup');
         const group = this.usergroups.get(id);
-        if (!group) return fail('no_such_subteam');
+        // A disabled group is invisible unless the caller asks for disabled ones.
+        if (!group || (group.dateDelete !== 0 && !boolArg(args, 'include_disabled')))
+          return fail('no_such_subteam');
         return { ok: true, users: [...group.users] };
       },
 
@@ -1708,8 +1750,9 @@ export class FakeSlack {
         if (!id) return invalidArguments('missing required field: usergroup');
         const group = this.usergroups.get(id);
         if (!group) return fail('no_such_subteam');
+        if (group.dateDelete !== 0) return fail('already_disabled');
         const nowSec = Math.floor(this.now().getTime() / 1000);
-        if (group.dateDelete === 0) group.dateDelete = nowSec;
+        group.dateDelete = nowSec;
         group.dateUpdate = nowSec;
         return { ok: true, usergroup: this.usergroupObject(id, false) };
       },
@@ -1719,6 +1762,7 @@ export class FakeSlack {
         if (!id) return invalidArguments('missing required field: usergroup');
         const group = this.usergroups.get(id);
         if (!group) return fail('no_such_subteam');
+        if (group.dateDelete === 0) return fail('already_enabled');
         group.dateDelete = 0;
         group.dateUpdate = Math.floor(this.now().getTime() / 1000);
         return { ok: true, usergroup: this.usergroupObject(id, false) };
@@ -1740,7 +1784,12 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function send(res: ServerResponse, status: number, body: JsonObject, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: JsonObject,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify(body));
 }

@@ -1,0 +1,896 @@
+/**
+ * The store contract: the same tests run on every implementation of the store (memory always,
+ * mongoose wherever it can run, real MongoDB wherever one is reachable).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AccessRequest, AuditEvent, Grant, MessageRef } from '../../src/domain/model.js';
+import { DuplicateKeyError } from '../../src/domain/ports.js';
+import type { Store } from '../../src/store/index.js';
+import type { Collections, GrantDoc, MessageRefDoc } from '../../src/store/repositories.js';
+
+const T0 = new Date('2030-01-01T00:00:00.000Z');
+/** T0 plus `minutes`. */
+const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
+
+let seq = 0;
+const next = () => ++seq;
+
+function makeRequest(over: Partial<AccessRequest> = {}): AccessRequest {
+  const n = next();
+  return {
+    id: `req-${n}`,
+    kind: 'access',
+    resourceId: 'prod-db',
+    requester: { email: 'alice@example.com', name: 'Alice' },
+    approvers: ['bob@example.com', 'carol@example.com'],
+    duration: 'PT1H',
+    justification: 'incident 42',
+    approval: 'manual',
+    status: 'pending',
+    createdAt: at(0),
+    decideBy: at(60),
+    submissionKey: `sub-${n}`,
+    ...over,
+  };
+}
+
+function makeGrant(over: Partial<Grant> = {}): Grant {
+  const n = next();
+  return {
+    id: `grant-${n}`,
+    requestId: `req-of-grant-${n}`,
+    resourceId: 'prod-db',
+    holder: { email: 'alice@example.com', name: 'Alice' },
+    duration: 'PT1H',
+    justification: 'incident 42',
+    status: 'active',
+    createdAt: at(0),
+    startsAt: at(1),
+    expiresAt: at(61),
+    attempts: 0,
+    ...over,
+  };
+}
+
+function makeEvent(over: Partial<AuditEvent> = {}): AuditEvent {
+  return { id: `evt-${next()}`, type: 'request.created', at: at(0), actor: 'alice@example.com', ...over };
+}
+
+function makeRef(over: Partial<MessageRef> = {}): MessageRef {
+  return {
+    id: `msg-${next()}`,
+    platform: 'slack',
+    subjectId: 'req-1',
+    purpose: 'approval-card',
+    recipient: 'bob@example.com',
+    channel: 'D123',
+    messageId: '1700000000.000100',
+    createdAt: at(0),
+    ...over,
+  };
+}
+
+async function expectDuplicate(promise: Promise<unknown>, key: string): Promise<void> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(DuplicateKeyError);
+  expect((error as DuplicateKeyError).key).toBe(key);
+}
+
+const ids = (items: Array<{ id: string }>) => items.map((i) => i.id);
+
+export function runStoreContract(name: string, makeStore: () => Promise<Store>): void {
+  describe(name, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('answers ping', async () => {
+      expect(await store.ping()).toBe(true);
+    });
+
+    describe('requests', () => {
+      it('inserts, gets and finds by submission key', async () => {
+        const r = makeRequest({ ticket: 'INC-1' });
+        expect(await store.repos.requests.insert(r)).toEqual(r);
+        expect(await store.repos.requests.get(r.id)).toEqual(r);
+        expect(await store.repos.requests.findBySubmissionKey(r.submissionKey)).toEqual(r);
+        expect(await store.repos.requests.get('nope')).toBeNull();
+        expect(await store.repos.requests.findBySubmissionKey('nope')).toBeNull();
+      });
+
+      it('refuses a duplicate submissionKey or id with DuplicateKeyError, keeping the first', async () => {
+        const first = makeRequest();
+        await store.repos.requests.insert(first);
+        await expectDuplicate(
+          store.repos.requests.insert(makeRequest({ submissionKey: first.submissionKey })),
+          'submissionKey',
+        );
+        await expectDuplicate(store.repos.requests.insert(makeRequest({ id: first.id })), '_id');
+        expect(await store.repos.requests.findBySubmissionKey(first.submissionKey)).toEqual(first);
+        expect(await store.repos.requests.list({})).toHaveLength(1);
+      });
+
+      it('does not store undefined optional fields', async () => {
+        const r = makeRequest({ ticket: undefined, grantId: undefined });
+        const inserted = await store.repos.requests.insert(r);
+        const got = await store.repos.requests.get(r.id);
+        expect(got).not.toHaveProperty('ticket');
+        expect(got).not.toHaveProperty('grantId');
+        expect(inserted).not.toHaveProperty('ticket');
+      });
+
+      it('decides while pending and before the deadline', async () => {
+        const r = await store.repos.requests.insert(makeRequest());
+        const decided = await store.repos.requests.decide(
+          r.id,
+          { status: 'approved', by: 'bob@example.com', byName: 'Bob' },
+          at(10),
+        );
+        expect(decided).toEqual({
+          ...r,
+          status: 'approved',
+          decidedAt: at(10),
+          decidedBy: 'bob@example.com',
+          decidedByName: 'Bob',
+        });
+        expect(decided).not.toHaveProperty('reason');
+        expect(await store.repos.requests.get(r.id)).toEqual(decided);
+      });
+
+      it('stores the reason of a denial', async () => {
+        const r = await store.repos.requests.insert(makeRequest());
+        const denied = await store.repos.requests.decide(
+          r.id,
+          { status: 'denied', by: 'carol@example.com', byName: 'Carol', reason: 'not on call' },
+          at(5),
+        );
+        expect(denied?.status).toBe('denied');
+        expect(denied?.reason).toBe('not on call');
+        expect((await store.repos.requests.get(r.id))?.reason).toBe('not on call');
+      });
+
+      it('refuses to decide at or after the deadline', async () => {
+        const r = await store.repos.requests.insert(makeRequest({ decideBy: at(60) }));
+        const decision = { status: 'approved', by: 'bob@example.com', byName: 'Bob' } as const;
+        expect(await store.repos.requests.decide(r.id, decision, at(60))).toBeNull();
+        expect(await store.repos.requests.decide(r.id, decision, at(61))).toBeNull();
+        expect(await store.repos.requests.get(r.id)).toEqual(r);
+      });
+
+      it('refuses a decision by someone who is not an approver', async () => {
+        const r = await store.repos.requests.insert(makeRequest());
+        const byMallory = { status: 'approved', by: 'mallory@example.com', byName: 'Mallory' } as const;
+        expect(await store.repos.requests.decide(r.id, byMallory, at(1))).toBeNull();
+        const byRequester = { status: 'approved', by: 'alice@example.com', byName: 'Alice' } as const;
+        expect(await store.repos.requests.decide(r.id, byRequester, at(1))).toBeNull();
+        expect((await store.repos.requests.get(r.id))?.status).toBe('pending');
+      });
+
+      it('lets system decide without being an approver (auto-approval)', async () => {
+        const r = await store.repos.requests.insert(makeRequest({ approvers: [], approval: 'auto' }));
+        const decided = await store.repos.requests.decide(
+          r.id,
+          { status: 'approved', by: 'system', byName: 'Auto-approval' },
+          at(0),
+        );
+        expect(decided?.status).toBe('approved');
+        expect(decided?.decidedBy).toBe('system');
+      });
+
+      it('returns null for a second decision, keeping the first', async () => {
+        const r = await store.repos.requests.insert(makeRequest());
+        const first = await store.repos.requests.decide(
+          r.id,
+          { status: 'approved', by: 'bob@example.com', byName: 'Bob' },
+          at(1),
+        );
+        expect(first).not.toBeNull();
+        const second = await store.repos.requests.decide(
+          r.id,
+          { status: 'denied', by: 'carol@example.com', byName: 'Carol', reason: 'no' },
+          at(2),
+        );
+        expect(second).toBeNull();
+        expect(await store.repos.requests.get(r.id)).toEqual(first);
+        expect(
+          await store.repos.requests.decide('nope', { status: 'approved', by: 'system', byName: 'x' }, at(1)),
+        ).toBeNull();
+      });
+
+      it('lets exactly one of ten concurrent decisions win', async () => {
+        const approvers = Array.from({ length: 10 }, (_, i) => `approver${i}@example.com`);
+        const r = await store.repos.requests.insert(makeRequest({ approvers }));
+        const results = await Promise.all(
+          approvers.map((by, i) =>
+            store.repos.requests.decide(
+              r.id,
+              { status: i % 2 === 0 ? 'approved' : 'denied', by, byName: `Approver ${i}` },
+              at(3),
+            ),
+          ),
+        );
+        const winners = results.filter((x): x is AccessRequest => x !== null);
+        expect(winners).toHaveLength(1);
+        const stored = await store.repos.requests.get(r.id);
+        expect(stored?.decidedBy).toBe(winners[0]?.decidedBy);
+        expect(stored?.status).toBe(winners[0]?.status);
+        expect(stored).toEqual(winners[0]);
+      });
+
+      it('expires only pending requests, and only from the deadline on', async () => {
+        const r = await store.repos.requests.insert(makeRequest({ decideBy: at(60) }));
+        expect(await store.repos.requests.expire(r.id, at(59))).toBeNull();
+        const expired = await store.repos.requests.expire(r.id, at(60));
+        expect(expired).toEqual({ ...r, status: 'expired', decidedAt: at(60), decidedBy: 'system' });
+        expect(await store.repos.requests.expire(r.id, at(61))).toBeNull();
+
+        const decided = await store.repos.requests.insert(makeRequest({ decideBy: at(60) }));
+        await store.repos.requests.decide(
+          decided.id,
+          { status: 'denied', by: 'bob@example.com', byName: 'Bob' },
+          at(1),
+        );
+        expect(await store.repos.requests.expire(decided.id, at(90))).toBeNull();
+        expect((await store.repos.requests.get(decided.id))?.status).toBe('denied');
+      });
+
+      it('cancels only by the requester, and only while pending', async () => {
+        const r = await store.repos.requests.insert(makeRequest());
+        expect(await store.repos.requests.cancel(r.id, 'bob@example.com', at(1))).toBeNull();
+        const cancelled = await store.repos.requests.cancel(r.id, 'alice@example.com', at(2), 'not needed');
+        expect(cancelled).toEqual({
+          ...r,
+          status: 'cancelled',
+          decidedAt: at(2),
+          decidedBy: 'alice@example.com',
+          reason: 'not needed',
+        });
+        expect(await store.repos.requests.cancel(r.id, 'alice@example.com', at(3))).toBeNull();
+
+        const noReason = await store.repos.requests.insert(makeRequest());
+        const c2 = await store.repos.requests.cancel(noReason.id, 'alice@example.com', at(2));
+        expect(c2?.status).toBe('cancelled');
+        expect(c2).not.toHaveProperty('reason');
+
+        const approved = await store.repos.requests.insert(makeRequest());
+        await store.repos.requests.decide(
+          approved.id,
+          { status: 'approved', by: 'bob@example.com', byName: 'Bob' },
+          at(1),
+        );
+        expect(await store.repos.requests.cancel(approved.id, 'alice@example.com', at(2))).toBeNull();
+      });
+
+      it('finds overdue pending requests, oldest deadline first, up to the limit', async () => {
+        const late2 = await store.repos.requests.insert(makeRequest({ decideBy: at(20) }));
+        const late1 = await store.repos.requests.insert(makeRequest({ decideBy: at(10) }));
+        const late3 = await store.repos.requests.insert(makeRequest({ decideBy: at(30) }));
+        const dueNow = await store.repos.requests.insert(makeRequest({ decideBy: at(40) }));
+        await store.repos.requests.insert(makeRequest({ decideBy: at(41) })); // not yet
+        const decided = await store.repos.requests.insert(makeRequest({ decideBy: at(50) }));
+        await store.repos.requests.decide(
+          decided.id,
+          { status: 'approved', by: 'bob@example.com', byName: 'B' },
+          at(1),
+        );
+
+        expect(ids(await store.repos.requests.findOverdue(at(40), 10))).toEqual([
+          late1.id,
+          late2.id,
+          late3.id,
+          dueNow.id,
+        ]);
+        expect(ids(await store.repos.requests.findOverdue(at(40), 2))).toEqual([late1.id, late2.id]);
+        expect(await store.repos.requests.findOverdue(at(5), 10)).toEqual([]);
+      });
+
+      it('lists by status, resource, requester, approver and grant, newest first', async () => {
+        const a = await store.repos.requests.insert(makeRequest({ createdAt: at(1) }));
+        const b = await store.repos.requests.insert(
+          makeRequest({
+            createdAt: at(3),
+            resourceId: 'staging-db',
+            requester: { email: 'dave@example.com', name: 'Dave' },
+            approvers: ['erin@example.com'],
+          }),
+        );
+        const c = await store.repos.requests.insert(
+          makeRequest({ createdAt: at(2), kind: 'extension', grantId: 'grant-x' }),
+        );
+        await store.repos.requests.decide(
+          a.id,
+          { status: 'approved', by: 'bob@example.com', byName: 'Bob' },
+          at(4),
+        );
+
+        expect(ids(await store.repos.requests.list({}))).toEqual([b.id, c.id, a.id]);
+        expect(ids(await store.repos.requests.list({ status: 'pending' }))).toEqual([b.id, c.id]);
+        expect(ids(await store.repos.requests.list({ status: ['approved', 'denied'] }))).toEqual([a.id]);
+        expect(ids(await store.repos.requests.list({ resourceId: 'staging-db' }))).toEqual([b.id]);
+        expect(ids(await store.repos.requests.list({ requesterEmail: 'alice@example.com' }))).toEqual([
+          c.id,
+          a.id,
+        ]);
+        expect(ids(await store.repos.requests.list({ approverEmail: 'erin@example.com' }))).toEqual([b.id]);
+        expect(ids(await store.repos.requests.list({ approverEmail: 'bob@example.com' }))).toEqual([
+          c.id,
+          a.id,
+        ]);
+        expect(ids(await store.repos.requests.list({ grantId: 'grant-x' }))).toEqual([c.id]);
+        expect(ids(await store.repos.requests.list({ status: 'pending', resourceId: 'prod-db' }))).toEqual([
+          c.id,
+        ]);
+        expect(ids(await store.repos.requests.list({ limit: 2 }))).toEqual([b.id, c.id]);
+        expect(await store.repos.requests.list({ requesterEmail: 'nobody@example.com' })).toEqual([]);
+      });
+
+      it('lists at most 100 requests by default', async () => {
+        for (let i = 0; i < 105; i++) {
+          await store.repos.requests.insert(makeRequest({ createdAt: at(i) }));
+        }
+        const listed = await store.repos.requests.list({});
+        expect(listed).toHaveLength(100);
+        expect(listed[0]?.createdAt).toEqual(at(104));
+        expect(listed[99]?.createdAt).toEqual(at(5));
+      });
+    });
+
+    describe('grants', () => {
+      it('inserts, gets and finds by request id', async () => {
+        const g = makeGrant({ remindedFor: at(50), failureReported: false, lastError: 'boom' });
+        expect(await store.repos.grants.insert(g)).toEqual(g);
+        expect(await store.repos.grants.get(g.id)).toEqual(g);
+        expect(await store.repos.grants.findByRequestId(g.requestId)).toEqual(g);
+        expect(await store.repos.grants.get('nope')).toBeNull();
+        expect(await store.repos.grants.findByRequestId('nope')).toBeNull();
+      });
+
+      it('refuses a second grant for the same request, or a duplicate id', async () => {
+        const g = await store.repos.grants.insert(makeGrant());
+        await expectDuplicate(store.repos.grants.insert(makeGrant({ requestId: g.requestId })), 'requestId');
+        await expectDuplicate(store.repos.grants.insert(makeGrant({ id: g.id })), '_id');
+        expect(await store.repos.grants.list({})).toEqual([g]);
+      });
+
+      it('updates only when the status guard matches', async () => {
+        const g = await store.repos.grants.insert(
+          makeGrant({
+            status: 'provisioning',
+            startsAt: undefined,
+            expiresAt: undefined,
+            nextAttemptAt: at(5),
+          }),
+        );
+        expect(
+          await store.repos.grants.update(g.id, { status: 'active' }, { set: { status: 'revoking' } }),
+        ).toBeNull();
+        expect(await store.repos.grants.get(g.id)).toEqual(g);
+
+        const active = await store.repos.grants.update(
+          g.id,
+          { status: 'provisioning' },
+          {
+            set: { status: 'active', startsAt: at(10), expiresAt: at(70), attempts: 0 },
+            unset: ['nextAttemptAt'],
+          },
+        );
+        expect(active).toEqual({
+          ...g,
+          status: 'active',
+          startsAt: at(10),
+          expiresAt: at(70),
+          attempts: 0,
+          nextAttemptAt: undefined,
+        });
+        expect(active).not.toHaveProperty('nextAttemptAt');
+        expect(await store.repos.grants.get(g.id)).toEqual(active);
+
+        const revoking = await store.repos.grants.update(
+          g.id,
+          { status: ['provisioning', 'active'] },
+          { set: { status: 'revoking', endReason: 'ended-by-holder', endedBy: 'alice@example.com' } },
+        );
+        expect(revoking?.status).toBe('revoking');
+        expect(
+          await store.repos.grants.update(
+            g.id,
+            { status: ['provisioning', 'active'] },
+            { set: { status: 'revoked' } },
+          ),
+        ).toBeNull();
+        expect(
+          await store.repos.grants.update('nope', { status: 'active' }, { set: { attempts: 1 } }),
+        ).toBeNull();
+      });
+
+      it('guards on expiresAt', async () => {
+        const g = await store.repos.grants.insert(makeGrant({ expiresAt: at(61) }));
+        expect(
+          await store.repos.grants.update(
+            g.id,
+            { status: 'active', expiresAt: at(62) },
+            { set: { expiresAt: at(120) } },
+          ),
+        ).toBeNull();
+        const extended = await store.repos.grants.update(
+          g.id,
+          { status: 'active', expiresAt: new Date(at(61).getTime()) },
+          { set: { expiresAt: at(120) } },
+        );
+        expect(extended?.expiresAt).toEqual(at(120));
+        expect(
+          await store.repos.grants.update(
+            g.id,
+            { status: 'active', expiresAt: at(61) },
+            { set: { expiresAt: at(180) } },
+          ),
+        ).toBeNull();
+        expect((await store.repos.grants.get(g.id))?.expiresAt).toEqual(at(120));
+      });
+
+      it('guards on attempts', async () => {
+        const g = await store.repos.grants.insert(
+          makeGrant({ status: 'revoking', attempts: 2, nextAttemptAt: at(5) }),
+        );
+        expect(
+          await store.repos.grants.update(
+            g.id,
+            { status: 'revoking', attempts: 1 },
+            { set: { attempts: 2 } },
+          ),
+        ).toBeNull();
+        const retried = await store.repos.grants.update(
+          g.id,
+          { status: 'revoking', attempts: 2 },
+          { set: { attempts: 3, nextAttemptAt: at(9), lastError: 'HTTP 503' } },
+        );
+        expect(retried).toMatchObject({ attempts: 3, nextAttemptAt: at(9), lastError: 'HTTP 503' });
+        expect(
+          await store.repos.grants.update(
+            g.id,
+            { status: 'revoking', attempts: 2 },
+            { set: { attempts: 3 } },
+          ),
+        ).toBeNull();
+      });
+
+      it('sets and unsets a pending extension', async () => {
+        const g = await store.repos.grants.insert(makeGrant());
+        const pending = { requestId: 'ext-1', attempts: 1, nextAttemptAt: at(30) };
+        const withExt = await store.repos.grants.update(
+          g.id,
+          { status: 'active' },
+          { set: { pendingExtension: pending } },
+        );
+        expect(withExt?.pendingExtension).toEqual(pending);
+        expect(withExt?.pendingExtension?.nextAttemptAt).toBeInstanceOf(Date);
+        const cleared = await store.repos.grants.update(
+          g.id,
+          { status: 'active' },
+          { set: { expiresAt: at(121) }, unset: ['pendingExtension', 'lastError'] },
+        );
+        expect(cleared).not.toHaveProperty('pendingExtension');
+        expect(cleared?.expiresAt).toEqual(at(121));
+        expect(await store.repos.grants.get(g.id)).toEqual(cleared);
+      });
+
+      it('returns the grant unchanged for an empty change when the guard matches', async () => {
+        const g = await store.repos.grants.insert(makeGrant());
+        expect(await store.repos.grants.update(g.id, { status: 'active' }, {})).toEqual(g);
+        expect(
+          await store.repos.grants.update(g.id, { status: 'revoking' }, { set: {}, unset: [] }),
+        ).toBeNull();
+      });
+
+      it('refuses to set and unset the same field', async () => {
+        const g = await store.repos.grants.insert(makeGrant());
+        await expect(
+          store.repos.grants.update(
+            g.id,
+            { status: 'active' },
+            { set: { lastError: 'x' }, unset: ['lastError'] },
+          ),
+        ).rejects.toThrow(/both set and unset/);
+      });
+
+      it('finds due work of every kind, oldest first, and nothing that is not due yet', async () => {
+        const now = at(100);
+        const expiredActive = await store.repos.grants.insert(
+          makeGrant({ createdAt: at(1), expiresAt: at(100) }),
+        );
+        await store.repos.grants.insert(makeGrant({ createdAt: at(2), expiresAt: at(101) }));
+        const provisioningDue = await store.repos.grants.insert(
+          makeGrant({
+            createdAt: at(3),
+            status: 'provisioning',
+            startsAt: undefined,
+            expiresAt: undefined,
+            attempts: 1,
+            nextAttemptAt: at(99),
+          }),
+        );
+        await store.repos.grants.insert(
+          makeGrant({
+            createdAt: at(4),
+            status: 'provisioning',
+            startsAt: undefined,
+            expiresAt: undefined,
+            attempts: 1,
+            nextAttemptAt: at(101),
+          }),
+        );
+        const revokingDue = await store.repos.grants.insert(
+          makeGrant({
+            createdAt: at(5),
+            status: 'revoking',
+            expiresAt: at(50),
+            attempts: 2,
+            nextAttemptAt: at(100),
+          }),
+        );
+        await store.repos.grants.insert(
+          makeGrant({
+            createdAt: at(6),
+            status: 'revoking',
+            expiresAt: at(50),
+            attempts: 2,
+            nextAttemptAt: at(150),
+          }),
+        );
+        const extensionDue = await store.repos.grants.insert(
+          makeGrant({
+            createdAt: at(7),
+            expiresAt: at(200),
+            pendingExtension: { requestId: 'ext-1', attempts: 1, nextAttemptAt: at(90) },
+          }),
+        );
+        await store.repos.grants.insert(
+          makeGrant({
+            createdAt: at(8),
+            expiresAt: at(200),
+            pendingExtension: { requestId: 'ext-2', attempts: 1, nextAttemptAt: at(110) },
+          }),
+        );
+        // Finished grants are never due, whatever their dates say.
+        await store.repos.grants.insert(
+          makeGrant({ createdAt: at(0), status: 'expired', expiresAt: at(50) }),
+        );
+        await store.repos.grants.insert(
+          makeGrant({ createdAt: at(0), status: 'failed', expiresAt: undefined, nextAttemptAt: at(10) }),
+        );
+        // A due grant created earlier than the others, inserted last: order follows createdAt.
+        const oldest = await store.repos.grants.insert(makeGrant({ createdAt: at(-10), expiresAt: at(60) }));
+
+        expect(ids(await store.repos.grants.findDue(now, 50))).toEqual([
+          oldest.id,
+          expiredActive.id,
+          provisioningDue.id,
+          revokingDue.id,
+          extensionDue.id,
+        ]);
+        expect(ids(await store.repos.grants.findDue(now, 2))).toEqual([oldest.id, expiredActive.id]);
+        expect(await store.repos.grants.findDue(at(-100), 50)).toEqual([]);
+      });
+
+      it('lists by status, resource and holder, newest first', async () => {
+        const a = await store.repos.grants.insert(makeGrant({ createdAt: at(1) }));
+        const b = await store.repos.grants.insert(
+          makeGrant({
+            createdAt: at(3),
+            resourceId: 'staging-db',
+            holder: { email: 'dave@example.com', name: 'Dave' },
+            status: 'revoked',
+          }),
+        );
+        const c = await store.repos.grants.insert(makeGrant({ createdAt: at(2), status: 'provisioning' }));
+
+        expect(ids(await store.repos.grants.list({}))).toEqual([b.id, c.id, a.id]);
+        expect(ids(await store.repos.grants.list({ status: 'active' }))).toEqual([a.id]);
+        expect(ids(await store.repos.grants.list({ status: ['active', 'provisioning'] }))).toEqual([
+          c.id,
+          a.id,
+        ]);
+        expect(ids(await store.repos.grants.list({ resourceId: 'staging-db' }))).toEqual([b.id]);
+        expect(ids(await store.repos.grants.list({ holderEmail: 'alice@example.com' }))).toEqual([
+          c.id,
+          a.id,
+        ]);
+        expect(ids(await store.repos.grants.list({ holderEmail: 'alice@example.com', limit: 1 }))).toEqual([
+          c.id,
+        ]);
+        expect(await store.repos.grants.list({ holderEmail: 'nobody@example.com' })).toEqual([]);
+      });
+    });
+
+    describe('audit', () => {
+      it('appends and lists oldest first, with filters and a limit', async () => {
+        const e2 = makeEvent({
+          at: at(2),
+          type: 'request.approved',
+          actor: 'bob@example.com',
+          requestId: 'r1',
+        });
+        const e1 = makeEvent({ at: at(1), requestId: 'r1', resourceId: 'prod-db' });
+        const e3 = makeEvent({
+          at: at(3),
+          type: 'grant.activated',
+          actor: 'system',
+          requestId: 'r1',
+          grantId: 'g1',
+          details: { expiresAt: at(63).toISOString(), attempts: 1, ok: true, none: null },
+        });
+        const other = makeEvent({ at: at(0), requestId: 'r2', resourceId: 'staging-db' });
+        for (const e of [e2, e1, e3, other]) await store.repos.audit.append(e);
+
+        expect(await store.repos.audit.list({ requestId: 'r1' })).toEqual([e1, e2, e3]);
+        expect(ids(await store.repos.audit.list({}))).toEqual([other.id, e1.id, e2.id, e3.id]);
+        expect(ids(await store.repos.audit.list({ grantId: 'g1' }))).toEqual([e3.id]);
+        expect(ids(await store.repos.audit.list({ resourceId: 'prod-db' }))).toEqual([e1.id]);
+        expect(ids(await store.repos.audit.list({ actor: 'system' }))).toEqual([e3.id]);
+        expect(ids(await store.repos.audit.list({ type: 'request.created' }))).toEqual([other.id, e1.id]);
+        expect(ids(await store.repos.audit.list({ requestId: 'r1', limit: 2 }))).toEqual([e1.id, e2.id]);
+      });
+
+      it('keeps empty details and refuses a duplicate event id', async () => {
+        const e = makeEvent({ details: {} });
+        await store.repos.audit.append(e);
+        expect(await store.repos.audit.list({})).toEqual([e]);
+        await expectDuplicate(store.repos.audit.append({ ...e, type: 'request.cancelled' }), '_id');
+      });
+    });
+
+    describe('message references', () => {
+      it('saves, finds, and replaces on (platform, subjectId, purpose, recipient)', async () => {
+        const card = makeRef({ subjectId: 'r1', recipient: 'bob@example.com' });
+        const card2 = makeRef({ subjectId: 'r1', recipient: 'carol@example.com', createdAt: at(1) });
+        const status = makeRef({
+          subjectId: 'r1',
+          purpose: 'requester-status',
+          recipient: 'alice@example.com',
+        });
+        const teams = makeRef({
+          subjectId: 'r1',
+          platform: 'teams',
+          recipient: 'bob@example.com',
+          createdAt: at(2),
+        });
+        for (const ref of [card, card2, status, teams]) await store.repos.messages.save(ref);
+        await store.repos.messages.save(makeRef({ subjectId: 'r2' }));
+
+        expect(await store.repos.messages.find('r1', 'approval-card')).toEqual([card, card2, teams]);
+        expect(await store.repos.messages.find('r1')).toHaveLength(4);
+
+        // A re-send replaces the old reference (and keeps the first id).
+        const resent = makeRef({
+          subjectId: 'r1',
+          recipient: 'bob@example.com',
+          channel: 'D999',
+          messageId: '1700000099.000200',
+          createdAt: at(5),
+        });
+        await store.repos.messages.save(resent);
+        const cards = await store.repos.messages.find('r1', 'approval-card');
+        expect(cards).toHaveLength(3);
+        const bobs = cards.filter((c) => c.platform === 'slack' && c.recipient === 'bob@example.com');
+        expect(bobs).toEqual([{ ...resent, id: card.id }]);
+        expect(await store.repos.messages.find('r1', 'reminder')).toEqual([]);
+      });
+    });
+
+    describe('values', () => {
+      it('gives Dates back as Date instances', async () => {
+        const r = await store.repos.requests.insert(makeRequest());
+        const decided = await store.repos.requests.decide(
+          r.id,
+          { status: 'approved', by: 'bob@example.com', byName: 'Bob' },
+          at(1),
+        );
+        const g = await store.repos.grants.insert(
+          makeGrant({ pendingExtension: { requestId: 'x', attempts: 0, nextAttemptAt: at(3) } }),
+        );
+        await store.repos.audit.append(makeEvent());
+        await store.repos.messages.save(makeRef({ subjectId: 'dates' }));
+
+        const got = await store.repos.requests.get(r.id);
+        for (const d of [got?.createdAt, got?.decideBy, got?.decidedAt, decided?.decidedAt]) {
+          expect(d).toBeInstanceOf(Date);
+        }
+        const listed = (await store.repos.requests.list({}))[0];
+        expect(listed?.createdAt).toBeInstanceOf(Date);
+        const grant = await store.repos.grants.get(g.id);
+        for (const d of [
+          grant?.createdAt,
+          grant?.startsAt,
+          grant?.expiresAt,
+          grant?.pendingExtension?.nextAttemptAt,
+        ]) {
+          expect(d).toBeInstanceOf(Date);
+        }
+        expect((await store.repos.audit.list({}))[0]?.at).toBeInstanceOf(Date);
+        expect((await store.repos.messages.find('dates'))[0]?.createdAt).toBeInstanceOf(Date);
+      });
+
+      it('hands out copies: mutating what goes in or comes out changes nothing stored', async () => {
+        const input = makeRequest();
+        const inserted = await store.repos.requests.insert(input);
+        const snapshot = structuredClone(input);
+        input.status = 'approved';
+        input.approvers.push('mallory@example.com');
+        input.requester.email = 'mallory@example.com';
+        input.createdAt.setTime(0);
+        inserted.approvers.push('eve@example.com');
+        inserted.decideBy.setTime(0);
+
+        const got = await store.repos.requests.get(snapshot.id);
+        expect(got).toEqual(snapshot);
+        if (!got) throw new Error('missing');
+        got.status = 'denied';
+        got.requester.name = 'Changed';
+        got.approvers.length = 0;
+        got.decideBy.setTime(1);
+        expect(await store.repos.requests.get(snapshot.id)).toEqual(snapshot);
+
+        const decided = await store.repos.requests.decide(
+          snapshot.id,
+          { status: 'approved', by: 'bob@example.com', byName: 'Bob' },
+          at(1),
+        );
+        decided?.decidedAt?.setTime(0);
+        expect((await store.repos.requests.get(snapshot.id))?.decidedAt).toEqual(at(1));
+
+        const g = makeGrant({ pendingExtension: { requestId: 'x', attempts: 0, nextAttemptAt: at(3) } });
+        await store.repos.grants.insert(g);
+        const gSnapshot = structuredClone(g);
+        const set = { expiresAt: at(500) };
+        await store.repos.grants.update(g.id, { status: 'active' }, { set });
+        set.expiresAt.setTime(0);
+        const listed = await store.repos.grants.list({});
+        const first = listed[0];
+        if (first?.pendingExtension) first.pendingExtension.attempts = 99;
+        expect(await store.repos.grants.get(g.id)).toEqual({ ...gSnapshot, expiresAt: at(500) });
+      });
+    });
+  });
+}
+
+// ---------------------------------------------------------------- the collection seam itself
+
+export interface CollectionsUnderTest {
+  collections: Collections;
+  dispose(): Promise<void>;
+}
+
+function grantDoc(over: Partial<GrantDoc> = {}): GrantDoc {
+  const { id, ...rest } = makeGrant();
+  return { _id: id, ...rest, ...over };
+}
+
+function refDoc(over: Partial<MessageRefDoc> = {}): MessageRefDoc {
+  const { id, ...rest } = makeRef();
+  return { _id: id, ...rest, ...over };
+}
+
+/** Operations of the seam that no repository uses yet, or uses only one way. */
+export function runCollectionContract(name: string, make: () => Promise<CollectionsUnderTest>): void {
+  describe(name, () => {
+    let under: CollectionsUnderTest;
+    let c: Collections;
+    beforeEach(async () => {
+      under = await make();
+      c = under.collections;
+    });
+    afterEach(async () => {
+      await under.dispose();
+    });
+
+    it('counts, sorts on several keys and limits', async () => {
+      const a = grantDoc({ resourceId: 'b', createdAt: at(1) });
+      const b = grantDoc({ resourceId: 'a', createdAt: at(2) });
+      const d = grantDoc({ resourceId: 'b', createdAt: at(3) });
+      for (const doc of [a, b, d]) await c.grants.insertOne(doc);
+      expect(await c.grants.countDocuments({})).toBe(3);
+      expect(await c.grants.countDocuments({ resourceId: 'b' })).toBe(2);
+      const sorted = await c.grants.find({}, { sort: { resourceId: 1, createdAt: -1 } });
+      expect(sorted.map((x) => x._id)).toEqual([b._id, d._id, a._id]);
+      const limited = await c.grants.find({ resourceId: 'b' }, { sort: { createdAt: 1 }, limit: 1 });
+      expect(limited).toEqual([a]);
+    });
+
+    it('updateMany reports matched and modified documents', async () => {
+      const a = grantDoc({ attempts: 1 });
+      const b = grantDoc({ attempts: 2 });
+      const other = grantDoc({ status: 'expired', attempts: 7 });
+      for (const doc of [a, b, other]) await c.grants.insertOne(doc);
+      const inc = await c.grants.updateMany({ status: 'active' }, { $inc: { attempts: 10 } });
+      expect(inc).toEqual({ matchedCount: 2, modifiedCount: 2 });
+      expect((await c.grants.findOne({ _id: a._id }))?.attempts).toBe(11);
+      expect((await c.grants.findOne({ _id: other._id }))?.attempts).toBe(7);
+      const same = await c.grants.updateMany({ status: 'active' }, { $set: { resourceId: 'prod-db' } });
+      expect(same).toEqual({ matchedCount: 2, modifiedCount: 0 });
+      expect(await c.grants.updateMany({ status: 'failed' }, { $set: { attempts: 0 } })).toEqual({
+        matchedCount: 0,
+        modifiedCount: 0,
+      });
+    });
+
+    it("findOneAndUpdate returns the document 'before' or 'after'", async () => {
+      const g = grantDoc({ attempts: 1 });
+      await c.grants.insertOne(g);
+      const before = await c.grants.findOneAndUpdate(
+        { _id: g._id },
+        { $set: { attempts: 2 } },
+        { returnDocument: 'before' },
+      );
+      expect(before).toEqual(g);
+      const after = await c.grants.findOneAndUpdate(
+        { _id: g._id },
+        { $set: { attempts: 3 }, $unset: { startsAt: '' } },
+        { returnDocument: 'after' },
+      );
+      const { startsAt: _gone, ...rest } = g;
+      expect(after).toEqual({ ...rest, attempts: 3 });
+    });
+
+    it('upserts from the filter, $setOnInsert and $set, and applies $setOnInsert only on insert', async () => {
+      const key = {
+        platform: 'teams',
+        subjectId: 's1',
+        purpose: 'reminder',
+        recipient: 'x@example.com',
+      } as const;
+      const created = await c.messages.findOneAndUpdate(
+        key,
+        { $set: { channel: 'C1', messageId: 'm1', createdAt: at(1) }, $setOnInsert: { _id: 'first' } },
+        { returnDocument: 'after', upsert: true },
+      );
+      expect(created).toEqual({ _id: 'first', ...key, channel: 'C1', messageId: 'm1', createdAt: at(1) });
+      const updated = await c.messages.findOneAndUpdate(
+        key,
+        { $set: { channel: 'C2', messageId: 'm2', createdAt: at(2) }, $setOnInsert: { _id: 'second' } },
+        { returnDocument: 'after', upsert: true },
+      );
+      expect(updated).toEqual({ _id: 'first', ...key, channel: 'C2', messageId: 'm2', createdAt: at(2) });
+      const beforeInsert = await c.messages.findOneAndUpdate(
+        { ...key, recipient: 'y@example.com' },
+        { $set: { channel: 'C3', messageId: 'm3', createdAt: at(3) }, $setOnInsert: { _id: 'third' } },
+        { returnDocument: 'before', upsert: true },
+      );
+      expect(beforeInsert).toBeNull();
+      expect(await c.messages.countDocuments({ subjectId: 's1' })).toBe(2);
+      expect(
+        await c.messages.findOneAndUpdate(
+          { _id: 'nope' },
+          { $set: { channel: 'x' } },
+          { returnDocument: 'after' },
+        ),
+      ).toBeNull();
+    });
+
+    it('refuses an update that would break a unique key, leaving the document unchanged', async () => {
+      const a = refDoc({ recipient: 'a@example.com' });
+      const b = refDoc({ recipient: 'b@example.com' });
+      await c.messages.insertOne(a);
+      await c.messages.insertOne(b);
+      await expectDuplicate(
+        c.messages.findOneAndUpdate(
+          { _id: b._id },
+          { $set: { recipient: 'a@example.com', channel: 'changed' } },
+          { returnDocument: 'after' },
+        ),
+        'platform+subjectId+purpose+recipient',
+      );
+      expect(await c.messages.findOne({ _id: b._id })).toEqual(b);
+      await expectDuplicate(
+        c.messages.insertOne({ ...b, _id: 'other' }),
+        'platform+subjectId+purpose+recipient',
+      );
+    });
+  });
+}

@@ -1,0 +1,151 @@
+import mongoose from 'mongoose';
+import { describe, expect, it } from 'vitest';
+import { DuplicateKeyError } from '../../src/domain/ports.js';
+import { type CollectionName, INDEXES, uniqueKeyName, uniqueKeys } from '../../src/store/indexes.js';
+import { createMemoryCollections, createMemoryStore, MemoryCollection } from '../../src/store/memory.js';
+import { buildSchemas, createModels } from '../../src/store/mongo.js';
+import { runCollectionContract, runStoreContract } from './contract.js';
+
+runStoreContract('memory store', async () => createMemoryStore());
+
+runCollectionContract('memory collections', async () => ({
+  collections: createMemoryCollections(),
+  dispose: async () => {},
+}));
+
+/** One valid document per collection; unique-key tests vary it field by field. */
+const BASE: Record<CollectionName, Record<string, unknown>> = {
+  requests: {
+    _id: 'r1',
+    kind: 'access',
+    resourceId: 'db',
+    requester: { email: 'a@example.com', name: 'A' },
+    approvers: ['b@example.com'],
+    duration: 'PT1H',
+    justification: 'j',
+    approval: 'manual',
+    status: 'pending',
+    createdAt: new Date(0),
+    decideBy: new Date(1),
+    submissionKey: 'k1',
+  },
+  grants: {
+    _id: 'g1',
+    requestId: 'r1',
+    resourceId: 'db',
+    holder: { email: 'a@example.com', name: 'A' },
+    duration: 'PT1H',
+    justification: 'j',
+    status: 'active',
+    createdAt: new Date(0),
+    attempts: 0,
+  },
+  audit: { _id: 'e1', type: 'request.created', at: new Date(0), actor: 'a@example.com' },
+  messages: {
+    _id: 'm1',
+    platform: 'slack',
+    subjectId: 's1',
+    purpose: 'approval-card',
+    recipient: 'b@example.com',
+    channel: 'D1',
+    messageId: 't1',
+    createdAt: new Date(0),
+  },
+};
+
+const COLLECTIONS = Object.keys(INDEXES) as CollectionName[];
+
+/** Models on a connection that never connects: enough to validate documents offline. */
+const models = createModels(mongoose.createConnection());
+
+/** `doc` with the value at dotted `path` replaced by a distinct one. */
+function varied(doc: Record<string, unknown>, path: string, suffix: string): Record<string, unknown> {
+  const copy = structuredClone(doc);
+  const parts = path.split('.');
+  let target: Record<string, unknown> = copy;
+  for (const part of parts.slice(0, -1)) target = target[part] as Record<string, unknown>;
+  const last = parts.at(-1) as string;
+  target[last] = `${String(target[last])}-${suffix}`;
+  return copy;
+}
+
+describe('unique keys: indexes.ts, the mongoose schemas and the memory store agree', () => {
+  it.each(COLLECTIONS)('%s: the mongoose schema declares exactly the indexes of indexes.ts', (name) => {
+    const declared = buildSchemas()
+      [name].indexes()
+      .map(([fields, options]) => ({ fields, unique: options?.unique === true }));
+    expect(declared).toEqual(INDEXES[name].map((i) => ({ fields: i.fields, unique: i.unique === true })));
+  });
+
+  it.each(COLLECTIONS)('%s: the memory store enforces every unique key, and only those', async (name) => {
+    const keys = uniqueKeys(name);
+    expect(keys[0]).toEqual(['_id']);
+    const base = BASE[name];
+    // The base document is valid for the mongoose schema, so the keys are exercised on real shapes.
+    await expect(new models[name](base).validate()).resolves.toBeUndefined();
+
+    for (const fields of keys) {
+      const collections = createMemoryCollections();
+      const collection = collections[name] as unknown as MemoryCollection<{ _id: string }>;
+      await collection.insertOne(base as { _id: string });
+      // Same key, every other field (including the other unique keys) different: refused.
+      let clash = structuredClone(base);
+      for (const other of keys.flat()) if (!fields.includes(other)) clash = varied(clash, other, 'x');
+      const error = await collection.insertOne(clash as { _id: string }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DuplicateKeyError);
+      expect((error as DuplicateKeyError).key).toBe(uniqueKeyName(fields));
+      // Any one field of the key different (and the other keys too): accepted.
+      for (const field of fields) {
+        let distinct = varied(base, field, `y-${field}`);
+        for (const other of keys.flat())
+          if (!fields.includes(other)) distinct = varied(distinct, other, `z-${field}`);
+        await collection.insertOne(distinct as { _id: string });
+      }
+      expect(await collection.countDocuments({})).toBe(1 + fields.length);
+    }
+  });
+
+  it('a missing field of a unique key counts as null, as in MongoDB', async () => {
+    const c = new MemoryCollection<{ _id: string; k?: string }>('t', [['k']]);
+    await c.insertOne({ _id: 'a' });
+    await expect(c.insertOne({ _id: 'b' })).rejects.toBeInstanceOf(DuplicateKeyError);
+    await c.insertOne({ _id: 'c', k: 'x' });
+  });
+});
+
+describe('memory collection specifics', () => {
+  it('rejects updates MongoDB would reject', async () => {
+    const c = new MemoryCollection<{ _id: string; n: number }>('t');
+    await c.insertOne({ _id: 'a', n: 1 });
+    await expect(c.findOneAndUpdate({ _id: 'a' }, {}, { returnDocument: 'after' })).rejects.toThrow(/atomic/);
+    await expect(
+      c.findOneAndUpdate({ _id: 'a' }, { n: 2 } as never, { returnDocument: 'after' }),
+    ).rejects.toThrow(/atomic/);
+    await expect(
+      c.findOneAndUpdate({ _id: 'a' }, { $set: { _id: 'b' } } as never, { returnDocument: 'after' }),
+    ).rejects.toThrow(/_id/);
+    await expect(
+      c.findOneAndUpdate({ _id: 'x' }, { $set: { n: 1 } }, { returnDocument: 'after', upsert: true }),
+    ).resolves.toEqual({
+      _id: 'x',
+      n: 1,
+    });
+    await expect(
+      c.findOneAndUpdate({ n: 5 }, { $set: { n: 6 } }, { returnDocument: 'after', upsert: true }),
+    ).rejects.toThrow(/_id/);
+    expect(await c.find({}, { sort: { _id: 1 } })).toEqual([
+      { _id: 'a', n: 1 },
+      { _id: 'x', n: 1 },
+    ]);
+  });
+
+  it('updateMany is all or nothing when it would break a unique key', async () => {
+    const c = new MemoryCollection<{ _id: string; k: string; tag: string }>('t', [['k']]);
+    await c.insertOne({ _id: 'a', k: 'a', tag: 'x' });
+    await c.insertOne({ _id: 'b', k: 'b', tag: 'x' });
+    await expect(c.updateMany({ tag: 'x' }, { $set: { k: 'same' } })).rejects.toBeInstanceOf(
+      DuplicateKeyError,
+    );
+    expect((await c.find({}, { sort: { _id: 1 } })).map((d) => d.k)).toEqual(['a', 'b']);
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * The whole product, running for real on local ports: the Bolt app (HTTP, signature checks on),
+ * the domain, the memory store, the in-process scheduler on a manual clock, the webhook connector
+ * posting to a local receiver, and a faithful fake of the Slack Web API.
+ */
+import { parse as parseYaml } from 'yaml';
+import { ManualClock } from '../../src/domain/clock.js';
+import { parseAccessConfig } from '../../src/domain/policy.js';
+import { InProcessRunner } from '../../src/jobs/in-process.js';
+import { createLogger } from '../../src/log.js';
+import { createMemoryStore, type Store } from '../../src/store/index.js';
+import { type RunningSystem, startSystem } from '../../src/system.js';
+import { type FakeSlack, type FakeSlackUser, startFakeSlack } from './fake-slack.js';
+import { createSlackSender } from './slack-requests.js';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
+
+export const SIGNING_SECRET = 'test-signing-secret-0123456789';
+export const HOOK_SECRET = 'test-hook-secret';
+
+export const USERS = {
+  alice: { id: 'UALICE', name: 'alice', realName: 'Alice Approver', email: 'alice@example.com', tz: 'Europe/London' },
+  dave: { id: 'UDAVE', name: 'dave', realName: 'Dave Reviewer', email: 'dave@example.com', tz: 'America/New_York' },
+  bob: { id: 'UBOB', name: 'bob', realName: 'Bob Support', email: 'bob@example.com', tz: 'Asia/Tokyo' },
+  carol: { id: 'UCAROL', name: 'carol', realName: 'Carol Support', email: 'carol@example.com', tz: 'Europe/Berlin' },
+  erin: { id: 'UERIN', name: 'erin', realName: 'Erin Outsider', email: 'erin@example.com', tz: 'UTC' },
+  admin: { id: 'UADMIN', name: 'root', realName: 'Ada Admin', email: 'admin@example.com', tz: 'UTC' },
+} satisfies Record<string, FakeSlackUser>;
+
+/** The test policy; `{{HOOK}}` becomes the local webhook receiver's URL. */
+export const TEST_POLICY = `
+defaults:
+  approvalWindow: PT1H
+  remindBefore: PT5M
+admins: [admin@example.com]
+groups:
+  support: [bob@example.com, carol@example.com]
+resources:
+  - id: acme-prod
+    name: Acme Corp — production tenant
+    approvers: [alice@example.com, dave@example.com, carol@example.com]
+    requesters: [support]
+    policy: { custom: { max: P3D } }
+    connector: { type: webhook, url: "{{HOOK}}", secretEnv: HOOK_SECRET }
+  - id: staging-db
+    name: Staging database
+    approvers: [alice@example.com]
+    policy: { approval: auto, durations: [PT1H, PT4H] }
+    connector: { type: webhook, url: "{{HOOK}}", secretEnv: HOOK_SECRET }
+  - id: lonely
+    name: Lonely box
+    approvers: [bob@example.com]
+    requesters: [bob@example.com]
+    connector: { type: log }
+`;
+
+export interface TestSystem {
+  clock: ManualClock;
+  fake: FakeSlack;
+  hooks: WebhookReceiver;
+  store: Store;
+  runner: InProcessRunner;
+  system: RunningSystem;
+  slack: ReturnType<typeof createSlackSender>;
+  /** Starts the app again over the same store and a fresh scheduler, as after a crash or downtime. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTestSystem(opts: { policy?: string; start?: Date } = {}): Promise<TestSystem> {
+  const clock = new ManualClock(opts.start ?? new Date());
+  const fake = await startFakeSlack({ users: Object.values(USERS) });
+  const hooks = await startWebhookReceiver({ secret: HOOK_SECRET, now: () => clock.now() });
+  const access = parseAccessConfig(parseYaml((opts.policy ?? TEST_POLICY).replaceAll('{{HOOK}}', hooks.url)));
+  const store = createMemoryStore();
+  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const boot = async () => {
+    const runner = new InProcessRunner({ clock, logger: log, retry: { retries: 0 } });
+    const system = await startSystem({
+      access,
+      store,
+      runner,
+      clock,
+      log,
+      slack: { botToken: fake.botToken, signingSecret: SIGNING_SECRET, apiUrl: fake.apiUrl, port: 0 },
+      secretFor: () => HOOK_SECRET,
+      // deterministic backoff: 10 s, 20 s, 40 s … capped at 10 min
+      backoffMs: (attempt) => Math.min(10_000 * 2 ** (attempt - 1), 600_000),
+    });
+    return { runner, system };
+  };
+  let current = await boot();
+  const sender = () =>
+    createSlackSender({
+      url: `http://127.0.0.1:${current.system.port}/slack/events`,
+      signingSecret: SIGNING_SECRET,
+      users: Object.values(USERS),
+      issueTriggerId: (userId) => fake.issueTriggerId(userId),
+      issueResponseUrl: (ctx) => fake.issueResponseUrl(ctx),
+    });
+  const t: TestSystem = {
+    clock,
+    fake,
+    hooks,
+    store,
+    runner: current.runner,
+    system: current.system,
+    slack: sender(),
+    async restart() {
+      await current.system.stop();
+      current = await boot();
+      t.runner = current.runner;
+      t.system = current.system;
+      t.slack = sender();
+    },
+    async close() {
+      await current.system.stop();
+      await store.close();
+      await hooks.close();
+      await fake.close();
+    },
+  };
+  return t;
+}

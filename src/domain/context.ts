@@ -32,7 +32,10 @@ export interface ServiceContext extends ServiceDeps {
   onApproved(request: AccessRequest): Promise<void>;
 }
 
-export function makeContext(deps: ServiceDeps, onApproved: (ctx: ServiceContext, r: AccessRequest) => Promise<void>) {
+export function makeContext(
+  deps: ServiceDeps,
+  onApproved: (ctx: ServiceContext, r: AccessRequest) => Promise<void>,
+) {
   const ctx: ServiceContext = {
     ...deps,
     resource(id) {

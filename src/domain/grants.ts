@@ -4,10 +4,11 @@
  * `grant.retry` job and reported to the resource's approvers after repeated failure; nothing is
  * marked done before the connector confirms. Every job handler here is idempotent.
  */
+
+import type { ServiceContext } from './context.js';
 import { addDuration, subtractDuration } from './duration.js';
 import { DomainError } from './errors.js';
 import type { ConnectorOperation } from './events.js';
-import type { ServiceContext } from './context.js';
 import type { AccessRequest, Grant, Person } from './model.js';
 import { canAdminister, durationOption, effectivePolicy } from './policy.js';
 import { type ConnectorEvent, type ConnectorEventName, DuplicateKeyError } from './ports.js';
@@ -15,7 +16,13 @@ import { resourceRef } from './requests.js';
 
 const lc = (s: string) => s.trim().toLowerCase();
 
-function connectorEvent(grant: Grant, event: ConnectorEventName, key: string, startsAt: Date, expiresAt: Date) {
+function connectorEvent(
+  grant: Grant,
+  event: ConnectorEventName,
+  key: string,
+  startsAt: Date,
+  expiresAt: Date,
+) {
   const body: ConnectorEvent = {
     event,
     grant: {
@@ -93,14 +100,22 @@ async function recordFailure(
   }
   if (!updated) return; // someone else moved the grant on meanwhile
   log.warn({ operation, attempts, error: message }, 'connector.failed');
-  await ctx.audit(operation === 'revoke' ? 'grant.revocation_failed' : 'grant.provisioning_failed', 'system', {
-    grantId: grant.id,
-    requestId: grant.requestId,
-    resourceId: grant.resourceId,
-    details: { operation, attempts, error: message.slice(0, 300) },
-  });
+  await ctx.audit(
+    operation === 'revoke' ? 'grant.revocation_failed' : 'grant.provisioning_failed',
+    'system',
+    {
+      grantId: grant.id,
+      requestId: grant.requestId,
+      resourceId: grant.resourceId,
+      details: { operation, attempts, error: message.slice(0, 300) },
+    },
+  );
   if (operation === 'provision' && attempts === 1) {
-    await ctx.publish({ type: 'grant.provisioning_delayed', grant: updated, resource: resourceRef(resource) });
+    await ctx.publish({
+      type: 'grant.provisioning_delayed',
+      grant: updated,
+      resource: resourceRef(resource),
+    });
   }
   if (attempts === ctx.reportAfterAttempts) {
     await ctx.publish({
@@ -140,7 +155,11 @@ export async function provision(ctx: ServiceContext, grant: Grant): Promise<void
   });
   ctx.log.info({ grantId: grant.id, expiresAt }, 'grant.activated');
   await scheduleTimers(ctx, active);
-  await ctx.publish({ type: 'grant.activated', grant: active, resource: resourceRef(ctx.resource(grant.resourceId)) });
+  await ctx.publish({
+    type: 'grant.activated',
+    grant: active,
+    resource: resourceRef(ctx.resource(grant.resourceId)),
+  });
 }
 
 function remindBeforeFor(ctx: ServiceContext, grant: Grant): string {
@@ -160,7 +179,7 @@ async function scheduleTimers(ctx: ServiceContext, grant: Grant): Promise<void> 
 /** Job `grant.remind`: the pre-expiry prompt, once per expiry time. */
 export async function remind(ctx: ServiceContext, grantId: string): Promise<void> {
   const grant = await ctx.repos.grants.get(grantId);
-  if (!grant || grant.status !== 'active' || !grant.expiresAt) return;
+  if (grant?.status !== 'active' || !grant.expiresAt) return;
   if (grant.remindedFor && grant.remindedFor.getTime() === grant.expiresAt.getTime()) return;
   const now = ctx.clock.now();
   if (grant.expiresAt <= now) return;
@@ -183,7 +202,7 @@ export async function remind(ctx: ServiceContext, grantId: string): Promise<void
 
 async function applyExtension(ctx: ServiceContext, request: AccessRequest): Promise<void> {
   const grant = request.grantId ? await ctx.repos.grants.get(request.grantId) : null;
-  if (!grant || grant.status !== 'active' || !grant.expiresAt) return;
+  if (grant?.status !== 'active' || !grant.expiresAt) return;
   if (grant.pendingExtension?.requestId === request.id) {
     await deliverExtension(ctx, grant);
     return;
@@ -193,7 +212,10 @@ async function applyExtension(ctx: ServiceContext, request: AccessRequest): Prom
     grant.id,
     { status: 'active', expiresAt: grant.expiresAt },
     {
-      set: { expiresAt, pendingExtension: { requestId: request.id, attempts: 0, nextAttemptAt: ctx.clock.now() } },
+      set: {
+        expiresAt,
+        pendingExtension: { requestId: request.id, attempts: 0, nextAttemptAt: ctx.clock.now() },
+      },
       unset: ['remindedFor'],
     },
   );
@@ -222,7 +244,13 @@ async function deliverExtension(ctx: ServiceContext, grant: Grant): Promise<void
     await ctx.connectors
       .forResource(grant.resourceId)
       .deliver(
-        connectorEvent(grant, 'grant.extended', `${grant.id}:extended:${pending.requestId}`, grant.startsAt, grant.expiresAt),
+        connectorEvent(
+          grant,
+          'grant.extended',
+          `${grant.id}:extended:${pending.requestId}`,
+          grant.startsAt,
+          grant.expiresAt,
+        ),
       );
   } catch (error) {
     await recordFailure(ctx, grant, 'extend', error);
@@ -244,7 +272,10 @@ export async function expireGrant(ctx: ServiceContext, grantId: string): Promise
   const revoking = await ctx.repos.grants.update(
     grantId,
     { status: 'active', expiresAt: grant.expiresAt },
-    { set: { status: 'revoking', endReason: 'expired', endedBy: 'system', attempts: 0 }, unset: ['nextAttemptAt'] },
+    {
+      set: { status: 'revoking', endReason: 'expired', endedBy: 'system', attempts: 0 },
+      unset: ['nextAttemptAt'],
+    },
   );
   if (revoking) await revoke(ctx, revoking);
 }
@@ -295,7 +326,13 @@ export async function revoke(ctx: ServiceContext, grant: Grant): Promise<void> {
     await ctx.connectors
       .forResource(grant.resourceId)
       .deliver(
-        connectorEvent(grant, 'grant.revoked', `${grant.id}:revoked`, grant.startsAt ?? now, grant.expiresAt ?? now),
+        connectorEvent(
+          grant,
+          'grant.revoked',
+          `${grant.id}:revoked`,
+          grant.startsAt ?? now,
+          grant.expiresAt ?? now,
+        ),
       );
   } catch (error) {
     await recordFailure(ctx, grant, 'revoke', error);
@@ -305,7 +342,10 @@ export async function revoke(ctx: ServiceContext, grant: Grant): Promise<void> {
   const ended = await ctx.repos.grants.update(
     grant.id,
     { status: 'revoking' },
-    { set: { status: final, endedAt: now, attempts: 0 }, unset: ['nextAttemptAt', 'lastError', 'pendingExtension'] },
+    {
+      set: { status: final, endedAt: now, attempts: 0 },
+      unset: ['nextAttemptAt', 'lastError', 'pendingExtension'],
+    },
   );
   if (!ended) return;
   await ctx.scheduler.cancel('grant.remind', grant.id);
@@ -317,8 +357,15 @@ export async function revoke(ctx: ServiceContext, grant: Grant): Promise<void> {
     resourceId: grant.resourceId,
     details: { reason: grant.endReason ?? 'expired' },
   });
-  ctx.log.info({ grantId: grant.id, reason: grant.endReason }, final === 'expired' ? 'grant.expired' : 'grant.revoked');
-  await ctx.publish({ type: 'grant.ended', grant: ended, resource: resourceRef(ctx.resource(grant.resourceId)) });
+  ctx.log.info(
+    { grantId: grant.id, reason: grant.endReason },
+    final === 'expired' ? 'grant.expired' : 'grant.revoked',
+  );
+  await ctx.publish({
+    type: 'grant.ended',
+    grant: ended,
+    resource: resourceRef(ctx.resource(grant.resourceId)),
+  });
 }
 
 /** Job `grant.retry` and the sweep: moves a grant along whatever is due for it. */
@@ -333,7 +380,8 @@ export async function advanceGrant(ctx: ServiceContext, grantId: string): Promis
       return revoke(ctx, grant);
     case 'active':
       if (grant.expiresAt && grant.expiresAt <= now) return expireGrant(ctx, grant.id);
-      if (grant.pendingExtension && grant.pendingExtension.nextAttemptAt <= now) return deliverExtension(ctx, grant);
+      if (grant.pendingExtension && grant.pendingExtension.nextAttemptAt <= now)
+        return deliverExtension(ctx, grant);
       return;
     default:
       return;
@@ -344,7 +392,10 @@ export async function advanceGrant(ctx: ServiceContext, grantId: string): Promis
  * The periodic sweep: whatever is overdue (a lost job, a crash, downtime) is done now, so access
  * can never stay open past its expiry. Returns how many items it moved along.
  */
-export async function sweep(ctx: ServiceContext, expireRequest: (id: string) => Promise<void>): Promise<number> {
+export async function sweep(
+  ctx: ServiceContext,
+  expireRequest: (id: string) => Promise<void>,
+): Promise<number> {
   const now = ctx.clock.now();
   let count = 0;
   for (const grant of await ctx.repos.grants.findDue(now, 200)) {

@@ -176,7 +176,7 @@ const resource = z.strictObject({
     .string()
     .regex(RESOURCE_ID, 'must start with a lower-case letter or digit and use only a-z 0-9 . _ -'),
   name: z.string().trim().min(1, 'must not be empty'),
-  approvers: z.array(principal).default([]),
+  approvers: z.array(principal),
   owners: z.array(principal).optional(),
   requesters: z.array(principal).optional(),
   policy: policyOverride.optional(),

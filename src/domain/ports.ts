@@ -3,14 +3,7 @@
  * src/jobs (scheduler), src/connectors (provisioning) and src/bot/* (notifications).
  * Nothing here knows about Slack, Teams, mongoose or Agenda.
  */
-import type {
-  AccessRequest,
-  AuditEvent,
-  Grant,
-  GrantStatus,
-  MessageRef,
-  RequestStatus,
-} from './model.js';
+import type { AccessRequest, AuditEvent, Grant, GrantStatus, MessageRef, RequestStatus } from './model.js';
 
 // ---------------------------------------------------------------- repositories
 

@@ -3,6 +3,8 @@
  * expire. Every state change is a conditional write in the store; only the caller whose write
  * won publishes an event, so repeats are harmless.
  */
+
+import type { ServiceContext } from './context.js';
 import { addDuration } from './duration.js';
 import { DomainError, type ErrorField } from './errors.js';
 import type { ResourceRef } from './events.js';
@@ -16,7 +18,6 @@ import {
   type ResourceConfig,
 } from './policy.js';
 import { DuplicateKeyError } from './ports.js';
-import type { ServiceContext } from './context.js';
 
 export const MAX_JUSTIFICATION = 2000;
 export const MAX_TICKET = 200;
@@ -87,7 +88,8 @@ export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): 
     }
   }
   const duration = checkDuration(policy, input.duration);
-  if (!duration.ok) errors.push({ field: 'duration', code: 'DURATION_OUT_OF_POLICY', message: duration.message });
+  if (!duration.ok)
+    errors.push({ field: 'duration', code: 'DURATION_OUT_OF_POLICY', message: duration.message });
   const justification = input.justification.trim();
   if (!justification) {
     errors.push({
@@ -109,10 +111,17 @@ export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): 
       errors.push({
         field: 'approvers',
         code: 'NO_APPROVERS',
-        message: eligible.size === 0 ? 'No administrators found for this resource.' : 'Choose at least one approver.',
+        message:
+          eligible.size === 0
+            ? 'No administrators found for this resource.'
+            : 'Choose at least one approver.',
       });
     } else if (chosen.includes(requester)) {
-      errors.push({ field: 'approvers', code: 'SELF_APPROVAL', message: 'You cannot approve your own request.' });
+      errors.push({
+        field: 'approvers',
+        code: 'SELF_APPROVAL',
+        message: 'You cannot approve your own request.',
+      });
     } else if (chosen.some((a) => !eligible.has(a))) {
       errors.push({
         field: 'approvers',
@@ -202,9 +211,15 @@ function describeOutcome(ctx: ServiceContext, r: AccessRequest): DomainError {
   const when = r.decidedAt ? ` (${r.decidedAt.toISOString()})` : '';
   switch (r.status) {
     case 'approved':
-      return new DomainError('ALREADY_DECIDED', `${r.decidedByName ?? r.decidedBy} already approved this request${when}.`);
+      return new DomainError(
+        'ALREADY_DECIDED',
+        `${r.decidedByName ?? r.decidedBy} already approved this request${when}.`,
+      );
     case 'denied':
-      return new DomainError('ALREADY_DECIDED', `${r.decidedByName ?? r.decidedBy} already denied this request${when}.`);
+      return new DomainError(
+        'ALREADY_DECIDED',
+        `${r.decidedByName ?? r.decidedBy} already denied this request${when}.`,
+      );
     case 'cancelled':
       return new DomainError('ALREADY_DECIDED', `${r.requester.name} cancelled this request${when}.`);
     case 'expired':
@@ -238,7 +253,9 @@ export async function decideRequest(
     return refuse(new DomainError('SELF_APPROVAL', 'You cannot decide your own request.'));
   }
   if (!request.approvers.includes(actorEmail)) {
-    return refuse(new DomainError('NOT_AN_APPROVER', 'Only the approvers chosen for this request can decide it.'));
+    return refuse(
+      new DomainError('NOT_AN_APPROVER', 'Only the approvers chosen for this request can decide it.'),
+    );
   }
   const now = ctx.clock.now();
   if (request.status !== 'pending' || request.decideBy <= now) return refuse(describeOutcome(ctx, request));
@@ -250,20 +267,30 @@ export async function decideRequest(
     const duration = checkDuration(policy, request.duration);
     if (!duration.ok) {
       return refuse(
-        new DomainError('DURATION_OUT_OF_POLICY', `The requested duration is no longer allowed: ${duration.message}`),
+        new DomainError(
+          'DURATION_OUT_OF_POLICY',
+          `The requested duration is no longer allowed: ${duration.message}`,
+        ),
       );
     }
     if (request.kind === 'extension' && request.grantId) {
       const grant = await ctx.repos.grants.get(request.grantId);
-      if (!grant || grant.status !== 'active') {
+      if (grant?.status !== 'active') {
         const cancelled = await ctx.repos.requests.cancel(
           request.id,
           request.requester.email,
           now,
           'The access it would extend has already ended.',
         );
-        if (cancelled) await ctx.publish({ type: 'request.cancelled', request: cancelled, resource: resourceRef(resource) });
-        return refuse(new DomainError('GRANT_NOT_ACTIVE', 'The access this extension was for has already ended.'));
+        if (cancelled)
+          await ctx.publish({
+            type: 'request.cancelled',
+            request: cancelled,
+            resource: resourceRef(resource),
+          });
+        return refuse(
+          new DomainError('GRANT_NOT_ACTIVE', 'The access this extension was for has already ended.'),
+        );
       }
     }
   }
@@ -287,18 +314,28 @@ export async function decideRequest(
     resourceId: decided.resourceId,
     ...(trimmedReason ? { details: { reason: trimmedReason } } : {}),
   });
-  ctx.log.info({ requestId: decided.id, by: actorEmail }, decision === 'approve' ? 'request.approved' : 'request.denied');
+  ctx.log.info(
+    { requestId: decided.id, by: actorEmail },
+    decision === 'approve' ? 'request.approved' : 'request.denied',
+  );
   await ctx.scheduler.cancel('request.expire', decided.id);
   await ctx.publish({ type: 'request.decided', request: decided, resource: resourceRef(resource) });
   if (decided.status === 'approved') await ctx.onApproved(decided);
   return decided;
 }
 
-export async function cancelRequest(ctx: ServiceContext, requestId: string, actor: Person): Promise<AccessRequest> {
+export async function cancelRequest(
+  ctx: ServiceContext,
+  requestId: string,
+  actor: Person,
+): Promise<AccessRequest> {
   const actorEmail = lc(actor.email);
   const request = await ctx.repos.requests.get(requestId);
   const refuse = async (error: DomainError): Promise<never> => {
-    await ctx.audit('action.refused', actorEmail, { requestId, details: { action: 'cancel', code: error.code } });
+    await ctx.audit('action.refused', actorEmail, {
+      requestId,
+      details: { action: 'cancel', code: error.code },
+    });
     throw error;
   };
   if (!request) return refuse(new DomainError('NOT_FOUND', 'This request no longer exists.'));

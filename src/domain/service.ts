@@ -2,7 +2,7 @@
  * The access service: the one object the chat front ends and the jobs talk to. It knows nothing
  * of Slack, Teams, mongoose or Agenda; it works through the ports in ./ports.ts.
  */
-import { type ServiceContext, type ServiceDeps, makeContext } from './context.js';
+import { makeContext, type ServiceContext, type ServiceDeps } from './context.js';
 import { advanceGrant, endAccess, expireGrant, onApproved, remind, sweep } from './grants.js';
 import type { AccessRequest, AuditEvent, Grant, Person } from './model.js';
 import {
@@ -13,16 +13,16 @@ import {
   type ResourceConfig,
   requestableResources,
 } from './policy.js';
+import type { GrantQuery, RequestQuery } from './ports.js';
 import {
-  type FieldError,
-  type SubmitInput,
   cancelRequest,
   checkSubmission,
   decideRequest,
   expireRequest,
+  type FieldError,
+  type SubmitInput,
   submitRequest,
 } from './requests.js';
-import type { GrantQuery, RequestQuery } from './ports.js';
 
 export type { FieldError, SubmitInput };
 
@@ -69,7 +69,12 @@ export class AccessService {
     return submitRequest(this.ctx, input);
   }
 
-  decide(requestId: string, actor: Person, decision: 'approve' | 'deny', reason?: string): Promise<AccessRequest> {
+  decide(
+    requestId: string,
+    actor: Person,
+    decision: 'approve' | 'deny',
+    reason?: string,
+  ): Promise<AccessRequest> {
     return decideRequest(this.ctx, requestId, actor, decision, reason);
   }
 

@@ -5,7 +5,11 @@ import type { JobRunner } from './runner.js';
 /** How often the sweep looks for overdue revocations, retries and expired requests. */
 export const SWEEP_INTERVAL_MS = 30_000;
 
-export function registerJobs(runner: JobRunner, service: AccessService, sweepIntervalMs = SWEEP_INTERVAL_MS): void {
+export function registerJobs(
+  runner: JobRunner,
+  service: AccessService,
+  sweepIntervalMs = SWEEP_INTERVAL_MS,
+): void {
   for (const name of Object.keys(service.jobs) as Array<keyof AccessService['jobs']>) {
     runner.define(name, (data) => service.jobs[name](data.id));
   }

@@ -61,7 +61,10 @@ export interface DocCollection<T extends { _id: string }> {
     update: UpdateFilter<T>,
     options: FindOneAndUpdateOptions,
   ): Promise<T | null>;
-  /** Applies `update` to every matching document. Throws `DuplicateKeyError` like `findOneAndUpdate`. */
+  /**
+   * Applies `update` to every matching document. Throws `DuplicateKeyError` like `findOneAndUpdate`
+   * (the memory store then changes nothing; MongoDB keeps the documents it updated before the clash).
+   */
   updateMany(filter: Filter<T>, update: UpdateFilter<T>): Promise<UpdateManyResult>;
   countDocuments(filter: Filter<T>): Promise<number>;
 }

@@ -65,7 +65,9 @@ describe('an access request in Slack, from form to revocation', () => {
     ]) {
       expect(cardText).toContain(expected);
     }
-    expect(hasButton(aliceCard, 'jit.request.approve') && hasButton(aliceCard, 'jit.request.deny')).toBe(true);
+    expect(hasButton(aliceCard, 'jit.request.approve') && hasButton(aliceCard, 'jit.request.deny')).toBe(
+      true,
+    );
     // Times are shown in each approver's own zone.
     expect(cardText).toMatch(/GMT|BST/);
     expect(collectText(daveCard.blocks)).toMatch(/EST|EDT/);
@@ -97,7 +99,13 @@ describe('an access request in Slack, from form to revocation', () => {
     const hook = t.hooks.calls[0]!;
     expect(hook.signatureValid).toBe(true);
     expect(
-      verifySignature(HOOK_SECRET, String(hook.headers['x-jit-timestamp']), hook.rawBody, String(hook.headers['x-jit-signature']), t.clock.now()),
+      verifySignature(
+        HOOK_SECRET,
+        String(hook.headers['x-jit-timestamp']),
+        hook.rawBody,
+        String(hook.headers['x-jit-signature']),
+        t.clock.now(),
+      ),
     ).toBe(true);
     expect(hook.body).toEqual({
       event: 'grant.activated',
@@ -116,7 +124,10 @@ describe('an access request in Slack, from form to revocation', () => {
     // Every approver's card now shows the outcome, without buttons; Dave and Carol are told.
     await eventually(() => {
       for (const user of [alice, dave]) {
-        const card = t.fake.message(t.fake.dmChannelFor(user.id), user === alice ? aliceCard.ts : daveCard.ts);
+        const card = t.fake.message(
+          t.fake.dmChannelFor(user.id),
+          user === alice ? aliceCard.ts : daveCard.ts,
+        );
         expect(collectText(card?.blocks)).toContain('Approved by Alice Approver');
         expect(hasButton(card, 'jit.request.approve')).toBe(false);
       }
@@ -154,7 +165,10 @@ describe('an access request in Slack, from form to revocation', () => {
       return g;
     });
     expect(extended.status).toBe('active');
-    expect(t.hooks.calls.map((c) => (c.body as { event: string }).event)).toEqual(['grant.activated', 'grant.extended']);
+    expect(t.hooks.calls.map((c) => (c.body as { event: string }).event)).toEqual([
+      'grant.activated',
+      'grant.extended',
+    ]);
     await waitForDm(t, carol, 'now ends at');
 
     // The old expiry passes without revocation; the new one revokes.
@@ -167,7 +181,9 @@ describe('an access request in Slack, from form to revocation', () => {
     await waitForDm(t, carol, 'has ended');
 
     const trail = (await t.store.repos.audit.list({ grantId: grant.id })).map((e) => e.type);
-    expect(trail).toEqual(expect.arrayContaining(['grant.activated', 'grant.reminded', 'grant.extended', 'grant.expired']));
+    expect(trail).toEqual(
+      expect.arrayContaining(['grant.activated', 'grant.reminded', 'grant.extended', 'grant.expired']),
+    );
   });
 
   it('denies with a reason; the requester and every approver see it and nothing is provisioned', async () => {
@@ -189,7 +205,10 @@ describe('an access request in Slack, from form to revocation', () => {
     expect(collectText(carolNotice.blocks)).toContain('&lt;!channel&gt;');
     expect(collectText(carolNotice.blocks)).not.toContain('<!channel>');
     await eventually(() => {
-      const updated = t.fake.message(t.fake.dmChannelFor(alice.id), dmContaining(t, alice, 'Access request')!.ts);
+      const updated = t.fake.message(
+        t.fake.dmChannelFor(alice.id),
+        dmContaining(t, alice, 'Access request')!.ts,
+      );
       expect(collectText(updated?.blocks)).toContain('Denied by Dave Reviewer');
     });
     expect(t.hooks.calls).toHaveLength(0);
@@ -211,6 +230,8 @@ describe('an access request in Slack, from form to revocation', () => {
     await waitForDm(t, carol, 'You ended it');
     // Its expiry job no longer does anything.
     await t.runner.advance(5 * HOUR);
-    expect(t.hooks.calls.filter((c) => (c.body as { event: string }).event === 'grant.revoked')).toHaveLength(1);
+    expect(t.hooks.calls.filter((c) => (c.body as { event: string }).event === 'grant.revoked')).toHaveLength(
+      1,
+    );
   });
 });

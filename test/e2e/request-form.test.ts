@@ -12,7 +12,11 @@ afterEach(async () => {
 
 describe('the /request-access form', () => {
   it('opens with the named resource preselected and only its eligible approvers, never the requester', async () => {
-    const res = await t.slack.slashCommand({ command: '/request-access', text: 'acme-prod', userId: USERS.carol.id });
+    const res = await t.slack.slashCommand({
+      command: '/request-access',
+      text: 'acme-prod',
+      userId: USERS.carol.id,
+    });
     expect(res.status).toBe(200);
     const open = await t.fake.waitFor('views.open');
     expect(open.response.ok).toBe(true);

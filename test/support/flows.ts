@@ -26,7 +26,12 @@ export async function formAction(
   user: User,
   view: FakeView,
   actionId: string,
-  input: { value?: string; selectedOption?: string; selectedOptions?: string[]; values?: Record<string, string | string[]> } = {},
+  input: {
+    value?: string;
+    selectedOption?: string;
+    selectedOptions?: string[];
+    values?: Record<string, string | string[]>;
+  } = {},
 ): Promise<FakeView> {
   const mark = t.fake.checkpoint();
   const res = await t.slack.blockAction({
@@ -63,7 +68,10 @@ export async function submitForm(
   values: Record<string, string | string[]>,
   opts: { retryNum?: number } = {},
 ) {
-  const res = await t.slack.viewSubmission({ userId: user.id, view: view as unknown as JsonObject, values }, opts.retryNum ? { retryNum: opts.retryNum } : undefined);
+  const res = await t.slack.viewSubmission(
+    { userId: user.id, view: view as unknown as JsonObject, values },
+    opts.retryNum ? { retryNum: opts.retryNum } : undefined,
+  );
   return res;
 }
 
@@ -71,7 +79,13 @@ export async function submitForm(
 export async function requestAccess(
   t: TestSystem,
   user: User,
-  opts: { resource?: string; duration?: string; approvers?: string[]; justification?: string; ticket?: string } = {},
+  opts: {
+    resource?: string;
+    duration?: string;
+    approvers?: string[];
+    justification?: string;
+    ticket?: string;
+  } = {},
 ) {
   let view = await openForm(t, user, opts.resource ?? 'acme-prod');
   view = await formAction(t, user, view, quickDurationAction(view, opts.duration ?? '4 hours'));
@@ -89,10 +103,17 @@ export async function requestAccess(
 /** The newest message in `user`'s DM whose text contains `needle`. */
 export function dmContaining(t: TestSystem, user: { id: string }, needle: string): FakeMessage | undefined {
   const messages = t.fake.messagesIn(t.fake.dmChannelFor(user.id));
-  return [...messages].reverse().find((m) => collectText(m.blocks ?? []).includes(needle) || m.text.includes(needle));
+  return [...messages]
+    .reverse()
+    .find((m) => collectText(m.blocks ?? []).includes(needle) || m.text.includes(needle));
 }
 
-export async function waitForDm(t: TestSystem, user: { id: string }, needle: string, timeoutMs = 5000): Promise<FakeMessage> {
+export async function waitForDm(
+  t: TestSystem,
+  user: { id: string },
+  needle: string,
+  timeoutMs = 5000,
+): Promise<FakeMessage> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const found = dmContaining(t, user, needle);
@@ -111,7 +132,11 @@ export function hasButton(message: FakeMessage | undefined, actionId: string): b
 
 /** Clicks a button on a message. */
 export async function click(t: TestSystem, user: { id: string }, message: FakeMessage, actionId: string) {
-  const res = await t.slack.blockAction({ userId: user.id, actionId, message: message as unknown as JsonObject });
+  const res = await t.slack.blockAction({
+    userId: user.id,
+    actionId,
+    message: message as unknown as JsonObject,
+  });
   expect(res.status).toBe(200);
   return res;
 }

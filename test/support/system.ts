@@ -18,10 +18,28 @@ export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 export const HOOK_SECRET = 'test-hook-secret';
 
 export const USERS = {
-  alice: { id: 'UALICE', name: 'alice', realName: 'Alice Approver', email: 'alice@example.com', tz: 'Europe/London' },
-  dave: { id: 'UDAVE', name: 'dave', realName: 'Dave Reviewer', email: 'dave@example.com', tz: 'America/New_York' },
+  alice: {
+    id: 'UALICE',
+    name: 'alice',
+    realName: 'Alice Approver',
+    email: 'alice@example.com',
+    tz: 'Europe/London',
+  },
+  dave: {
+    id: 'UDAVE',
+    name: 'dave',
+    realName: 'Dave Reviewer',
+    email: 'dave@example.com',
+    tz: 'America/New_York',
+  },
   bob: { id: 'UBOB', name: 'bob', realName: 'Bob Support', email: 'bob@example.com', tz: 'Asia/Tokyo' },
-  carol: { id: 'UCAROL', name: 'carol', realName: 'Carol Support', email: 'carol@example.com', tz: 'Europe/Berlin' },
+  carol: {
+    id: 'UCAROL',
+    name: 'carol',
+    realName: 'Carol Support',
+    email: 'carol@example.com',
+    tz: 'Europe/Berlin',
+  },
   erin: { id: 'UERIN', name: 'erin', realName: 'Erin Outsider', email: 'erin@example.com', tz: 'UTC' },
   admin: { id: 'UADMIN', name: 'root', realName: 'Ada Admin', email: 'admin@example.com', tz: 'UTC' },
 } satisfies Record<string, FakeSlackUser>;

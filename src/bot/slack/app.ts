@@ -48,7 +48,11 @@ function healthRoutes(health: SlackAppOptions['health']) {
     res.end(JSON.stringify({ ok }));
   };
   return [
-    { path: '/healthz', method: ['GET'], handler: (_req: IncomingMessage, res: ServerResponse) => reply(res, health.live()) },
+    {
+      path: '/healthz',
+      method: ['GET'],
+      handler: (_req: IncomingMessage, res: ServerResponse) => reply(res, health.live()),
+    },
     {
       path: '/readyz',
       method: ['GET'],
@@ -70,7 +74,12 @@ export function createBoltApp(opts: SlackAppOptions): App {
     customRoutes: healthRoutes(opts.health),
   };
   if (opts.appToken) {
-    return new App({ ...common, socketMode: true, appToken: opts.appToken, installerOptions: { port: opts.port } });
+    return new App({
+      ...common,
+      socketMode: true,
+      appToken: opts.appToken,
+      installerOptions: { port: opts.port },
+    });
   }
   if (!opts.signingSecret) throw new Error('SLACK_SIGNING_SECRET is required in HTTP mode');
   return new App({ ...common, signingSecret: opts.signingSecret, port: opts.port });
@@ -102,7 +111,13 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   }
 
   // Form changes: resource, approvers, quick durations, custom amount/unit, template.
-  const formActions = [FormIds.resource, FormIds.approvers, FormIds.customAmount, FormIds.customUnit, FormIds.template];
+  const formActions = [
+    FormIds.resource,
+    FormIds.approvers,
+    FormIds.customAmount,
+    FormIds.customUnit,
+    FormIds.template,
+  ];
   const formPattern = new RegExp(
     `^(${[...formActions, `${FormIds.durationPrefix}\\d+`].map((s) => s.replace(/\./g, '\\.')).join('|')})$`,
   );
@@ -112,7 +127,10 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     try {
       const person = await deps.directory.person(body.user.id);
       const value = 'value' in action && typeof action.value === 'string' ? action.value : undefined;
-      await onFormChange(deps, person, body.view, { action_id: action.action_id, ...(value ? { value } : {}) });
+      await onFormChange(deps, person, body.view, {
+        action_id: action.action_id,
+        ...(value ? { value } : {}),
+      });
     } catch (error) {
       await fail(error, { userId: body.user.id });
     }
@@ -142,7 +160,11 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   /** Registers a button whose value is one of our ids; bad values are refused before anything runs. */
   const button = (
     id: string,
-    run: (person: Awaited<ReturnType<typeof deps.directory.person>>, value: string, body: ButtonBody) => Promise<void>,
+    run: (
+      person: Awaited<ReturnType<typeof deps.directory.person>>,
+      value: string,
+      body: ButtonBody,
+    ) => Promise<void>,
   ) => {
     app.action<ButtonBody>({ type: 'block_actions', action_id: id }, async ({ ack, body, action }) => {
       await ack();
@@ -163,9 +185,13 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   };
 
   button(ActionId.approve, (person, id) => actions.approve(deps, person, id));
-  button(ActionId.deny, (person, id, body) => actions.startDeny(deps, person, id, body.trigger_id, body.channel?.id));
+  button(ActionId.deny, (person, id, body) =>
+    actions.startDeny(deps, person, id, body.trigger_id, body.channel?.id),
+  );
   button(ActionId.cancel, (person, id) => actions.cancel(deps, person, id));
-  button(ActionId.requestAgain, (person, id, body) => actions.requestAgain(deps, person, id, body.trigger_id));
+  button(ActionId.requestAgain, (person, id, body) =>
+    actions.requestAgain(deps, person, id, body.trigger_id),
+  );
   button(ActionId.extend, async (person, id, body) => {
     const refusal = await actions.startExtension(deps, person, id, body.trigger_id);
     if (refusal) await tellUser(deps.client, { userId: body.user.id, channelId: body.channel?.id }, refusal);

@@ -2,10 +2,10 @@
 import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
 import { humanizeDuration } from '../../domain/duration.js';
 import type { EffectivePolicy, ResourceConfig } from '../../domain/policy.js';
-import { escapeMrkdwn } from './render.js';
-import { type FormMeta, blockId } from './form.js';
+import { blockId, type FormMeta } from './form.js';
 import { BlockIds, FormIds } from './ids.js';
 import { LIMITS, truncate } from './limits.js';
+import { escapeMrkdwn } from './render.js';
 
 export interface ModalInput {
   meta: FormMeta;
@@ -40,7 +40,10 @@ export function buildRequestModal(input: ModalInput): ModalView {
     blocks.push({
       type: 'section',
       block_id: BlockIds.resource,
-      text: { type: 'mrkdwn', text: 'There are no resources you can request access to. Ask an administrator.' },
+      text: {
+        type: 'mrkdwn',
+        text: 'There are no resources you can request access to. Ask an administrator.',
+      },
     });
   } else {
     const options = input.resources.slice(0, LIMITS.options).map((r) => option(r.name, r.id));
@@ -65,7 +68,12 @@ export function buildRequestModal(input: ModalInput): ModalView {
       blocks.push({
         type: 'context',
         block_id: BlockIds.approvers,
-        elements: [{ type: 'mrkdwn', text: 'Approved automatically under this resource’s policy; a justification is still required.' }],
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: 'Approved automatically under this resource’s policy; a justification is still required.',
+          },
+        ],
       });
     } else if (input.approvers.length === 0) {
       blocks.push({
@@ -74,7 +82,9 @@ export function buildRequestModal(input: ModalInput): ModalView {
         text: { type: 'mrkdwn', text: '*Approvers*\nNo administrators found' },
       });
     } else {
-      const options = input.approvers.slice(0, LIMITS.options).map((a) => option(`${a.name} (${a.email})`, a.email));
+      const options = input.approvers
+        .slice(0, LIMITS.options)
+        .map((a) => option(`${a.name} (${a.email})`, a.email));
       const initial = options.filter((o) => o.value !== undefined && meta.approvers?.includes(o.value));
       blocks.push({
         type: 'input',
@@ -222,7 +232,12 @@ export function buildDenyModal(meta: string, requesterName: string, resourceName
         block_id: BlockIds.denyReason,
         optional: true,
         label: { type: 'plain_text', text: 'Reason (optional)' },
-        element: { type: 'plain_text_input', action_id: FormIds.denyReason, multiline: true, max_length: 1000 },
+        element: {
+          type: 'plain_text_input',
+          action_id: FormIds.denyReason,
+          multiline: true,
+          max_length: 1000,
+        },
       },
     ],
   };

@@ -51,7 +51,12 @@ export class SlackNotifier implements Notifier {
     const channel = opened.channel?.id;
     if (!channel) throw new Error(`conversations.open returned no channel for ${person.userId}`);
     const rendered = renderMessage(await build(person));
-    const posted = await this.client.chat.postMessage({ channel, ...rendered, unfurl_links: false, unfurl_media: false });
+    const posted = await this.client.chat.postMessage({
+      channel,
+      ...rendered,
+      unfurl_links: false,
+      unfurl_media: false,
+    });
     const ref: MessageRef = {
       id: this.newId(),
       platform: 'slack',
@@ -67,7 +72,11 @@ export class SlackNotifier implements Notifier {
   }
 
   /** Edits every stored message for (subject, purpose) in place. */
-  async updateAll(subjectId: string, purpose: string, build: (p: SlackPerson | null) => MessageView): Promise<void> {
+  async updateAll(
+    subjectId: string,
+    purpose: string,
+    build: (p: SlackPerson | null) => MessageView,
+  ): Promise<void> {
     const refs = (await this.messages.find(subjectId, purpose)).filter((r) => r.platform === 'slack');
     await settle(
       refs.map(async (ref) => {
@@ -91,7 +100,10 @@ export class SlackNotifier implements Notifier {
         const nameOf = (e: string) => names.get(e) ?? e;
         await settle([
           ...r.approvers.map((email) =>
-            this.dm(email, (p) => approvalCard(r, resource, v(p)), { subjectId: r.id, purpose: Purpose.approvalCard }),
+            this.dm(email, (p) => approvalCard(r, resource, v(p)), {
+              subjectId: r.id,
+              purpose: Purpose.approvalCard,
+            }),
           ),
           this.dm(r.requester.email, (p) => requesterStatus(r, resource, v(p), nameOf), {
             subjectId: r.id,
@@ -112,7 +124,9 @@ export class SlackNotifier implements Notifier {
           this.updateAll(r.id, Purpose.requesterStatus, (p) => requesterStatus(r, resource, v(p), nameOf)),
           // The requester gets a fresh message (an edit notifies nobody); expiry offers "Request again".
           this.dm(r.requester.email, (p) =>
-            event.type === 'request.decided' ? decisionNotice(r, resource, v(p)) : requesterStatus(r, resource, v(p), nameOf),
+            event.type === 'request.decided'
+              ? decisionNotice(r, resource, v(p))
+              : requesterStatus(r, resource, v(p), nameOf),
           ),
           ...(event.type === 'request.decided'
             ? told.map((email) => this.dm(email, (p) => decisionNotice(r, resource, v(p))))
@@ -150,13 +164,16 @@ export class SlackNotifier implements Notifier {
         return;
       case 'grant.extended':
         await settle([
-          this.updateAll(event.grant.id, Purpose.reminder, (p) => extendedNotice(event.grant, event.resource, v(p))),
+          this.updateAll(event.grant.id, Purpose.reminder, (p) =>
+            extendedNotice(event.grant, event.resource, v(p)),
+          ),
           this.dm(event.grant.holder.email, (p) => extendedNotice(event.grant, event.resource, v(p))),
         ]);
         return;
       case 'grant.ended': {
         const names = await this.directory.names(event.grant.endedBy ? [event.grant.endedBy] : []);
-        const build = (p: SlackPerson | null) => grantStatus(event.grant, event.resource, v(p), (e) => names.get(e) ?? e);
+        const build = (p: SlackPerson | null) =>
+          grantStatus(event.grant, event.resource, v(p), (e) => names.get(e) ?? e);
         await settle([
           this.updateAll(event.grant.id, Purpose.reminder, build),
           this.dm(event.grant.holder.email, build),

@@ -42,10 +42,16 @@ export interface RenderedMessage {
 
 export function renderMessage(view: MessageView): RenderedMessage {
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: truncate(view.title, LIMITS.headerText), emoji: false } },
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: truncate(view.title, LIMITS.headerText), emoji: false },
+    },
   ];
   for (const line of view.lines ?? []) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(escapeMrkdwn(line), LIMITS.sectionText) } });
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncate(escapeMrkdwn(line), LIMITS.sectionText) },
+    });
   }
   const fields = view.fields ?? [];
   for (let i = 0; i < fields.length; i += LIMITS.fields) {
@@ -57,9 +63,16 @@ export function renderMessage(view: MessageView): RenderedMessage {
       })),
     });
   }
-  if (view.actions?.length) blocks.push({ type: 'actions', block_id: 'jit.actions', elements: view.actions.map(renderButton) });
+  if (view.actions?.length)
+    blocks.push({ type: 'actions', block_id: 'jit.actions', elements: view.actions.map(renderButton) });
   if (view.note) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(escapeMrkdwn(view.note), LIMITS.contextText) }] });
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: truncate(escapeMrkdwn(view.note), LIMITS.contextText) }],
+    });
   }
-  return { text: truncate(escapeMrkdwn(view.text), LIMITS.messageText), blocks: blocks.slice(0, LIMITS.blocksInMessage) };
+  return {
+    text: truncate(escapeMrkdwn(view.text), LIMITS.messageText),
+    blocks: blocks.slice(0, LIMITS.blocksInMessage),
+  };
 }

@@ -1,7 +1,8 @@
 /** The messages the product sends, as neutral views. Pure functions of stored records. */
+
+import { addDuration } from '../duration.js';
 import type { ConnectorOperation, ResourceRef } from '../events.js';
 import type { AccessRequest, Grant } from '../model.js';
-import { addDuration } from '../duration.js';
 import { ActionId, type MessageView, type ViewField } from './model.js';
 import { formatTime, humanizeDuration } from './time.js';
 
@@ -27,7 +28,8 @@ function requestFields(r: AccessRequest, resource: ResourceRef, viewer: Viewer):
       value: `${formatTime(addDuration(viewer.now, r.duration), viewer.tz)} if approved now`,
     });
   }
-  if (r.status === 'pending') fields.push({ label: 'Request expires', value: formatTime(r.decideBy, viewer.tz) });
+  if (r.status === 'pending')
+    fields.push({ label: 'Request expires', value: formatTime(r.decideBy, viewer.tz) });
   return fields;
 }
 
@@ -35,7 +37,9 @@ function outcomeLine(r: AccessRequest, viewer: Viewer): string {
   const when = r.decidedAt ? formatTime(r.decidedAt, viewer.tz) : '';
   switch (r.status) {
     case 'approved':
-      return r.decidedBy === 'system' ? `Approved automatically at ${when}.` : `Approved by ${r.decidedByName} at ${when}.`;
+      return r.decidedBy === 'system'
+        ? `Approved automatically at ${when}.`
+        : `Approved by ${r.decidedByName} at ${when}.`;
     case 'denied':
       return `Denied by ${r.decidedByName} at ${when}.${r.reason ? ` Reason: ${r.reason}` : ''}`;
     case 'expired':
@@ -108,7 +112,12 @@ export function requesterStatus(
         id: ActionId.cancel,
         label: 'Cancel request',
         value: r.id,
-        confirm: { title: 'Cancel request?', text: 'The approvers will see it was cancelled.', confirm: 'Cancel it', deny: 'Keep it' },
+        confirm: {
+          title: 'Cancel request?',
+          text: 'The approvers will see it was cancelled.',
+          confirm: 'Cancel it',
+          deny: 'Keep it',
+        },
       },
     ];
   } else {
@@ -200,7 +209,12 @@ function endAccessAction(g: Grant, resource: ResourceRef) {
   };
 }
 
-export function reminder(g: Grant, resource: ResourceRef, viewer: Viewer, extensionsAllowed: boolean): MessageView {
+export function reminder(
+  g: Grant,
+  resource: ResourceRef,
+  viewer: Viewer,
+  extensionsAllowed: boolean,
+): MessageView {
   const ends = g.expiresAt ? formatTime(g.expiresAt, viewer.tz) : '?';
   const view: MessageView = {
     text: `Your access to ${resource.name} ends at ${ends}`,
@@ -221,7 +235,9 @@ export function extendedNotice(g: Grant, resource: ResourceRef, viewer: Viewer):
   return {
     text: `Your access to ${resource.name} was extended`,
     title: 'Access extended',
-    lines: [`Your access to ${resource.name} now ends at ${g.expiresAt ? formatTime(g.expiresAt, viewer.tz) : '?'}.`],
+    lines: [
+      `Your access to ${resource.name} now ends at ${g.expiresAt ? formatTime(g.expiresAt, viewer.tz) : '?'}.`,
+    ],
     actions: [endAccessAction(g, resource)],
   };
 }

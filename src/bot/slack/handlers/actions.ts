@@ -60,7 +60,8 @@ export function parseDenyMeta(raw: string | undefined): z.infer<typeof denyMetaS
 }
 
 export function denyReason(state: unknown): string | undefined {
-  const values = (state as { values?: Record<string, Record<string, { value?: unknown }>> } | undefined)?.values;
+  const values = (state as { values?: Record<string, Record<string, { value?: unknown }>> } | undefined)
+    ?.values;
   const value = values?.[BlockIds.denyReason]?.[FormIds.denyReason]?.value;
   return typeof value === 'string' && value.trim() ? value.slice(0, 1000) : undefined;
 }

@@ -4,13 +4,21 @@
  */
 import type { ModalView } from '@slack/types';
 import { addDuration, humanizeDuration } from '../../../domain/duration.js';
+import type { AccessRequest } from '../../../domain/model.js';
 import type { ResourceConfig } from '../../../domain/policy.js';
 import { durationOption } from '../../../domain/policy.js';
-import type { AccessRequest } from '../../../domain/model.js';
 import { formatTime } from '../../../domain/views/time.js';
 import type { SlackDeps } from '../deps.js';
 import type { SlackPerson } from '../directory.js';
-import { type FormMeta, type FormValues, blockId, chosenDuration, parseMeta, parseState, readValues } from '../form.js';
+import {
+  blockId,
+  chosenDuration,
+  type FormMeta,
+  type FormValues,
+  parseMeta,
+  parseState,
+  readValues,
+} from '../form.js';
 import { BlockIds, FormIds } from '../ids.js';
 import { buildMessageModal, buildRequestModal } from '../modal.js';
 
@@ -24,7 +32,8 @@ async function formContext(deps: SlackDeps, person: SlackPerson, meta: FormMeta)
   const resources = deps.service.requestableResources(person.email);
   if (meta.kind === 'extension') {
     const grant = meta.grantId ? await deps.service.getGrant(meta.grantId) : null;
-    const resource = grant && grant.holder.email === person.email ? deps.service.findResource(grant.resourceId) : undefined;
+    const resource =
+      grant && grant.holder.email === person.email ? deps.service.findResource(grant.resourceId) : undefined;
     return { resources, ...(resource ? { resource } : {}) };
   }
   const resource = meta.resourceId ? resources.find((r) => r.id === meta.resourceId) : undefined;
@@ -57,7 +66,11 @@ function summaryText(
     parts.push('approved automatically');
   } else {
     const chosen = values?.approvers ?? meta.approvers ?? [];
-    parts.push(chosen.length ? `approvers: ${chosen.map((e) => names.get(e) ?? e).join(', ')}` : 'approvers: none chosen yet');
+    parts.push(
+      chosen.length
+        ? `approvers: ${chosen.map((e) => names.get(e) ?? e).join(', ')}`
+        : 'approvers: none chosen yet',
+    );
   }
   return parts.join('; ');
 }
@@ -73,7 +86,10 @@ export async function renderForm(
   const ctx = await formContext(deps, person, meta);
   const policy = ctx.resource ? deps.service.policyFor(ctx.resource, person.email) : undefined;
   if (policy && meta.duration && !durationOption(policy, meta.duration)) delete meta.duration;
-  const approverEmails = ctx.resource && policy?.approval === 'manual' ? deps.service.approversFor(ctx.resource, person.email) : [];
+  const approverEmails =
+    ctx.resource && policy?.approval === 'manual'
+      ? deps.service.approversFor(ctx.resource, person.email)
+      : [];
   const names = await deps.directory.names(approverEmails);
   return buildRequestModal({
     meta,
@@ -107,13 +123,17 @@ export async function openRequestForm(
   } else if (opts.query?.trim()) {
     const found = deps.service.findResource(opts.query.trim());
     if (found && allowed.some((r) => r.id === found.id)) meta.resourceId = found.id;
-    else notice = `There is no resource called “${opts.query.trim().slice(0, 100)}” that you can request. Choose one below.`;
+    else
+      notice = `There is no resource called “${opts.query.trim().slice(0, 100)}” that you can request. Choose one below.`;
   } else if (allowed.length === 1 && allowed[0]) {
     meta.resourceId = allowed[0].id;
   }
   const view =
     allowed.length === 0 && !opts.extendGrantId
-      ? buildMessageModal('Request access', 'There are no resources you can request access to. Ask an administrator.')
+      ? buildMessageModal(
+          'Request access',
+          'There are no resources you can request access to. Ask an administrator.',
+        )
       : await renderForm(deps, person, meta, undefined, notice);
   await deps.client.views.open({ trigger_id: triggerId, view });
 }
@@ -153,7 +173,11 @@ export async function onFormChange(
   }
   const next = await renderForm(deps, person, meta, values);
   try {
-    await deps.client.views.update({ view_id: view.id, ...(view.hash ? { hash: view.hash } : {}), view: next });
+    await deps.client.views.update({
+      view_id: view.id,
+      ...(view.hash ? { hash: view.hash } : {}),
+      view: next,
+    });
   } catch (error) {
     // A newer update already replaced this view; the person's latest change wins.
     if ((error as { data?: { error?: string } }).data?.error !== 'hash_conflict') throw error;
@@ -172,10 +196,14 @@ export async function onFormSubmit(
   view: { id: string; private_metadata?: string; state?: unknown },
 ): Promise<SubmissionResult> {
   const meta = parseMeta(view.private_metadata);
-  const values = meta ? readValues(meta, parseState((view.state as { values?: unknown } | undefined)?.values)) : null;
-  if (!meta || !values) return { errors: { [BlockIds.resource]: 'This form could not be read. Close it and start again.' } };
+  const values = meta
+    ? readValues(meta, parseState((view.state as { values?: unknown } | undefined)?.values))
+    : null;
+  if (!meta || !values)
+    return { errors: { [BlockIds.resource]: 'This form could not be read. Close it and start again.' } };
   let resourceId = values.resourceId;
-  if (meta.kind === 'extension' && meta.grantId) resourceId = (await deps.service.getGrant(meta.grantId))?.resourceId;
+  if (meta.kind === 'extension' && meta.grantId)
+    resourceId = (await deps.service.getGrant(meta.grantId))?.resourceId;
   const resource = resourceId ? deps.service.findResource(resourceId) : undefined;
   const policy = resource ? deps.service.policyFor(resource, person.email) : undefined;
   const duration = chosenDuration(meta, values);
@@ -192,7 +220,10 @@ export async function onFormSubmit(
   const fieldErrors = await deps.service.checkSubmission(input);
   const hasInput = {
     resource: meta.kind === 'access',
-    approvers: policy?.approval === 'manual' && resource ? deps.service.approversFor(resource, person.email).length > 0 : false,
+    approvers:
+      policy?.approval === 'manual' && resource
+        ? deps.service.approversFor(resource, person.email).length > 0
+        : false,
     custom: Boolean(policy?.custom),
   };
   const errors: Record<string, string> = {};
@@ -202,7 +233,8 @@ export async function onFormSubmit(
   const fallback = hasInput.resource ? BlockIds.resource : blockId.justification(meta);
   for (const e of fieldErrors) {
     if (e.field === 'approvers') put(hasInput.approvers ? blockId.approvers(meta) : fallback, e.message);
-    else if (e.field === 'duration') put(hasInput.custom ? blockId.customAmount(meta) : BlockIds.template, duration.error ?? e.message);
+    else if (e.field === 'duration')
+      put(hasInput.custom ? blockId.customAmount(meta) : BlockIds.template, duration.error ?? e.message);
     else if (e.field === 'justification') put(blockId.justification(meta), e.message);
     else put(fallback, e.message);
   }

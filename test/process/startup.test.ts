@@ -1,0 +1,305 @@
+/**
+ * The real process, as `npm start` runs it: `node --import tsx src/main.ts` with an environment
+ * of our choosing (nothing inherited but PATH, HOME and TMPDIR), talking to the fake Slack Web API.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
+import { createSlackSender } from '../support/slack-requests.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SIGNING_SECRET = 'process-test-signing-secret';
+
+const USERS = {
+  alice: { id: 'UALICE', name: 'alice', realName: 'Alice Approver', email: 'alice@example.com', tz: 'UTC' },
+  bob: { id: 'UBOB', name: 'bob', realName: 'Bob Support', email: 'bob@example.com', tz: 'Europe/Berlin' },
+};
+
+const VALID_POLICY = `
+defaults:
+  approvalWindow: PT1H
+resources:
+  - id: demo-box
+    name: Demo box
+    approvers: [alice@example.com]
+    connector: { type: log }
+`;
+
+/** The second resource's custom max is below the default custom min (PT1H). */
+const BAD_POLICY = `
+resources:
+  - id: first
+    name: First
+    approvers: [alice@example.com]
+    connector: { type: log }
+  - id: second
+    name: Second
+    approvers: [alice@example.com]
+    policy: { custom: { max: PT30M } }
+    connector: { type: log }
+`;
+
+interface Running {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (or the signal's name) once the process has ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const started: Running[] = [];
+
+/** Starts src/main.ts with exactly `env` (plus PATH, HOME, TMPDIR), from the repository root. */
+function runMain(env: Record<string, string>): Running {
+  const base: Record<string, string> = {};
+  for (const key of ['PATH', 'HOME', 'TMPDIR'] as const) {
+    const value = process.env[key];
+    if (value) base[key] = value;
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...base, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk.toString('utf8');
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const running = { child, stdout: () => out, stderr: () => err, exited };
+  started.push(running);
+  return running;
+}
+
+/** The exit, or a failure naming what the process printed when it does not end within `ms`. */
+async function exitWithin(run: Running, ms: number) {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `the process did not exit within ${ms} ms\n--- stdout\n${run.stdout()}\n--- stderr\n${run.stderr()}`,
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([run.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Structured log lines (pino JSON) the process wrote to stdout. */
+function logLines(run: Running): Array<{ level: number; msg?: string; [key: string]: unknown }> {
+  return run
+    .stdout()
+    .split('\n')
+    .filter((line) => line.trim().startsWith('{'))
+    .map((line) => JSON.parse(line) as { level: number; msg?: string });
+}
+
+/** Polls until `predicate` holds, failing with the process output after `ms`. */
+async function until(run: Running, what: string, predicate: () => boolean | Promise<boolean>, ms = 20_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await predicate()) return;
+    if (run.child.exitCode !== null || run.child.signalCode !== null) {
+      throw new Error(
+        `the process exited (${run.child.exitCode ?? run.child.signalCode}) before ${what}\n--- stdout\n${run.stdout()}\n--- stderr\n${run.stderr()}`,
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`no ${what} within ${ms} ms\n--- stdout\n${run.stdout()}\n--- stderr\n${run.stderr()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** Whether something accepts TCP connections on `port`. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function get(port: number, route: string): Promise<number> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}${route}`);
+    await response.arrayBuffer();
+    return response.status;
+  } catch {
+    return 0;
+  }
+}
+
+let dir: string;
+let validPolicy: string;
+let badPolicy: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'jit-process-'));
+  validPolicy = path.join(dir, 'access.yaml');
+  badPolicy = path.join(dir, 'bad.yaml');
+  await writeFile(validPolicy, VALID_POLICY);
+  await writeFile(badPolicy, BAD_POLICY);
+});
+
+afterEach(async () => {
+  for (const run of started.splice(0)) {
+    if (run.child.exitCode === null && run.child.signalCode === null) {
+      run.child.kill('SIGKILL');
+      await run.exited;
+    }
+  }
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('start-up with a bad configuration', () => {
+  it('exits with status 2 naming the policy key and the problem, and listens on nothing', async () => {
+    const port = await freePort();
+    const run = runMain({
+      PORT: String(port),
+      ACCESS_CONFIG: badPolicy,
+      STORE: 'memory',
+      SLACK_BOT_TOKEN: 'xoxb-not-used',
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    });
+    const { code } = await exitWithin(run, 20_000);
+    expect(code, run.stderr()).toBe(2);
+    expect(run.stderr()).toContain('resources[1].policy.custom.max: must be at least custom.min (PT1H)');
+    expect(logLines(run).map((l) => l.msg)).not.toContain('app.started');
+    expect(await listening(port)).toBe(false);
+  });
+
+  it('exits with status 2 naming the environment variable when PORT is not a number', async () => {
+    const run = runMain({
+      PORT: 'abc',
+      ACCESS_CONFIG: validPolicy,
+      STORE: 'memory',
+      SLACK_BOT_TOKEN: 'xoxb-not-used',
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    });
+    const { code } = await exitWithin(run, 20_000);
+    expect(code, run.stderr()).toBe(2);
+    expect(run.stderr()).toMatch(/PORT: must be a whole number/);
+  });
+
+  it('exits with status 2 saying which Slack credentials to set when none are given', async () => {
+    const run = runMain({ PORT: String(await freePort()), ACCESS_CONFIG: validPolicy, STORE: 'memory' });
+    const { code } = await exitWithin(run, 20_000);
+    expect(code, run.stderr()).toBe(2);
+    expect(run.stderr()).toContain('SLACK_BOT_TOKEN');
+    expect(run.stderr()).toContain('SLACK_SIGNING_SECRET');
+  });
+});
+
+describe('a running process with STORE=memory', () => {
+  let fake: FakeSlack;
+  beforeAll(async () => {
+    fake = await startFakeSlack({ users: Object.values(USERS) });
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+
+  it('warns loudly, answers health checks, opens the request form, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const run = runMain({
+      PORT: String(port),
+      ACCESS_CONFIG: validPolicy,
+      STORE: 'memory',
+      SLACK_API_URL: fake.apiUrl,
+      SLACK_BOT_TOKEN: fake.botToken,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      LOG_LEVEL: 'info',
+    });
+    await until(run, 'app.started log line', () => logLines(run).some((l) => l.msg === 'app.started'));
+
+    const warning = logLines(run).find((l) => l.level === 40 && /NOTHING SURVIVES A RESTART/.test(l.msg ?? ''));
+    expect(warning, run.stdout()).toBeDefined();
+    expect(await get(port, '/healthz')).toBe(200);
+    await until(run, '/readyz answering 200', async () => (await get(port, '/readyz')) === 200);
+
+    const slack = createSlackSender({
+      url: `http://127.0.0.1:${port}/slack/events`,
+      signingSecret: SIGNING_SECRET,
+      users: Object.values(USERS),
+      issueTriggerId: (userId) => fake.issueTriggerId(userId),
+      issueResponseUrl: (ctx) => fake.issueResponseUrl(ctx),
+    });
+    const mark = fake.checkpoint();
+    const res = await slack.slashCommand({ command: '/request-access', text: 'demo-box', userId: USERS.bob.id });
+    expect(res.status).toBe(200);
+    const open = await fake.waitFor('views.open', (c) => c.seq >= mark, 10_000);
+    expect(open.response.ok, JSON.stringify(open.response)).toBe(true);
+
+    const stoppingAt = Date.now();
+    run.child.kill('SIGTERM');
+    const { code, signal } = await exitWithin(run, 10_000);
+    expect({ code, signal }, run.stderr()).toEqual({ code: 0, signal: null });
+    expect(Date.now() - stoppingAt).toBeLessThan(10_000);
+    const messages = logLines(run).map((l) => l.msg);
+    expect(messages).toContain('app.stopping');
+    expect(messages).toContain('app.stopped');
+    expect(await listening(port)).toBe(false);
+  }, 60_000);
+});
+
+describe('start-up with the embedded MongoDB', () => {
+  const mongoAvailable = Boolean(inject('mongoUri'));
+  const title =
+    'exits non-zero telling the user to set MONGODB_URI or STORE=memory when mongod cannot be obtained';
+  it.skipIf(mongoAvailable)(
+    mongoAvailable ? `${title} [skipped: a mongod is obtainable here, so the embedded store would start]` : title,
+    async () => {
+      const data = await mkdtemp(path.join(dir, 'data-'));
+      const port = await freePort();
+      const run = runMain({
+        PORT: String(port),
+        ACCESS_CONFIG: validPolicy,
+        SLACK_API_URL: 'http://127.0.0.1:9/api/',
+        SLACK_BOT_TOKEN: 'xoxb-not-used',
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        DATA_DIR: data,
+        MONGOMS_DOWNLOAD_DIR: path.join(data, 'binaries'),
+      });
+      const { code } = await exitWithin(run, 80_000);
+      expect(code, run.stderr()).not.toBe(0);
+      expect(code).not.toBeNull();
+      expect(run.stderr()).toMatch(/Set MONGODB_URI .*or STORE=memory/);
+      expect(await listening(port)).toBe(false);
+    },
+    90_000,
+  );
+});

@@ -51,6 +51,32 @@ const lc = (s: string) => s.trim().toLowerCase();
  * The dry run: everything that would make `submit` refuse, per field, without changing anything.
  * An empty list means the submission is acceptable.
  */
+/** Refusals that are about who may do what (not typos): each is written to the audit trail. */
+const SECURITY_CODES = new Set<FieldError['code']>([
+  'NOT_ALLOWED_TO_REQUEST',
+  'SELF_APPROVAL',
+  'APPROVER_NOT_ELIGIBLE',
+  'NOT_HOLDER',
+  'EXTENSIONS_DISABLED',
+]);
+
+/** The dry run, with refusals about permissions recorded in the audit trail. */
+export async function checkAndAuditSubmission(
+  ctx: ServiceContext,
+  input: SubmitInput,
+): Promise<FieldError[]> {
+  const errors = await checkSubmission(ctx, input);
+  for (const e of errors.filter((x) => SECURITY_CODES.has(x.code))) {
+    await ctx.audit('action.refused', lc(input.requester.email), {
+      resourceId: input.resourceId,
+      ...(input.grantId ? { grantId: input.grantId } : {}),
+      details: { action: input.grantId ? 'extend' : 'request', code: e.code },
+    });
+    ctx.log.warn({ actor: lc(input.requester.email), code: e.code }, 'action.refused');
+  }
+  return errors;
+}
+
 export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): Promise<FieldError[]> {
   const errors: FieldError[] = [];
   const requester = lc(input.requester.email);
@@ -258,7 +284,12 @@ export async function decideRequest(
     );
   }
   const now = ctx.clock.now();
-  if (request.status !== 'pending' || request.decideBy <= now) return refuse(describeOutcome(ctx, request));
+  if (request.status === 'pending' && request.decideBy <= now) {
+    // Overdue but its expiry job has not run yet: expire it now, so every card says so.
+    await expireRequest(ctx, request.id);
+    return refuse(describeOutcome(ctx, (await ctx.repos.requests.get(request.id)) ?? request));
+  }
+  if (request.status !== 'pending') return refuse(describeOutcome(ctx, request));
 
   const resource = ctx.resource(request.resourceId);
   if (decision === 'approve') {

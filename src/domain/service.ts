@@ -16,7 +16,7 @@ import {
 import type { GrantQuery, RequestQuery } from './ports.js';
 import {
   cancelRequest,
-  checkSubmission,
+  checkAndAuditSubmission,
   decideRequest,
   expireRequest,
   type FieldError,
@@ -61,8 +61,9 @@ export class AccessService {
 
   // ------------------------------------------------------------ requests
 
+  /** The dry run: what would make `submit` refuse, per form field. Permission refusals are audited. */
   checkSubmission(input: SubmitInput): Promise<FieldError[]> {
-    return checkSubmission(this.ctx, input);
+    return checkAndAuditSubmission(this.ctx, input);
   }
 
   submit(input: SubmitInput): Promise<AccessRequest> {

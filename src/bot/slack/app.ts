@@ -11,6 +11,7 @@ import type { SlackDeps } from './deps.js';
 import * as actions from './handlers/actions.js';
 import { onFormChange, onFormSubmit, openRequestForm } from './handlers/request-form.js';
 import { FormIds, SLASH_COMMANDS } from './ids.js';
+import { buildMessageModal } from './modal.js';
 import { tellUser, userMessageFor } from './respond.js';
 
 export interface SlackAppOptions {
@@ -137,14 +138,18 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   });
 
   app.view(FormIds.requestCallback, async ({ ack, body, view }) => {
-    let person: Awaited<ReturnType<typeof deps.directory.person>>;
+    let result: Awaited<ReturnType<typeof onFormSubmit>>;
     try {
-      person = await deps.directory.person(body.user.id);
+      const person = await deps.directory.person(body.user.id);
+      result = await onFormSubmit(deps, person, view);
     } catch (error) {
-      await ack({ response_action: 'errors', errors: { resource: userMessageFor(error, log) } });
+      // Nothing was sent; say so in the modal itself rather than leaving it spinning.
+      await ack({
+        response_action: 'update',
+        view: buildMessageModal('Request access', `Your request was not sent. ${userMessageFor(error, log)}`),
+      });
       return;
     }
-    const result = await onFormSubmit(deps, person, view);
     if (result.errors) {
       await ack({ response_action: 'errors', errors: result.errors });
       return;

@@ -1,0 +1,268 @@
+import { randomUUID } from 'node:crypto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { ManualClock } from '../../src/domain/clock.js';
+import { DomainError } from '../../src/domain/errors.js';
+import type { LifecycleEvent, Notifier } from '../../src/domain/events.js';
+import { parseAccessConfig } from '../../src/domain/policy.js';
+import { type Connector, ConnectorError, type ConnectorEvent } from '../../src/domain/ports.js';
+import { AccessService, type SubmitInput } from '../../src/domain/service.js';
+import { registerJobs } from '../../src/jobs/handlers.js';
+import { InProcessRunner } from '../../src/jobs/in-process.js';
+import { createLogger } from '../../src/log.js';
+import { createMemoryStore, type Store } from '../../src/store/index.js';
+
+const POLICY = `
+defaults: { approvalWindow: PT1H, remindBefore: PT5M }
+groups: { support: [bob@example.com, carol@example.com] }
+admins: [admin@example.com]
+resources:
+  - id: prod
+    name: Production
+    approvers: [alice@example.com, dave@example.com, carol@example.com]
+    requesters: [support]
+    owners: [olga@example.com]
+    policy: { custom: { max: P3D } }
+  - id: frozen
+    name: Frozen
+    approvers: [alice@example.com]
+    policy: { extensions: false }
+`;
+
+const bob = { email: 'bob@example.com', name: 'Bob' };
+const carol = { email: 'carol@example.com', name: 'Carol' };
+const alice = { email: 'alice@example.com', name: 'Alice' };
+const dave = { email: 'dave@example.com', name: 'Dave' };
+const erin = { email: 'erin@example.com', name: 'Erin' };
+
+/** The chat side, as seen by the domain: records what would be sent. */
+class RecordingNotifier implements Notifier {
+  events: LifecycleEvent[] = [];
+  async notify(e: LifecycleEvent) {
+    this.events.push(e);
+  }
+  types() {
+    return this.events.map((e) => e.type);
+  }
+}
+
+/** A connector whose target system can be switched off. */
+class SwitchableConnector implements Connector {
+  readonly type = 'test';
+  up = true;
+  delivered: ConnectorEvent[] = [];
+  async deliver(e: ConnectorEvent) {
+    if (!this.up) throw new ConnectorError('target down');
+    this.delivered.push(e);
+  }
+}
+
+let clock: ManualClock;
+let store: Store;
+let runner: InProcessRunner;
+let notifier: RecordingNotifier;
+let connector: SwitchableConnector;
+let service: AccessService;
+
+function build(policy = POLICY) {
+  clock = new ManualClock('2026-11-23T09:00:00Z');
+  store = createMemoryStore();
+  runner = new InProcessRunner({ clock, retry: { retries: 0 } });
+  notifier = new RecordingNotifier();
+  connector = new SwitchableConnector();
+  service = new AccessService({
+    config: parseAccessConfig(parseYaml(policy)),
+    repos: store.repos,
+    scheduler: runner,
+    connectors: { forResource: () => connector },
+    notifier,
+    clock,
+    log: createLogger('silent'),
+    newId: randomUUID,
+    backoffMs: (n) => 1000 * n,
+    reportAfterAttempts: 3,
+  });
+  registerJobs(runner, service, 60_000);
+}
+
+function input(over: Partial<SubmitInput> = {}): SubmitInput {
+  return {
+    requester: bob,
+    resourceId: 'prod',
+    approvers: [alice.email, dave.email],
+    duration: 'PT4H',
+    justification: 'Deploy Changes',
+    submissionKey: randomUUID(),
+    ...over,
+  };
+}
+
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof DomainError) return e.code;
+    throw e;
+  }
+  throw new Error('expected a refusal');
+}
+
+beforeEach(async () => {
+  build();
+  await runner.start();
+});
+
+describe('submitting a request', () => {
+  it('refuses an unknown resource, an outsider, no approver, an ineligible or own approver, a bad duration and no reason', async () => {
+    expect(await refusal(service.submit(input({ resourceId: 'nope' })))).toBe('RESOURCE_UNKNOWN');
+    expect(await refusal(service.submit(input({ requester: erin })))).toBe('NOT_ALLOWED_TO_REQUEST');
+    expect(await refusal(service.submit(input({ approvers: [] })))).toBe('NO_APPROVERS');
+    expect(await refusal(service.submit(input({ approvers: ['mallory@example.com'] })))).toBe(
+      'APPROVER_NOT_ELIGIBLE',
+    );
+    expect(await refusal(service.submit(input({ requester: carol, approvers: [carol.email] })))).toBe(
+      'SELF_APPROVAL',
+    );
+    expect(await refusal(service.submit(input({ duration: 'P4D' })))).toBe('DURATION_OUT_OF_POLICY');
+    expect(await refusal(service.submit(input({ duration: 'PT30M' })))).toBe('DURATION_OUT_OF_POLICY');
+    expect(await refusal(service.submit(input({ justification: '   ' })))).toBe('JUSTIFICATION_REQUIRED');
+    expect(await store.repos.requests.list({})).toEqual([]);
+    expect(notifier.events).toEqual([]);
+    const refused = await store.repos.audit.list({ type: 'action.refused' });
+    expect(refused.map((e) => e.details?.code)).toContain('SELF_APPROVAL');
+  });
+
+  it('accepts a custom duration inside the bounds and a quick one, and a replay returns the first request', async () => {
+    const key = randomUUID();
+    const first = await service.submit(input({ duration: 'P2D', submissionKey: key }));
+    const again = await service.submit(input({ duration: 'P2D', submissionKey: key }));
+    expect(again.id).toBe(first.id);
+    expect(await store.repos.requests.list({})).toHaveLength(1);
+    expect(first.decideBy.toISOString()).toBe('2026-11-23T10:00:00.000Z');
+    expect(notifier.types()).toEqual(['request.submitted']);
+  });
+});
+
+describe('deciding', () => {
+  it('lets only a chosen approver decide, never the requester, and only once', async () => {
+    const r = await service.submit(input({ requester: carol, approvers: [alice.email] }));
+    expect(await refusal(service.decide(r.id, carol, 'approve'))).toBe('SELF_APPROVAL');
+    expect(await refusal(service.decide(r.id, dave, 'approve'))).toBe('NOT_AN_APPROVER');
+    expect(await refusal(service.decide('missing', alice, 'approve'))).toBe('NOT_FOUND');
+    const approved = await service.decide(r.id, alice, 'approve');
+    expect(approved.status).toBe('approved');
+    expect(await refusal(service.decide(r.id, alice, 'deny'))).toBe('ALREADY_DECIDED');
+    const grant = await store.repos.grants.findByRequestId(r.id);
+    expect(grant?.status).toBe('active');
+    expect(grant?.expiresAt?.toISOString()).toBe('2026-11-23T13:00:00.000Z');
+    const refusals = await store.repos.audit.list({ requestId: r.id, type: 'action.refused' });
+    expect(refusals.map((e) => e.details?.code)).toEqual([
+      'SELF_APPROVAL',
+      'NOT_AN_APPROVER',
+      'ALREADY_DECIDED',
+    ]);
+  });
+
+  it('makes exactly one of many concurrent decisions win', async () => {
+    const r = await service.submit(
+      input({ requester: bob, approvers: [alice.email, dave.email, carol.email] }),
+    );
+    const results = await Promise.allSettled([
+      service.decide(r.id, alice, 'approve'),
+      service.decide(r.id, dave, 'deny'),
+      service.decide(r.id, carol, 'approve'),
+    ]);
+    expect(results.filter((x) => x.status === 'fulfilled')).toHaveLength(1);
+    expect(notifier.types().filter((t) => t === 'request.decided')).toHaveLength(1);
+  });
+
+  it('expires an undecided request at the end of its window, and refuses decisions afterwards', async () => {
+    const r = await service.submit(input());
+    await runner.advance(60 * 60_000 - 1);
+    expect((await service.getRequest(r.id))?.status).toBe('pending');
+    await runner.advance(1);
+    expect((await service.getRequest(r.id))?.status).toBe('expired');
+    expect(await refusal(service.decide(r.id, alice, 'approve'))).toBe('REQUEST_EXPIRED');
+    expect(notifier.types()).toEqual(['request.submitted', 'request.expired']);
+  });
+
+  it('lets only the requester cancel, while pending', async () => {
+    const r = await service.submit(input());
+    expect(await refusal(service.cancel(r.id, alice))).toBe('NOT_REQUESTER');
+    expect((await service.cancel(r.id, bob)).status).toBe('cancelled');
+    expect(await refusal(service.cancel(r.id, bob))).toBe('ALREADY_DECIDED');
+    expect(await refusal(service.decide(r.id, alice, 'approve'))).toBe('ALREADY_DECIDED');
+  });
+});
+
+describe('grants', () => {
+  async function activeGrant(resourceId = 'prod', approvers = [alice.email]) {
+    const r = await service.submit(input({ resourceId, approvers }));
+    await service.decide(r.id, alice, 'approve');
+    const g = await store.repos.grants.findByRequestId(r.id);
+    if (!g) throw new Error('no grant');
+    return g;
+  }
+
+  it('lets the holder, an admin or an owner end access, and nobody else', async () => {
+    const g1 = await activeGrant();
+    expect(await refusal(service.endAccess(g1.id, erin))).toBe('NOT_HOLDER');
+    expect((await service.endAccess(g1.id, bob)).status).toBe('revoked');
+    expect(await refusal(service.endAccess(g1.id, bob))).toBe('GRANT_NOT_ACTIVE');
+    const g2 = await activeGrant();
+    expect((await service.endAccess(g2.id, { email: 'admin@example.com', name: 'Admin' })).endReason).toBe(
+      'revoked-by-admin',
+    );
+    const g3 = await activeGrant();
+    expect((await service.endAccess(g3.id, { email: 'olga@example.com', name: 'Olga' })).status).toBe(
+      'revoked',
+    );
+  });
+
+  it('refuses an extension by someone else, of an ended grant, or where extensions are off', async () => {
+    const g = await activeGrant();
+    expect(await refusal(service.submit(input({ requester: carol, grantId: g.id })))).toBe('NOT_HOLDER');
+    const frozen = await activeGrant('frozen');
+    expect(await refusal(service.submit(input({ resourceId: 'frozen', grantId: frozen.id })))).toBe(
+      'EXTENSIONS_DISABLED',
+    );
+    await service.endAccess(g.id, bob);
+    expect(await refusal(service.submit(input({ grantId: g.id })))).toBe('GRANT_NOT_ACTIVE');
+  });
+
+  it('cancels a pending extension approved after its grant ended', async () => {
+    const g = await activeGrant();
+    const ext = await service.submit(input({ grantId: g.id, duration: 'PT8H' }));
+    await service.endAccess(g.id, bob);
+    expect(await refusal(service.decide(ext.id, alice, 'approve'))).toBe('GRANT_NOT_ACTIVE');
+    expect((await service.getRequest(ext.id))?.status).toBe('cancelled');
+  });
+
+  it('starts the clock when the connector confirms, after failed attempts', async () => {
+    connector.up = false;
+    const r = await service.submit(input());
+    await service.decide(r.id, alice, 'approve');
+    const g = await store.repos.grants.findByRequestId(r.id);
+    expect(g?.status).toBe('provisioning');
+    await runner.advance(1000); // attempt 2 fails
+    await runner.advance(2000); // attempt 3 fails: approvers are told
+    expect(notifier.types()).toContain('grant.connector_failing');
+    connector.up = true;
+    await runner.advance(3000);
+    const active = await store.repos.grants.get(g!.id);
+    expect(active?.status).toBe('active');
+    expect(active?.startsAt?.toISOString()).toBe('2026-11-23T09:00:06.000Z');
+    expect(active?.expiresAt?.toISOString()).toBe('2026-11-23T13:00:06.000Z');
+    expect(connector.delivered.map((e) => e.idempotencyKey)).toEqual([`${g!.id}:activated`]);
+  });
+
+  it('revokes overdue grants in the sweep when their jobs were lost', async () => {
+    const g = await activeGrant();
+    await runner.cancel('grant.expire', g.id);
+    await runner.cancel('grant.remind', g.id);
+    clock.advance(5 * 60 * 60_000);
+    await service.sweep();
+    expect((await store.repos.grants.get(g.id))?.status).toBe('expired');
+    expect(connector.delivered.map((e) => e.event)).toEqual(['grant.activated', 'grant.revoked']);
+  });
+});

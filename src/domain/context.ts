@@ -32,6 +32,17 @@ export interface ServiceContext extends ServiceDeps {
   onApproved(request: AccessRequest): Promise<void>;
 }
 
+let auditSeq = 0;
+
+/**
+ * Audit ids sort in the order events were written (time, then a per-process counter), so a
+ * timeline of events in the same millisecond still reads in order.
+ */
+function auditId(at: Date, random: string): string {
+  auditSeq = (auditSeq + 1) % 36 ** 6;
+  return `${at.getTime().toString(36).padStart(9, '0')}-${auditSeq.toString(36).padStart(6, '0')}-${random}`;
+}
+
 export function makeContext(
   deps: ServiceDeps,
   onApproved: (ctx: ServiceContext, r: AccessRequest) => Promise<void>,
@@ -55,7 +66,8 @@ export function makeContext(
       );
     },
     async audit(type, actor, subject) {
-      const event: AuditEvent = { id: deps.newId(), type, at: deps.clock.now(), actor };
+      const at = deps.clock.now();
+      const event: AuditEvent = { id: auditId(at, deps.newId()), type, at, actor };
       if (subject.requestId) event.requestId = subject.requestId;
       if (subject.grantId) event.grantId = subject.grantId;
       if (subject.resourceId) event.resourceId = subject.resourceId;

@@ -16,6 +16,13 @@ import { resourceRef } from './requests.js';
 
 const lc = (s: string) => s.trim().toLowerCase();
 
+/**
+ * While a connector call is under way the grant carries `nextAttemptAt = now + LEASE_MS`, so if
+ * the process dies mid-call the sweep picks the grant up again once the lease has run out.
+ */
+export const LEASE_MS = 60_000;
+const lease = (ctx: ServiceContext) => new Date(ctx.clock.now().getTime() + LEASE_MS);
+
 function connectorEvent(
   grant: Grant,
   event: ConnectorEventName,
@@ -55,6 +62,7 @@ export async function onApproved(ctx: ServiceContext, request: AccessRequest): P
     status: 'provisioning',
     createdAt: ctx.clock.now(),
     attempts: 0,
+    nextAttemptAt: lease(ctx),
   };
   try {
     await ctx.repos.grants.insert(grant);
@@ -146,7 +154,38 @@ export async function provision(ctx: ServiceContext, grant: Grant): Promise<void
     { status: 'provisioning' },
     { set: { status: 'active', startsAt, expiresAt, attempts: 0 }, unset: ['nextAttemptAt', 'lastError'] },
   );
-  if (!active) return;
+  if (!active) {
+    // Access was ended while the activation was in flight: the target may have applied the
+    // activation after our revocation, so revoke once more under a key of its own.
+    const latest = await ctx.repos.grants.get(grant.id);
+    if (latest && latest.status !== 'provisioning' && latest.status !== 'active') {
+      await ctx.connectors
+        .forResource(grant.resourceId)
+        .deliver(
+          connectorEvent(grant, 'grant.revoked', `${grant.id}:revoked:after-activation`, startsAt, startsAt),
+        )
+        .catch(async (error: unknown) => {
+          // Rare: tell people, since access may be open at the target with nothing left to revoke it.
+          const message = error instanceof Error ? error.message : String(error);
+          ctx.log.error({ err: error, grantId: grant.id }, 'connector.re_revoke_failed');
+          await ctx.audit('grant.revocation_failed', 'system', {
+            grantId: grant.id,
+            requestId: grant.requestId,
+            resourceId: grant.resourceId,
+            details: { operation: 'revoke-after-activation', error: message.slice(0, 300) },
+          });
+          const resource = ctx.resource(grant.resourceId);
+          await ctx.publish({
+            type: 'grant.connector_failing',
+            grant: { ...latest, lastError: message },
+            resource: resourceRef(resource),
+            operation: 'revoke',
+            recipients: resource.approvers,
+          });
+        });
+    }
+    return;
+  }
   await ctx.audit('grant.activated', 'system', {
     grantId: grant.id,
     requestId: grant.requestId,
@@ -183,6 +222,13 @@ export async function remind(ctx: ServiceContext, grantId: string): Promise<void
   if (grant.remindedFor && grant.remindedFor.getTime() === grant.expiresAt.getTime()) return;
   const now = ctx.clock.now();
   if (grant.expiresAt <= now) return;
+  // A stale job (from before the expiry moved) must not use up the reminder early: put it back
+  // at the time the current expiry calls for.
+  const remindAt = subtractDuration(grant.expiresAt, remindBeforeFor(ctx, grant));
+  if (now < remindAt) {
+    await ctx.scheduler.schedule('grant.remind', remindAt, { id: grant.id });
+    return;
+  }
   const updated = await ctx.repos.grants.update(
     grantId,
     { status: 'active', expiresAt: grant.expiresAt },
@@ -308,8 +354,8 @@ export async function endAccess(ctx: ServiceContext, grantId: string, actor: Per
         endReason: isHolder ? 'ended-by-holder' : 'revoked-by-admin',
         endedBy: actorEmail,
         attempts: 0,
+        nextAttemptAt: lease(ctx),
       },
-      unset: ['nextAttemptAt'],
     },
   );
   if (!revoking) return refuse(new DomainError('GRANT_NOT_ACTIVE', 'This access has already ended.'));

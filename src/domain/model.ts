@@ -7,6 +7,8 @@
 export interface Person {
   email: string;
   name: string;
+  /** IANA time zone, when the chat platform knows it: times in what this person is told use it. */
+  tz?: string;
 }
 
 export type RequestStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';

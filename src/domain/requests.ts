@@ -18,6 +18,7 @@ import {
   type ResourceConfig,
 } from './policy.js';
 import { DuplicateKeyError } from './ports.js';
+import { formatTime } from './views/time.js';
 
 export const MAX_JUSTIFICATION = 2000;
 export const MAX_TICKET = 200;
@@ -233,8 +234,9 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
   return request;
 }
 
-function describeOutcome(ctx: ServiceContext, r: AccessRequest): DomainError {
-  const when = r.decidedAt ? ` (${r.decidedAt.toISOString()})` : '';
+/** What happened to a request, for someone who tries to act on it; times in their own zone. */
+function describeOutcome(ctx: ServiceContext, r: AccessRequest, tz: string | undefined): DomainError {
+  const when = r.decidedAt ? ` (${formatTime(r.decidedAt, tz)})` : '';
   switch (r.status) {
     case 'approved':
       return new DomainError(
@@ -287,9 +289,9 @@ export async function decideRequest(
   if (request.status === 'pending' && request.decideBy <= now) {
     // Overdue but its expiry job has not run yet: expire it now, so every card says so.
     await expireRequest(ctx, request.id);
-    return refuse(describeOutcome(ctx, (await ctx.repos.requests.get(request.id)) ?? request));
+    return refuse(describeOutcome(ctx, (await ctx.repos.requests.get(request.id)) ?? request, actor.tz));
   }
-  if (request.status !== 'pending') return refuse(describeOutcome(ctx, request));
+  if (request.status !== 'pending') return refuse(describeOutcome(ctx, request, actor.tz));
 
   const resource = ctx.resource(request.resourceId);
   if (decision === 'approve') {
@@ -338,7 +340,7 @@ export async function decideRequest(
   );
   if (!decided) {
     const latest = (await ctx.repos.requests.get(request.id)) ?? request;
-    return refuse(describeOutcome(ctx, latest));
+    return refuse(describeOutcome(ctx, latest, actor.tz));
   }
   await ctx.audit(decision === 'approve' ? 'request.approved' : 'request.denied', actorEmail, {
     requestId: decided.id,
@@ -376,7 +378,7 @@ export async function cancelRequest(
   const cancelled = await ctx.repos.requests.cancel(requestId, actorEmail, ctx.clock.now());
   if (!cancelled) {
     const latest = (await ctx.repos.requests.get(requestId)) ?? request;
-    return refuse(describeOutcome(ctx, latest));
+    return refuse(describeOutcome(ctx, latest, actor.tz));
   }
   await ctx.audit('request.cancelled', actorEmail, { requestId, resourceId: cancelled.resourceId });
   await ctx.scheduler.cancel('request.expire', requestId);

@@ -246,7 +246,9 @@ describe('a running process with STORE=memory', () => {
     });
     await until(run, 'app.started log line', () => logLines(run).some((l) => l.msg === 'app.started'));
 
-    const warning = logLines(run).find((l) => l.level === 40 && /NOTHING SURVIVES A RESTART/.test(l.msg ?? ''));
+    const warning = logLines(run).find(
+      (l) => l.level === 40 && /NOTHING SURVIVES A RESTART/.test(l.msg ?? ''),
+    );
     expect(warning, run.stdout()).toBeDefined();
     expect(await get(port, '/healthz')).toBe(200);
     await until(run, '/readyz answering 200', async () => (await get(port, '/readyz')) === 200);
@@ -259,7 +261,11 @@ describe('a running process with STORE=memory', () => {
       issueResponseUrl: (ctx) => fake.issueResponseUrl(ctx),
     });
     const mark = fake.checkpoint();
-    const res = await slack.slashCommand({ command: '/request-access', text: 'demo-box', userId: USERS.bob.id });
+    const res = await slack.slashCommand({
+      command: '/request-access',
+      text: 'demo-box',
+      userId: USERS.bob.id,
+    });
     expect(res.status).toBe(200);
     const open = await fake.waitFor('views.open', (c) => c.seq >= mark, 10_000);
     expect(open.response.ok, JSON.stringify(open.response)).toBe(true);
@@ -281,7 +287,9 @@ describe('start-up with the embedded MongoDB', () => {
   const title =
     'exits non-zero telling the user to set MONGODB_URI or STORE=memory when mongod cannot be obtained';
   it.skipIf(mongoAvailable)(
-    mongoAvailable ? `${title} [skipped: a mongod is obtainable here, so the embedded store would start]` : title,
+    mongoAvailable
+      ? `${title} [skipped: a mongod is obtainable here, so the embedded store would start]`
+      : title,
     async () => {
       const data = await mkdtemp(path.join(dir, 'data-'));
       const port = await freePort();

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, type BlockAction, type ButtonAction, LogLevel, type Logger as SlackLogger } from '@slack/bolt';
+import { DomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
 import { ActionId } from '../../domain/views/model.js';
 import type { SlackDeps } from './deps.js';
@@ -12,7 +13,7 @@ import * as actions from './handlers/actions.js';
 import { onFormChange, onFormSubmit, openRequestForm } from './handlers/request-form.js';
 import { FormIds, SLASH_COMMANDS } from './ids.js';
 import { buildMessageModal } from './modal.js';
-import { tellUser, userMessageFor } from './respond.js';
+import { type Recipient, tellUser, userMessageFor } from './respond.js';
 
 export interface SlackAppOptions {
   botToken: string;
@@ -90,7 +91,7 @@ type ButtonBody = BlockAction<ButtonAction>;
 
 export function registerListeners(app: App, deps: SlackDeps): void {
   const log = deps.log;
-  const fail = async (error: unknown, target: { userId: string; channelId?: string | undefined }) => {
+  const fail = async (error: unknown, target: Recipient) => {
     const text = userMessageFor(error, log);
     try {
       await tellUser(deps.client, target, text);
@@ -169,24 +170,31 @@ export function registerListeners(app: App, deps: SlackDeps): void {
       person: Awaited<ReturnType<typeof deps.directory.person>>,
       value: string,
       body: ButtonBody,
+      target: Recipient,
     ) => Promise<void>,
   ) => {
-    app.action<ButtonBody>({ type: 'block_actions', action_id: id }, async ({ ack, body, action }) => {
-      await ack();
-      const target = { userId: body.user.id, channelId: body.channel?.id };
-      const parsed = actions.idValue.safeParse(action.value);
-      if (!parsed.success) {
-        log.warn({ actionId: id, userId: body.user.id }, 'slack.bad_button_value');
-        await fail(new Error('malformed button value'), target);
-        return;
-      }
-      try {
-        const person = await deps.directory.person(body.user.id);
-        await run(person, parsed.data, body);
-      } catch (error) {
-        await fail(error, target);
-      }
-    });
+    app.action<ButtonBody>(
+      { type: 'block_actions', action_id: id },
+      async ({ ack, body, action, respond }) => {
+        await ack();
+        const target = { userId: body.user.id, channelId: body.channel?.id, respond };
+        const parsed = actions.idValue.safeParse(action.value);
+        if (!parsed.success) {
+          log.warn({ actionId: id, userId: body.user.id }, 'slack.bad_button_value');
+          await fail(
+            new DomainError('INVALID_INPUT', 'That button was not recognised, so nothing was changed.'),
+            target,
+          );
+          return;
+        }
+        try {
+          const person = await deps.directory.person(body.user.id);
+          await run(person, parsed.data, body, target);
+        } catch (error) {
+          await fail(error, target);
+        }
+      },
+    );
   };
 
   button(ActionId.approve, (person, id) => actions.approve(deps, person, id));
@@ -197,9 +205,9 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   button(ActionId.requestAgain, (person, id, body) =>
     actions.requestAgain(deps, person, id, body.trigger_id),
   );
-  button(ActionId.extend, async (person, id, body) => {
+  button(ActionId.extend, async (person, id, body, target) => {
     const refusal = await actions.startExtension(deps, person, id, body.trigger_id);
-    if (refusal) await tellUser(deps.client, { userId: body.user.id, channelId: body.channel?.id }, refusal);
+    if (refusal) await tellUser(deps.client, target, refusal);
   });
   button(ActionId.endAccess, (person, id) => actions.endAccess(deps, person, id));
 
@@ -209,7 +217,10 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     const target = { userId: body.user.id, ...(meta?.channelId ? { channelId: meta.channelId } : {}) };
     if (!meta) {
       log.warn({ userId: body.user.id }, 'slack.bad_deny_metadata');
-      await fail(new Error('malformed deny metadata'), target);
+      await fail(
+        new DomainError('INVALID_INPUT', 'That form was not recognised, so nothing was changed.'),
+        target,
+      );
       return;
     }
     try {

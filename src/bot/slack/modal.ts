@@ -198,7 +198,9 @@ export function buildRequestModal(input: ModalInput): ModalView {
     });
   }
 
-  const canSubmit = Boolean(resource && policy);
+  // Slack refuses a modal with input blocks but no submit button, so the resource select alone
+  // (nothing chosen yet) gets one too; submitting it then asks for a resource inline.
+  const canSubmit = blocks.some((b) => b.type === 'input');
   return {
     type: 'modal',
     callback_id: FormIds.requestCallback,

@@ -16,13 +16,36 @@ export function userMessageFor(error: unknown, log: Log): string {
   return `Something went wrong (reference ${ref}). Try again; if it keeps happening, tell an administrator.`;
 }
 
-/** Tells one person something only they can see: ephemeral in the channel when there is one, else a DM. */
-export async function tellUser(
-  client: WebClient,
-  target: { userId: string; channelId?: string | undefined },
-  text: string,
-): Promise<void> {
+/** Posts to an interaction's response_url (Bolt's `respond`). */
+export type RespondFn = (message: {
+  text: string;
+  response_type: 'ephemeral';
+  replace_original: false;
+}) => Promise<unknown>;
+
+/** Who to tell, and where: the interaction's response_url when there is one, else its channel. */
+export interface Recipient {
+  userId: string;
+  channelId?: string | undefined;
+  respond?: RespondFn | undefined;
+}
+
+/**
+ * Tells one person something only they can see. After a click: ephemeral through the
+ * interaction's response_url, which reaches the clicker wherever they clicked (even where the
+ * bot may not post, or the conversation is not theirs). Otherwise, or if that fails: ephemeral
+ * in the channel when there is one, else a DM.
+ */
+export async function tellUser(client: WebClient, target: Recipient, text: string): Promise<void> {
   const safe = escapeMrkdwn(text);
+  if (target.respond) {
+    try {
+      await target.respond({ text: safe, response_type: 'ephemeral', replace_original: false });
+      return;
+    } catch {
+      // An expired or used-up response_url: fall back to the Web API below.
+    }
+  }
   if (target.channelId) {
     await client.chat.postEphemeral({ channel: target.channelId, user: target.userId, text: safe });
     return;

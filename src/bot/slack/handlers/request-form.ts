@@ -60,7 +60,9 @@ function summaryText(
         (meta.kind === 'extension' ? '' : `, until ${formatTime(until, person.tz)} your time`),
     );
   } else {
-    parts.push(`${ctx.resource.name}: ${duration.error ?? 'choose a duration'}`);
+    parts.push(
+      `${ctx.resource.name}: ${(duration.error ?? 'choose a duration').replace(/\.$/, '').toLowerCase()}`,
+    );
   }
   if (policy.approval === 'auto') {
     parts.push('approved automatically');
@@ -238,7 +240,9 @@ export async function onFormSubmit(
     else if (e.field === 'justification') put(blockId.justification(meta), e.message);
     else put(fallback, e.message);
   }
-  if (duration.error) put(hasInput.custom ? blockId.customAmount(meta) : BlockIds.template, duration.error);
+  // Without a resource the form has no duration blocks; the resource error says what to do.
+  if (duration.error && policy)
+    put(hasInput.custom ? blockId.customAmount(meta) : BlockIds.template, duration.error);
   if (Object.keys(errors).length) return { errors };
   return { submit: async () => void (await deps.service.submit(input)) };
 }

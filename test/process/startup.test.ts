@@ -9,11 +9,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
+import { collectText, type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { createSlackSender } from '../support/slack-requests.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SIGNING_SECRET = 'process-test-signing-secret';
+/** Compiling src/ with tsx takes 2–3 s alone, more while the rest of the suite runs beside it. */
+const STARTUP_MS = 30_000;
+const TEST_MS = 45_000;
 
 const USERS = {
   alice: { id: 'UALICE', name: 'alice', realName: 'Alice Approver', email: 'alice@example.com', tz: 'UTC' },
@@ -113,7 +116,12 @@ function logLines(run: Running): Array<{ level: number; msg?: string; [key: stri
 }
 
 /** Polls until `predicate` holds, failing with the process output after `ms`. */
-async function until(run: Running, what: string, predicate: () => boolean | Promise<boolean>, ms = 20_000) {
+async function until(
+  run: Running,
+  what: string,
+  predicate: () => boolean | Promise<boolean>,
+  ms = STARTUP_MS,
+) {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await predicate()) return;
@@ -186,42 +194,54 @@ afterAll(async () => {
 });
 
 describe('start-up with a bad configuration', () => {
-  it('exits with status 2 naming the policy key and the problem, and listens on nothing', async () => {
-    const port = await freePort();
-    const run = runMain({
-      PORT: String(port),
-      ACCESS_CONFIG: badPolicy,
-      STORE: 'memory',
-      SLACK_BOT_TOKEN: 'xoxb-not-used',
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    });
-    const { code } = await exitWithin(run, 20_000);
-    expect(code, run.stderr()).toBe(2);
-    expect(run.stderr()).toContain('resources[1].policy.custom.max: must be at least custom.min (PT1H)');
-    expect(logLines(run).map((l) => l.msg)).not.toContain('app.started');
-    expect(await listening(port)).toBe(false);
-  });
+  it(
+    'exits with status 2 naming the policy key and the problem, and listens on nothing',
+    async () => {
+      const port = await freePort();
+      const run = runMain({
+        PORT: String(port),
+        ACCESS_CONFIG: badPolicy,
+        STORE: 'memory',
+        SLACK_BOT_TOKEN: 'xoxb-not-used',
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      });
+      const { code } = await exitWithin(run, STARTUP_MS);
+      expect(code, run.stderr()).toBe(2);
+      expect(run.stderr()).toContain('resources[1].policy.custom.max: must be at least custom.min (PT1H)');
+      expect(logLines(run).map((l) => l.msg)).not.toContain('app.started');
+      expect(await listening(port)).toBe(false);
+    },
+    TEST_MS,
+  );
 
-  it('exits with status 2 naming the environment variable when PORT is not a number', async () => {
-    const run = runMain({
-      PORT: 'abc',
-      ACCESS_CONFIG: validPolicy,
-      STORE: 'memory',
-      SLACK_BOT_TOKEN: 'xoxb-not-used',
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    });
-    const { code } = await exitWithin(run, 20_000);
-    expect(code, run.stderr()).toBe(2);
-    expect(run.stderr()).toMatch(/PORT: must be a whole number/);
-  });
+  it(
+    'exits with status 2 naming the environment variable when PORT is not a number',
+    async () => {
+      const run = runMain({
+        PORT: 'abc',
+        ACCESS_CONFIG: validPolicy,
+        STORE: 'memory',
+        SLACK_BOT_TOKEN: 'xoxb-not-used',
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      });
+      const { code } = await exitWithin(run, STARTUP_MS);
+      expect(code, run.stderr()).toBe(2);
+      expect(run.stderr()).toMatch(/PORT: must be a whole number/);
+    },
+    TEST_MS,
+  );
 
-  it('exits with status 2 saying which Slack credentials to set when none are given', async () => {
-    const run = runMain({ PORT: String(await freePort()), ACCESS_CONFIG: validPolicy, STORE: 'memory' });
-    const { code } = await exitWithin(run, 20_000);
-    expect(code, run.stderr()).toBe(2);
-    expect(run.stderr()).toContain('SLACK_BOT_TOKEN');
-    expect(run.stderr()).toContain('SLACK_SIGNING_SECRET');
-  });
+  it(
+    'exits with status 2 saying which Slack credentials to set when none are given',
+    async () => {
+      const run = runMain({ PORT: String(await freePort()), ACCESS_CONFIG: validPolicy, STORE: 'memory' });
+      const { code } = await exitWithin(run, STARTUP_MS);
+      expect(code, run.stderr()).toBe(2);
+      expect(run.stderr()).toContain('SLACK_BOT_TOKEN');
+      expect(run.stderr()).toContain('SLACK_SIGNING_SECRET');
+    },
+    TEST_MS,
+  );
 });
 
 describe('a running process with STORE=memory', () => {
@@ -233,53 +253,57 @@ describe('a running process with STORE=memory', () => {
     await fake.close();
   });
 
-  it('warns loudly, answers health checks, opens the request form, and stops cleanly on SIGTERM', async () => {
-    const port = await freePort();
-    const run = runMain({
-      PORT: String(port),
-      ACCESS_CONFIG: validPolicy,
-      STORE: 'memory',
-      SLACK_API_URL: fake.apiUrl,
-      SLACK_BOT_TOKEN: fake.botToken,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      LOG_LEVEL: 'info',
-    });
-    await until(run, 'app.started log line', () => logLines(run).some((l) => l.msg === 'app.started'));
+  it(
+    'warns loudly, answers health checks, opens the request form, and stops cleanly on SIGTERM',
+    async () => {
+      const port = await freePort();
+      const run = runMain({
+        PORT: String(port),
+        ACCESS_CONFIG: validPolicy,
+        STORE: 'memory',
+        SLACK_API_URL: fake.apiUrl,
+        SLACK_BOT_TOKEN: fake.botToken,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        LOG_LEVEL: 'info',
+      });
+      await until(run, 'app.started log line', () => logLines(run).some((l) => l.msg === 'app.started'));
 
-    const warning = logLines(run).find(
-      (l) => l.level === 40 && /NOTHING SURVIVES A RESTART/.test(l.msg ?? ''),
-    );
-    expect(warning, run.stdout()).toBeDefined();
-    expect(await get(port, '/healthz')).toBe(200);
-    await until(run, '/readyz answering 200', async () => (await get(port, '/readyz')) === 200);
+      const warning = logLines(run).find(
+        (l) => l.level === 40 && /NOTHING SURVIVES A RESTART/.test(l.msg ?? ''),
+      );
+      expect(warning, run.stdout()).toBeDefined();
+      expect(await get(port, '/healthz')).toBe(200);
+      await until(run, '/readyz answering 200', async () => (await get(port, '/readyz')) === 200);
 
-    const slack = createSlackSender({
-      url: `http://127.0.0.1:${port}/slack/events`,
-      signingSecret: SIGNING_SECRET,
-      users: Object.values(USERS),
-      issueTriggerId: (userId) => fake.issueTriggerId(userId),
-      issueResponseUrl: (ctx) => fake.issueResponseUrl(ctx),
-    });
-    const mark = fake.checkpoint();
-    const res = await slack.slashCommand({
-      command: '/request-access',
-      text: 'demo-box',
-      userId: USERS.bob.id,
-    });
-    expect(res.status).toBe(200);
-    const open = await fake.waitFor('views.open', (c) => c.seq >= mark, 10_000);
-    expect(open.response.ok, JSON.stringify(open.response)).toBe(true);
+      const slack = createSlackSender({
+        url: `http://127.0.0.1:${port}/slack/events`,
+        signingSecret: SIGNING_SECRET,
+        users: Object.values(USERS),
+        issueTriggerId: (userId) => fake.issueTriggerId(userId),
+        issueResponseUrl: (ctx) => fake.issueResponseUrl(ctx),
+      });
+      const mark = fake.checkpoint();
+      const res = await slack.slashCommand({
+        command: '/request-access',
+        text: 'demo-box',
+        userId: USERS.bob.id,
+      });
+      expect(res.status).toBe(200);
+      const open = await fake.waitFor('views.open', (c) => c.seq >= mark, 10_000);
+      expect(open.response.ok, JSON.stringify(open.response)).toBe(true);
 
-    const stoppingAt = Date.now();
-    run.child.kill('SIGTERM');
-    const { code, signal } = await exitWithin(run, 10_000);
-    expect({ code, signal }, run.stderr()).toEqual({ code: 0, signal: null });
-    expect(Date.now() - stoppingAt).toBeLessThan(10_000);
-    const messages = logLines(run).map((l) => l.msg);
-    expect(messages).toContain('app.stopping');
-    expect(messages).toContain('app.stopped');
-    expect(await listening(port)).toBe(false);
-  }, 60_000);
+      expect(collectText(open.args.view)).toContain('Demo box');
+
+      run.child.kill('SIGTERM');
+      const { code, signal } = await exitWithin(run, 10_000);
+      expect({ code, signal }, run.stderr()).toEqual({ code: 0, signal: null });
+      const messages = logLines(run).map((l) => l.msg);
+      expect(messages).toContain('app.stopping');
+      expect(messages).toContain('app.stopped');
+      expect(await listening(port)).toBe(false);
+    },
+    2 * TEST_MS,
+  );
 });
 
 describe('start-up with the embedded MongoDB', () => {

@@ -29,7 +29,8 @@ export interface ServiceContext extends ServiceDeps {
   ): Promise<void>;
   /** Publishes an event; a failing chat platform is logged, never undoes the stored change. */
   publish(event: LifecycleEvent): Promise<void>;
-  onApproved(request: AccessRequest): Promise<void>;
+  /** Records what an approval means; returns the follow-up (connector calls) to run after telling people. */
+  onApproved(request: AccessRequest): Promise<() => Promise<void>>;
 }
 
 let auditSeq = 0;
@@ -45,7 +46,7 @@ function auditId(at: Date, random: string): string {
 
 export function makeContext(
   deps: ServiceDeps,
-  onApproved: (ctx: ServiceContext, r: AccessRequest) => Promise<void>,
+  onApproved: (ctx: ServiceContext, r: AccessRequest) => Promise<() => Promise<void>>,
 ) {
   const ctx: ServiceContext = {
     ...deps,

@@ -46,12 +46,13 @@ function connectorEvent(
   return body;
 }
 
-/** Called once a request is approved (by a person or automatically). */
-export async function onApproved(ctx: ServiceContext, request: AccessRequest): Promise<void> {
-  if (request.kind === 'extension' && request.grantId) {
-    await applyExtension(ctx, request);
-    return;
-  }
+/**
+ * Called once a request is approved (by a person or automatically). Records what the approval
+ * means before anyone is told (a provisioning grant, or the moved expiry), so a crash after this
+ * point is finished by the sweep; returns the slow part (connector calls) to run afterwards.
+ */
+export async function onApproved(ctx: ServiceContext, request: AccessRequest): Promise<() => Promise<void>> {
+  if (request.kind === 'extension' && request.grantId) return applyExtension(ctx, request);
   const grant: Grant = {
     id: ctx.newId(),
     requestId: request.id,
@@ -70,7 +71,9 @@ export async function onApproved(ctx: ServiceContext, request: AccessRequest): P
     if (!(e instanceof DuplicateKeyError)) throw e;
   }
   const stored = await ctx.repos.grants.findByRequestId(request.id);
-  if (stored) await provision(ctx, stored);
+  return async () => {
+    if (stored) await provision(ctx, stored);
+  };
 }
 
 async function recordFailure(
@@ -246,13 +249,11 @@ export async function remind(ctx: ServiceContext, grantId: string): Promise<void
   });
 }
 
-async function applyExtension(ctx: ServiceContext, request: AccessRequest): Promise<void> {
+async function applyExtension(ctx: ServiceContext, request: AccessRequest): Promise<() => Promise<void>> {
   const grant = request.grantId ? await ctx.repos.grants.get(request.grantId) : null;
-  if (grant?.status !== 'active' || !grant.expiresAt) return;
-  if (grant.pendingExtension?.requestId === request.id) {
-    await deliverExtension(ctx, grant);
-    return;
-  }
+  const nothing = async () => {};
+  if (grant?.status !== 'active' || !grant.expiresAt) return nothing;
+  if (grant.pendingExtension?.requestId === request.id) return () => deliverExtension(ctx, grant);
   const expiresAt = addDuration(grant.expiresAt, request.duration);
   const extended = await ctx.repos.grants.update(
     grant.id,
@@ -260,12 +261,12 @@ async function applyExtension(ctx: ServiceContext, request: AccessRequest): Prom
     {
       set: {
         expiresAt,
-        pendingExtension: { requestId: request.id, attempts: 0, nextAttemptAt: ctx.clock.now() },
+        pendingExtension: { requestId: request.id, attempts: 0, nextAttemptAt: lease(ctx) },
       },
       unset: ['remindedFor'],
     },
   );
-  if (!extended) return;
+  if (!extended) return nothing;
   await ctx.audit('grant.extended', request.decidedBy ?? 'system', {
     grantId: grant.id,
     requestId: request.id,
@@ -273,13 +274,15 @@ async function applyExtension(ctx: ServiceContext, request: AccessRequest): Prom
     details: { from: grant.expiresAt.toISOString(), to: expiresAt.toISOString() },
   });
   await scheduleTimers(ctx, extended);
-  await ctx.publish({
-    type: 'grant.extended',
-    grant: extended,
-    request,
-    resource: resourceRef(ctx.resource(grant.resourceId)),
-  });
-  await deliverExtension(ctx, extended);
+  return async () => {
+    await ctx.publish({
+      type: 'grant.extended',
+      grant: extended,
+      request,
+      resource: resourceRef(ctx.resource(grant.resourceId)),
+    });
+    await deliverExtension(ctx, extended);
+  };
 }
 
 /** Tells the connector about a moved expiry (`grant.extended`), retrying until it confirms. */

@@ -220,13 +220,14 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
     if (!approved) return (await ctx.repos.requests.get(request.id)) ?? request;
     await ctx.audit('request.auto_approved', 'system', { requestId: request.id, resourceId: resource.id });
     log.info({}, 'request.auto_approved');
+    const followUp = await ctx.onApproved(approved);
     await ctx.publish({
       type: 'request.auto_approved',
       request: approved,
       resource: resourceRef(resource),
       informed: resource.approvers.filter((a) => a !== requesterEmail),
     });
-    await ctx.onApproved(approved);
+    await followUp();
     return approved;
   }
   await ctx.scheduler.schedule('request.expire', request.decideBy, { id: request.id });
@@ -352,8 +353,9 @@ export async function decideRequest(
     decision === 'approve' ? 'request.approved' : 'request.denied',
   );
   await ctx.scheduler.cancel('request.expire', decided.id);
+  const followUp = decided.status === 'approved' ? await ctx.onApproved(decided) : undefined;
   await ctx.publish({ type: 'request.decided', request: decided, resource: resourceRef(resource) });
-  if (decided.status === 'approved') await ctx.onApproved(decided);
+  await followUp?.();
   return decided;
 }
 

@@ -343,6 +343,8 @@ export async function decideRequest(
     const latest = (await ctx.repos.requests.get(request.id)) ?? request;
     return refuse(describeOutcome(ctx, latest, actor.tz));
   }
+  // Record what the approval means first: a crash from here on is finished by the sweep.
+  const followUp = decided.status === 'approved' ? await ctx.onApproved(decided) : undefined;
   await ctx.audit(decision === 'approve' ? 'request.approved' : 'request.denied', actorEmail, {
     requestId: decided.id,
     resourceId: decided.resourceId,
@@ -353,7 +355,6 @@ export async function decideRequest(
     decision === 'approve' ? 'request.approved' : 'request.denied',
   );
   await ctx.scheduler.cancel('request.expire', decided.id);
-  const followUp = decided.status === 'approved' ? await ctx.onApproved(decided) : undefined;
   await ctx.publish({ type: 'request.decided', request: decided, resource: resourceRef(resource) });
   await followUp?.();
   return decided;

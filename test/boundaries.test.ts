@@ -11,7 +11,9 @@ function files(dir: string): string[] {
 
 function importsOf(path: string): string[] {
   const source = readFileSync(path, 'utf8');
-  return [...source.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/g)].map((m) => m[1] ?? '');
+  return [...source.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/g)].map(
+    (m) => m[1] ?? '',
+  );
 }
 
 /** Every import in `folder` that matches a forbidden pattern, as "file -> import". */
@@ -43,12 +45,16 @@ describe('import boundaries', () => {
   });
 
   it('keeps the store free of chat platforms and the scheduler', () => {
-    expect(violations('src/store', [/^@slack\//, /^botbuilder/, /^agenda$/, /\/bot\//, /\/jobs\//])).toEqual([]);
+    expect(violations('src/store', [/^@slack\//, /^botbuilder/, /^agenda$/, /\/bot\//, /\/jobs\//])).toEqual(
+      [],
+    );
   });
 
   it('keeps Slack code out of the scheduler and the Slack front end off mongoose and Agenda', () => {
     expect(violations('src/jobs', [/^@slack\//, /^botbuilder/, /\/bot\//])).toEqual([]);
-    expect(violations('src/bot', [/^mongoose$/, /^mongodb/, /^agenda$/, /\/store\//, /\/jobs\//])).toEqual([]);
+    expect(violations('src/bot', [/^mongoose$/, /^mongodb/, /^agenda$/, /\/store\//, /\/jobs\//])).toEqual(
+      [],
+    );
   });
 
   it('lets only src/config.ts read the environment', () => {

@@ -7,11 +7,19 @@ import type { SlackDeps } from '../../src/bot/slack/deps.js';
 import { FormIds, SHORTCUTS, SLASH_COMMANDS } from '../../src/bot/slack/ids.js';
 import { ActionId } from '../../src/domain/views/model.js';
 
-type Matcher = string | RegExp | { action_id?: string | RegExp; callback_id?: string | RegExp; type?: string };
+type Matcher =
+  | string
+  | RegExp
+  | { action_id?: string | RegExp; callback_id?: string | RegExp; type?: string };
 
 /** Records what the app registers, through Bolt's own registration API. */
 function recordRegistrations() {
-  const seen = { commands: [] as string[], actions: [] as Matcher[], views: [] as Matcher[], shortcuts: [] as Matcher[] };
+  const seen = {
+    commands: [] as string[],
+    actions: [] as Matcher[],
+    views: [] as Matcher[],
+    shortcuts: [] as Matcher[],
+  };
   const app = {
     command: (name: string) => void seen.commands.push(name),
     action: (m: Matcher) => void seen.actions.push(m),
@@ -28,7 +36,8 @@ function recordRegistrations() {
 }
 
 function matches(m: Matcher, id: string, key: 'action_id' | 'callback_id'): boolean {
-  const test = (p: string | RegExp | undefined) => (typeof p === 'string' ? p === id : p instanceof RegExp ? p.test(id) : false);
+  const test = (p: string | RegExp | undefined) =>
+    typeof p === 'string' ? p === id : p instanceof RegExp ? p.test(id) : false;
   if (typeof m === 'string' || m instanceof RegExp) return test(m);
   return test(m[key]);
 }
@@ -43,7 +52,9 @@ describe('what the code registers matches manifests/slack.yaml', () => {
 
   it('declares exactly the slash commands the app listens to', () => {
     expect(seen.commands.sort()).toEqual([...SLASH_COMMANDS].sort());
-    expect((manifest.features?.slash_commands ?? []).map((c) => c.command).sort()).toEqual([...SLASH_COMMANDS].sort());
+    expect((manifest.features?.slash_commands ?? []).map((c) => c.command).sort()).toEqual(
+      [...SLASH_COMMANDS].sort(),
+    );
   });
 
   it('declares exactly the shortcuts the app listens to (none)', () => {

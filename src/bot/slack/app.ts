@@ -80,7 +80,7 @@ export function createBoltApp(opts: SlackAppOptions): App {
       ...common,
       socketMode: true,
       appToken: opts.appToken,
-      installerOptions: { port: opts.port },
+      installerOptions: { port: opts.port, clientOptions: { slackApiUrl: opts.apiUrl } },
     });
   }
   if (!opts.signingSecret) throw new Error('SLACK_SIGNING_SECRET is required in HTTP mode');

@@ -140,8 +140,22 @@ async function recordFailure(
 }
 
 /** Grants access through the connector; the grant becomes active, and its time starts, on confirmation. */
-export async function provision(ctx: ServiceContext, grant: Grant): Promise<void> {
-  if (grant.status !== 'provisioning') return;
+/**
+ * Claims the next connector attempt on a grant: only one caller (a retry job, the sweep, another
+ * worker) wins, and the grant carries a lease meanwhile. Null when someone else has it.
+ */
+async function claim(ctx: ServiceContext, grant: Grant): Promise<Grant | null> {
+  return ctx.repos.grants.update(
+    grant.id,
+    { status: grant.status, attempts: grant.attempts, nextAttemptAt: grant.nextAttemptAt ?? null },
+    { set: { nextAttemptAt: lease(ctx) } },
+  );
+}
+
+export async function provision(ctx: ServiceContext, current: Grant): Promise<void> {
+  if (current.status !== 'provisioning') return;
+  const grant = await claim(ctx, current);
+  if (!grant) return;
   const startsAt = ctx.clock.now();
   const expiresAt = addDuration(startsAt, grant.duration);
   try {
@@ -322,8 +336,13 @@ export async function expireGrant(ctx: ServiceContext, grantId: string): Promise
     grantId,
     { status: 'active', expiresAt: grant.expiresAt },
     {
-      set: { status: 'revoking', endReason: 'expired', endedBy: 'system', attempts: 0 },
-      unset: ['nextAttemptAt'],
+      set: {
+        status: 'revoking',
+        endReason: 'expired',
+        endedBy: 'system',
+        attempts: 0,
+        nextAttemptAt: lease(ctx),
+      },
     },
   );
   if (revoking) await revoke(ctx, revoking);
@@ -368,8 +387,10 @@ export async function endAccess(ctx: ServiceContext, grantId: string, actor: Per
 }
 
 /** Takes access away through the connector; the grant ends only once the connector confirms. */
-export async function revoke(ctx: ServiceContext, grant: Grant): Promise<void> {
-  if (grant.status !== 'revoking') return;
+export async function revoke(ctx: ServiceContext, current: Grant): Promise<void> {
+  if (current.status !== 'revoking') return;
+  const grant = await claim(ctx, current);
+  if (!grant) return;
   const now = ctx.clock.now();
   try {
     await ctx.connectors

@@ -59,6 +59,8 @@ export interface GrantGuard {
   status: GrantStatus | GrantStatus[];
   expiresAt?: Date;
   attempts?: number;
+  /** `null` matches a grant without one. */
+  nextAttemptAt?: Date | null;
 }
 
 export interface GrantChange {

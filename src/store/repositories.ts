@@ -158,6 +158,9 @@ function grantRepo(grants: DocCollection<GrantDoc>): GrantRepo {
       const filter: Filter<GrantDoc> = { _id: id, status: oneOrIn(guard.status) };
       if (guard.expiresAt !== undefined) filter.expiresAt = guard.expiresAt;
       if (guard.attempts !== undefined) filter.attempts = guard.attempts;
+      if (guard.nextAttemptAt !== undefined) {
+        filter.nextAttemptAt = guard.nextAttemptAt === null ? { $exists: false } : guard.nextAttemptAt;
+      }
       const update = grantUpdate(change);
       const doc = update
         ? await grants.findOneAndUpdate(filter, update, { returnDocument: 'after' })

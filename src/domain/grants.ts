@@ -21,6 +21,8 @@ const lc = (s: string) => s.trim().toLowerCase();
  * the process dies mid-call the sweep picks the grant up again once the lease has run out.
  */
 export const LEASE_MS = 60_000;
+/** How far back the sweep looks for approvals that never got their grant recorded. */
+export const RECOVERY_WINDOW_MS = 24 * 60 * 60_000;
 const lease = (ctx: ServiceContext) => new Date(ctx.clock.now().getTime() + LEASE_MS);
 
 function connectorEvent(
@@ -63,7 +65,7 @@ export async function onApproved(ctx: ServiceContext, request: AccessRequest): P
     status: 'provisioning',
     createdAt: ctx.clock.now(),
     attempts: 0,
-    nextAttemptAt: lease(ctx),
+    nextAttemptAt: ctx.clock.now(), // due now: the follow-up (or, after a crash, the sweep) claims it
   };
   try {
     await ctx.repos.grants.insert(grant);
@@ -145,6 +147,7 @@ async function recordFailure(
  * worker) wins, and the grant carries a lease meanwhile. Null when someone else has it.
  */
 async function claim(ctx: ServiceContext, grant: Grant): Promise<Grant | null> {
+  if (grant.nextAttemptAt && grant.nextAttemptAt > ctx.clock.now()) return null; // leased, or not due yet
   return ctx.repos.grants.update(
     grant.id,
     { status: grant.status, attempts: grant.attempts, nextAttemptAt: grant.nextAttemptAt ?? null },
@@ -341,7 +344,7 @@ export async function expireGrant(ctx: ServiceContext, grantId: string): Promise
         endReason: 'expired',
         endedBy: 'system',
         attempts: 0,
-        nextAttemptAt: lease(ctx),
+        nextAttemptAt: ctx.clock.now(), // due now: claimed just below
       },
     },
   );
@@ -376,7 +379,7 @@ export async function endAccess(ctx: ServiceContext, grantId: string, actor: Per
         endReason: isHolder ? 'ended-by-holder' : 'revoked-by-admin',
         endedBy: actorEmail,
         attempts: 0,
-        nextAttemptAt: lease(ctx),
+        nextAttemptAt: ctx.clock.now(), // due now: claimed just below
       },
     },
   );
@@ -477,7 +480,28 @@ export async function sweep(
     count++;
   }
   for (const request of await ctx.repos.requests.findOverdue(now, 200)) {
-    await expireRequest(request.id);
+    try {
+      await expireRequest(request.id);
+    } catch (error) {
+      ctx.log.error({ err: error, requestId: request.id }, 'sweep.request_failed');
+    }
+    count++;
+  }
+  // An approval whose grant was never recorded (a crash between the two writes) is finished here.
+  const recent = await ctx.repos.requests.list({
+    status: 'approved',
+    kind: 'access',
+    decidedSince: new Date(now.getTime() - RECOVERY_WINDOW_MS),
+    limit: 200,
+  });
+  for (const request of recent) {
+    if (await ctx.repos.grants.findByRequestId(request.id)) continue;
+    ctx.log.warn({ requestId: request.id }, 'sweep.approval_without_grant');
+    try {
+      await (await onApproved(ctx, request))();
+    } catch (error) {
+      ctx.log.error({ err: error, requestId: request.id }, 'sweep.request_failed');
+    }
     count++;
   }
   return count;

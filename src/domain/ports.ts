@@ -13,6 +13,9 @@ export interface RequestQuery {
   requesterEmail?: string;
   approverEmail?: string;
   grantId?: string;
+  kind?: 'access' | 'extension';
+  /** only requests decided at or after this time */
+  decidedSince?: Date;
   /** newest first by default */
   limit?: number;
 }

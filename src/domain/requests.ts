@@ -295,8 +295,19 @@ export async function decideRequest(
   if (request.status !== 'pending') return refuse(describeOutcome(ctx, request, actor.tz));
 
   const resource = ctx.resource(request.resourceId);
+  if (!eligibleApprovers(resource, request.requester.email).includes(actorEmail)) {
+    return refuse(new DomainError('NOT_AN_APPROVER', `You are no longer an approver of ${resource.name}.`));
+  }
   if (decision === 'approve') {
     // Re-validate against the policy in force now, not the one at submission.
+    if (!canRequest(ctx.config, resource, request.requester.email)) {
+      return refuse(
+        new DomainError(
+          'NOT_ALLOWED_TO_REQUEST',
+          `${request.requester.name} is no longer allowed to request ${resource.name}.`,
+        ),
+      );
+    }
     const policy = effectivePolicy(ctx.config, resource, request.requester.email);
     const duration = checkDuration(policy, request.duration);
     if (!duration.ok) {

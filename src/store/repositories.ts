@@ -125,6 +125,8 @@ function requestRepo(requests: DocCollection<RequestDoc>): RequestRepo {
       if (query.requesterEmail !== undefined) filter['requester.email'] = query.requesterEmail;
       if (query.approverEmail !== undefined) filter.approvers = query.approverEmail;
       if (query.grantId !== undefined) filter.grantId = query.grantId;
+      if (query.kind !== undefined) filter.kind = query.kind;
+      if (query.decidedSince !== undefined) filter.decidedAt = { $gte: query.decidedSince };
       const docs = await requests.find(filter, {
         sort: { createdAt: -1, _id: -1 },
         limit: query.limit ?? DEFAULT_LIST_LIMIT,

@@ -265,4 +265,79 @@ describe('grants', () => {
     expect((await store.repos.grants.get(g.id))?.status).toBe('expired');
     expect(connector.delivered.map((e) => e.event)).toEqual(['grant.activated', 'grant.revoked']);
   });
+
+  it('finishes an approval whose grant was never written, in the next sweep', async () => {
+    const r = await service.submit(input());
+    const insert = store.repos.grants.insert.bind(store.repos.grants);
+    store.repos.grants.insert = async () => {
+      throw new Error('store went away');
+    };
+    await expect(service.decide(r.id, alice, 'approve')).rejects.toThrow('store went away');
+    store.repos.grants.insert = insert;
+    expect((await service.getRequest(r.id))?.status).toBe('approved');
+    expect(await store.repos.grants.findByRequestId(r.id)).toBeNull();
+    await service.sweep();
+    expect((await store.repos.grants.findByRequestId(r.id))?.status).toBe('active');
+    expect(connector.delivered.map((e) => e.event)).toEqual(['grant.activated']);
+  });
+
+  it('takes over a revocation whose worker died mid-call once its lease runs out', async () => {
+    const g = await activeGrant();
+    const hang = new SwitchableConnector();
+    hang.deliver = () => new Promise(() => {}); // the worker dies during this call
+    const real = connector;
+    connector = hang;
+    clock.advance(4 * 60 * 60_000);
+    void service.jobs['grant.expire'](g.id);
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await store.repos.grants.get(g.id))?.status).toBe('revoking');
+    connector = real;
+    await service.sweep();
+    expect((await store.repos.grants.get(g.id))?.status).toBe('revoking'); // lease still held
+    clock.advance(61_000);
+    await service.sweep();
+    expect((await store.repos.grants.get(g.id))?.status).toBe('expired');
+    expect(real.delivered.map((e) => e.event)).toEqual(['grant.activated', 'grant.revoked']);
+  });
+
+  it('calls the connector once when a retry job and the sweep run at the same moment', async () => {
+    connector.up = false;
+    const r = await service.submit(input());
+    await service.decide(r.id, alice, 'approve');
+    const g = await store.repos.grants.findByRequestId(r.id);
+    connector.up = true;
+    clock.advance(1000);
+    await Promise.all([
+      service.jobs['grant.retry'](g!.id),
+      service.sweep(),
+      service.jobs['grant.retry'](g!.id),
+    ]);
+    expect(connector.delivered.map((e) => e.event)).toEqual(['grant.activated']);
+    expect((await store.repos.grants.get(g!.id))?.status).toBe('active');
+  });
+
+  it('refuses a decision by someone no longer an approver, or for someone no longer allowed to request', async () => {
+    const r = await service.submit(input({ approvers: [alice.email, dave.email] }));
+    const changed = POLICY.replace(
+      'approvers: [alice@example.com, dave@example.com, carol@example.com]',
+      'approvers: [alice@example.com, carol@example.com]',
+    );
+    const before = store;
+    build(changed);
+    store = before;
+    service = new AccessService({
+      config: parseAccessConfig(parseYaml(changed)),
+      repos: before.repos,
+      scheduler: runner,
+      connectors: { forResource: () => connector },
+      notifier,
+      clock,
+      log: createLogger('silent'),
+      newId: randomUUID,
+      backoffMs: (n) => 1000 * n,
+      reportAfterAttempts: 3,
+    });
+    expect(await refusal(service.decide(r.id, dave, 'approve'))).toBe('NOT_AN_APPROVER');
+    expect((await service.getRequest(r.id))?.status).toBe('pending');
+  });
 });

@@ -17,10 +17,12 @@
  * - Trigger ids are single use (`exchanged_trigger_id`), expire after 3 s (`expired_trigger_id`) and must
  *   have been issued by `issueTriggerId()` (`invalid_trigger_id`).
  */
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
+import type { Duplex } from 'node:stream';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 
 // ---------------------------------------------------------------------------------------------------------
 // Public types
@@ -69,6 +71,10 @@ export interface FakeSlackOptions {
   triggerTtlMs?: number;
   /** The fake's clock (trigger expiry, message ts, timestamps in responses). */
   now?: () => Date;
+  /** The app-level token (`xapp-…`) that `apps.connections.open` accepts (Socket Mode). */
+  appToken?: string;
+  /** How often the Socket Mode server pings each connection, as Slack does; 0 turns pings off. */
+  socketPingIntervalMs?: number;
 }
 
 export type JsonObject = { [key: string]: unknown };
@@ -141,6 +147,32 @@ export interface IssueResponseUrlOptions {
   channelId?: string;
   /** Ties the URL to a message, so `replace_original` / `delete_original` act on it (block actions). */
   messageTs?: string;
+}
+
+/** A Socket Mode envelope, as Slack sends it over the WebSocket. */
+export interface SocketModeEnvelope {
+  envelope_id: string;
+  type: 'slash_commands' | 'interactive' | 'events_api' | (string & {});
+  payload: JsonObject;
+  accepts_response_payload: boolean;
+  retry_attempt?: number;
+  retry_reason?: string;
+}
+
+/** What `pushEnvelope` takes: `envelope_id` and `accepts_response_payload` default as Slack sets them. */
+export type SocketModeEnvelopeInput = Omit<SocketModeEnvelope, 'envelope_id' | 'accepts_response_payload'> & {
+  envelope_id?: string;
+  accepts_response_payload?: boolean;
+};
+
+/** An acknowledgement the app sent back over the WebSocket: `{ envelope_id, payload? }`. */
+export interface SocketModeAck {
+  envelope_id: string;
+  /** The response payload (`{}` for a bare `ack()`), absent when the app sent none. */
+  payload?: JsonObject;
+  at: Date;
+  /** The frame as received. */
+  raw: string;
 }
 
 /** The Block Kit and surface limits the real API enforces (and the fake checks). */
@@ -817,6 +849,18 @@ interface HandlerResult {
 
 type Handler = (args: JsonObject) => ApiResponse;
 
+interface SocketConnection {
+  ws: WebSocket;
+  pingTimer: NodeJS.Timeout | undefined;
+}
+
+interface PendingAck {
+  envelope: SocketModeEnvelope;
+  resolve: (ack: SocketModeAck) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
 /** Scope each method needs (checked only when `scopes` is configured). */
 const METHOD_SCOPES: Record<string, string | undefined> = {
   'auth.test': undefined,
@@ -844,6 +888,10 @@ export class FakeSlack {
   readonly botId: string;
   readonly botName: string;
   readonly appId: string;
+  /** The app-level token for Socket Mode (`apps.connections.open`). */
+  readonly appToken: string;
+  /** Every acknowledgement received over Socket Mode, oldest first (also late and unknown ones). */
+  readonly socketAcks: SocketModeAck[] = [];
   readonly team: { id: string; name: string; domain: string };
   /** Every call to the Web API and to response URLs (method `response_url`), oldest first. */
   readonly calls: RecordedCall[] = [];
@@ -871,6 +919,12 @@ export class FakeSlack {
   private viewCounter = 0;
   private triggerCounter = 0;
   private readonly handlers: Record<string, Handler>;
+  private readonly socketServer = new WebSocketServer({ noServer: true });
+  private readonly socketPingIntervalMs: number;
+  private socketTickets = new Map<string, { used: boolean }>();
+  private sockets: SocketConnection[] = [];
+  private pendingAcks = new Map<string, PendingAck>();
+  private socketWaiters = new Set<() => void>();
 
   constructor(opts: FakeSlackOptions = {}) {
     this.botToken = opts.botToken ?? 'xoxb-fake-bot-token';
@@ -885,6 +939,8 @@ export class FakeSlack {
     };
     this.now = opts.now ?? (() => new Date());
     this.triggerTtlMs = opts.triggerTtlMs ?? 3000;
+    this.appToken = opts.appToken ?? 'xapp-1-AJITACCESS-1234567890-fakeapplevel0token';
+    this.socketPingIntervalMs = opts.socketPingIntervalMs ?? 10_000;
     this.scopes = opts.scopes;
     for (const user of opts.users ?? []) this.addUser(user);
     if (!this.users.has(this.botUserId)) {
@@ -907,6 +963,9 @@ export class FakeSlack {
         res.end(`fake slack crashed: ${String(error)}`);
       });
     });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.handleUpgrade(req, socket, head),
+    );
   }
 
   /** Base URL for `slackApiUrl` / `SLACK_API_URL`, with the trailing slash: `http://127.0.0.1:<port>/api/`. */
@@ -933,6 +992,7 @@ export class FakeSlack {
       waiter.reject(new Error(`fake Slack closed while waiting for ${waiter.method}`));
     }
     this.waiters.clear();
+    await this.closeSockets();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -1119,6 +1179,215 @@ export class FakeSlack {
     return id ? this.view(id) : undefined;
   }
 
+  // ----- Socket Mode -----------------------------------------------------------------------------------
+  //
+  // As Slack does it: `apps.connections.open` (app-level token) answers a single-use `wss` URL (here `ws`);
+  // on connect the server sends `hello`; it pings the connection now and then (the client must pong, and
+  // may ping too); each event is an envelope the app must acknowledge with `{ envelope_id, payload }`
+  // within 3 s; before recycling a connection it sends `{ type: 'disconnect', reason }`.
+
+  /** Open Socket Mode connections. */
+  get socketConnectionCount(): number {
+    return this.sockets.length;
+  }
+
+  /** Resolves once at least one Socket Mode connection is open (and `hello` was sent on it). */
+  waitForSocketConnection(timeoutMs = 5000): Promise<void> {
+    if (this.sockets.length > 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.socketWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.socketWaiters.delete(done);
+        reject(new Error(`fake Slack: no Socket Mode connection within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.socketWaiters.add(done);
+    });
+  }
+
+  /**
+   * Sends an envelope on the newest Socket Mode connection and resolves with the app's acknowledgement.
+   * Rejects when no connection is open, or when no ack arrives within `timeoutMs` (Slack's 3 s).
+   * `accepts_response_payload` defaults as Slack sets it: true for slash commands, view submissions
+   * and options requests, false otherwise.
+   */
+  pushEnvelope(input: SocketModeEnvelopeInput, opts: { timeoutMs?: number } = {}): Promise<SocketModeAck> {
+    const connection = this.sockets.at(-1);
+    if (!connection) return Promise.reject(new Error('fake Slack: no Socket Mode connection is open'));
+    const { envelope_id, type, payload, accepts_response_payload, ...rest } = input;
+    const acceptsByDefault =
+      type === 'slash_commands' ||
+      (type === 'interactive' && (payload.type === 'view_submission' || payload.type === 'block_suggestion'));
+    const envelope: SocketModeEnvelope = {
+      envelope_id: envelope_id ?? randomUUID(),
+      payload,
+      type,
+      accepts_response_payload: accepts_response_payload ?? acceptsByDefault,
+      ...rest,
+    };
+    const timeoutMs = opts.timeoutMs ?? 3000;
+    return new Promise<SocketModeAck>((resolve, reject) => {
+      const pending: PendingAck = {
+        envelope,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.pendingAcks.delete(envelope.envelope_id);
+          reject(
+            new Error(
+              `fake Slack: envelope ${envelope.envelope_id} (${envelope.type}) was not acknowledged within ${timeoutMs} ms`,
+            ),
+          );
+        }, timeoutMs),
+      };
+      this.pendingAcks.set(envelope.envelope_id, pending);
+      connection.ws.send(JSON.stringify(envelope), (error) => {
+        if (!error) return;
+        clearTimeout(pending.timer);
+        this.pendingAcks.delete(envelope.envelope_id);
+        reject(error);
+      });
+    });
+  }
+
+  /**
+   * Sends `{ type: 'disconnect', reason }` on every connection, as Slack does before recycling one
+   * (`warning` first, then `refresh_requested`) or when the app's Socket Mode is turned off (`link_disabled`).
+   * The client is expected to close the connection and open a new one.
+   */
+  sendSocketDisconnect(reason: 'warning' | 'refresh_requested' | 'link_disabled' | (string & {})): void {
+    for (const { ws } of this.sockets) {
+      ws.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: this.socketHost() } }));
+    }
+  }
+
+  /** Drops every connection without a close handshake (a network failure). */
+  dropSocketConnections(): void {
+    for (const { ws } of [...this.sockets]) ws.terminate();
+  }
+
+  private socketHost(): string {
+    const port = (this.server.address() as AddressInfo | null)?.port ?? 0;
+    return `applink-fake-${port}`;
+  }
+
+  /** `apps.connections.open`: needs the app-level token; answers a single-use WebSocket URL. */
+  private openSocketConnection(token: string | undefined): HandlerResult {
+    if (token === undefined || token === '') return { body: fail('not_authed') };
+    if (token === this.botToken) return { body: fail('not_allowed_token_type') };
+    if (token !== this.appToken) return { body: fail('invalid_auth') };
+    const failure = this.takeFailure('apps.connections.open');
+    if (failure) {
+      const headers: Record<string, string> =
+        failure.status === 429 ? { 'retry-after': String(failure.retryAfterSec) } : {};
+      return { status: failure.status, headers, body: fail(failure.error) };
+    }
+    const ticket = randomUUID();
+    this.socketTickets.set(ticket, { used: false });
+    const wsBase = this.baseUrl.replace(/^http/, 'ws');
+    const appIdHex = Buffer.from(this.appId).toString('hex');
+    return { body: { ok: true, url: `${wsBase}/link/?ticket=${ticket}&app_id=${appIdHex}` } };
+  }
+
+  private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const ticket = this.socketTickets.get(url.searchParams.get('ticket') ?? '');
+    if ((url.pathname !== '/link/' && url.pathname !== '/link') || !ticket || ticket.used) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    ticket.used = true;
+    this.socketServer.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws));
+  }
+
+  private onSocket(ws: WebSocket): void {
+    const connection: SocketConnection = { ws, pingTimer: undefined };
+    this.sockets.push(connection);
+    ws.on('error', () => {});
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (!isBinary) this.onSocketMessage(data.toString());
+    });
+    ws.on('close', () => {
+      clearInterval(connection.pingTimer);
+      this.sockets = this.sockets.filter((c) => c !== connection);
+    });
+    if (this.socketPingIntervalMs > 0) {
+      connection.pingTimer = setInterval(() => {
+        if (ws.readyState === ws.OPEN) ws.ping(Buffer.from(`ping-${Date.now()}`));
+      }, this.socketPingIntervalMs);
+      connection.pingTimer.unref();
+    }
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        num_connections: this.sockets.length,
+        debug_info: {
+          host: this.socketHost(),
+          build_number: 1,
+          approximate_connection_time: 18060,
+        },
+        connection_info: { app_id: this.appId },
+      }),
+    );
+    for (const waiter of [...this.socketWaiters]) waiter();
+  }
+
+  private onSocketMessage(raw: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      return; // Slack ignores frames it can't read
+    }
+    if (!isJsonObject(message) || typeof message.envelope_id !== 'string') return;
+    const ack: SocketModeAck = {
+      envelope_id: message.envelope_id,
+      ...(isJsonObject(message.payload) ? { payload: message.payload } : {}),
+      at: this.now(),
+      raw,
+    };
+    this.socketAcks.push(ack);
+    const pending = this.pendingAcks.get(ack.envelope_id);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.pendingAcks.delete(ack.envelope_id);
+    pending.resolve(ack);
+  }
+
+  /** Closes every connection with a close handshake (finishing one the client started), then stops. */
+  private async closeSockets(): Promise<void> {
+    for (const pending of this.pendingAcks.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(
+        new Error(`fake Slack closed while waiting for the ack of ${pending.envelope.envelope_id}`),
+      );
+    }
+    this.pendingAcks.clear();
+    await Promise.all(
+      this.sockets.map(
+        ({ ws, pingTimer }) =>
+          new Promise<void>((resolve) => {
+            clearInterval(pingTimer);
+            if (ws.readyState === ws.CLOSED) {
+              resolve();
+              return;
+            }
+            const timer = setTimeout(() => ws.terminate(), 1000);
+            ws.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            if (ws.readyState === ws.OPEN) ws.close(1001, 'going away');
+          }),
+      ),
+    );
+    this.sockets = [];
+    this.socketServer.close();
+  }
+
   // ----- HTTP ------------------------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -1151,9 +1420,12 @@ export class FakeSlack {
   }
 
   private dispatch(method: string, args: JsonObject, token: string | undefined): HandlerResult {
+    if (method === 'apps.connections.open') return this.openSocketConnection(token);
     const handler = this.handlers[method];
     if (!handler) return { body: fail('unknown_method', { req_method: method }) };
     if (token === undefined || token === '') return { body: fail('not_authed') };
+    // An app-level token only works for apps.connections.* (and a few others the app doesn't use).
+    if (token === this.appToken) return { body: fail('not_allowed_token_type') };
     if (token !== this.botToken) return { body: fail('invalid_auth') };
     const failure = this.takeFailure(method);
     if (failure) {

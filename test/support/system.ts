@@ -3,6 +3,7 @@
  * the domain, the memory store, the in-process scheduler on a manual clock, the webhook connector
  * posting to a local receiver, and a faithful fake of the Slack Web API.
  */
+import { createServer } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { ManualClock } from '../../src/domain/clock.js';
 import { parseAccessConfig } from '../../src/domain/policy.js';
@@ -84,13 +85,40 @@ export interface TestSystem {
   close(): Promise<void>;
 }
 
-export async function startTestSystem(opts: { policy?: string; start?: Date } = {}): Promise<TestSystem> {
+/** A TCP port nothing listens on right now (Bolt's Socket Mode receiver can't report the one it got for 0). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export async function startTestSystem(
+  opts: {
+    policy?: string;
+    start?: Date;
+    /**
+     * Socket Mode instead of HTTP: the app connects to the fake's WebSocket with `fake.appToken`, no signing
+     * secret; events go through `fake.pushEnvelope`. Its HTTP server (custom routes only) listens on
+     * `system.port`, a free port picked up front. `t.slack` (HTTP requests) has nothing to talk to then.
+     */
+    socketMode?: boolean;
+  } = {},
+): Promise<TestSystem> {
   const clock = new ManualClock(opts.start ?? new Date());
   const fake = await startFakeSlack({ users: Object.values(USERS) });
   const hooks = await startWebhookReceiver({ secret: HOOK_SECRET, now: () => clock.now() });
   const access = parseAccessConfig(parseYaml((opts.policy ?? TEST_POLICY).replaceAll('{{HOOK}}', hooks.url)));
   const store = createMemoryStore();
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const slack = opts.socketMode
+    ? { botToken: fake.botToken, appToken: fake.appToken, apiUrl: fake.apiUrl, port: await freePort() }
+    : { botToken: fake.botToken, signingSecret: SIGNING_SECRET, apiUrl: fake.apiUrl, port: 0 };
   const boot = async () => {
     const runner = new InProcessRunner({ clock, logger: log, retry: { retries: 0 } });
     const system = await startSystem({
@@ -99,7 +127,7 @@ export async function startTestSystem(opts: { policy?: string; start?: Date } = 
       runner,
       clock,
       log,
-      slack: { botToken: fake.botToken, signingSecret: SIGNING_SECRET, apiUrl: fake.apiUrl, port: 0 },
+      slack,
       secretFor: () => HOOK_SECRET,
       // deterministic backoff: 10 s, 20 s, 40 s … capped at 10 min
       backoffMs: (attempt) => Math.min(10_000 * 2 ** (attempt - 1), 600_000),

@@ -21,14 +21,7 @@ import { ActionId } from '../src/domain/views/model.js';
 import { registerJobs } from '../src/jobs/handlers.js';
 import { InProcessRunner } from '../src/jobs/in-process.js';
 import { createLogger } from '../src/log.js';
-import {
-  createMemoryCollections,
-  createMemoryStore,
-  createRepositories,
-  type GrantDoc,
-  MemoryCollection,
-  type Store,
-} from '../src/store/index.js';
+import { createMemoryStore, type Store } from '../src/store/index.js';
 import { findElement, type JsonObject } from '../test/support/fake-slack.js';
 import { startTestSystem, USERS } from '../test/support/system.js';
 
@@ -235,19 +228,7 @@ async function checkSubmissionLatency(): Promise<void> {
 async function sweepOverGrants(): Promise<void> {
   const overdue = Math.round(SWEEP_GRANTS * SWEEP_OVERDUE_SHARE);
   progress(`(c) loading ${SWEEP_GRANTS} grants (${overdue} overdue) into the memory store`);
-  // The memory store checks unique keys on insert by scanning the whole collection, so loading
-  // 10 000 grants one by one takes 30–60 s. Here the grants collection is a MemoryCollection
-  // without the unique `requestId` key (same queries, same code path otherwise), so set-up
-  // takes a moment; the sweep's updates then skip that scan too (a few ms each at this size).
-  const store: Store = {
-    kind: 'memory',
-    repos: createRepositories({
-      ...createMemoryCollections(),
-      grants: new MemoryCollection<GrantDoc>('grants'),
-    }),
-    ping: async () => true,
-    close: async () => {},
-  };
+  const store = createMemoryStore();
   const { service } = buildCore(store);
   const now = systemClock.now().getTime();
   const loadStarted = performance.now();
@@ -296,7 +277,7 @@ async function sweepOverGrants(): Promise<void> {
   row(
     `(c) loading ${SWEEP_GRANTS} grants`,
     ms(loadMs),
-    'set-up only (grants collection without its unique requestId check, see bench/run.ts)',
+    'set-up only: one insert at a time through the grant repository',
   );
 }
 

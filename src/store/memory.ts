@@ -45,24 +45,34 @@ const UPDATE_OPERATORS = new Set([
   '$bit',
 ]);
 
+/** A unique key besides `_id`: its field paths, and which document holds each value of it. */
+interface UniqueIndex {
+  readonly fields: readonly string[];
+  /** keyOf(doc, fields) → `_id` of the one document with that key. */
+  readonly holders: Map<string, string>;
+}
+
 export class MemoryCollection<T extends { _id: string }> implements DocCollection<T> {
   /** By `_id`, in insertion order (the "natural order" of an unsorted find). */
   readonly #docs = new Map<string, T>();
-  readonly #uniqueKeys: string[][];
+  /** The unique keys besides `_id`, in declaration order (the order duplicates are reported in). */
+  readonly #unique: UniqueIndex[];
 
   /** @param uniqueKeys field paths of each unique key besides `_id` (which is always unique). */
   constructor(
     readonly name: string,
     uniqueKeys: string[][] = [],
   ) {
-    this.#uniqueKeys = uniqueKeys.filter((k) => !(k.length === 1 && k[0] === '_id'));
+    this.#unique = uniqueKeys
+      .filter((k) => !(k.length === 1 && k[0] === '_id'))
+      .map((fields) => ({ fields: [...fields], holders: new Map() }));
   }
 
   async insertOne(doc: T): Promise<void> {
     const copy = structuredClone(doc);
     requireStringId(copy);
-    this.#assertUnique(copy, null);
-    this.#docs.set(copy._id, copy);
+    const keys = this.#assertUnique(copy, null);
+    this.#put(copy, undefined, keys);
   }
 
   async findOne(filter: Filter<T>): Promise<T | null> {
@@ -85,13 +95,13 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
       if (!options.upsert) return null;
       const created = upsertDocument(filter, operators);
       requireStringId(created);
-      this.#assertUnique(created, null);
-      this.#docs.set(created._id, created);
+      const keys = this.#assertUnique(created, null);
+      this.#put(created, undefined, keys);
       return options.returnDocument === 'after' ? structuredClone(created) : null;
     }
     const next = applied(current, operators);
-    this.#assertUnique(next, current._id);
-    this.#docs.set(current._id, next);
+    const keys = this.#assertUnique(next, current._id);
+    this.#put(next, current, keys);
     return structuredClone(options.returnDocument === 'after' ? next : current);
   }
 
@@ -105,17 +115,25 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
       if (!sameDocument(doc, next)) modifiedCount++;
       changes.set(doc._id, next);
     }
-    // All or nothing: check the unique keys over the collection as it would be.
-    const after = [...this.#docs.values()].map((d) => changes.get(d._id) ?? d);
-    for (const fields of this.#uniqueKeys) {
-      const seen = new Set<string>();
-      for (const doc of after) {
-        const key = keyOf(doc, fields);
-        if (seen.has(key)) throw new DuplicateKeyError(uniqueKeyName(fields));
-        seen.add(key);
+    // All or nothing: check the unique keys over the collection as it would be. A changed
+    // document clashes with another changed one, or with an unchanged one that holds the key.
+    const newKeys = new Map<string, string[]>();
+    for (const id of changes.keys()) newKeys.set(id, []);
+    for (const index of this.#unique) {
+      const claimed = new Set<string>();
+      for (const [id, next] of changes) {
+        const key = keyOf(next, index.fields);
+        const holder = index.holders.get(key);
+        if (claimed.has(key) || (holder !== undefined && !changes.has(holder))) {
+          throw new DuplicateKeyError(uniqueKeyName(index.fields));
+        }
+        claimed.add(key);
+        newKeys.get(id)?.push(key);
       }
     }
-    for (const [id, next] of changes) this.#docs.set(id, next);
+    // Release every old key before claiming the new ones: one document may take another's key.
+    for (const id of changes.keys()) this.#release(this.#docs.get(id) as T);
+    for (const [id, next] of changes) this.#put(next, undefined, newKeys.get(id) ?? []);
     return { matchedCount: matched.length, modifiedCount };
   }
 
@@ -125,22 +143,48 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
 
   /** The stored documents (not copies) that match, sorted and limited. */
   #select(filter: Filter<T>, options: FindOptions): T[] {
-    let cursor = new Query<AnyObject>(filter as AnyObject, QUERY_OPTIONS).find<T>([...this.#docs.values()]);
+    const query = new Query<AnyObject>(filter as AnyObject, QUERY_OPTIONS);
+    const id = (filter as AnyObject)._id;
+    if (typeof id === 'string') {
+      // `_id` is unique: at most one candidate, so sorting and limiting have nothing to do.
+      const candidate = this.#docs.get(id);
+      return candidate !== undefined && query.test(candidate) ? [candidate] : [];
+    }
+    let cursor = query.find<T>([...this.#docs.values()]);
     if (options.sort && Object.keys(options.sort).length > 0) cursor = cursor.sort({ ...options.sort });
     if (options.limit !== undefined && options.limit > 0) cursor = cursor.limit(options.limit);
     return cursor.all();
   }
 
-  /** Throws DuplicateKeyError when `doc` would share a unique key with another document. */
-  #assertUnique(doc: T, replacing: string | null): void {
+  /**
+   * Throws DuplicateKeyError when `doc` would share a unique key with another document (the one
+   * whose `_id` is `replacing` excepted). Returns `doc`'s keys, one per unique index.
+   */
+  #assertUnique(doc: T, replacing: string | null): string[] {
     if (replacing === null && this.#docs.has(doc._id)) throw new DuplicateKeyError('_id');
-    for (const fields of this.#uniqueKeys) {
-      const key = keyOf(doc, fields);
-      for (const other of this.#docs.values()) {
-        if (other._id !== replacing && keyOf(other, fields) === key) {
-          throw new DuplicateKeyError(uniqueKeyName(fields));
-        }
-      }
+    return this.#unique.map((index) => {
+      const key = keyOf(doc, index.fields);
+      const holder = index.holders.get(key);
+      if (holder !== undefined && holder !== replacing)
+        throw new DuplicateKeyError(uniqueKeyName(index.fields));
+      return key;
+    });
+  }
+
+  /** Stores `doc` (replacing `previous`, the same document before a change) under its `keys`. */
+  #put(doc: T, previous: T | undefined, keys: readonly string[]): void {
+    if (previous !== undefined) this.#release(previous);
+    this.#unique.forEach((index, i) => {
+      index.holders.set(keys[i] as string, doc._id);
+    });
+    this.#docs.set(doc._id, doc);
+  }
+
+  /** Frees the unique keys `doc` holds. */
+  #release(doc: T): void {
+    for (const index of this.#unique) {
+      const key = keyOf(doc, index.fields);
+      if (index.holders.get(key) === doc._id) index.holders.delete(key);
     }
   }
 }

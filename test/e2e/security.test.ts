@@ -5,7 +5,13 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatTime } from '../../src/domain/views/time.js';
-import { type FakeMessage, type FakeView, findElement, type JsonObject } from '../support/fake-slack.js';
+import {
+  collectText,
+  type FakeMessage,
+  type FakeView,
+  findElement,
+  type JsonObject,
+} from '../support/fake-slack.js';
 import {
   click,
   eventually,
@@ -456,10 +462,10 @@ describe('tampered payloads', () => {
     // Not our metadata at all.
     for (const privateMetadata of ['{not json', JSON.stringify({ ...meta, av: -1 }), 'x'.repeat(3000)]) {
       const res = await submitTampered(carol, view, values, () => {}, { private_metadata: privateMetadata });
-      expect(res.body).toEqual({
-        response_action: 'errors',
-        errors: { resource: 'This form could not be read. Close it and start again.' },
-      });
+      expect(res.body).toMatchObject({ response_action: 'update', view: { type: 'modal' } });
+      expect(collectText((res.body as { view: { blocks: unknown[] } }).view.blocks)).toContain(
+        'This form could not be read, so nothing was sent. Close it and start again.',
+      );
     }
 
     // A duration the form never offered.

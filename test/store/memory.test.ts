@@ -149,3 +149,70 @@ describe('memory collection specifics', () => {
     expect((await c.find({}, { sort: { _id: 1 } })).map((d) => d.k)).toEqual(['a', 'b']);
   });
 });
+
+describe('memory collection indexes', () => {
+  type Doc = { _id: string; k: string; n: number };
+
+  it('looks up by _id and still applies the rest of the filter', async () => {
+    const c = new MemoryCollection<Doc>('t', [['k']]);
+    await c.insertOne({ _id: 'a', k: 'a', n: 1 });
+    await c.insertOne({ _id: 'b', k: 'b', n: 2 });
+    expect(await c.findOne({ _id: 'a', n: 1 })).toEqual({ _id: 'a', k: 'a', n: 1 });
+    expect(await c.findOne({ _id: 'a', n: 2 })).toBeNull();
+    expect(await c.findOne({ _id: 'a', $or: [{ n: 5 }, { k: 'a' }] })).toEqual({ _id: 'a', k: 'a', n: 1 });
+    expect(await c.findOne({ _id: 'zz' })).toBeNull();
+    expect(await c.countDocuments({ _id: 'b', n: { $gt: 1 } })).toBe(1);
+    expect(await c.find({ _id: 'b' }, { sort: { n: -1 }, limit: 5 })).toEqual([{ _id: 'b', k: 'b', n: 2 }]);
+    expect(
+      await c.findOneAndUpdate({ _id: 'a', n: 2 }, { $inc: { n: 1 } }, { returnDocument: 'after' }),
+    ).toBeNull();
+    expect(
+      await c.findOneAndUpdate({ _id: 'a', n: 1 }, { $inc: { n: 1 } }, { returnDocument: 'after' }),
+    ).toEqual({ _id: 'a', k: 'a', n: 2 });
+    await expect(c.findOne({ _id: 'a', n: { $nope: 1 } } as never)).rejects.toThrow();
+  });
+
+  it('frees a unique key when its document moves off it, and keeps it after a refused change', async () => {
+    const c = new MemoryCollection<Doc>('t', [['k']]);
+    await c.insertOne({ _id: 'a', k: 'x', n: 1 });
+    await c.insertOne({ _id: 'b', k: 'y', n: 1 });
+    await expect(
+      c.findOneAndUpdate({ _id: 'b' }, { $set: { k: 'x' } }, { returnDocument: 'after' }),
+    ).rejects.toBeInstanceOf(DuplicateKeyError);
+    await expect(c.insertOne({ _id: 'c', k: 'y', n: 1 })).rejects.toBeInstanceOf(DuplicateKeyError);
+    await c.findOneAndUpdate({ _id: 'a' }, { $set: { k: 'z' } }, { returnDocument: 'after' });
+    await c.insertOne({ _id: 'c', k: 'x', n: 1 });
+    await expect(c.insertOne({ _id: 'd', k: 'z', n: 1 })).rejects.toBeInstanceOf(DuplicateKeyError);
+    // An upsert claims its key too.
+    await c.findOneAndUpdate(
+      { _id: 'u', k: 'w' },
+      { $set: { n: 2 } },
+      { returnDocument: 'after', upsert: true },
+    );
+    await expect(c.insertOne({ _id: 'e', k: 'w', n: 1 })).rejects.toBeInstanceOf(DuplicateKeyError);
+    // Changing other fields keeps the key held.
+    await c.findOneAndUpdate({ _id: 'u' }, { $inc: { n: 1 } }, { returnDocument: 'after' });
+    await expect(c.insertOne({ _id: 'e', k: 'w', n: 1 })).rejects.toBeInstanceOf(DuplicateKeyError);
+  });
+
+  it('updateMany checks keys against the collection as it would be', async () => {
+    const c = new MemoryCollection<{ _id: string; k: number; tag: string }>('t', [['k']]);
+    await c.insertOne({ _id: 'a', k: 1, tag: 'x' });
+    await c.insertOne({ _id: 'b', k: 2, tag: 'x' });
+    await c.insertOne({ _id: 'c', k: 5, tag: 'y' });
+    // a takes the key b gives up: accepted.
+    expect(await c.updateMany({ tag: 'x' }, { $inc: { k: 1 } })).toEqual({
+      matchedCount: 2,
+      modifiedCount: 2,
+    });
+    // b would take the key of c, which it does not change: refused, nothing changed.
+    const error = await c.updateMany({ tag: 'x' }, { $inc: { k: 2 } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DuplicateKeyError);
+    expect((error as DuplicateKeyError).key).toBe('k');
+    expect((await c.find({}, { sort: { _id: 1 } })).map((d) => d.k)).toEqual([2, 3, 5]);
+    // The keys given up are free, the keys taken are held.
+    await c.insertOne({ _id: 'd', k: 1, tag: 'z' });
+    await expect(c.insertOne({ _id: 'e', k: 2, tag: 'z' })).rejects.toBeInstanceOf(DuplicateKeyError);
+    await expect(c.insertOne({ _id: 'e', k: 3, tag: 'z' })).rejects.toBeInstanceOf(DuplicateKeyError);
+  });
+});

@@ -155,6 +155,10 @@ export function registerListeners(app: App, deps: SlackDeps): void {
       await ack({ response_action: 'errors', errors: result.errors });
       return;
     }
+    if (result.replace) {
+      await ack({ response_action: 'update', view: buildMessageModal('Request access', result.replace) });
+      return;
+    }
     await ack();
     try {
       await result.submit?.();

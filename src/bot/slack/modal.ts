@@ -24,11 +24,28 @@ const option = (text: string, value: string): PlainTextOption => ({
   value: truncate(value, LIMITS.optionValue),
 });
 
+/**
+ * The form state as private_metadata, within Slack's limit. Optional prefills are dropped (never
+ * cut mid-JSON) when it would not fit; Slack keeps what the person typed in the view state anyway.
+ */
+export function encodeMeta(meta: FormMeta): string {
+  let json = JSON.stringify(meta);
+  for (const drop of ['justification', 'ticket', 'approvers'] as const) {
+    if (json.length <= LIMITS.privateMetadata) break;
+    const { [drop]: _dropped, ...rest } = JSON.parse(json) as FormMeta;
+    json = JSON.stringify(rest);
+  }
+  return json;
+}
+
 export function buildRequestModal(input: ModalInput): ModalView {
   const { meta, resource, policy } = input;
   const blocks: KnownBlock[] = [];
   if (input.notice) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(input.notice) }] });
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: escapeMrkdwn(input.notice), verbatim: true }],
+    });
   }
   if (meta.kind === 'extension' && resource) {
     blocks.push({
@@ -194,7 +211,7 @@ export function buildRequestModal(input: ModalInput): ModalView {
     blocks.push({
       type: 'section',
       block_id: BlockIds.summary,
-      text: { type: 'mrkdwn', text: `*Summary*\n${escapeMrkdwn(input.summary)}` },
+      text: { type: 'mrkdwn', text: `*Summary*\n${escapeMrkdwn(input.summary)}`, verbatim: true },
     });
   }
 
@@ -207,7 +224,7 @@ export function buildRequestModal(input: ModalInput): ModalView {
     title: { type: 'plain_text', text: meta.kind === 'extension' ? 'Extend access' : 'Request access' },
     ...(canSubmit ? { submit: { type: 'plain_text' as const, text: 'Send request' } } : {}),
     close: { type: 'plain_text', text: 'Cancel' },
-    private_metadata: JSON.stringify(meta).slice(0, LIMITS.privateMetadata),
+    private_metadata: encodeMeta(meta),
     notify_on_close: false,
     blocks: blocks.slice(0, LIMITS.blocksInModal),
   };

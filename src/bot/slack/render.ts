@@ -4,6 +4,9 @@ import type { MessageView, ViewAction } from '../../domain/views/model.js';
 import { LIMITS, truncate } from './limits.js';
 
 /**
+ * Every mrkdwn object that can carry typed text is sent with `verbatim: true`, so Slack does not
+ * turn a bare `@here`, `#channel` or URL in it into a mention or link either.
+ *
  * Escapes text for mrkdwn and `text` fields: `&`, `<` and `>` are the only control characters
  * Slack parses, so `<!channel>`, `<@U123>` or `<https://evil|bank>` become inert text.
  */
@@ -50,7 +53,7 @@ export function renderMessage(view: MessageView): RenderedMessage {
   for (const line of view.lines ?? []) {
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: truncate(escapeMrkdwn(line), LIMITS.sectionText) },
+      text: { type: 'mrkdwn', text: truncate(escapeMrkdwn(line), LIMITS.sectionText), verbatim: true },
     });
   }
   const fields = view.fields ?? [];
@@ -59,6 +62,7 @@ export function renderMessage(view: MessageView): RenderedMessage {
       type: 'section',
       fields: fields.slice(i, i + LIMITS.fields).map((f) => ({
         type: 'mrkdwn' as const,
+        verbatim: true,
         text: truncate(`*${escapeMrkdwn(f.label)}*\n${quoteValue(f.value)}`, LIMITS.fieldText),
       })),
     });
@@ -68,7 +72,9 @@ export function renderMessage(view: MessageView): RenderedMessage {
   if (view.note) {
     blocks.push({
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: truncate(escapeMrkdwn(view.note), LIMITS.contextText) }],
+      elements: [
+        { type: 'mrkdwn', text: truncate(escapeMrkdwn(view.note), LIMITS.contextText), verbatim: true },
+      ],
     });
   }
   return {

@@ -161,6 +161,11 @@ export async function onFormChange(
       meta.av += 1;
       meta.cv += 1;
     }
+  } else if (
+    (action.action_id === FormIds.customAmount || action.action_id === FormIds.customUnit) &&
+    values.customAmount !== undefined
+  ) {
+    delete meta.duration; // a typed amount wins: no quick button stays highlighted
   } else if (action.action_id.startsWith(FormIds.durationPrefix) && action.value) {
     meta.duration = action.value; // checked against policy in renderForm and again on submit
     meta.cv += 1; // a quick choice clears the custom amount
@@ -181,13 +186,16 @@ export async function onFormChange(
       view: next,
     });
   } catch (error) {
-    // A newer update already replaced this view; the person's latest change wins.
     if ((error as { data?: { error?: string } }).data?.error !== 'hash_conflict') throw error;
+    // Another update landed first. This action carries the person's latest input, so it wins.
+    await deps.client.views.update({ view_id: view.id, view: next });
   }
 }
 
 export interface SubmissionResult {
   errors?: Record<string, string>;
+  /** Replace the modal with this message (nothing was sent). */
+  replace?: string;
   submit?: () => Promise<void>;
 }
 
@@ -201,8 +209,9 @@ export async function onFormSubmit(
   const values = meta
     ? readValues(meta, parseState((view.state as { values?: unknown } | undefined)?.values))
     : null;
-  if (!meta || !values)
-    return { errors: { [BlockIds.resource]: 'This form could not be read. Close it and start again.' } };
+  if (!meta || !values) {
+    return { replace: 'This form could not be read, so nothing was sent. Close it and start again.' };
+  }
   let resourceId = values.resourceId;
   if (meta.kind === 'extension' && meta.grantId)
     resourceId = (await deps.service.getGrant(meta.grantId))?.resourceId;

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'NOT_ADMIN'
   | 'GRANT_NOT_ACTIVE'
   | 'EXTENSIONS_DISABLED'
+  | 'ALREADY_HAS_ACCESS'
   | 'INVALID_INPUT';
 
 /** Form fields an error can be attached to, for inline errors in request forms. */

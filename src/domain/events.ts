@@ -20,6 +20,7 @@ export type LifecycleEvent =
   | { type: 'request.cancelled'; request: AccessRequest; resource: ResourceRef }
   | { type: 'grant.activated'; grant: Grant; resource: ResourceRef }
   | { type: 'grant.provisioning_delayed'; grant: Grant; resource: ResourceRef }
+  | { type: 'grant.revocation_delayed'; grant: Grant; resource: ResourceRef }
   | {
       type: 'grant.connector_failing';
       grant: Grant;

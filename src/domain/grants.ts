@@ -130,6 +130,9 @@ async function recordFailure(
       resource: resourceRef(resource),
     });
   }
+  if (operation === 'revoke' && attempts === 1) {
+    await ctx.publish({ type: 'grant.revocation_delayed', grant: updated, resource: resourceRef(resource) });
+  }
   if (attempts === ctx.reportAfterAttempts) {
     await ctx.publish({
       type: 'grant.connector_failing',

@@ -95,6 +95,23 @@ export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): 
     ];
   }
   const policy = effectivePolicy(ctx.config, resource, requester);
+  if (!input.grantId) {
+    // One grant per person and resource at a time: overlapping grants would let the first
+    // revocation take away access the second still promises (a user group has one membership).
+    const [held] = await ctx.repos.grants.list({
+      holderEmail: requester,
+      resourceId: resource.id,
+      status: ['provisioning', 'active'],
+      limit: 1,
+    });
+    if (held) {
+      errors.push({
+        field: 'resource',
+        code: 'ALREADY_HAS_ACCESS',
+        message: `You already have access to ${resource.name}. Use “Request extension” in the reminder to ask for more time.`,
+      });
+    }
+  }
   if (input.grantId) {
     const grant = await ctx.repos.grants.get(input.grantId);
     if (!grant || grant.resourceId !== resource.id || lc(grant.holder.email) !== requester) {

@@ -340,4 +340,9 @@ describe('grants', () => {
     expect(await refusal(service.decide(r.id, dave, 'approve'))).toBe('NOT_AN_APPROVER');
     expect((await service.getRequest(r.id))?.status).toBe('pending');
   });
+
+  it('refuses a second grant of the same resource while one is held; an extension is the way', async () => {
+    await activeGrant();
+    expect(await refusal(service.submit(input()))).toBe('ALREADY_HAS_ACCESS');
+  });
 });

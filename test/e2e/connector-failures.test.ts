@@ -250,6 +250,8 @@ describe('a webhook that fails while revoking', () => {
       expect(await grant(g.id)).toMatchObject({ status: 'revoking', attempts: 1 }),
     );
     expect(dmContaining(t, bob, 'You ended it')).toBeUndefined();
+    // The holder sees the removal as pending, not done.
+    await waitForDm(t, bob, 'has not confirmed the removal yet');
 
     await t.runner.advance(10 * SEC);
     expect((await grant(g.id)).status).toBe('revoking');

@@ -98,14 +98,22 @@ export class SlackNotifier implements Notifier {
         const { request: r, resource } = event;
         const names = await this.directory.names(r.approvers);
         const nameOf = (e: string) => names.get(e) ?? e;
-        await settle([
-          ...r.approvers.map((email) =>
+        const sent = await Promise.allSettled(
+          r.approvers.map((email) =>
             this.dm(email, (p) => approvalCard(r, resource, v(p)), {
               subjectId: r.id,
               purpose: Purpose.approvalCard,
             }),
           ),
-          this.dm(r.requester.email, (p) => requesterStatus(r, resource, v(p), nameOf), {
+        );
+        // The requester is told who did not get the request, so it does not silently expire.
+        const unreachable = r.approvers.filter((_, i) => {
+          const result = sent[i];
+          return result?.status === 'rejected' || result?.value === null;
+        });
+        await settle([
+          ...sent.map((x) => (x.status === 'rejected' ? Promise.reject(x.reason) : Promise.resolve())),
+          this.dm(r.requester.email, (p) => requesterStatus(r, resource, v(p), nameOf, unreachable), {
             subjectId: r.id,
             purpose: Purpose.requesterStatus,
           }),
@@ -144,6 +152,7 @@ export class SlackNotifier implements Notifier {
       }
       case 'grant.activated':
       case 'grant.provisioning_delayed':
+      case 'grant.revocation_delayed':
         await this.dm(event.grant.holder.email, async (p) =>
           grantStatus(event.grant, event.resource, v(p), (e) => e),
         );

@@ -90,6 +90,7 @@ export function requesterStatus(
   resource: ResourceRef,
   viewer: Viewer,
   nameOf: NameOf,
+  unreachable: string[] = [],
 ): MessageView {
   const what = r.kind === 'extension' ? `your extension of ${resource.name}` : `access to ${resource.name}`;
   const view: MessageView = {
@@ -107,6 +108,13 @@ export function requesterStatus(
       `Your request for ${what} for ${humanizeDuration(r.duration)} was sent to ${to}.`,
       `It expires if nobody decides by ${formatTime(r.decideBy, viewer.tz)}.`,
     ];
+    if (unreachable.length) {
+      view.lines.push(
+        unreachable.length === r.approvers.length
+          ? `None of them could be reached on Slack (${unreachable.map(nameOf).join(', ')}), so nobody can decide it. Cancel it and ask someone else.`
+          : `Could not reach ${unreachable.map(nameOf).join(', ')} on Slack; the others have it.`,
+      );
+    }
     view.actions = [
       {
         id: ActionId.cancel,
@@ -183,7 +191,9 @@ export function grantStatus(g: Grant, resource: ResourceRef, viewer: Viewer, nam
       return {
         text: `Your access to ${resource.name} is being removed`,
         title: 'Access ending',
-        lines: [`Your access to ${resource.name} is being removed.`],
+        lines: [
+          `Your access to ${resource.name} is being removed. ${resource.name} has not confirmed the removal yet; it is retried automatically, and you will be told when it is done.`,
+        ],
       };
     default:
       return {

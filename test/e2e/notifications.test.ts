@@ -1,0 +1,44 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { collectText } from '../support/fake-slack.js';
+import { requestAccess, waitForDm } from '../support/flows.js';
+import { startTestSystem, TEST_POLICY, type TestSystem, USERS } from '../support/system.js';
+
+const { alice, carol } = USERS;
+let t: TestSystem;
+afterEach(async () => {
+  await t.close();
+});
+
+describe('what people are told', () => {
+  it('tells the requester which approvers could not be reached on Slack', async () => {
+    t = await startTestSystem({
+      policy: TEST_POLICY.replace(
+        'approvers: [alice@example.com, dave@example.com, carol@example.com]',
+        'approvers: [alice@example.com, ghost@example.com]',
+      ),
+    });
+    await requestAccess(t, carol, { approvers: [alice.email, 'ghost@example.com'] });
+    await waitForDm(t, alice, 'Approve');
+    const status = await waitForDm(t, carol, 'was sent to');
+    expect(collectText(status.blocks)).toContain(
+      'Could not reach ghost@example.com on Slack; the others have it.',
+    );
+  });
+
+  it('shows typed text verbatim, so a bare @here, #channel or link in it is not turned into a mention or link', async () => {
+    t = await startTestSystem();
+    await requestAccess(t, carol, {
+      approvers: [alice.email],
+      justification: '@here see #general and https://evil.example <@UALICE> <!channel>',
+    });
+    const card = await waitForDm(t, alice, 'Approve');
+    const field = (card.blocks ?? [])
+      .flatMap((b) =>
+        Array.isArray(b.fields) ? (b.fields as Array<{ text: string; verbatim?: boolean }>) : [],
+      )
+      .find((f) => f.text.includes('Justification'));
+    expect(field?.verbatim).toBe(true);
+    expect(field?.text).toContain('&lt;@UALICE&gt; &lt;!channel&gt;');
+    expect(field?.text).not.toMatch(/<[@!]/);
+  });
+});

@@ -19,6 +19,7 @@ const userSchema = z.object({
   tz: z.string().optional(),
   is_bot: z.boolean().optional(),
   deleted: z.boolean().optional(),
+  is_email_confirmed: z.boolean().optional(),
   profile: z
     .object({
       email: z.string().optional(),
@@ -32,7 +33,8 @@ export class UnknownSlackUserError extends Error {
   readonly code = 'SLACK_USER_UNRESOLVED';
 }
 
-const TTL_MS = 10 * 60 * 1000;
+/** How long a user lookup is trusted; a deactivated approver loses their say within this. */
+const TTL_MS = 2 * 60 * 1000;
 
 export class SlackDirectory {
   private readonly byId = new Map<string, { at: number; person: SlackPerson }>();
@@ -52,7 +54,8 @@ export class SlackDirectory {
     if (!parsed.success) throw new UnknownSlackUserError(`Slack returned no usable profile for ${userId}`);
     const u = parsed.data;
     const email = u.profile?.email?.trim().toLowerCase();
-    if (!email || u.is_bot || u.deleted) {
+    // Only a live human whose email Slack has confirmed maps to a person: the email is the identity.
+    if (!email || u.is_bot || u.deleted || u.is_email_confirmed === false) {
       throw new UnknownSlackUserError(`Slack user ${userId} has no email address the bot can see`);
     }
     const person: SlackPerson = {

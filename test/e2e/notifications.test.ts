@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectText } from '../support/fake-slack.js';
-import { requestAccess, waitForDm } from '../support/flows.js';
+import { click, dmContaining, eventually, hasButton, requestAccess, waitForDm } from '../support/flows.js';
 import { startTestSystem, TEST_POLICY, type TestSystem, USERS } from '../support/system.js';
 
 const { alice, carol } = USERS;
@@ -40,5 +40,21 @@ describe('what people are told', () => {
     expect(field?.verbatim).toBe(true);
     expect(field?.text).toContain('&lt;@UALICE&gt; &lt;!channel&gt;');
     expect(field?.text).not.toMatch(/<[@!]/);
+  });
+
+  it('edits every message of a request even when the decision lands while they are still being sent', async () => {
+    t = await startTestSystem();
+    t.fake.setLatency(300, 'chat.postMessage');
+    await requestAccess(t, carol, { approvers: [alice.email] });
+    const card = await waitForDm(t, alice, 'Approve');
+    // Carol's own status message is still on its way when Alice approves.
+    expect(dmContaining(t, carol, 'was sent to')).toBeUndefined();
+    await click(t, alice, card, 'jit.request.approve');
+    await eventually(() => {
+      const status = dmContaining(t, carol, 'Your access request');
+      expect(status).toBeDefined();
+      expect(collectText(status?.blocks)).toContain('Approved by Alice Approver');
+      expect(hasButton(status, 'jit.request.cancel')).toBe(false);
+    }, 8000);
   });
 });

@@ -91,7 +91,26 @@ export class SlackNotifier implements Notifier {
     return { now: this.clock.now(), ...(p?.tz ? { tz: p.tz } : {}) };
   }
 
+  /**
+   * Events about one request or grant are handled one after another in this process, so a
+   * decision that lands while the cards are still being sent still finds (and edits) every card.
+   */
+  private readonly queues = new Map<string, Promise<void>>();
+
   async notify(event: LifecycleEvent): Promise<void> {
+    const key = 'request' in event ? event.request.id : event.grant.requestId;
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const run = previous.catch(() => {}).then(() => this.handle(event));
+    const tail = run.catch(() => {});
+    this.queues.set(key, tail);
+    try {
+      await run;
+    } finally {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    }
+  }
+
+  private async handle(event: LifecycleEvent): Promise<void> {
     const v = (p: SlackPerson | null) => this.viewer(p);
     switch (event.type) {
       case 'request.submitted': {

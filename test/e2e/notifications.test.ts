@@ -57,4 +57,26 @@ describe('what people are told', () => {
       expect(hasButton(status, 'jit.request.cancel')).toBe(false);
     }, 8000);
   });
+
+  it('answers a slash command from someone the bot cannot identify, privately, without opening the form', async () => {
+    t = await startTestSystem();
+    t.fake.addUser({
+      id: 'UGONE',
+      name: 'gone',
+      realName: 'Gone',
+      email: 'gone@example.com',
+      tz: 'UTC',
+      deleted: true,
+    });
+    const res = await t.slack.slashCommand({
+      command: '/request-access',
+      userId: 'UGONE',
+      channelId: 'CXYZ',
+    });
+    expect(res.status).toBe(200);
+    const reply = await t.fake.waitFor('response_url');
+    expect(String(reply.args.text)).toContain('Slack gave it no confirmed email address');
+    expect(reply.args.response_type).toBe('ephemeral');
+    expect(t.fake.callsTo('views.open')).toHaveLength(0);
+  });
 });

@@ -101,13 +101,14 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   };
 
   for (const command of SLASH_COMMANDS) {
-    app.command(command, async ({ ack, command: cmd }) => {
+    app.command(command, async ({ ack, command: cmd, respond }) => {
       await ack();
       try {
         const person = await deps.directory.person(cmd.user_id);
         await openRequestForm(deps, cmd.trigger_id, person, { query: cmd.text });
       } catch (error) {
-        await fail(error, { userId: cmd.user_id, channelId: cmd.channel_id });
+        // response_url reaches the person even in a channel the bot is not in.
+        await fail(error, { userId: cmd.user_id, channelId: cmd.channel_id, respond });
       }
     });
   }

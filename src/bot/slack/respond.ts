@@ -9,7 +9,7 @@ import { escapeMrkdwn } from './render.js';
 export function userMessageFor(error: unknown, log: Log): string {
   if (isDomainError(error)) return error.message;
   if (error instanceof UnknownSlackUserError) {
-    return 'The bot could not read your email address from Slack, so it cannot tell who you are. Ask an administrator to check the app has the users:read.email scope.';
+    return 'The bot cannot tell who you are: Slack gave it no confirmed email address for your account. Ask an administrator (the app needs the users:read.email scope).';
   }
   const ref = randomUUID().slice(0, 8);
   log.error({ err: error, ref }, 'slack.handler_failed');

@@ -78,6 +78,17 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     backoffMs: parts.backoffMs ?? ((attempt) => backoffDelayMs(attempt)),
     reportAfterAttempts: MAX_ATTEMPTS_BEFORE_REPORT,
   });
+  // Grants of resources no longer in the policy file cannot be revoked by their connector.
+  const known = new Set(parts.access.resources.map((r) => r.id));
+  const stranded = (
+    await store.repos.grants.list({ status: ['provisioning', 'active', 'revoking'], limit: 1000 })
+  ).filter((g) => !known.has(g.resourceId));
+  for (const g of stranded) {
+    log.error(
+      { grantId: g.id, resourceId: g.resourceId, holder: g.holder.email, status: g.status },
+      'grant.resource_missing: this grant belongs to a resource that is no longer in the policy file, so its access cannot be revoked automatically; put the resource back or remove the access by hand',
+    );
+  }
   registerListeners(app, { service, directory, client: app.client, log });
   registerJobs(runner, service, parts.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
   await runner.start();

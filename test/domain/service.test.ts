@@ -64,9 +64,10 @@ let notifier: RecordingNotifier;
 let connector: SwitchableConnector;
 let service: AccessService;
 
-function build(policy = POLICY) {
-  clock = new ManualClock('2026-11-23T09:00:00Z');
-  store = createMemoryStore();
+/** A fresh service; pass `keep` to restart it over the same store and clock (e.g. after a policy change). */
+function build(policy = POLICY, keep?: { store: Store; clock: ManualClock }) {
+  clock = keep?.clock ?? new ManualClock('2026-11-23T09:00:00Z');
+  store = keep?.store ?? createMemoryStore();
   runner = new InProcessRunner({ clock, retry: { retries: 0 } });
   notifier = new RecordingNotifier();
   connector = new SwitchableConnector();
@@ -322,23 +323,17 @@ describe('grants', () => {
       'approvers: [alice@example.com, dave@example.com, carol@example.com]',
       'approvers: [alice@example.com, carol@example.com]',
     );
-    const before = store;
-    build(changed);
-    store = before;
-    service = new AccessService({
-      config: parseAccessConfig(parseYaml(changed)),
-      repos: before.repos,
-      scheduler: runner,
-      connectors: { forResource: () => connector },
-      notifier,
-      clock,
-      log: createLogger('silent'),
-      newId: randomUUID,
-      backoffMs: (n) => 1000 * n,
-      reportAfterAttempts: 3,
-    });
+    build(changed, { store, clock });
     expect(await refusal(service.decide(r.id, dave, 'approve'))).toBe('NOT_AN_APPROVER');
     expect((await service.getRequest(r.id))?.status).toBe('pending');
+
+    const r2 = await service.submit(input({ requester: carol, approvers: [alice.email] }));
+    build(changed.replace('support: [bob@example.com, carol@example.com]', 'support: [bob@example.com]'), {
+      store,
+      clock,
+    });
+    expect(await refusal(service.decide(r2.id, alice, 'approve'))).toBe('NOT_ALLOWED_TO_REQUEST');
+    expect((await service.getRequest(r2.id))?.status).toBe('pending');
   });
 
   it('refuses a second grant of the same resource while one is held; an extension is the way', async () => {

@@ -1,7 +1,9 @@
 /**
- * Request operations: submit (with a dry run that explains every refusal), decide, cancel and
- * expire. Every state change is a conditional write in the store; only the caller whose write
- * won publishes an event, so repeats are harmless.
+ * Request submission: the dry run that explains every refusal per field (`checkSubmission`, and
+ * `checkAndAuditSubmission`, which audits permission refusals) and `submitRequest`. Also the
+ * request types and limits shared with ./request-decisions.ts (decide, cancel, expire). Every
+ * state change is a conditional write in the store; only the caller whose write won publishes an
+ * event, so repeats are harmless.
  */
 
 import type { ServiceContext } from './context.js';
@@ -18,7 +20,6 @@ import {
   type ResourceConfig,
 } from './policy.js';
 import { DuplicateKeyError } from './ports.js';
-import { formatTime } from './views/time.js';
 
 export const MAX_JUSTIFICATION = 2000;
 export const MAX_TICKET = 200;
@@ -48,10 +49,6 @@ export function resourceRef(r: ResourceConfig): ResourceRef {
 
 const lc = (s: string) => s.trim().toLowerCase();
 
-/**
- * The dry run: everything that would make `submit` refuse, per field, without changing anything.
- * An empty list means the submission is acceptable.
- */
 /** Refusals that are about who may do what (not typos): each is written to the audit trail. */
 const SECURITY_CODES = new Set<FieldError['code']>([
   'NOT_ALLOWED_TO_REQUEST',
@@ -78,6 +75,10 @@ export async function checkAndAuditSubmission(
   return errors;
 }
 
+/**
+ * The dry run: everything that would make `submit` refuse, per field, without changing anything.
+ * An empty list means the submission is acceptable.
+ */
 export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): Promise<FieldError[]> {
   const errors: FieldError[] = [];
   const requester = lc(input.requester.email);
@@ -250,188 +251,6 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
   await ctx.scheduler.schedule('request.expire', request.decideBy, { id: request.id });
   await ctx.publish({ type: 'request.submitted', request, resource: resourceRef(resource) });
   return request;
-}
-
-/** What happened to a request, for someone who tries to act on it; times in their own zone. */
-function describeOutcome(ctx: ServiceContext, r: AccessRequest, tz: string | undefined): DomainError {
-  const when = r.decidedAt ? ` (${formatTime(r.decidedAt, tz)})` : '';
-  switch (r.status) {
-    case 'approved':
-      return new DomainError(
-        'ALREADY_DECIDED',
-        `${r.decidedByName ?? r.decidedBy} already approved this request${when}.`,
-      );
-    case 'denied':
-      return new DomainError(
-        'ALREADY_DECIDED',
-        `${r.decidedByName ?? r.decidedBy} already denied this request${when}.`,
-      );
-    case 'cancelled':
-      return new DomainError('ALREADY_DECIDED', `${r.requester.name} cancelled this request${when}.`);
-    case 'expired':
-      return new DomainError('REQUEST_EXPIRED', 'This request expired before anyone decided.');
-    default:
-      return r.decideBy <= ctx.clock.now()
-        ? new DomainError('REQUEST_EXPIRED', 'This request expired before anyone decided.')
-        : new DomainError('ALREADY_DECIDED', 'This request can no longer be decided.');
-  }
-}
-
-export async function decideRequest(
-  ctx: ServiceContext,
-  requestId: string,
-  actor: Person,
-  decision: 'approve' | 'deny',
-  reason?: string,
-): Promise<AccessRequest> {
-  const actorEmail = lc(actor.email);
-  const refuse = async (error: DomainError): Promise<never> => {
-    await ctx.audit('action.refused', actorEmail, {
-      requestId,
-      details: { action: decision, code: error.code },
-    });
-    ctx.log.warn({ requestId, actor: actorEmail, code: error.code }, 'action.refused');
-    throw error;
-  };
-  const request = await ctx.repos.requests.get(requestId);
-  if (!request) return refuse(new DomainError('NOT_FOUND', 'This request no longer exists.'));
-  if (request.requester.email === actorEmail) {
-    return refuse(new DomainError('SELF_APPROVAL', 'You cannot decide your own request.'));
-  }
-  if (!request.approvers.includes(actorEmail)) {
-    return refuse(
-      new DomainError('NOT_AN_APPROVER', 'Only the approvers chosen for this request can decide it.'),
-    );
-  }
-  const now = ctx.clock.now();
-  if (request.status === 'pending' && request.decideBy <= now) {
-    // Overdue but its expiry job has not run yet: expire it now, so every card says so.
-    await expireRequest(ctx, request.id);
-    return refuse(describeOutcome(ctx, (await ctx.repos.requests.get(request.id)) ?? request, actor.tz));
-  }
-  if (request.status !== 'pending') return refuse(describeOutcome(ctx, request, actor.tz));
-
-  const resource = ctx.resource(request.resourceId);
-  if (!eligibleApprovers(resource, request.requester.email).includes(actorEmail)) {
-    return refuse(new DomainError('NOT_AN_APPROVER', `You are no longer an approver of ${resource.name}.`));
-  }
-  if (decision === 'approve') {
-    // Re-validate against the policy in force now, not the one at submission.
-    if (!canRequest(ctx.config, resource, request.requester.email)) {
-      return refuse(
-        new DomainError(
-          'NOT_ALLOWED_TO_REQUEST',
-          `${request.requester.name} is no longer allowed to request ${resource.name}.`,
-        ),
-      );
-    }
-    const policy = effectivePolicy(ctx.config, resource, request.requester.email);
-    const duration = checkDuration(policy, request.duration);
-    if (!duration.ok) {
-      return refuse(
-        new DomainError(
-          'DURATION_OUT_OF_POLICY',
-          `The requested duration is no longer allowed: ${duration.message}`,
-        ),
-      );
-    }
-    if (request.kind === 'extension' && request.grantId) {
-      const grant = await ctx.repos.grants.get(request.grantId);
-      if (grant?.status !== 'active') {
-        const cancelled = await ctx.repos.requests.cancel(
-          request.id,
-          request.requester.email,
-          now,
-          'The access it would extend has already ended.',
-        );
-        if (cancelled)
-          await ctx.publish({
-            type: 'request.cancelled',
-            request: cancelled,
-            resource: resourceRef(resource),
-          });
-        return refuse(
-          new DomainError('GRANT_NOT_ACTIVE', 'The access this extension was for has already ended.'),
-        );
-      }
-    }
-  }
-  const trimmedReason = reason?.trim().slice(0, MAX_JUSTIFICATION);
-  const decided = await ctx.repos.requests.decide(
-    request.id,
-    {
-      status: decision === 'approve' ? 'approved' : 'denied',
-      by: actorEmail,
-      byName: actor.name,
-      ...(trimmedReason ? { reason: trimmedReason } : {}),
-    },
-    now,
-  );
-  if (!decided) {
-    const latest = (await ctx.repos.requests.get(request.id)) ?? request;
-    return refuse(describeOutcome(ctx, latest, actor.tz));
-  }
-  // Record what the approval means first: a crash from here on is finished by the sweep.
-  const followUp = decided.status === 'approved' ? await ctx.onApproved(decided) : undefined;
-  await ctx.audit(decision === 'approve' ? 'request.approved' : 'request.denied', actorEmail, {
-    requestId: decided.id,
-    resourceId: decided.resourceId,
-    ...(trimmedReason ? { details: { reason: trimmedReason } } : {}),
-  });
-  ctx.log.info(
-    { requestId: decided.id, by: actorEmail },
-    decision === 'approve' ? 'request.approved' : 'request.denied',
-  );
-  await ctx.scheduler.cancel('request.expire', decided.id);
-  await ctx.publish({ type: 'request.decided', request: decided, resource: resourceRef(resource) });
-  await followUp?.();
-  return decided;
-}
-
-export async function cancelRequest(
-  ctx: ServiceContext,
-  requestId: string,
-  actor: Person,
-): Promise<AccessRequest> {
-  const actorEmail = lc(actor.email);
-  const request = await ctx.repos.requests.get(requestId);
-  const refuse = async (error: DomainError): Promise<never> => {
-    await ctx.audit('action.refused', actorEmail, {
-      requestId,
-      details: { action: 'cancel', code: error.code },
-    });
-    throw error;
-  };
-  if (!request) return refuse(new DomainError('NOT_FOUND', 'This request no longer exists.'));
-  if (request.requester.email !== actorEmail) {
-    return refuse(new DomainError('NOT_REQUESTER', 'Only the person who asked can cancel this request.'));
-  }
-  const cancelled = await ctx.repos.requests.cancel(requestId, actorEmail, ctx.clock.now());
-  if (!cancelled) {
-    const latest = (await ctx.repos.requests.get(requestId)) ?? request;
-    return refuse(describeOutcome(ctx, latest, actor.tz));
-  }
-  await ctx.audit('request.cancelled', actorEmail, { requestId, resourceId: cancelled.resourceId });
-  await ctx.scheduler.cancel('request.expire', requestId);
-  await ctx.publish({
-    type: 'request.cancelled',
-    request: cancelled,
-    resource: resourceRef(ctx.resource(cancelled.resourceId)),
-  });
-  return cancelled;
-}
-
-/** Job `request.expire`: idempotent; does nothing unless the request is pending and overdue. */
-export async function expireRequest(ctx: ServiceContext, requestId: string): Promise<void> {
-  const expired = await ctx.repos.requests.expire(requestId, ctx.clock.now());
-  if (!expired) return;
-  await ctx.audit('request.expired', 'system', { requestId, resourceId: expired.resourceId });
-  ctx.log.info({ requestId }, 'request.expired');
-  await ctx.publish({
-    type: 'request.expired',
-    request: expired,
-    resource: resourceRef(ctx.resource(expired.resourceId)),
-  });
 }
 
 export type { AccessConfig };

@@ -3,7 +3,7 @@
  * of Slack, Teams, mongoose or Agenda; it works through the ports in ./ports.ts.
  */
 import { makeContext, type ServiceContext, type ServiceDeps } from './context.js';
-import { advanceGrant, endAccess, expireGrant, onApproved, remind, sweep } from './grants.js';
+import { onApproved, remind } from './grants.js';
 import type { AccessRequest, AuditEvent, Grant, Person } from './model.js';
 import {
   type AccessConfig,
@@ -14,15 +14,10 @@ import {
   requestableResources,
 } from './policy.js';
 import type { GrantQuery, RequestQuery } from './ports.js';
-import {
-  cancelRequest,
-  checkAndAuditSubmission,
-  decideRequest,
-  expireRequest,
-  type FieldError,
-  type SubmitInput,
-  submitRequest,
-} from './requests.js';
+import { cancelRequest, decideRequest, expireRequest } from './request-decisions.js';
+import { checkAndAuditSubmission, type FieldError, type SubmitInput, submitRequest } from './requests.js';
+import { endAccess, expireGrant } from './revocation.js';
+import { advanceGrant, sweep } from './sweep.js';
 
 export type { FieldError, SubmitInput };
 

@@ -1,0 +1,120 @@
+/**
+ * What every connector call on a grant shares: the lease a call holds (`claim`), the event body
+ * sent to the connector, and `recordFailure`, which schedules the `grant.retry` with backoff,
+ * audits the failure and tells people once it is delayed or keeps failing.
+ */
+
+import type { ServiceContext } from './context.js';
+import type { ConnectorOperation } from './events.js';
+import type { Grant } from './model.js';
+import type { ConnectorEvent, ConnectorEventName } from './ports.js';
+import { resourceRef } from './requests.js';
+
+/**
+ * While a connector call is under way the grant carries `nextAttemptAt = now + LEASE_MS`, so if
+ * the process dies mid-call the sweep picks the grant up again once the lease has run out.
+ */
+export const LEASE_MS = 60_000;
+export const lease = (ctx: ServiceContext) => new Date(ctx.clock.now().getTime() + LEASE_MS);
+
+export function connectorEvent(
+  grant: Grant,
+  event: ConnectorEventName,
+  key: string,
+  startsAt: Date,
+  expiresAt: Date,
+) {
+  const body: ConnectorEvent = {
+    event,
+    grant: {
+      id: grant.id,
+      resourceId: grant.resourceId,
+      user: { email: grant.holder.email, name: grant.holder.name },
+      startsAt: startsAt.toISOString(),
+      expiresAt: expiresAt.toISOString(),
+      requestId: grant.requestId,
+      justification: grant.justification,
+    },
+    idempotencyKey: key,
+  };
+  return body;
+}
+
+export async function recordFailure(
+  ctx: ServiceContext,
+  grant: Grant,
+  operation: ConnectorOperation,
+  error: unknown,
+): Promise<void> {
+  const now = ctx.clock.now();
+  const message = error instanceof Error ? error.message : String(error);
+  const resource = ctx.resource(grant.resourceId);
+  const log = ctx.log.child({ grantId: grant.id });
+  let updated: Grant | null;
+  let attempts: number;
+  if (operation === 'extend') {
+    const pending = grant.pendingExtension;
+    if (!pending) return;
+    attempts = pending.attempts + 1;
+    const nextAttemptAt = new Date(now.getTime() + ctx.backoffMs(attempts));
+    updated = await ctx.repos.grants.update(
+      grant.id,
+      { status: 'active', ...(grant.expiresAt ? { expiresAt: grant.expiresAt } : {}) },
+      { set: { pendingExtension: { ...pending, attempts, nextAttemptAt }, lastError: message } },
+    );
+    if (updated) await ctx.scheduler.schedule('grant.retry', nextAttemptAt, { id: grant.id });
+  } else {
+    attempts = grant.attempts + 1;
+    const nextAttemptAt = new Date(now.getTime() + ctx.backoffMs(attempts));
+    updated = await ctx.repos.grants.update(
+      grant.id,
+      { status: grant.status, attempts: grant.attempts },
+      { set: { attempts, nextAttemptAt, lastError: message } },
+    );
+    if (updated) await ctx.scheduler.schedule('grant.retry', nextAttemptAt, { id: grant.id });
+  }
+  if (!updated) return; // someone else moved the grant on meanwhile
+  log.warn({ operation, attempts, error: message }, 'connector.failed');
+  await ctx.audit(
+    operation === 'revoke' ? 'grant.revocation_failed' : 'grant.provisioning_failed',
+    'system',
+    {
+      grantId: grant.id,
+      requestId: grant.requestId,
+      resourceId: grant.resourceId,
+      details: { operation, attempts, error: message.slice(0, 300) },
+    },
+  );
+  if (operation === 'provision' && attempts === 1) {
+    await ctx.publish({
+      type: 'grant.provisioning_delayed',
+      grant: updated,
+      resource: resourceRef(resource),
+    });
+  }
+  if (operation === 'revoke' && attempts === 1) {
+    await ctx.publish({ type: 'grant.revocation_delayed', grant: updated, resource: resourceRef(resource) });
+  }
+  if (attempts === ctx.reportAfterAttempts) {
+    await ctx.publish({
+      type: 'grant.connector_failing',
+      grant: updated,
+      resource: resourceRef(resource),
+      operation,
+      recipients: resource.approvers,
+    });
+  }
+}
+
+/**
+ * Claims the next connector attempt on a grant: only one caller (a retry job, the sweep, another
+ * worker) wins, and the grant carries a lease meanwhile. Null when someone else has it.
+ */
+export async function claim(ctx: ServiceContext, grant: Grant): Promise<Grant | null> {
+  if (grant.nextAttemptAt && grant.nextAttemptAt > ctx.clock.now()) return null; // leased, or not due yet
+  return ctx.repos.grants.update(
+    grant.id,
+    { status: grant.status, attempts: grant.attempts, nextAttemptAt: grant.nextAttemptAt ?? null },
+    { set: { nextAttemptAt: lease(ctx) } },
+  );
+}

@@ -1,0 +1,126 @@
+/**
+ * Ending a grant: `grant.expire` when its time is up, "end access now" by the holder or a
+ * revocation by an admin or owner, and the connector call that takes access away. The grant ends
+ * only once the connector confirms; failures are retried through `grant.retry` (./sweep.ts).
+ */
+
+import { claim, connectorEvent, recordFailure } from './connector-calls.js';
+import type { ServiceContext } from './context.js';
+import { DomainError } from './errors.js';
+import type { Grant, Person } from './model.js';
+import { canAdminister } from './policy.js';
+import { resourceRef } from './requests.js';
+
+const lc = (s: string) => s.trim().toLowerCase();
+
+/** Job `grant.expire`: starts revocation of an active grant whose time is up. */
+export async function expireGrant(ctx: ServiceContext, grantId: string): Promise<void> {
+  const grant = await ctx.repos.grants.get(grantId);
+  if (!grant) return;
+  if (grant.status === 'revoking') return revoke(ctx, grant);
+  if (grant.status !== 'active' || !grant.expiresAt || grant.expiresAt > ctx.clock.now()) return;
+  const revoking = await ctx.repos.grants.update(
+    grantId,
+    { status: 'active', expiresAt: grant.expiresAt },
+    {
+      set: {
+        status: 'revoking',
+        endReason: 'expired',
+        endedBy: 'system',
+        attempts: 0,
+        nextAttemptAt: ctx.clock.now(), // due now: claimed just below
+      },
+    },
+  );
+  if (revoking) await revoke(ctx, revoking);
+}
+
+/** "End access now" by the holder, or a revocation by an admin or the resource's owner. */
+export async function endAccess(ctx: ServiceContext, grantId: string, actor: Person): Promise<Grant> {
+  const actorEmail = lc(actor.email);
+  const grant = await ctx.repos.grants.get(grantId);
+  const refuse = async (error: DomainError): Promise<never> => {
+    await ctx.audit('action.refused', actorEmail, { grantId, details: { action: 'end', code: error.code } });
+    throw error;
+  };
+  if (!grant) return refuse(new DomainError('NOT_FOUND', 'This access no longer exists.'));
+  const isHolder = grant.holder.email === actorEmail;
+  const resource = ctx.config.resources.find((r) => r.id === grant.resourceId);
+  const isAdmin = resource ? canAdminister(ctx.config, resource, actorEmail) : false;
+  if (!isHolder && !isAdmin) {
+    return refuse(new DomainError('NOT_HOLDER', 'Only the holder or an administrator can end this access.'));
+  }
+  if (grant.status !== 'active' && grant.status !== 'provisioning') {
+    if (grant.status === 'revoking') return grant;
+    return refuse(new DomainError('GRANT_NOT_ACTIVE', 'This access has already ended.'));
+  }
+  const revoking = await ctx.repos.grants.update(
+    grantId,
+    { status: grant.status },
+    {
+      set: {
+        status: 'revoking',
+        endReason: isHolder ? 'ended-by-holder' : 'revoked-by-admin',
+        endedBy: actorEmail,
+        attempts: 0,
+        nextAttemptAt: ctx.clock.now(), // due now: claimed just below
+      },
+    },
+  );
+  if (!revoking) return refuse(new DomainError('GRANT_NOT_ACTIVE', 'This access has already ended.'));
+  ctx.log.info({ grantId, by: actorEmail }, 'grant.ending');
+  await revoke(ctx, revoking);
+  return (await ctx.repos.grants.get(grantId)) ?? revoking;
+}
+
+/** Takes access away through the connector; the grant ends only once the connector confirms. */
+export async function revoke(ctx: ServiceContext, current: Grant): Promise<void> {
+  if (current.status !== 'revoking') return;
+  const grant = await claim(ctx, current);
+  if (!grant) return;
+  const now = ctx.clock.now();
+  try {
+    await ctx.connectors
+      .forResource(grant.resourceId)
+      .deliver(
+        connectorEvent(
+          grant,
+          'grant.revoked',
+          `${grant.id}:revoked`,
+          grant.startsAt ?? now,
+          grant.expiresAt ?? now,
+        ),
+      );
+  } catch (error) {
+    await recordFailure(ctx, grant, 'revoke', error);
+    return;
+  }
+  const final = grant.endReason === 'expired' ? 'expired' : 'revoked';
+  const ended = await ctx.repos.grants.update(
+    grant.id,
+    { status: 'revoking' },
+    {
+      set: { status: final, endedAt: now, attempts: 0 },
+      unset: ['nextAttemptAt', 'lastError', 'pendingExtension'],
+    },
+  );
+  if (!ended) return;
+  await ctx.scheduler.cancel('grant.remind', grant.id);
+  await ctx.scheduler.cancel('grant.expire', grant.id);
+  await ctx.scheduler.cancel('grant.retry', grant.id);
+  await ctx.audit(final === 'expired' ? 'grant.expired' : 'grant.revoked', grant.endedBy ?? 'system', {
+    grantId: grant.id,
+    requestId: grant.requestId,
+    resourceId: grant.resourceId,
+    details: { reason: grant.endReason ?? 'expired' },
+  });
+  ctx.log.info(
+    { grantId: grant.id, reason: grant.endReason },
+    final === 'expired' ? 'grant.expired' : 'grant.revoked',
+  );
+  await ctx.publish({
+    type: 'grant.ended',
+    grant: ended,
+    resource: resourceRef(ctx.resource(grant.resourceId)),
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * Catching up: the `grant.retry` job (`advanceGrant`) and the periodic sweep, which between them
+ * move along whatever is overdue after a lost job, a crash or downtime.
+ */
+
+import type { ServiceContext } from './context.js';
+import { deliverExtension, onApproved, provision } from './grants.js';
+import { expireGrant, revoke } from './revocation.js';
+
+/** How far back the sweep looks for approvals that never got their grant recorded. */
+export const RECOVERY_WINDOW_MS = 24 * 60 * 60_000;
+
+/** Job `grant.retry` and the sweep: moves a grant along whatever is due for it. */
+export async function advanceGrant(ctx: ServiceContext, grantId: string): Promise<void> {
+  const grant = await ctx.repos.grants.get(grantId);
+  if (!grant) return;
+  const now = ctx.clock.now();
+  switch (grant.status) {
+    case 'provisioning':
+      return provision(ctx, grant);
+    case 'revoking':
+      return revoke(ctx, grant);
+    case 'active':
+      if (grant.expiresAt && grant.expiresAt <= now) return expireGrant(ctx, grant.id);
+      if (grant.pendingExtension && grant.pendingExtension.nextAttemptAt <= now)
+        return deliverExtension(ctx, grant);
+      return;
+    default:
+      return;
+  }
+}
+
+/**
+ * The periodic sweep: whatever is overdue (a lost job, a crash, downtime) is done now, so access
+ * can never stay open past its expiry. Returns how many items it moved along.
+ */
+export async function sweep(
+  ctx: ServiceContext,
+  expireRequest: (id: string) => Promise<void>,
+): Promise<number> {
+  const now = ctx.clock.now();
+  let count = 0;
+  for (const grant of await ctx.repos.grants.findDue(now, 200)) {
+    try {
+      await advanceGrant(ctx, grant.id);
+    } catch (error) {
+      ctx.log.error({ err: error, grantId: grant.id }, 'sweep.grant_failed');
+    }
+    count++;
+  }
+  for (const request of await ctx.repos.requests.findOverdue(now, 200)) {
+    try {
+      await expireRequest(request.id);
+    } catch (error) {
+      ctx.log.error({ err: error, requestId: request.id }, 'sweep.request_failed');
+    }
+    count++;
+  }
+  // An approval whose grant was never recorded (a crash between the two writes) is finished here.
+  const recent = await ctx.repos.requests.list({
+    status: 'approved',
+    kind: 'access',
+    decidedSince: new Date(now.getTime() - RECOVERY_WINDOW_MS),
+    limit: 200,
+  });
+  for (const request of recent) {
+    if (await ctx.repos.grants.findByRequestId(request.id)) continue;
+    ctx.log.warn({ requestId: request.id }, 'sweep.approval_without_grant');
+    try {
+      await (await onApproved(ctx, request))();
+    } catch (error) {
+      ctx.log.error({ err: error, requestId: request.id }, 'sweep.request_failed');
+    }
+    count++;
+  }
+  return count;
+}

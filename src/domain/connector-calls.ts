@@ -59,7 +59,7 @@ export async function recordFailure(
     const nextAttemptAt = new Date(now.getTime() + ctx.backoffMs(attempts));
     updated = await ctx.repos.grants.update(
       grant.id,
-      { status: 'active', ...(grant.expiresAt ? { expiresAt: grant.expiresAt } : {}) },
+      { status: 'active', pendingExtensionAt: pending.nextAttemptAt },
       { set: { pendingExtension: { ...pending, attempts, nextAttemptAt }, lastError: message } },
     );
     if (updated) await ctx.scheduler.schedule('grant.retry', nextAttemptAt, { id: grant.id });
@@ -68,7 +68,8 @@ export async function recordFailure(
     const nextAttemptAt = new Date(now.getTime() + ctx.backoffMs(attempts));
     updated = await ctx.repos.grants.update(
       grant.id,
-      { status: grant.status, attempts: grant.attempts },
+      // Only the holder of the current lease records the outcome of its call.
+      { status: grant.status, attempts: grant.attempts, nextAttemptAt: grant.nextAttemptAt ?? null },
       { set: { attempts, nextAttemptAt, lastError: message } },
     );
     if (updated) await ctx.scheduler.schedule('grant.retry', nextAttemptAt, { id: grant.id });
@@ -101,6 +102,48 @@ export async function recordFailure(
       grant: updated,
       resource: resourceRef(resource),
       operation,
+      recipients: resource.approvers,
+    });
+  }
+}
+
+/** Claims the delivery of a pending extension (`grant.extended`), like `claim` does for the rest. */
+export async function claimExtension(ctx: ServiceContext, grant: Grant): Promise<Grant | null> {
+  const pending = grant.pendingExtension;
+  if (grant.status !== 'active' || !pending || pending.nextAttemptAt > ctx.clock.now()) return null;
+  return ctx.repos.grants.update(
+    grant.id,
+    { status: 'active', pendingExtensionAt: pending.nextAttemptAt },
+    { set: { pendingExtension: { ...pending, nextAttemptAt: lease(ctx) } } },
+  );
+}
+
+/**
+ * A grant ended while an activation or extension was in flight: the target may apply that call
+ * after our revocation, so revoke once more under a key of its own. If even that fails, people
+ * are told, since access may be open at the target with nothing left to revoke it.
+ */
+export async function revokeAgain(ctx: ServiceContext, grant: Grant, key: string): Promise<void> {
+  const at = grant.startsAt ?? ctx.clock.now();
+  try {
+    await ctx.connectors
+      .forResource(grant.resourceId)
+      .deliver(connectorEvent(grant, 'grant.revoked', key, at, grant.expiresAt ?? at));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    ctx.log.error({ err: error, grantId: grant.id }, 'connector.re_revoke_failed');
+    await ctx.audit('grant.revocation_failed', 'system', {
+      grantId: grant.id,
+      requestId: grant.requestId,
+      resourceId: grant.resourceId,
+      details: { operation: key, error: message.slice(0, 300) },
+    });
+    const resource = ctx.resource(grant.resourceId);
+    await ctx.publish({
+      type: 'grant.connector_failing',
+      grant: { ...grant, lastError: message },
+      resource: resourceRef(resource),
+      operation: 'revoke',
       recipients: resource.approvers,
     });
   }

@@ -7,7 +7,7 @@
  * confirms. Every job handler here is idempotent.
  */
 
-import { claim, connectorEvent, lease, recordFailure } from './connector-calls.js';
+import { claim, claimExtension, connectorEvent, recordFailure, revokeAgain } from './connector-calls.js';
 import type { ServiceContext } from './context.js';
 import { addDuration, subtractDuration } from './duration.js';
 import type { AccessRequest, Grant } from './model.js';
@@ -62,38 +62,13 @@ export async function provision(ctx: ServiceContext, current: Grant): Promise<vo
   }
   const active = await ctx.repos.grants.update(
     grant.id,
-    { status: 'provisioning' },
+    { status: 'provisioning', nextAttemptAt: grant.nextAttemptAt ?? null },
     { set: { status: 'active', startsAt, expiresAt, attempts: 0 }, unset: ['nextAttemptAt', 'lastError'] },
   );
   if (!active) {
-    // Access was ended while the activation was in flight: the target may have applied the
-    // activation after our revocation, so revoke once more under a key of its own.
     const latest = await ctx.repos.grants.get(grant.id);
     if (latest && latest.status !== 'provisioning' && latest.status !== 'active') {
-      await ctx.connectors
-        .forResource(grant.resourceId)
-        .deliver(
-          connectorEvent(grant, 'grant.revoked', `${grant.id}:revoked:after-activation`, startsAt, startsAt),
-        )
-        .catch(async (error: unknown) => {
-          // Rare: tell people, since access may be open at the target with nothing left to revoke it.
-          const message = error instanceof Error ? error.message : String(error);
-          ctx.log.error({ err: error, grantId: grant.id }, 'connector.re_revoke_failed');
-          await ctx.audit('grant.revocation_failed', 'system', {
-            grantId: grant.id,
-            requestId: grant.requestId,
-            resourceId: grant.resourceId,
-            details: { operation: 'revoke-after-activation', error: message.slice(0, 300) },
-          });
-          const resource = ctx.resource(grant.resourceId);
-          await ctx.publish({
-            type: 'grant.connector_failing',
-            grant: { ...latest, lastError: message },
-            resource: resourceRef(resource),
-            operation: 'revoke',
-            recipients: resource.approvers,
-          });
-        });
+      await revokeAgain(ctx, { ...latest, startsAt }, `${grant.id}:revoked:after-activation`);
     }
     return;
   }
@@ -169,7 +144,8 @@ async function applyExtension(ctx: ServiceContext, request: AccessRequest): Prom
     {
       set: {
         expiresAt,
-        pendingExtension: { requestId: request.id, attempts: 0, nextAttemptAt: lease(ctx) },
+        // due now: the follow-up (or, after a crash, the sweep) claims it
+        pendingExtension: { requestId: request.id, attempts: 0, nextAttemptAt: ctx.clock.now() },
       },
       unset: ['remindedFor'],
     },
@@ -194,28 +170,29 @@ async function applyExtension(ctx: ServiceContext, request: AccessRequest): Prom
 }
 
 /** Tells the connector about a moved expiry (`grant.extended`), retrying until it confirms. */
-export async function deliverExtension(ctx: ServiceContext, grant: Grant): Promise<void> {
-  const pending = grant.pendingExtension;
-  if (grant.status !== 'active' || !pending || !grant.expiresAt || !grant.startsAt) return;
+export async function deliverExtension(ctx: ServiceContext, current: Grant): Promise<void> {
+  if (current.status !== 'active' || !current.expiresAt || !current.startsAt) return;
+  const grant = await claimExtension(ctx, current);
+  const pending = grant?.pendingExtension;
+  if (!grant || !pending || !grant.expiresAt || !grant.startsAt) return;
+  const key = `${grant.id}:extended:${pending.requestId}`;
   try {
     await ctx.connectors
       .forResource(grant.resourceId)
-      .deliver(
-        connectorEvent(
-          grant,
-          'grant.extended',
-          `${grant.id}:extended:${pending.requestId}`,
-          grant.startsAt,
-          grant.expiresAt,
-        ),
-      );
+      .deliver(connectorEvent(grant, 'grant.extended', key, grant.startsAt, grant.expiresAt));
   } catch (error) {
     await recordFailure(ctx, grant, 'extend', error);
     return;
   }
-  await ctx.repos.grants.update(
+  const done = await ctx.repos.grants.update(
     grant.id,
-    { status: 'active', expiresAt: grant.expiresAt },
+    { status: 'active', pendingExtensionAt: pending.nextAttemptAt },
     { unset: ['pendingExtension', 'lastError'] },
   );
+  if (done) return;
+  const latest = await ctx.repos.grants.get(grant.id);
+  if (latest && latest.status !== 'active') {
+    // Ended while the extension was in flight: the target may re-add access after our revocation.
+    await revokeAgain(ctx, latest, `${grant.id}:revoked:after-extension:${pending.requestId}`);
+  }
 }

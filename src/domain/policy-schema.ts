@@ -61,7 +61,13 @@ const connector = z.discriminatedUnion('type', [
     secretEnv: z
       .string()
       .regex(ENV_NAME, 'must be the name of an environment variable (upper case, digits, _)'),
-    timeoutMs: z.number().int('must be a whole number').positive('must be positive').default(10_000),
+    timeoutMs: z
+      .number()
+      .int('must be a whole number')
+      .positive('must be positive')
+      // shorter than the 60 s lease a connector call holds, so a slow call is never overlapped
+      .max(50_000, 'must be at most 50000 (50 seconds)')
+      .default(10_000),
   }),
   z.strictObject({
     type: z.literal('slack-usergroup'),

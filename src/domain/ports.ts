@@ -64,6 +64,8 @@ export interface GrantGuard {
   attempts?: number;
   /** `null` matches a grant without one. */
   nextAttemptAt?: Date | null;
+  /** `pendingExtension.nextAttemptAt`, the lease of an extension delivery. */
+  pendingExtensionAt?: Date;
 }
 
 export interface GrantChange {

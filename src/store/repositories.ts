@@ -160,6 +160,9 @@ function grantRepo(grants: DocCollection<GrantDoc>): GrantRepo {
       const filter: Filter<GrantDoc> = { _id: id, status: oneOrIn(guard.status) };
       if (guard.expiresAt !== undefined) filter.expiresAt = guard.expiresAt;
       if (guard.attempts !== undefined) filter.attempts = guard.attempts;
+      if (guard.pendingExtensionAt !== undefined) {
+        filter['pendingExtension.nextAttemptAt'] = guard.pendingExtensionAt;
+      }
       if (guard.nextAttemptAt !== undefined) {
         filter.nextAttemptAt = guard.nextAttemptAt === null ? { $exists: false } : guard.nextAttemptAt;
       }
@@ -176,7 +179,7 @@ function grantRepo(grants: DocCollection<GrantDoc>): GrantRepo {
           $or: [
             { status: 'active', expiresAt: { $lte: now } },
             { status: { $in: ['provisioning', 'revoking'] }, nextAttemptAt: { $lte: now } },
-            { 'pendingExtension.nextAttemptAt': { $lte: now } },
+            { status: 'active', 'pendingExtension.nextAttemptAt': { $lte: now } },
           ],
         },
         { sort: { createdAt: 1, _id: 1 }, limit },

@@ -340,4 +340,43 @@ describe('grants', () => {
     await activeGrant();
     expect(await refusal(service.submit(input()))).toBe('ALREADY_HAS_ACCESS');
   });
+
+  it('revokes again when an extension reaches the target after access was ended', async () => {
+    const g = await activeGrant();
+    let release: () => void = () => {};
+    const slow = new SwitchableConnector();
+    slow.deliver = async (e) => {
+      if (e.event === 'grant.extended') await new Promise<void>((r) => (release = r));
+      slow.delivered.push(e);
+    };
+    connector = slow;
+    const ext = await service.submit(input({ grantId: g.id, duration: 'PT8H' }));
+    const deciding = service.decide(ext.id, alice, 'approve'); // the extension call hangs
+    await new Promise((r) => setTimeout(r, 20));
+    await service.endAccess(g.id, bob);
+    release();
+    await deciding;
+    expect(slow.delivered.map((e) => e.idempotencyKey)).toEqual([
+      `${g.id}:revoked`,
+      `${g.id}:extended:${ext.id}`,
+      `${g.id}:revoked:after-extension:${ext.id}`,
+    ]);
+    expect((await store.repos.grants.get(g.id))?.status).toBe('revoked');
+  });
+
+  it('delivers an extension once when its retry and the sweep run at the same moment', async () => {
+    const g = await activeGrant();
+    connector.up = false;
+    const ext = await service.submit(input({ grantId: g.id, duration: 'PT8H' }));
+    await service.decide(ext.id, alice, 'approve');
+    connector.up = true;
+    clock.advance(1000);
+    await Promise.all([
+      service.jobs['grant.retry'](g.id),
+      service.sweep(),
+      service.jobs['grant.retry'](g.id),
+    ]);
+    expect(connector.delivered.filter((e) => e.event === 'grant.extended')).toHaveLength(1);
+    expect((await store.repos.grants.get(g.id))?.pendingExtension).toBeUndefined();
+  });
 });

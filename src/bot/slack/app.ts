@@ -72,7 +72,12 @@ export function createBoltApp(opts: SlackAppOptions): App {
   const common = {
     token: opts.botToken,
     logger: boltLogger(opts.log),
-    clientOptions: { slackApiUrl: opts.apiUrl },
+    // Bounded calls: a hung Slack API call must not hold up a request's other messages for long.
+    clientOptions: {
+      slackApiUrl: opts.apiUrl,
+      timeout: 15_000,
+      retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
+    },
     customRoutes: healthRoutes(opts.health),
   };
   if (opts.appToken) {

@@ -98,7 +98,8 @@ export class SlackNotifier implements Notifier {
   private readonly queues = new Map<string, Promise<void>>();
 
   async notify(event: LifecycleEvent): Promise<void> {
-    const key = 'request' in event ? event.request.id : event.grant.requestId;
+    // Grant events (including grant.extended) queue under the grant's original request.
+    const key = 'grant' in event ? event.grant.requestId : event.request.id;
     const previous = this.queues.get(key) ?? Promise.resolve();
     const run = previous.catch(() => {}).then(() => this.handle(event));
     const tail = run.catch(() => {});

@@ -137,6 +137,7 @@ async function applyExtension(ctx: ServiceContext, request: AccessRequest): Prom
   const nothing = async () => {};
   if (grant?.status !== 'active' || !grant.expiresAt) return nothing;
   if (grant.pendingExtension?.requestId === request.id) return () => deliverExtension(ctx, grant);
+  if (grant.appliedExtensions?.includes(request.id)) return nothing;
   const expiresAt = addDuration(grant.expiresAt, request.duration);
   const extended = await ctx.repos.grants.update(
     grant.id,
@@ -144,6 +145,7 @@ async function applyExtension(ctx: ServiceContext, request: AccessRequest): Prom
     {
       set: {
         expiresAt,
+        appliedExtensions: [...(grant.appliedExtensions ?? []), request.id],
         // due now: the follow-up (or, after a crash, the sweep) claims it
         pendingExtension: { requestId: request.id, attempts: 0, nextAttemptAt: ctx.clock.now() },
       },

@@ -77,6 +77,8 @@ export interface Grant {
   lastError?: string;
   /** Whether approvers were already told that the connector keeps failing. */
   failureReported?: boolean;
+  /** Ids of the extension requests already applied to `expiresAt`, so none is applied twice. */
+  appliedExtensions?: string[];
   /** Pending connector notification of an approved extension (grant.extended), if any. */
   pendingExtension?: { requestId: string; attempts: number; nextAttemptAt: Date };
 }

@@ -56,16 +56,21 @@ export async function sweep(
     }
     count++;
   }
-  // An approval whose grant was never recorded (a crash between the two writes) is finished here.
+  // An approval whose effect was never recorded (a crash between the two writes) is finished
+  // here: an access request without its grant, or an extension not yet applied to an active grant.
   const recent = await ctx.repos.requests.list({
     status: 'approved',
-    kind: 'access',
     decidedSince: new Date(now.getTime() - RECOVERY_WINDOW_MS),
     limit: 200,
   });
   for (const request of recent) {
-    if (await ctx.repos.grants.findByRequestId(request.id)) continue;
-    ctx.log.warn({ requestId: request.id }, 'sweep.approval_without_grant');
+    if (request.kind === 'extension') {
+      const grant = request.grantId ? await ctx.repos.grants.get(request.grantId) : null;
+      if (grant?.status !== 'active' || grant.appliedExtensions?.includes(request.id)) continue;
+    } else if (await ctx.repos.grants.findByRequestId(request.id)) {
+      continue;
+    }
+    ctx.log.warn({ requestId: request.id, kind: request.kind }, 'sweep.approval_not_applied');
     try {
       await (await onApproved(ctx, request))();
     } catch (error) {

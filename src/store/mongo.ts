@@ -187,6 +187,7 @@ export function buildSchemas() {
       lastError: { type: String },
       failureReported: { type: Boolean },
       pendingExtension: { type: pendingExtension },
+      appliedExtensions: { type: [String], default: undefined },
     },
     schemaOptions('grants'),
   );

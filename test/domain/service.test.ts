@@ -379,4 +379,21 @@ describe('grants', () => {
     expect(connector.delivered.filter((e) => e.event === 'grant.extended')).toHaveLength(1);
     expect((await store.repos.grants.get(g.id))?.pendingExtension).toBeUndefined();
   });
+
+  it('applies an approved extension lost in a crash exactly once, in the sweep', async () => {
+    const g = await activeGrant();
+    const ext = await service.submit(input({ grantId: g.id, duration: 'PT8H' }));
+    const update = store.repos.grants.update.bind(store.repos.grants);
+    store.repos.grants.update = async () => {
+      throw new Error('store went away');
+    };
+    await expect(service.decide(ext.id, alice, 'approve')).rejects.toThrow('store went away');
+    store.repos.grants.update = update;
+    expect((await store.repos.grants.get(g.id))?.expiresAt).toEqual(g.expiresAt);
+    await service.sweep();
+    await service.sweep();
+    const extended = await store.repos.grants.get(g.id);
+    expect(extended?.expiresAt?.getTime()).toBe(g.expiresAt!.getTime() + 8 * 60 * 60_000);
+    expect(connector.delivered.filter((e) => e.event === 'grant.extended')).toHaveLength(1);
+  });
 });

@@ -11,7 +11,7 @@ import { InProcessRunner } from '../../src/jobs/in-process.js';
 import { createLogger } from '../../src/log.js';
 import { createMemoryStore, type Store } from '../../src/store/index.js';
 import { type RunningSystem, startSystem } from '../../src/system.js';
-import { type FakeSlack, type FakeSlackUser, startFakeSlack } from './fake-slack.js';
+import { type FakeSlack, type FakeSlackUser, type FakeSlackUsergroup, startFakeSlack } from './fake-slack.js';
 import { createSlackSender } from './slack-requests.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
@@ -108,10 +108,12 @@ export async function startTestSystem(
      * `system.port`, a free port picked up front. `t.slack` (HTTP requests) has nothing to talk to then.
      */
     socketMode?: boolean;
+    /** Slack user groups the fake starts with (for the slack-usergroup connector). */
+    usergroups?: FakeSlackUsergroup[];
   } = {},
 ): Promise<TestSystem> {
   const clock = new ManualClock(opts.start ?? new Date());
-  const fake = await startFakeSlack({ users: Object.values(USERS) });
+  const fake = await startFakeSlack({ users: Object.values(USERS), usergroups: opts.usergroups ?? [] });
   const hooks = await startWebhookReceiver({ secret: HOOK_SECRET, now: () => clock.now() });
   const access = parseAccessConfig(parseYaml((opts.policy ?? TEST_POLICY).replaceAll('{{HOOK}}', hooks.url)));
   const store = createMemoryStore();

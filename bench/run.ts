@@ -168,7 +168,12 @@ async function lifecycleThroughput(): Promise<void> {
   const started = performance.now();
   for (let i = 0; i < LIFECYCLE_N; i++) {
     const t0 = performance.now();
-    const request = await service.submit(submission(`bench-a-${i}`));
+    // a different requester each time: one person holds one grant of a resource at a time
+    const request = await service.submit(
+      submission(`bench-a-${i}`, {
+        requester: { email: `requester-${i}@example.com`, name: `Requester ${i}` },
+      }),
+    );
     await service.decide(request.id, APPROVER, 'approve');
     perRequest.push(performance.now() - t0);
   }
@@ -285,15 +290,23 @@ async function sweepOverGrants(): Promise<void> {
 
 async function approveClicksOverHttp(): Promise<void> {
   progress(`(d) ${CLICKS} Approve clicks over HTTP`);
-  const t = await startTestSystem();
+  // Everyone may request this resource, so each click approves a different person's request.
+  const t = await startTestSystem({
+    policy: `
+resources:
+  - id: bench
+    name: Benchmark resource
+    approvers: [alice@example.com]
+    connector: { type: webhook, url: "{{HOOK}}", secretEnv: HOOK_SECRET }
+`,
+  });
   try {
     const alice = USERS.alice;
-    const requester = { email: USERS.bob.email, name: USERS.bob.realName };
     const ids: string[] = [];
     for (let i = 0; i < CLICKS; i++) {
       const request = await t.system.service.submit({
-        requester,
-        resourceId: 'acme-prod',
+        requester: { email: `requester-${i}@example.com`, name: `Requester ${i}` },
+        resourceId: 'bench',
         approvers: [alice.email],
         duration: 'PT4H',
         justification: 'Benchmark run',

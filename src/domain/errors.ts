@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'GRANT_NOT_ACTIVE'
   | 'EXTENSIONS_DISABLED'
   | 'ALREADY_HAS_ACCESS'
+  | 'ALREADY_REQUESTED'
   | 'INVALID_INPUT';
 
 /** Form fields an error can be attached to, for inline errors in request forms. */

@@ -78,6 +78,22 @@ export async function decideRequest(
     return refuse(new DomainError('NOT_AN_APPROVER', `You are no longer an approver of ${resource.name}.`));
   }
   if (decision === 'approve') {
+    if (request.kind === 'access') {
+      const [held] = await ctx.repos.grants.list({
+        holderEmail: request.requester.email,
+        resourceId: request.resourceId,
+        status: ['provisioning', 'active'],
+        limit: 1,
+      });
+      if (held) {
+        return refuse(
+          new DomainError(
+            'ALREADY_HAS_ACCESS',
+            `${request.requester.name} already has access to ${resource.name}; approving this would overlap it.`,
+          ),
+        );
+      }
+    }
     // Re-validate against the policy in force now, not the one at submission.
     if (!canRequest(ctx.config, resource, request.requester.email)) {
       return refuse(

@@ -111,6 +111,21 @@ export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): 
         code: 'ALREADY_HAS_ACCESS',
         message: `You already have access to ${resource.name}. Use “Request extension” in the reminder to ask for more time.`,
       });
+    } else {
+      const [waiting] = await ctx.repos.requests.list({
+        requesterEmail: requester,
+        resourceId: resource.id,
+        kind: 'access',
+        status: 'pending',
+        limit: 1,
+      });
+      if (waiting && waiting.submissionKey !== input.submissionKey) {
+        errors.push({
+          field: 'resource',
+          code: 'ALREADY_REQUESTED',
+          message: `You already asked for access to ${resource.name} and it is waiting for a decision. Cancel that request to ask again.`,
+        });
+      }
     }
   }
   if (input.grantId) {

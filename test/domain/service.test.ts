@@ -396,4 +396,15 @@ describe('grants', () => {
     expect(extended?.expiresAt?.getTime()).toBe(g.expiresAt!.getTime() + 8 * 60 * 60_000);
     expect(connector.delivered.filter((e) => e.event === 'grant.extended')).toHaveLength(1);
   });
+
+  it('refuses a second pending request for the same resource, and an approval that would overlap a grant', async () => {
+    const first = await service.submit(input());
+    expect(await refusal(service.submit(input()))).toBe('ALREADY_REQUESTED');
+    // Two requests that raced past the submission check: the second approval is refused.
+    const raced = { ...first, id: randomUUID(), submissionKey: randomUUID() };
+    await store.repos.requests.insert(raced);
+    await service.decide(first.id, alice, 'approve');
+    expect(await refusal(service.decide(raced.id, alice, 'approve'))).toBe('ALREADY_HAS_ACCESS');
+    expect(await store.repos.grants.list({ holderEmail: bob.email })).toHaveLength(1);
+  });
 });

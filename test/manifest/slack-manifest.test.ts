@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv, type AnySchemaObject } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -6,8 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 // Slack publishes its manifest schema only on GitHub; a pinned copy sits beside the repository
-// (see ../shared/schemas/slack-app-manifest/SOURCE.md).
-const SCHEMA_DIR = resolve(process.cwd(), '../shared/schemas/slack-app-manifest');
+// (../shared/schemas/slack-app-manifest/, see its SOURCE.md).
+// A copy is vendored beside this test (MIT, see its LICENSE and SOURCE.md) so a fresh clone can
+// run it; when the shared copy is present too, a test below checks the two have not drifted.
+const SCHEMA_DIR = resolve(process.cwd(), 'test/manifest/slack-manifest-schema');
+const SHARED_SCHEMA_DIR = resolve(process.cwd(), '../shared/schemas/slack-app-manifest');
 const MANIFEST_PATH = resolve(process.cwd(), 'manifests/slack.yaml');
 const REQUIRED_BOT_SCOPES = [
   'commands',
@@ -22,8 +25,8 @@ const REQUIRED_BOT_SCOPES = [
 function readJson(path: string): AnySchemaObject {
   if (!existsSync(path)) {
     throw new Error(
-      `Slack app manifest schema not found at ${path}. It is expected beside the repository, in ` +
-        '../shared/schemas/slack-app-manifest/ (a copy of github.com/slackapi/manifest-schema); ' +
+      `Slack app manifest schema not found at ${path}. A copy of github.com/slackapi/manifest-schema ` +
+        'is vendored in test/manifest/slack-manifest-schema/ (also in ../shared/schemas/slack-app-manifest/); ' +
         'restore that directory to run this test.',
     );
   }
@@ -111,4 +114,22 @@ describe('manifests/slack.yaml', () => {
     const manifest = loadManifest() as Manifest;
     expect(manifest.oauth_config?.scopes?.bot ?? []).toEqual(expect.arrayContaining(REQUIRED_BOT_SCOPES));
   });
+
+  const sharedRoot = resolve(SHARED_SCHEMA_DIR, 'manifest.schema.json');
+  it.skipIf(!existsSync(sharedRoot))(
+    existsSync(sharedRoot)
+      ? 'validates against the same schema as the shared copy beside the repository'
+      : 'validates against the same schema as the shared copy [skipped: ../shared/schemas/slack-app-manifest is not beside this clone]',
+    () => {
+      const files = (readdirSync(SHARED_SCHEMA_DIR, { recursive: true }) as string[]).filter((f) =>
+        f.endsWith('.json'),
+      );
+      expect(files.length).toBeGreaterThan(2);
+      for (const file of files) {
+        expect(readFileSync(resolve(SCHEMA_DIR, file), 'utf8'), file).toBe(
+          readFileSync(resolve(SHARED_SCHEMA_DIR, file), 'utf8'),
+        );
+      }
+    },
+  );
 });

@@ -1,20 +1,33 @@
 /**
- * The Agenda runner against a real MongoDB. Skipped (saying so) where no MongoDB is reachable.
+ * The Agenda runner, twice:
+ *
+ * 1. Always, on a mingo-backed stand-in for the driver's `Db` (test/support/mingo-db.ts). This is
+ *    not MongoDB: it runs Agenda's MongoBackend and src/jobs/agenda.ts for real (their filters,
+ *    updates, upserts, locking and timing) where no server can be had.
+ * 2. Against a real MongoDB whenever one is reachable; skipped, saying so, otherwise.
  */
 import { type Db, MongoClient } from 'mongodb';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type AgendaRunnerOptions, createAgendaRunner, JOBS_COLLECTION } from '../../src/jobs/agenda.js';
 import type { JobRunner } from '../../src/jobs/runner.js';
+import { createMingoDb } from '../support/mingo-db.js';
 import { describeMongo, mongoUri, uniqueDbName } from '../support/mongo.js';
 import { runRunnerContract } from './runner-contract.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+describe('Agenda runner on a mingo stand-in for MongoDB (not a real server)', () => {
+  let db: Db;
+  beforeAll(() => {
+    db = createMingoDb(uniqueDbName('jobs'));
+  });
+  agendaRunnerTests('Agenda on a mingo stand-in for MongoDB', () => db);
+});
+
 describeMongo('Agenda job runner', () => {
   let client: MongoClient;
   let db: Db;
-  const runners: JobRunner[] = [];
 
   beforeAll(async () => {
     const uri = mongoUri();
@@ -28,8 +41,15 @@ describeMongo('Agenda job runner', () => {
     await client?.close();
   });
 
+  agendaRunnerTests('Agenda on MongoDB', () => db);
+});
+
+/** The tests of both suites, on the database `getDb()` returns once `beforeAll` has run. */
+function agendaRunnerTests(contractName: string, getDb: () => Db): void {
+  const runners: JobRunner[] = [];
+
   beforeEach(async () => {
-    await db.collection(JOBS_COLLECTION).deleteMany({});
+    await getDb().collection(JOBS_COLLECTION).deleteMany({});
   });
 
   afterEach(async () => {
@@ -38,7 +58,7 @@ describeMongo('Agenda job runner', () => {
 
   const make = (options: Partial<Omit<AgendaRunnerOptions, 'db'>> = {}) => {
     const runner = createAgendaRunner({
-      db,
+      db: getDb(),
       logger: pino({ level: 'silent' }),
       processEvery: 200,
       ...options,
@@ -46,9 +66,9 @@ describeMongo('Agenda job runner', () => {
     runners.push(runner);
     return runner;
   };
-  const jobs = () => db.collection(JOBS_COLLECTION);
+  const jobs = () => getDb().collection(JOBS_COLLECTION);
 
-  runRunnerContract('Agenda on MongoDB', async ({ retry }) => make({ retry }));
+  runRunnerContract(contractName, async ({ retry }) => make({ retry }));
 
   it('runs a job scheduled 1 s ahead within about 2 s, with the default polling interval', async () => {
     const runner = make({ processEvery: undefined });
@@ -231,4 +251,4 @@ describeMongo('Agenda job runner', () => {
     expect(runner.ready()).toBe(false);
     expect(await jobs().countDocuments({ name: 'grant.expire' })).toBe(0);
   });
-});
+}

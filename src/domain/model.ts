@@ -48,9 +48,9 @@ export interface AccessRequest {
  * active: connector confirmed; counts from startsAt.
  * revoking: expiry or early end reached, connector revocation not yet confirmed (retrying).
  * expired: revoked at expiry. revoked: ended early by holder or admin.
- * failed: provisioning gave up for good (never active).
+ * (Provisioning never gives up: it is retried until the connector confirms or access is ended.)
  */
-export type GrantStatus = 'provisioning' | 'active' | 'revoking' | 'expired' | 'revoked' | 'failed';
+export type GrantStatus = 'provisioning' | 'active' | 'revoking' | 'expired' | 'revoked';
 
 export interface Grant {
   id: string;
@@ -75,8 +75,6 @@ export interface Grant {
   attempts: number;
   nextAttemptAt?: Date;
   lastError?: string;
-  /** Whether approvers were already told that the connector keeps failing. */
-  failureReported?: boolean;
   /** Ids of the extension requests already applied to `expiresAt`, so none is applied twice. */
   appliedExtensions?: string[];
   /** Pending connector notification of an approved extension (grant.extended), if any. */
@@ -97,7 +95,6 @@ export type AuditEventType =
   | 'grant.revocation_failed'
   | 'grant.revoked'
   | 'grant.expired'
-  | 'grant.failed'
   | 'action.refused';
 
 export interface AuditEvent {

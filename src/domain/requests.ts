@@ -12,7 +12,6 @@ import { DomainError, type ErrorField } from './errors.js';
 import type { ResourceRef } from './events.js';
 import type { AccessRequest, Person } from './model.js';
 import {
-  type AccessConfig,
   canRequest,
   checkDuration,
   effectivePolicy,
@@ -267,5 +266,3 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
   await ctx.publish({ type: 'request.submitted', request, resource: resourceRef(resource) });
   return request;
 }
-
-export type { AccessConfig };

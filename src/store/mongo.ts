@@ -61,7 +61,6 @@ export const GRANT_STATUSES = everyOf<GrantStatus>()([
   'revoking',
   'expired',
   'revoked',
-  'failed',
 ]);
 export const END_REASONS = everyOf<NonNullable<Grant['endReason']>>()([
   'expired',
@@ -82,7 +81,6 @@ export const AUDIT_EVENT_TYPES = everyOf<AuditEventType>()([
   'grant.revocation_failed',
   'grant.revoked',
   'grant.expired',
-  'grant.failed',
   'action.refused',
 ]);
 export const PLATFORMS = everyOf<MessageRef['platform']>()(['slack', 'teams']);
@@ -185,7 +183,6 @@ export function buildSchemas() {
       attempts: { type: Number, required: true, min: 0 },
       nextAttemptAt: { type: Date },
       lastError: { type: String },
-      failureReported: { type: Boolean },
       pendingExtension: { type: pendingExtension },
       appliedExtensions: { type: [String], default: undefined },
     },

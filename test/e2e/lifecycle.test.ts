@@ -7,6 +7,7 @@ import {
   eventually,
   formAction,
   hasButton,
+  onlyRequest,
   quickDurationAction,
   requestAccess,
   submitForm,
@@ -25,12 +26,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await t.close();
 });
-
-async function onlyRequest() {
-  const requests = await t.store.repos.requests.list({});
-  expect(requests).toHaveLength(1);
-  return requests[0]!;
-}
 
 async function grantOf(requestId: string) {
   return eventually(async () => {
@@ -81,7 +76,7 @@ describe('an access request in Slack, from form to revocation', () => {
     t.clock.advance(10 * MIN);
     await click(t, alice, aliceCard, 'jit.request.approve');
     const request = await eventually(async () => {
-      const r = await onlyRequest();
+      const r = await onlyRequest(t);
       expect(r.status).toBe('approved');
       return r;
     });
@@ -199,7 +194,7 @@ describe('an access request in Slack, from form to revocation', () => {
       values: { 'jit.deny.reason': 'Use the staging tenant <!channel>' },
     });
     expect(res.status).toBe(200);
-    await eventually(async () => expect((await onlyRequest()).status).toBe('denied'));
+    await eventually(async () => expect((await onlyRequest(t)).status).toBe('denied'));
     const carolNotice = await waitForDm(t, carol, 'Denied by Dave Reviewer');
     // Typed text is escaped: it cannot ping the channel.
     expect(collectText(carolNotice.blocks)).toContain('&lt;!channel&gt;');

@@ -17,6 +17,7 @@ import {
   eventually,
   formAction,
   hasButton,
+  onlyRequest,
   openForm,
   quickDurationAction,
   requestAccess,
@@ -39,12 +40,6 @@ afterEach(async () => {
 });
 
 // ------------------------------------------------------------------ helpers
-
-async function onlyRequest() {
-  const requests = await t.store.repos.requests.list({});
-  expect(requests).toHaveLength(1);
-  return requests[0]!;
-}
 
 /** The newest ephemeral shown to `user` containing `needle`, waiting for it to arrive. */
 function ephemeralTo(user: User, needle: string) {
@@ -93,7 +88,7 @@ async function pendingRequest(approvers: User[]) {
   await requestAccess(t, carol, { approvers: approvers.map((a) => a.email) });
   const cards = new Map<User, FakeMessage>();
   for (const approver of approvers) cards.set(approver, await waitForDm(t, approver, 'Approve'));
-  return { request: await onlyRequest(), cards };
+  return { request: await onlyRequest(t), cards };
 }
 
 /** Lets anything still running after an ack finish, so "nothing happened" is a real observation. */
@@ -147,7 +142,7 @@ describe('request signatures', () => {
     expect(forged.status).toBe(401);
     expect(stale.status).toBe(401);
     await quiet();
-    expect((await onlyRequest()).status).toBe('pending');
+    expect((await onlyRequest(t)).status).toBe('pending');
     expect(await t.store.repos.grants.list({})).toHaveLength(0);
     expect(t.hooks.calls).toHaveLength(0);
     expect(hasButton(current(card), 'jit.request.approve')).toBe(true);
@@ -168,7 +163,7 @@ describe('replays and Slack retries', () => {
     expect([replayed.status, retried.status]).toEqual([200, 200]);
     await quiet();
 
-    await onlyRequest();
+    await onlyRequest(t);
     expect(await t.store.repos.audit.list({ type: 'request.created' })).toHaveLength(1);
     for (const approver of [alice, dave]) {
       expect(dmsTo(approver).filter((m) => hasButton(m, 'jit.request.approve'))).toHaveLength(1);
@@ -187,7 +182,7 @@ describe('replays and Slack retries', () => {
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     await waitForDm(t, alice, 'Approve');
     await quiet();
-    await onlyRequest();
+    await onlyRequest(t);
     expect(dmsTo(alice).filter((m) => hasButton(m, 'jit.request.approve'))).toHaveLength(1);
     expect(dmsTo(carol).filter((m) => hasButton(m, 'jit.request.cancel'))).toHaveLength(1);
   });
@@ -196,7 +191,7 @@ describe('replays and Slack retries', () => {
     const { request, cards } = await pendingRequest([alice, dave]);
     const card = cards.get(alice)!;
     await click(t, alice, card, 'jit.request.approve');
-    await eventually(async () => expect((await onlyRequest()).status).toBe('approved'));
+    await eventually(async () => expect((await onlyRequest(t)).status).toBe('approved'));
     await click(t, alice, card, 'jit.request.approve');
     const retry = await t.slack.blockAction(
       { userId: alice.id, actionId: 'jit.request.approve', message: card },
@@ -223,7 +218,7 @@ describe('replays and Slack retries', () => {
       click(t, dave, cards.get(dave)!, 'jit.request.approve'),
     ]);
     const decided = await eventually(async () => {
-      const r = await onlyRequest();
+      const r = await onlyRequest(t);
       expect(r.status).toBe('approved');
       return r;
     });
@@ -263,7 +258,7 @@ describe('who may decide', () => {
     }
     await quiet();
 
-    expect((await onlyRequest()).status).toBe('pending');
+    expect((await onlyRequest(t)).status).toBe('pending');
     expect(denyDialogs()).toHaveLength(0);
     expect(await t.store.repos.grants.list({})).toHaveLength(0);
     expect(t.hooks.calls).toHaveLength(0);
@@ -316,7 +311,7 @@ describe('who may decide', () => {
       ]);
     });
     await quiet();
-    expect((await onlyRequest()).status).toBe('pending');
+    expect((await onlyRequest(t)).status).toBe('pending');
     expect(denyDialogs()).toHaveLength(0);
     expect(t.hooks.calls).toHaveLength(0);
   });
@@ -324,13 +319,13 @@ describe('who may decide', () => {
   it('says what happened when a decided card is clicked again', async () => {
     const { cards } = await pendingRequest([alice, dave]);
     await click(t, alice, cards.get(alice)!, 'jit.request.approve');
-    await eventually(async () => expect((await onlyRequest()).status).toBe('approved'));
+    await eventually(async () => expect((await onlyRequest(t)).status).toBe('approved'));
     await waitForDm(t, carol, 'is active until');
 
     // Dave's Slack still shows the old card; he clicks Approve, then Deny.
     await click(t, dave, cards.get(dave)!, 'jit.request.approve');
     // Who decided and when, in Dave's own time zone.
-    const { decidedAt } = await onlyRequest();
+    const { decidedAt } = await onlyRequest(t);
     await ephemeralTo(
       dave,
       `Alice Approver already approved this request (${formatTime(decidedAt!, dave.tz)}).`,
@@ -343,7 +338,7 @@ describe('who may decide', () => {
     );
     await quiet();
     expect(denyDialogs()).toHaveLength(0);
-    const request = await onlyRequest();
+    const request = await onlyRequest(t);
     expect(request.status).toBe('approved');
     expect(request.decidedBy).toBe(alice.email);
     expect(webhookEvents()).toEqual(['grant.activated']);
@@ -356,10 +351,10 @@ describe('who may decide', () => {
     // Only the requester may cancel.
     await click(t, alice, status, 'jit.request.cancel');
     await eventually(async () => expect(await refusals(alice.email)).toEqual(['NOT_REQUESTER']));
-    expect((await onlyRequest()).status).toBe('pending');
+    expect((await onlyRequest(t)).status).toBe('pending');
 
     await click(t, carol, status, 'jit.request.cancel');
-    await eventually(async () => expect((await onlyRequest()).status).toBe('cancelled'));
+    await eventually(async () => expect((await onlyRequest(t)).status).toBe('cancelled'));
     await eventually(() => {
       for (const approver of [alice, dave]) {
         const card = current(cards.get(approver)!);
@@ -371,7 +366,7 @@ describe('who may decide', () => {
     });
 
     await click(t, alice, cards.get(alice)!, 'jit.request.approve');
-    const after = await onlyRequest();
+    const after = await onlyRequest(t);
     await ephemeralTo(
       alice,
       `Carol Support cancelled this request (${formatTime(after.decidedAt!, alice.tz)}).`,
@@ -443,7 +438,7 @@ describe('tampered payloads', () => {
     await quiet();
 
     // Nothing changed, and the app still works: the real click goes through.
-    expect((await onlyRequest()).status).toBe('pending');
+    expect((await onlyRequest(t)).status).toBe('pending');
     expect(denyDialogs()).toHaveLength(0);
     await click(t, alice, card, 'jit.request.approve');
     await eventually(async () =>

@@ -19,6 +19,7 @@ import {
   eventually,
   formAction,
   hasButton,
+  onlyRequest,
   openForm,
   quickDurationAction,
   requestAccess,
@@ -51,12 +52,6 @@ const dmsContaining = (user: { id: string }, needle: string) =>
 /** A card as Slack shows it now (with every edit applied). */
 const current = (user: { id: string }, message: FakeMessage) =>
   t.fake.message(t.fake.dmChannelFor(user.id), message.ts);
-
-async function onlyRequest() {
-  const requests = await t.store.repos.requests.list({});
-  expect(requests).toHaveLength(1);
-  return requests[0]!;
-}
 
 async function activeGrantOf(requestId: string) {
   return eventually(async () => {
@@ -118,14 +113,14 @@ describe('the approval window', () => {
     const aliceCard = await waitForDm(t, alice, 'Approve');
     const daveCard = await waitForDm(t, dave, 'Approve');
     const deadline = new Date(START.getTime() + HOUR);
-    expect((await onlyRequest()).decideBy).toEqual(deadline);
+    expect((await onlyRequest(t)).decideBy).toEqual(deadline);
 
     await t.runner.advance(HOUR - 1);
-    expect((await onlyRequest()).status).toBe('pending');
+    expect((await onlyRequest(t)).status).toBe('pending');
     expect(dmContaining(t, carol, 'Request again')).toBeUndefined();
 
     await t.runner.advance(1);
-    expect(await onlyRequest()).toMatchObject({
+    expect(await onlyRequest(t)).toMatchObject({
       status: 'expired',
       decidedAt: deadline,
       decidedBy: 'system',
@@ -211,7 +206,7 @@ describe('the approval window', () => {
     const aliceCard = await waitForDm(t, alice, 'Approve');
     const daveCard = await waitForDm(t, dave, 'Approve');
     await t.runner.advance(HOUR);
-    expect((await onlyRequest()).status).toBe('expired');
+    expect((await onlyRequest(t)).status).toBe('expired');
 
     // Slack may still show the old card (e.g. a client that missed the edit): its buttons are refused.
     const mark = t.fake.checkpoint();
@@ -225,10 +220,10 @@ describe('the approval window', () => {
       );
     }
     expect(t.fake.callsTo('views.open').filter((c) => c.seq >= mark)).toHaveLength(0);
-    expect((await onlyRequest()).status).toBe('expired');
+    expect((await onlyRequest(t)).status).toBe('expired');
     expect(await t.store.repos.grants.list({})).toHaveLength(0);
     expect(t.hooks.calls).toHaveLength(0);
-    const refusals = (await t.store.repos.audit.list({ requestId: (await onlyRequest()).id })).filter(
+    const refusals = (await t.store.repos.audit.list({ requestId: (await onlyRequest(t)).id })).filter(
       (e) => e.type === 'action.refused',
     );
     expect(refusals.map((e) => [e.actor, e.details?.code])).toEqual(
@@ -245,7 +240,7 @@ describe('the approval window', () => {
     await t.runner.advance(HOUR - 1);
     await click(t, alice, aliceCard, 'jit.request.approve');
     const request = await eventually(async () => {
-      const r = await onlyRequest();
+      const r = await onlyRequest(t);
       expect(r.status).toBe('approved');
       return r;
     });
@@ -255,7 +250,7 @@ describe('the approval window', () => {
     await waitForDm(t, carol, 'is active until');
 
     await t.runner.advance(1);
-    expect((await onlyRequest()).status).toBe('approved');
+    expect((await onlyRequest(t)).status).toBe('approved');
     expect(collectText(current(alice, aliceCard)?.blocks)).toContain('Approved by Alice Approver');
     expect(dmContaining(t, carol, 'nobody decided in time')).toBeUndefined();
   });
@@ -271,7 +266,7 @@ describe('the approval window', () => {
         'This request expired before anyone decided.',
       ),
     );
-    expect(await onlyRequest()).toMatchObject({ status: 'expired', decidedAt: deadline });
+    expect(await onlyRequest(t)).toMatchObject({ status: 'expired', decidedAt: deadline });
     await eventually(() => {
       expect(collectText(current(alice, aliceCard)?.blocks)).toContain('nobody decided in time');
       expect(hasButton(current(alice, aliceCard), 'jit.request.approve')).toBe(false);
@@ -313,7 +308,7 @@ describe('auto-approval', () => {
     const sent = await submitForm(t, erin, view, { 'jit.form.justification': 'Check the nightly migration' });
     expect(sent.body, JSON.stringify(sent.body)).toBe('');
     const request = await eventually(async () => {
-      const r = await onlyRequest();
+      const r = await onlyRequest(t);
       expect(r.status).toBe('approved');
       return r;
     });
@@ -418,7 +413,7 @@ resources:
     });
     await ask(carol, { resource: 'vault', duration: '1 hour', approvers: [alice.email] });
     await click(t, alice, await waitForDm(t, alice, 'Approve'), 'jit.request.approve');
-    const grant = await activeGrantOf((await onlyRequest()).id);
+    const grant = await activeGrantOf((await onlyRequest(t)).id);
 
     await t.runner.advance(55 * MIN);
     const reminder = await waitForDm(t, carol, 'Access ending soon');
@@ -501,7 +496,7 @@ describe('downtime', () => {
     t.clock.advance(2 * HOUR);
     await t.restart();
 
-    expect(await onlyRequest()).toMatchObject({ status: 'expired', decidedAt: t.clock.now() });
+    expect(await onlyRequest(t)).toMatchObject({ status: 'expired', decidedAt: t.clock.now() });
     await eventually(() => {
       const card = current(alice, aliceCard);
       expect(collectText(card?.blocks)).toContain('nobody decided in time');

@@ -344,7 +344,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
 
     describe('grants', () => {
       it('inserts, gets and finds by request id', async () => {
-        const g = makeGrant({ remindedFor: at(50), failureReported: false, lastError: 'boom' });
+        const g = makeGrant({ remindedFor: at(50), appliedExtensions: ['ext-1'], lastError: 'boom' });
         expect(await store.repos.grants.insert(g)).toEqual(g);
         expect(await store.repos.grants.get(g.id)).toEqual(g);
         expect(await store.repos.grants.findByRequestId(g.requestId)).toEqual(g);
@@ -563,7 +563,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
           makeGrant({ createdAt: at(0), status: 'expired', expiresAt: at(50) }),
         );
         await store.repos.grants.insert(
-          makeGrant({ createdAt: at(0), status: 'failed', expiresAt: undefined, nextAttemptAt: at(10) }),
+          makeGrant({ createdAt: at(0), status: 'revoked', expiresAt: at(50), nextAttemptAt: at(10) }),
         );
         // A due grant created earlier than the others, inserted last: order follows createdAt.
         const oldest = await store.repos.grants.insert(makeGrant({ createdAt: at(-10), expiresAt: at(60) }));
@@ -814,7 +814,7 @@ export function runCollectionContract(name: string, make: () => Promise<Collecti
       expect((await c.grants.findOne({ _id: other._id }))?.attempts).toBe(7);
       const same = await c.grants.updateMany({ status: 'active' }, { $set: { resourceId: 'prod-db' } });
       expect(same).toEqual({ matchedCount: 2, modifiedCount: 0 });
-      expect(await c.grants.updateMany({ status: 'failed' }, { $set: { attempts: 0 } })).toEqual({
+      expect(await c.grants.updateMany({ status: 'revoked' }, { $set: { attempts: 0 } })).toEqual({
         matchedCount: 0,
         modifiedCount: 0,
       });

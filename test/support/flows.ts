@@ -153,3 +153,10 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 500
     }
   }
 }
+
+/** The one request stored so far (fails the test if there is not exactly one). */
+export async function onlyRequest(t: TestSystem) {
+  const requests = await t.store.repos.requests.list({});
+  expect(requests).toHaveLength(1);
+  return requests[0] as NonNullable<(typeof requests)[0]>;
+}

@@ -95,6 +95,7 @@ export type AuditEventType =
   | 'grant.revocation_failed'
   | 'grant.revoked'
   | 'grant.expired'
+  | 'message.undeliverable'
   | 'action.refused';
 
 export interface AuditEvent {
@@ -110,16 +111,60 @@ export interface AuditEvent {
   details?: Record<string, string | number | boolean | null>;
 }
 
-/** Where a message about a request or grant was sent, so later events edit it in place. */
-export interface MessageRef {
+/**
+ * Where a message about a request or grant was delivered, so later events edit it in place. The
+ * address is opaque to everything but the platform that wrote it (Slack: channel and timestamp;
+ * Teams: a conversation reference and activity id), stored as the platform's own JSON.
+ */
+export interface MessageRecord {
   id: string;
-  platform: 'slack' | 'teams';
+  /** The chat platform that holds the message (`slack`, `teams`). */
+  platform: string;
   /** request or grant id */
   subjectId: string;
-  /** approval-card | requester-status | reminder | ... */
+  /** approval-card | requester-status | reminder */
   purpose: string;
+  /** email */
   recipient: string;
-  channel: string;
-  messageId: string;
+  address: string;
   createdAt: Date;
+}
+
+/**
+ * pending: waiting to be delivered (or retried); sent: the platform accepted it;
+ * undeliverable: given up (the recipient cannot be reached, or it kept failing until `giveUpAt`).
+ */
+export type OutboxStatus = 'pending' | 'sent' | 'undeliverable';
+
+/**
+ * One message a person should get, stored before it is attempted (the outbox). A delivery job
+ * sends the items of one lane in order, retrying with backoff, so a chat outage delays messages
+ * and never loses them; the unique `key` makes each delivery happen at most once.
+ */
+export interface OutboxItem {
+  /** Sorts in enqueue order (time first). */
+  id: string;
+  /** Idempotency key: one delivery per recipient and purpose (a repeated enqueue is ignored). */
+  key: string;
+  /** Items of one lane (a request's or grant's messages to one person) go out in order. */
+  lane: string;
+  recipient: string;
+  /** A new message, or an edit of the one recorded for (subjectId, purpose, recipient). */
+  mode: 'send' | 'update';
+  subjectId: string;
+  /** For `send`: remember where it went under this purpose (empty: a one-off notice). */
+  purpose: string;
+  /** What to show, as data; rendered for the recipient (their zone, their platform) when sent. */
+  message: Record<string, unknown>;
+  status: OutboxStatus;
+  createdAt: Date;
+  attempts: number;
+  /** When it is next due; while an attempt runs, the end of that attempt's lease. */
+  nextAttemptAt: Date;
+  /** After this, a failing delivery is given up and recorded as undeliverable. */
+  giveUpAt: Date;
+  sentAt?: Date;
+  /** The platform it went out on. */
+  platform?: string;
+  lastError?: string;
 }

@@ -3,7 +3,16 @@
  * src/jobs (scheduler), src/connectors (provisioning) and src/bot/* (notifications).
  * Nothing here knows about Slack, Teams, mongoose or Agenda.
  */
-import type { AccessRequest, AuditEvent, Grant, GrantStatus, MessageRef, RequestStatus } from './model.js';
+import type {
+  AccessRequest,
+  AuditEvent,
+  Grant,
+  GrantStatus,
+  MessageRecord,
+  OutboxItem,
+  OutboxStatus,
+  RequestStatus,
+} from './model.js';
 
 // ---------------------------------------------------------------- repositories
 
@@ -102,17 +111,56 @@ export interface AuditRepo {
   }): Promise<AuditEvent[]>;
 }
 
-export interface MessageRefRepo {
-  /** Upsert on (platform, subjectId, purpose, recipient): a re-send replaces the old reference. */
-  save(ref: MessageRef): Promise<void>;
-  find(subjectId: string, purpose?: string): Promise<MessageRef[]>;
+export interface MessageRecordRepo {
+  /** Upsert on (platform, subjectId, purpose, recipient): a re-send replaces the old record. */
+  save(record: MessageRecord): Promise<void>;
+  /** Oldest first. */
+  find(query: { subjectId: string; purpose?: string; recipient?: string }): Promise<MessageRecord[]>;
+}
+
+/** Guard of a conditional outbox update: every given field must match exactly. */
+export interface OutboxGuard {
+  status: OutboxStatus;
+  nextAttemptAt?: Date;
+  attempts?: number;
+}
+
+export interface OutboxQuery {
+  lane?: string;
+  status?: OutboxStatus | OutboxStatus[];
+  recipient?: string;
+  subjectId?: string;
+  /** oldest first by default */
+  limit?: number;
+}
+
+export interface OutboxRepo {
+  /**
+   * Stores the items whose `key` is new, in order; an item whose key exists already is skipped
+   * (it was enqueued before). Returns the items stored now.
+   */
+  enqueue(items: OutboxItem[]): Promise<OutboxItem[]>;
+  /** The lane's oldest pending item (by `createdAt`, then `id`), or null when none is left. */
+  head(lane: string): Promise<OutboxItem | null>;
+  /** Compare-and-swap, like `GrantRepo.update`. */
+  update(
+    id: string,
+    guard: OutboxGuard,
+    change: { set?: Partial<Omit<OutboxItem, 'id'>>; unset?: Array<keyof OutboxItem> },
+  ): Promise<OutboxItem | null>;
+  /** Lanes holding a pending item due at `now` (its `nextAttemptAt <= now`), most overdue first. */
+  dueLanes(now: Date, limit: number): Promise<string[]>;
+  /** Oldest first. */
+  list(query: OutboxQuery): Promise<OutboxItem[]>;
+  count(query: { status: OutboxStatus }): Promise<number>;
 }
 
 export interface Repositories {
   requests: RequestRepo;
   grants: GrantRepo;
   audit: AuditRepo;
-  messages: MessageRefRepo;
+  messages: MessageRecordRepo;
+  outbox: OutboxRepo;
 }
 
 export class DuplicateKeyError extends Error {
@@ -125,10 +173,10 @@ export class DuplicateKeyError extends Error {
 
 // ---------------------------------------------------------------- scheduler
 
-export type JobName = 'request.expire' | 'grant.remind' | 'grant.expire' | 'grant.retry';
+export type JobName = 'request.expire' | 'grant.remind' | 'grant.expire' | 'grant.retry' | 'outbox.deliver';
 
 export interface JobData {
-  /** request id for request.*, grant id for grant.* */
+  /** request id for request.*, grant id for grant.*, the lane for outbox.deliver */
   id: string;
 }
 

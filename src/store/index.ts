@@ -28,6 +28,7 @@ export {
   createRepositories,
   DEFAULT_LIST_LIMIT,
   type GrantDoc,
-  type MessageRefDoc,
+  type MessageRecordDoc,
+  type OutboxDoc,
   type RequestDoc,
 } from './repositories.js';

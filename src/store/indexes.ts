@@ -3,7 +3,7 @@
  * MongoDB, and the memory store (memory.ts) enforces the unique ones, so the two cannot drift.
  */
 
-export type CollectionName = 'requests' | 'grants' | 'audit' | 'messages';
+export type CollectionName = 'requests' | 'grants' | 'audit' | 'messages' | 'outbox';
 
 export interface IndexSpec {
   /** Field paths (dotted for nested fields) in key order, each ascending (1) or descending (-1). */
@@ -25,7 +25,19 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
     { fields: { resourceId: 1 } },
   ],
   audit: [{ fields: { requestId: 1, at: 1 } }, { fields: { grantId: 1, at: 1 } }, { fields: { at: 1 } }],
-  messages: [{ fields: { platform: 1, subjectId: 1, purpose: 1, recipient: 1 }, unique: true }],
+  messages: [
+    { fields: { platform: 1, subjectId: 1, purpose: 1, recipient: 1 }, unique: true },
+    // find({ subjectId, purpose?, recipient? }) sorted by createdAt
+    { fields: { subjectId: 1, purpose: 1, recipient: 1, createdAt: 1 } },
+  ],
+  outbox: [
+    { fields: { key: 1 }, unique: true },
+    // head(lane): the lane's oldest pending item
+    { fields: { lane: 1, status: 1, createdAt: 1 } },
+    // dueLanes(now): pending items by due time
+    { fields: { status: 1, nextAttemptAt: 1 } },
+    { fields: { subjectId: 1, createdAt: 1 } },
+  ],
 };
 
 /**

@@ -287,6 +287,7 @@ export function createMemoryCollections(): Collections {
     grants: make('grants'),
     audit: make('audit'),
     messages: make('messages'),
+    outbox: make('outbox'),
   };
 }
 

@@ -12,7 +12,7 @@ import type {
   AuditEventType,
   Grant,
   GrantStatus,
-  MessageRef,
+  OutboxStatus,
   RequestKind,
   RequestStatus,
 } from '../domain/model.js';
@@ -32,7 +32,8 @@ import {
   type Collections,
   createRepositories,
   type GrantDoc,
-  type MessageRefDoc,
+  type MessageRecordDoc,
+  type OutboxDoc,
   type RequestDoc,
 } from './repositories.js';
 
@@ -81,9 +82,10 @@ export const AUDIT_EVENT_TYPES = everyOf<AuditEventType>()([
   'grant.revocation_failed',
   'grant.revoked',
   'grant.expired',
+  'message.undeliverable',
   'action.refused',
 ]);
-export const PLATFORMS = everyOf<MessageRef['platform']>()(['slack', 'teams']);
+export const OUTBOX_STATUSES = everyOf<OutboxStatus>()(['pending', 'sent', 'undeliverable']);
 
 // ---------------------------------------------------------------- schemas
 
@@ -206,15 +208,37 @@ export function buildSchemas() {
   const messages = new Schema(
     {
       _id: requiredString,
-      platform: { type: String, required: true, enum: PLATFORMS },
+      platform: requiredString,
       subjectId: requiredString,
       purpose: requiredString,
       recipient: requiredString,
-      channel: requiredString,
-      messageId: requiredString,
+      address: requiredString,
       createdAt: requiredDate,
     },
     schemaOptions('messages'),
+  );
+
+  const outbox = new Schema(
+    {
+      _id: requiredString,
+      key: requiredString,
+      lane: requiredString,
+      recipient: requiredString,
+      mode: { type: String, required: true, enum: ['send', 'update'] },
+      subjectId: requiredString,
+      // '' for a one-off notice, so only typed
+      purpose: { type: String },
+      message: { type: Schema.Types.Mixed, required: true },
+      status: { type: String, required: true, enum: OUTBOX_STATUSES },
+      createdAt: requiredDate,
+      attempts: { type: Number, required: true, min: 0 },
+      nextAttemptAt: requiredDate,
+      giveUpAt: requiredDate,
+      sentAt: { type: Date },
+      platform: { type: String },
+      lastError: { type: String },
+    },
+    schemaOptions('outbox'),
   );
 
   return {
@@ -222,6 +246,7 @@ export function buildSchemas() {
     grants: withIndexes(grants, 'grants'),
     audit: withIndexes(audit, 'audit'),
     messages: withIndexes(messages, 'messages'),
+    outbox: withIndexes(outbox, 'outbox'),
   };
 }
 
@@ -229,7 +254,8 @@ export interface MongoModels {
   requests: Model<RequestDoc>;
   grants: Model<GrantDoc>;
   audit: Model<AuditDoc>;
-  messages: Model<MessageRefDoc>;
+  messages: Model<MessageRecordDoc>;
+  outbox: Model<OutboxDoc>;
 }
 
 /** Compiles the models on `conn` (which need not be open yet). */
@@ -239,7 +265,11 @@ export function createModels(conn: Connection): MongoModels {
     requests: conn.model<RequestDoc>('AccessRequest', schemas.requests as unknown as Schema<RequestDoc>),
     grants: conn.model<GrantDoc>('Grant', schemas.grants as unknown as Schema<GrantDoc>),
     audit: conn.model<AuditDoc>('AuditEvent', schemas.audit as unknown as Schema<AuditDoc>),
-    messages: conn.model<MessageRefDoc>('MessageRef', schemas.messages as unknown as Schema<MessageRefDoc>),
+    messages: conn.model<MessageRecordDoc>(
+      'MessageRecord',
+      schemas.messages as unknown as Schema<MessageRecordDoc>,
+    ),
+    outbox: conn.model<OutboxDoc>('OutboxItem', schemas.outbox as unknown as Schema<OutboxDoc>),
   };
 }
 
@@ -343,6 +373,7 @@ export function createMongoCollections(models: MongoModels): Collections {
     grants: new MongoCollection(models.grants),
     audit: new MongoCollection(models.audit),
     messages: new MongoCollection(models.messages),
+    outbox: new MongoCollection(models.outbox),
   };
 }
 

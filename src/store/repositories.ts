@@ -3,18 +3,20 @@
  * guard is part of the filter of one `findOneAndUpdate`, so each state transition is a single
  * atomic compare-and-swap on both MongoDB and the memory store.
  */
-import type { AccessRequest, AuditEvent, Grant, MessageRef } from '../domain/model.js';
+import type { AccessRequest, AuditEvent, Grant, MessageRecord, OutboxItem } from '../domain/model.js';
 import type {
   AuditRepo,
   GrantChange,
   GrantGuard,
   GrantQuery,
   GrantRepo,
-  MessageRefRepo,
+  MessageRecordRepo,
+  OutboxRepo,
   Repositories,
   RequestQuery,
   RequestRepo,
 } from '../domain/ports.js';
+import { DuplicateKeyError } from '../domain/ports.js';
 import type { DocCollection, Filter, UpdateFilter } from './collection.js';
 
 /** What is stored: the domain record with `id` as `_id`. */
@@ -22,13 +24,15 @@ export type StoredAs<E extends { id: string }> = Omit<E, 'id'> & { _id: string }
 export type RequestDoc = StoredAs<AccessRequest>;
 export type GrantDoc = StoredAs<Grant>;
 export type AuditDoc = StoredAs<AuditEvent>;
-export type MessageRefDoc = StoredAs<MessageRef>;
+export type MessageRecordDoc = StoredAs<MessageRecord>;
+export type OutboxDoc = StoredAs<OutboxItem>;
 
 export interface Collections {
   requests: DocCollection<RequestDoc>;
   grants: DocCollection<GrantDoc>;
   audit: DocCollection<AuditDoc>;
-  messages: DocCollection<MessageRefDoc>;
+  messages: DocCollection<MessageRecordDoc>;
+  outbox: DocCollection<OutboxDoc>;
 }
 
 /** How many records a `list` returns when the query gives no limit. */
@@ -39,7 +43,8 @@ export function createRepositories(collections: Collections): Repositories {
     requests: requestRepo(collections.requests),
     grants: grantRepo(collections.grants),
     audit: auditRepo(collections.audit),
-    messages: messageRefRepo(collections.messages),
+    messages: messageRecordRepo(collections.messages),
+    outbox: outboxRepo(collections.outbox),
   };
 }
 
@@ -241,13 +246,13 @@ function auditRepo(audit: DocCollection<AuditDoc>): AuditRepo {
   };
 }
 
-// ---------------------------------------------------------------- message references
+// ---------------------------------------------------------------- message records
 
-function messageRefRepo(messages: DocCollection<MessageRefDoc>): MessageRefRepo {
+function messageRecordRepo(messages: DocCollection<MessageRecordDoc>): MessageRecordRepo {
   return {
-    /** Upsert on the unique key. A replaced reference keeps the `id` it was first saved with. */
-    async save(ref) {
-      const { id, platform, subjectId, purpose, recipient, ...rest } = ref;
+    /** Upsert on the unique key. A replaced record keeps the `id` it was first saved with. */
+    async save(record) {
+      const { id, platform, subjectId, purpose, recipient, ...rest } = record;
       await messages.findOneAndUpdate(
         { platform, subjectId, purpose, recipient },
         { $set: compact(rest), $setOnInsert: { _id: id } },
@@ -255,11 +260,89 @@ function messageRefRepo(messages: DocCollection<MessageRefDoc>): MessageRefRepo 
       );
     },
 
-    async find(subjectId, purpose) {
-      const filter: Filter<MessageRefDoc> = { subjectId };
-      if (purpose !== undefined) filter.purpose = purpose;
+    async find(query) {
+      const filter: Filter<MessageRecordDoc> = { subjectId: query.subjectId };
+      if (query.purpose !== undefined) filter.purpose = query.purpose;
+      if (query.recipient !== undefined) filter.recipient = query.recipient;
       const docs = await messages.find(filter, { sort: { createdAt: 1, _id: 1 } });
       return docs.map(fromDoc);
+    },
+  };
+}
+
+// ---------------------------------------------------------------- outbox
+
+function outboxRepo(outbox: DocCollection<OutboxDoc>): OutboxRepo {
+  return {
+    async enqueue(items) {
+      const stored: OutboxItem[] = [];
+      for (const item of items) {
+        try {
+          await outbox.insertOne(toDoc(item));
+          stored.push(item);
+        } catch (e) {
+          // The same delivery was enqueued before (a repeated event): it happens once.
+          if (!(e instanceof DuplicateKeyError && e.key === 'key')) throw e;
+        }
+      }
+      return stored;
+    },
+
+    async head(lane) {
+      const [doc] = await outbox.find(
+        { lane, status: 'pending' },
+        { sort: { createdAt: 1, _id: 1 }, limit: 1 },
+      );
+      return doc ? fromDoc(doc) : null;
+    },
+
+    async update(id, guard, change) {
+      const filter: Filter<OutboxDoc> = { _id: id, status: guard.status };
+      if (guard.nextAttemptAt !== undefined) filter.nextAttemptAt = guard.nextAttemptAt;
+      if (guard.attempts !== undefined) filter.attempts = guard.attempts;
+      const update: UpdateFilter<OutboxDoc> = {};
+      const set = compact(change.set ?? {}) as Partial<OutboxDoc>;
+      if (Object.keys(set).length > 0) update.$set = set;
+      if (change.unset?.length) update.$unset = Object.fromEntries(change.unset.map((k) => [k, '' as const]));
+      const doc =
+        Object.keys(update).length > 0
+          ? await outbox.findOneAndUpdate(filter, update, { returnDocument: 'after' })
+          : await outbox.findOne(filter);
+      return doc ? fromDoc(doc) : null;
+    },
+
+    async dueLanes(now, limit) {
+      const lanes: string[] = [];
+      const seen = new Set<string>();
+      // Several due items may share a lane: read a few more than asked, keep the distinct lanes.
+      const docs = await outbox.find(
+        { status: 'pending', nextAttemptAt: { $lte: now } },
+        { sort: { nextAttemptAt: 1, _id: 1 }, limit: limit * 4 },
+      );
+      for (const doc of docs) {
+        if (seen.has(doc.lane)) continue;
+        seen.add(doc.lane);
+        lanes.push(doc.lane);
+        if (lanes.length >= limit) break;
+      }
+      return lanes;
+    },
+
+    async list(query) {
+      const filter: Filter<OutboxDoc> = {};
+      if (query.lane !== undefined) filter.lane = query.lane;
+      if (query.status !== undefined) filter.status = oneOrIn(query.status);
+      if (query.recipient !== undefined) filter.recipient = query.recipient;
+      if (query.subjectId !== undefined) filter.subjectId = query.subjectId;
+      const docs = await outbox.find(filter, {
+        sort: { createdAt: 1, _id: 1 },
+        limit: query.limit ?? DEFAULT_LIST_LIMIT,
+      });
+      return docs.map(fromDoc);
+    },
+
+    count(query) {
+      return outbox.countDocuments({ status: query.status });
     },
   };
 }

@@ -71,9 +71,11 @@ async function ask(requester: typeof carol, opts: Parameters<typeof requestAcces
   return eventually(async () => {
     const request = (await t.store.repos.requests.list({})).find((r) => !before.has(r.id));
     expect(request).toBeDefined();
-    const cards = await t.store.repos.messages.find(request!.id, 'approval-card');
+    const cards = await t.store.repos.messages.find({ subjectId: request!.id, purpose: 'approval-card' });
     expect(cards).toHaveLength(request!.approvers.length);
-    expect(await t.store.repos.messages.find(request!.id, 'requester-status')).toHaveLength(1);
+    expect(
+      await t.store.repos.messages.find({ subjectId: request!.id, purpose: 'requester-status' }),
+    ).toHaveLength(1);
     return request!;
   });
 }

@@ -3,10 +3,10 @@
  * mongoose wherever it can run, real MongoDB wherever one is reachable).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AccessRequest, AuditEvent, Grant, MessageRef } from '../../src/domain/model.js';
+import type { AccessRequest, AuditEvent, Grant, MessageRecord } from '../../src/domain/model.js';
 import { DuplicateKeyError } from '../../src/domain/ports.js';
 import type { Store } from '../../src/store/index.js';
-import type { Collections, GrantDoc, MessageRefDoc } from '../../src/store/repositories.js';
+import type { Collections, GrantDoc, MessageRecordDoc } from '../../src/store/repositories.js';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 /** T0 plus `minutes`. */
@@ -56,15 +56,14 @@ function makeEvent(over: Partial<AuditEvent> = {}): AuditEvent {
   return { id: `evt-${next()}`, type: 'request.created', at: at(0), actor: 'alice@example.com', ...over };
 }
 
-function makeRef(over: Partial<MessageRef> = {}): MessageRef {
+function makeRef(over: Partial<MessageRecord> = {}): MessageRecord {
   return {
     id: `msg-${next()}`,
     platform: 'slack',
     subjectId: 'req-1',
     purpose: 'approval-card',
     recipient: 'bob@example.com',
-    channel: 'D123',
-    messageId: '1700000000.000100',
+    address: '{"channel":"D123","ts":"1700000000.000100"}',
     createdAt: at(0),
     ...over,
   };
@@ -664,23 +663,26 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         for (const ref of [card, card2, status, teams]) await store.repos.messages.save(ref);
         await store.repos.messages.save(makeRef({ subjectId: 'r2' }));
 
-        expect(await store.repos.messages.find('r1', 'approval-card')).toEqual([card, card2, teams]);
-        expect(await store.repos.messages.find('r1')).toHaveLength(4);
+        expect(await store.repos.messages.find({ subjectId: 'r1', purpose: 'approval-card' })).toEqual([
+          card,
+          card2,
+          teams,
+        ]);
+        expect(await store.repos.messages.find({ subjectId: 'r1' })).toHaveLength(4);
 
         // A re-send replaces the old reference (and keeps the first id).
         const resent = makeRef({
           subjectId: 'r1',
           recipient: 'bob@example.com',
-          channel: 'D999',
-          messageId: '1700000099.000200',
+          address: '{"channel":"D999","ts":"1700000099.000200"}',
           createdAt: at(5),
         });
         await store.repos.messages.save(resent);
-        const cards = await store.repos.messages.find('r1', 'approval-card');
+        const cards = await store.repos.messages.find({ subjectId: 'r1', purpose: 'approval-card' });
         expect(cards).toHaveLength(3);
         const bobs = cards.filter((c) => c.platform === 'slack' && c.recipient === 'bob@example.com');
         expect(bobs).toEqual([{ ...resent, id: card.id }]);
-        expect(await store.repos.messages.find('r1', 'reminder')).toEqual([]);
+        expect(await store.repos.messages.find({ subjectId: 'r1', purpose: 'reminder' })).toEqual([]);
       });
     });
 
@@ -714,7 +716,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
           expect(d).toBeInstanceOf(Date);
         }
         expect((await store.repos.audit.list({}))[0]?.at).toBeInstanceOf(Date);
-        expect((await store.repos.messages.find('dates'))[0]?.createdAt).toBeInstanceOf(Date);
+        expect((await store.repos.messages.find({ subjectId: 'dates' }))[0]?.createdAt).toBeInstanceOf(Date);
       });
 
       it('hands out copies: mutating what goes in or comes out changes nothing stored', async () => {
@@ -772,7 +774,7 @@ function grantDoc(over: Partial<GrantDoc> = {}): GrantDoc {
   return { _id: id, ...rest, ...over };
 }
 
-function refDoc(over: Partial<MessageRefDoc> = {}): MessageRefDoc {
+function refDoc(over: Partial<MessageRecordDoc> = {}): MessageRecordDoc {
   const { id, ...rest } = makeRef();
   return { _id: id, ...rest, ...over };
 }
@@ -847,19 +849,19 @@ export function runCollectionContract(name: string, make: () => Promise<Collecti
       } as const;
       const created = await c.messages.findOneAndUpdate(
         key,
-        { $set: { channel: 'C1', messageId: 'm1', createdAt: at(1) }, $setOnInsert: { _id: 'first' } },
+        { $set: { address: 'C1/m1', createdAt: at(1) }, $setOnInsert: { _id: 'first' } },
         { returnDocument: 'after', upsert: true },
       );
-      expect(created).toEqual({ _id: 'first', ...key, channel: 'C1', messageId: 'm1', createdAt: at(1) });
+      expect(created).toEqual({ _id: 'first', ...key, address: 'C1/m1', createdAt: at(1) });
       const updated = await c.messages.findOneAndUpdate(
         key,
-        { $set: { channel: 'C2', messageId: 'm2', createdAt: at(2) }, $setOnInsert: { _id: 'second' } },
+        { $set: { address: 'C2/m2', createdAt: at(2) }, $setOnInsert: { _id: 'second' } },
         { returnDocument: 'after', upsert: true },
       );
-      expect(updated).toEqual({ _id: 'first', ...key, channel: 'C2', messageId: 'm2', createdAt: at(2) });
+      expect(updated).toEqual({ _id: 'first', ...key, address: 'C2/m2', createdAt: at(2) });
       const beforeInsert = await c.messages.findOneAndUpdate(
         { ...key, recipient: 'y@example.com' },
-        { $set: { channel: 'C3', messageId: 'm3', createdAt: at(3) }, $setOnInsert: { _id: 'third' } },
+        { $set: { address: 'C3/m3', createdAt: at(3) }, $setOnInsert: { _id: 'third' } },
         { returnDocument: 'before', upsert: true },
       );
       expect(beforeInsert).toBeNull();
@@ -867,7 +869,7 @@ export function runCollectionContract(name: string, make: () => Promise<Collecti
       expect(
         await c.messages.findOneAndUpdate(
           { _id: 'nope' },
-          { $set: { channel: 'x' } },
+          { $set: { address: 'x' } },
           { returnDocument: 'after' },
         ),
       ).toBeNull();
@@ -881,7 +883,7 @@ export function runCollectionContract(name: string, make: () => Promise<Collecti
       await expectDuplicate(
         c.messages.findOneAndUpdate(
           { _id: b._id },
-          { $set: { recipient: 'a@example.com', channel: 'changed' } },
+          { $set: { recipient: 'a@example.com', address: 'changed' } },
           { returnDocument: 'after' },
         ),
         'platform+subjectId+purpose+recipient',

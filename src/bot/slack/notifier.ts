@@ -4,8 +4,8 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { LifecycleEvent, Log, Notifier } from '../../domain/events.js';
-import type { MessageRef } from '../../domain/model.js';
-import type { MessageRefRepo } from '../../domain/ports.js';
+import type { MessageRecord } from '../../domain/model.js';
+import type { MessageRecordRepo } from '../../domain/ports.js';
 import {
   approvalCard,
   autoApprovedNotice,
@@ -30,7 +30,7 @@ export class SlackNotifier implements Notifier {
   constructor(
     private readonly client: WebClient,
     private readonly directory: SlackDirectory,
-    private readonly messages: MessageRefRepo,
+    private readonly messages: MessageRecordRepo,
     private readonly clock: { now(): Date },
     private readonly log: Log,
     private readonly newId: () => string,
@@ -41,7 +41,7 @@ export class SlackNotifier implements Notifier {
     email: string,
     build: (p: SlackPerson) => MessageView | Promise<MessageView>,
     remember?: { subjectId: string; purpose: string },
-  ): Promise<MessageRef | null> {
+  ): Promise<MessageRecord | null> {
     const person = await this.directory.byEmail(email);
     if (!person) {
       this.log.warn({ recipient: email }, 'slack.recipient_not_found');
@@ -57,14 +57,13 @@ export class SlackNotifier implements Notifier {
       unfurl_links: false,
       unfurl_media: false,
     });
-    const ref: MessageRef = {
+    const ref: MessageRecord = {
       id: this.newId(),
       platform: 'slack',
       subjectId: remember?.subjectId ?? '',
       purpose: remember?.purpose ?? 'notice',
       recipient: email,
-      channel,
-      messageId: posted.ts ?? '',
+      address: JSON.stringify({ channel, ts: posted.ts ?? '' }),
       createdAt: this.clock.now(),
     };
     if (remember && posted.ts) await this.messages.save(ref);
@@ -77,12 +76,13 @@ export class SlackNotifier implements Notifier {
     purpose: string,
     build: (p: SlackPerson | null) => MessageView,
   ): Promise<void> {
-    const refs = (await this.messages.find(subjectId, purpose)).filter((r) => r.platform === 'slack');
+    const refs = (await this.messages.find({ subjectId, purpose })).filter((r) => r.platform === 'slack');
     await settle(
       refs.map(async (ref) => {
         const person = await this.directory.byEmail(ref.recipient);
         const rendered = renderMessage(build(person));
-        await this.client.chat.update({ channel: ref.channel, ts: ref.messageId, ...rendered });
+        const { channel, ts } = JSON.parse(ref.address) as { channel: string; ts: string };
+        await this.client.chat.update({ channel, ts, ...rendered });
       }),
     );
   }

@@ -59,12 +59,12 @@ async function main(): Promise<void> {
     runner,
     clock: systemClock,
     log,
+    http: { port: env.port },
     slack: {
       botToken: env.slack.botToken,
       ...(env.slack.signingSecret ? { signingSecret: env.slack.signingSecret } : {}),
       ...(env.slack.appToken ? { appToken: env.slack.appToken } : {}),
       apiUrl: env.slack.apiUrl,
-      port: env.port,
     },
     secretFor: (name) => secretFor(name),
   });

@@ -1,23 +1,39 @@
 /**
- * The composition root: puts the store, scheduler, connectors, domain service and Slack front end
- * together. Used by src/main.ts and by the end-to-end tests, so both run the same wiring.
+ * The composition root: puts the store, scheduler, connectors, domain service, the outbox and the
+ * configured chat front ends together behind the app's one HTTP server. Used by src/main.ts and by
+ * the end-to-end tests, so both run the same wiring.
  */
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { App } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { createBoltApp, registerListeners } from './bot/slack/app.js';
+import {
+  createSlackFrontEnd,
+  registerListeners,
+  SLACK_EVENTS_PATH,
+  type SlackFrontEnd,
+} from './bot/slack/app.js';
 import { SlackDirectory } from './bot/slack/directory.js';
-import { SlackNotifier } from './bot/slack/notifier.js';
+import { deliveryClient, SlackPlatform } from './bot/slack/platform.js';
 import { backoffDelayMs, MAX_ATTEMPTS_BEFORE_REPORT } from './connectors/backoff.js';
 import { createConnectorRegistry } from './connectors/registry.js';
+import type { ChatPlatform } from './core/chat.js';
+import { OutboxNotifier } from './core/notifier.js';
+import { Outbox, type OutboxPolicy } from './core/outbox.js';
 import type { Clock } from './domain/clock.js';
 import type { AccessConfig } from './domain/policy.js';
 import { AccessService } from './domain/service.js';
+import { createMetrics } from './http/metrics.js';
+import { createHttpServer, sendJson } from './http/server.js';
 import { registerJobs, SWEEP_INTERVAL_MS } from './jobs/handlers.js';
 import type { JobRunner } from './jobs/runner.js';
 import type { Store } from './store/index.js';
+
+export interface SlackSettings {
+  botToken: string;
+  signingSecret?: string;
+  /** Socket Mode when set. */
+  appToken?: string;
+  apiUrl: string;
+}
 
 export interface SystemParts {
   access: AccessConfig;
@@ -25,53 +41,84 @@ export interface SystemParts {
   runner: JobRunner;
   clock: Clock;
   log: Logger;
-  slack: { botToken: string; signingSecret?: string; appToken?: string; apiUrl: string; port: number };
+  /** The app's HTTP server; port 0 picks a free one. */
+  http: { port: number; host?: string };
+  slack?: SlackSettings;
   secretFor: (envName: string) => string;
   backoffMs?: (attempt: number) => number;
   sweepIntervalMs?: number;
+  outbox?: Partial<OutboxPolicy>;
+  /** Wall-clock ms for inbound request timestamps (tests with a manual clock keep real time here). */
+  wallClock?: () => number;
 }
 
 export interface RunningSystem {
   service: AccessService;
-  app: App;
+  outbox: Outbox;
+  slack: SlackFrontEnd | null;
   /** The HTTP port actually listened on (useful with port 0). */
   port: number;
+  /** Stops taking requests, waits for work already acknowledged, drains running jobs. */
   stop(): Promise<void>;
 }
 
 export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   const { store, runner, clock, log } = parts;
   let stopping = false;
-  const app = createBoltApp({
-    ...parts.slack,
+  const http = createHttpServer(log);
+
+  const platforms: ChatPlatform[] = [];
+  let slack: SlackFrontEnd | null = null;
+  let directory: SlackDirectory | null = null;
+  if (parts.slack) {
+    slack = createSlackFrontEnd({
+      ...parts.slack,
+      log,
+      ...(parts.wallClock ? { now: parts.wallClock } : {}),
+    });
+    directory = new SlackDirectory(slack.app.client, () => clock.now().getTime());
+    platforms.push(
+      new SlackPlatform(deliveryClient(parts.slack.botToken, parts.slack.apiUrl), () =>
+        clock.now().getTime(),
+      ),
+    );
+  }
+  if (platforms.length === 0) throw new Error('no chat platform is configured');
+
+  const outbox = new Outbox({
+    repos: store.repos,
+    scheduler: runner,
+    platforms,
+    clock,
     log,
-    health: {
-      live: () => !stopping,
-      ready: async () => !stopping && runner.ready() && (await store.ping()),
-    },
+    newId: randomUUID,
+    ...(parts.outbox ? { policy: parts.outbox } : {}),
   });
-  const directory = new SlackDirectory(app.client, () => clock.now().getTime());
-  const notifier = new SlackNotifier(app.client, directory, store.repos.messages, clock, log, randomUUID);
+  const slackDirectory = directory;
   const connectors = createConnectorRegistry({
     resources: parts.access.resources,
     secretFor: parts.secretFor,
     clock,
     logger: log,
-    slack: {
-      client: app.client,
-      lookupUserId: async (email) => {
-        const person = await directory.byEmail(email);
-        if (!person) throw new Error(`no Slack user with email ${email}`);
-        return person.userId;
-      },
-    },
+    ...(slack && slackDirectory
+      ? {
+          slack: {
+            client: slack.app.client,
+            lookupUserId: async (email: string) => {
+              const person = await slackDirectory.byEmail(email);
+              if (!person) throw new Error(`no Slack user with email ${email}`);
+              return person.userId;
+            },
+          },
+        }
+      : {}),
   });
   const service = new AccessService({
     config: parts.access,
     repos: store.repos,
     scheduler: runner,
     connectors,
-    notifier,
+    notifier: new OutboxNotifier(outbox, log),
     clock,
     log,
     newId: randomUUID,
@@ -89,20 +136,48 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
       'grant.resource_missing: this grant belongs to a resource that is no longer in the policy file, so its access cannot be revoked automatically; put the resource back or remove the access by hand',
     );
   }
-  registerListeners(app, { service, directory, client: app.client, log });
-  registerJobs(runner, service, parts.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
+
+  // Routes: health, metrics, then each front end. /api/v1 and Teams (/api/messages) are mounted
+  // by the surfaces that serve them; until then they answer 404 like any unknown path.
+  const metrics = createMetrics(store.repos);
+  http.route({
+    method: 'GET',
+    path: '/healthz',
+    handler: (_req, res) => sendJson(res, stopping ? 503 : 200, { ok: !stopping }),
+  });
+  http.route({
+    method: 'GET',
+    path: '/readyz',
+    handler: async (_req, res) => {
+      const ok = !stopping && runner.ready() && (await store.ping().catch(() => false));
+      sendJson(res, ok ? 200 : 503, { ok });
+    },
+  });
+  http.route({ method: 'GET', path: '/metrics', handler: metrics.handler });
+  if (slack && directory) {
+    registerListeners(slack.app, { service, directory, client: slack.app.client, log });
+    const handle = slack.handleRequest;
+    if (handle) http.route({ method: 'POST', path: SLACK_EVENTS_PATH, handler: handle });
+  }
+
+  registerJobs(runner, service, { outbox, sweepIntervalMs: parts.sweepIntervalMs ?? SWEEP_INTERVAL_MS });
   await runner.start();
-  const started = (await app.start(parts.slack.port)) as Server | undefined;
-  const address = started?.address?.() as AddressInfo | null | undefined;
-  const port = address && typeof address === 'object' ? address.port : parts.slack.port;
-  log.info({ port, socketMode: Boolean(parts.slack.appToken), store: store.kind }, 'app.started');
+  const port = await http.listen(parts.http.port, parts.http.host);
+  await slack?.start();
+  log.info(
+    { port, slack: slack ? (parts.slack?.appToken ? 'socket-mode' : 'http') : 'off', store: store.kind },
+    'app.started',
+  );
   return {
     service,
-    app,
+    outbox,
+    slack,
     port,
     async stop() {
       stopping = true;
-      await app.stop(); // stop taking requests
+      await http.close(); // stop taking requests
+      await slack?.stop();
+      await slack?.idle(); // work begun for requests already acknowledged
       await runner.stop(); // let running jobs finish
     },
   };

@@ -1,6 +1,7 @@
 /** What every domain operation works with: config, repositories, ports, clock and log. */
 import type { Clock } from './clock.js';
 import type { LifecycleEvent, Log, Notifier } from './events.js';
+import { sortableId } from './ids.js';
 import type { AccessRequest, AuditEvent } from './model.js';
 import type { AccessConfig, ResourceConfig } from './policy.js';
 import type { ConnectorRegistry, Repositories, Scheduler } from './ports.js';
@@ -27,21 +28,17 @@ export interface ServiceContext extends ServiceDeps {
     actor: string,
     subject: Pick<AuditEvent, 'requestId' | 'grantId' | 'resourceId' | 'details'>,
   ): Promise<void>;
-  /** Publishes an event; a failing chat platform is logged, never undoes the stored change. */
+  /**
+   * Publishes an event after the change it reports was stored: its messages are queued (the
+   * outbox), never sent here. A failure to queue is logged and never undoes the stored change.
+   */
   publish(event: LifecycleEvent): Promise<void>;
+  /** Like `publish`, but a failure to queue throws (the caller's job then runs again). */
+  publishOrThrow(event: LifecycleEvent): Promise<void>;
+  /** Runs the next connector step of a grant as a job (`grant.retry`), now. */
+  advanceSoon(grantId: string): Promise<void>;
   /** Records what an approval means; returns the follow-up (connector calls) to run after telling people. */
   onApproved(request: AccessRequest): Promise<() => Promise<void>>;
-}
-
-let auditSeq = 0;
-
-/**
- * Audit ids sort in the order events were written (time, then a per-process counter), so a
- * timeline of events in the same millisecond still reads in order.
- */
-function auditId(at: Date, random: string): string {
-  auditSeq = (auditSeq + 1) % 36 ** 6;
-  return `${at.getTime().toString(36).padStart(9, '0')}-${auditSeq.toString(36).padStart(6, '0')}-${random}`;
 }
 
 export function makeContext(
@@ -68,7 +65,7 @@ export function makeContext(
     },
     async audit(type, actor, subject) {
       const at = deps.clock.now();
-      const event: AuditEvent = { id: auditId(at, deps.newId()), type, at, actor };
+      const event: AuditEvent = { id: sortableId(at, deps.newId()), type, at, actor };
       if (subject.requestId) event.requestId = subject.requestId;
       if (subject.grantId) event.grantId = subject.grantId;
       if (subject.resourceId) event.resourceId = subject.resourceId;
@@ -82,6 +79,8 @@ export function makeContext(
         deps.log.error({ err: error, event: event.type }, 'notify.failed');
       }
     },
+    publishOrThrow: (event) => deps.notifier.notify(event),
+    advanceSoon: (grantId) => deps.scheduler.schedule('grant.retry', deps.clock.now(), { id: grantId }),
     onApproved: (r) => onApproved(ctx, r),
   };
   return ctx;

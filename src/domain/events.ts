@@ -1,6 +1,6 @@
 /**
- * Lifecycle events the domain publishes after a state change has been stored. Chat front ends
- * (src/bot/*) turn them into messages. An event is published only by the caller whose
+ * Lifecycle events the domain publishes after a state change has been stored. The core
+ * (src/core/deliveries.ts) turns them into messages for every chat platform. An event is published only by the caller whose
  * conditional write won, so a replayed click or a repeated job never sends a message twice.
  */
 import type { AccessRequest, Grant } from './model.js';
@@ -35,18 +35,6 @@ export type LifecycleEvent =
 
 export interface Notifier {
   notify(event: LifecycleEvent): Promise<void>;
-}
-
-/** Fans an event out to every platform's notifier; each failure is reported, none hides another. */
-export class FanoutNotifier implements Notifier {
-  constructor(
-    private readonly targets: Notifier[],
-    private readonly onError: (error: unknown, event: LifecycleEvent) => void,
-  ) {}
-  async notify(event: LifecycleEvent): Promise<void> {
-    const results = await Promise.allSettled(this.targets.map((t) => t.notify(event)));
-    for (const r of results) if (r.status === 'rejected') this.onError(r.reason, event);
-  }
 }
 
 /** The minimal structured logger the domain needs (pino satisfies it). */

@@ -40,8 +40,9 @@ export async function onApproved(ctx: ServiceContext, request: AccessRequest): P
     if (!(e instanceof DuplicateKeyError)) throw e;
   }
   const stored = await ctx.repos.grants.findByRequestId(request.id);
+  // Provisioning runs as a job, so nobody's click waits for the connector.
   return async () => {
-    if (stored) await provision(ctx, stored);
+    if (stored) await ctx.advanceSoon(stored.id);
   };
 }
 
@@ -115,28 +116,28 @@ export async function remind(ctx: ServiceContext, grantId: string): Promise<void
     await ctx.scheduler.schedule('grant.remind', remindAt, { id: grant.id });
     return;
   }
-  const updated = await ctx.repos.grants.update(
+  const resource = ctx.resource(grant.resourceId);
+  const policy = effectivePolicy(ctx.config, resource, grant.holder.email);
+  // Queued first (once per expiry, by its key), then marked: a crash in between queues it again,
+  // never loses it. The reminder is audited when it is delivered.
+  await ctx.publishOrThrow({
+    type: 'grant.reminder',
+    grant,
+    resource: resourceRef(resource),
+    extensionsAllowed: policy.extensions && ctx.config.resources.some((r) => r.id === grant.resourceId),
+  });
+  await ctx.repos.grants.update(
     grantId,
     { status: 'active', expiresAt: grant.expiresAt },
     { set: { remindedFor: grant.expiresAt } },
   );
-  if (!updated) return;
-  const resource = ctx.resource(grant.resourceId);
-  const policy = effectivePolicy(ctx.config, resource, grant.holder.email);
-  await ctx.audit('grant.reminded', 'system', { grantId, resourceId: grant.resourceId });
-  await ctx.publish({
-    type: 'grant.reminder',
-    grant: updated,
-    resource: resourceRef(resource),
-    extensionsAllowed: policy.extensions && ctx.config.resources.some((r) => r.id === grant.resourceId),
-  });
 }
 
 async function applyExtension(ctx: ServiceContext, request: AccessRequest): Promise<() => Promise<void>> {
   const grant = request.grantId ? await ctx.repos.grants.get(request.grantId) : null;
   const nothing = async () => {};
   if (grant?.status !== 'active' || !grant.expiresAt) return nothing;
-  if (grant.pendingExtension?.requestId === request.id) return () => deliverExtension(ctx, grant);
+  if (grant.pendingExtension?.requestId === request.id) return () => ctx.advanceSoon(grant.id);
   if (grant.appliedExtensions?.includes(request.id)) return nothing;
   const expiresAt = addDuration(grant.expiresAt, request.duration);
   const extended = await ctx.repos.grants.update(
@@ -167,7 +168,7 @@ async function applyExtension(ctx: ServiceContext, request: AccessRequest): Prom
       request,
       resource: resourceRef(ctx.resource(grant.resourceId)),
     });
-    await deliverExtension(ctx, extended);
+    await ctx.advanceSoon(extended.id);
   };
 }
 

@@ -31,6 +31,12 @@ export interface InProcessRunnerOptions {
   retry?: Partial<RetryPolicy>;
   /** Run jobs from real timers after start(). Default: yes, unless the clock is a `ManualClock`. */
   timers?: boolean;
+  /**
+   * Without timers (a manual clock): still run, by themselves, the jobs that are due at the
+   * clock's current time (what a click or a job schedules for "now"), as soon as they are
+   * scheduled. Time itself still moves only through `advance()`. Default: no.
+   */
+  runDueJobs?: boolean;
 }
 
 export interface PendingJob {
@@ -74,6 +80,8 @@ export class InProcessRunner implements JobRunner {
   private readonly log: Log;
   private readonly retry: RetryPolicy;
   private readonly useTimers: boolean;
+  private readonly runDueJobs: boolean;
+  private dueSoon: NodeJS.Immediate | undefined;
 
   private readonly handlers = new Map<JobName, JobHandler>();
   private readonly jobs = new Map<string, Entry>();
@@ -93,6 +101,7 @@ export class InProcessRunner implements JobRunner {
     this.log = options.logger ?? silentLog;
     this.retry = retryPolicy(options.retry);
     this.useTimers = options.timers ?? !(options.clock instanceof ManualClock);
+    this.runDueJobs = options.runDueJobs ?? false;
   }
 
   // ------------------------------------------------------------------ Scheduler
@@ -349,6 +358,8 @@ export class InProcessRunner implements JobRunner {
   // ------------------------------------------------------------------ real-time mode
 
   private disarm(): void {
+    if (this.dueSoon) clearImmediate(this.dueSoon);
+    this.dueSoon = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = undefined;
@@ -356,7 +367,11 @@ export class InProcessRunner implements JobRunner {
 
   /** One timer, for the earliest runnable job. */
   private arm(): void {
-    if (!this.useTimers || this.state !== 'running') return;
+    if (!this.useTimers) {
+      this.armDue();
+      return;
+    }
+    if (this.state !== 'running') return;
     const next = this.nextTime(false);
     if (next === this.timerAt && this.timer) return;
     this.disarm();
@@ -371,6 +386,19 @@ export class InProcessRunner implements JobRunner {
         .finally(() => this.arm());
     }, delay);
     this.timer.unref();
+  }
+
+  /** Manual clock with `runDueJobs`: runs what is due now, soon after it was scheduled. */
+  private armDue(): void {
+    if (!this.runDueJobs || this.state !== 'running' || this.dueSoon) return;
+    const next = this.nextTime(false);
+    if (next === undefined || next > this.clock.now().getTime()) return;
+    this.dueSoon = setImmediate(() => {
+      this.dueSoon = undefined;
+      this.runDue()
+        .catch((error: unknown) => this.log.error({ err: error }, 'jobs.run_failed'))
+        .finally(() => this.armDue());
+    });
   }
 }
 

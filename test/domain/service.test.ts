@@ -83,7 +83,7 @@ function build(policy = POLICY, keep?: { store: Store; clock: ManualClock }) {
     backoffMs: (n) => 1000 * n,
     reportAfterAttempts: 3,
   });
-  registerJobs(runner, service, 60_000);
+  registerJobs(runner, service, { sweepIntervalMs: 60_000 });
 }
 
 function input(over: Partial<SubmitInput> = {}): SubmitInput {

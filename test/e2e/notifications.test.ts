@@ -19,10 +19,19 @@ describe('what people are told', () => {
     });
     await requestAccess(t, carol, { approvers: [alice.email, 'ghost@example.com'] });
     await waitForDm(t, alice, 'Approve');
-    const status = await waitForDm(t, carol, 'was sent to');
-    expect(collectText(status.blocks)).toContain(
+    await waitForDm(t, carol, 'was sent to');
+    const notice = await waitForDm(t, carol, 'Could not reach');
+    expect(collectText(notice.blocks)).toContain(
       'Could not reach ghost@example.com on Slack; the others have it.',
     );
+    expect(hasButton(notice, 'jit.request.cancel')).toBe(true);
+    // Recorded as undeliverable, and sent once.
+    const undeliverable = await t.store.repos.audit.list({ type: 'message.undeliverable' });
+    expect(undeliverable.map((e) => e.details?.recipient)).toEqual(['ghost@example.com']);
+    await t.delivered();
+    expect(
+      t.fake.messagesIn(t.fake.dmChannelFor(carol.id)).filter((m) => m.text.includes('Could not reach')),
+    ).toHaveLength(1);
   });
 
   it('shows typed text verbatim, so a bare @here, #channel or link in it is not turned into a mention or link', async () => {

@@ -277,6 +277,7 @@ describe('the approval window', () => {
     expect(hasButton(notice, 'jit.request.again')).toBe(true);
 
     // The job, when it runs, finds nothing left to do.
+    await t.delivered();
     const mark = t.fake.checkpoint();
     await t.runner.runDue();
     expect(t.fake.callsTo('chat.postMessage').filter((c) => c.seq >= mark)).toHaveLength(0);
@@ -603,7 +604,11 @@ describe('ending access early', () => {
     expect(refused.map((e) => e.actor)).toEqual(expect.arrayContaining([erin.email, alice.email]));
 
     await t.runner.advance(10 * MIN);
-    const ended = await t.system.service.endAccess(grant.id, { email: admin.email, name: admin.realName });
+    const revoking = await t.system.service.endAccess(grant.id, { email: admin.email, name: admin.realName });
+    // The click is answered at once; the connector call runs as a job right after.
+    expect(revoking).toMatchObject({ status: 'revoking', endReason: 'revoked-by-admin' });
+    await t.runner.runDue();
+    const ended = await t.store.repos.grants.get(grant.id);
     expect(ended).toMatchObject({
       status: 'revoked',
       endReason: 'revoked-by-admin',

@@ -82,6 +82,8 @@ export interface TestSystem {
   slack: ReturnType<typeof createSlackSender>;
   /** Starts the app again over the same store and a fresh scheduler, as after a crash or downtime. */
   restart(): Promise<void>;
+  /** Resolves once every message due now went out (or was given up): nothing pending is due. */
+  delivered(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -119,16 +121,19 @@ export async function startTestSystem(
   const store = createMemoryStore();
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const slack = opts.socketMode
-    ? { botToken: fake.botToken, appToken: fake.appToken, apiUrl: fake.apiUrl, port: await freePort() }
-    : { botToken: fake.botToken, signingSecret: SIGNING_SECRET, apiUrl: fake.apiUrl, port: 0 };
+    ? { botToken: fake.botToken, appToken: fake.appToken, apiUrl: fake.apiUrl }
+    : { botToken: fake.botToken, signingSecret: SIGNING_SECRET, apiUrl: fake.apiUrl };
+  const port = opts.socketMode ? await freePort() : 0;
   const boot = async () => {
-    const runner = new InProcessRunner({ clock, logger: log, retry: { retries: 0 } });
+    // Time moves only when a test says so; what is due now (messages, provisioning) runs by itself.
+    const runner = new InProcessRunner({ clock, logger: log, retry: { retries: 0 }, runDueJobs: true });
     const system = await startSystem({
       access,
       store,
       runner,
       clock,
       log,
+      http: { port },
       slack,
       secretFor: () => HOOK_SECRET,
       // deterministic backoff: 10 s, 20 s, 40 s … capped at 10 min
@@ -159,6 +164,19 @@ export async function startTestSystem(
       t.runner = current.runner;
       t.system = current.system;
       t.slack = sender();
+    },
+    async delivered(timeoutMs = 5000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const due = await store.repos.outbox.dueLanes(clock.now(), 1);
+        const leased = (await store.repos.outbox.list({ status: 'pending', limit: 1000 })).filter(
+          (i) => i.attempts === 0,
+        );
+        if (due.length === 0 && leased.length === 0) return;
+        if (Date.now() > until)
+          throw new Error(`messages still pending: ${JSON.stringify(leased.map((i) => i.key))}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
     async close() {
       await current.system.stop();

@@ -4,7 +4,14 @@
  * behind a request is the Slack user id in the signed payload, resolved through the Web API.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { App, type BlockAction, type ButtonAction, LogLevel, type Logger as SlackLogger } from '@slack/bolt';
+import {
+  App,
+  type BlockAction,
+  type ButtonAction,
+  HTTPReceiver,
+  LogLevel,
+  type Logger as SlackLogger,
+} from '@slack/bolt';
 import { DomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
 import { ActionId } from '../../domain/views/model.js';
@@ -21,10 +28,15 @@ export interface SlackAppOptions {
   /** Socket Mode when set. */
   appToken?: string;
   apiUrl: string;
-  port: number;
   log: Log;
-  health: { live(): boolean; ready(): Promise<boolean> };
+  /** Wall-clock time in ms, for the request timestamp check (Slack signs with its real clock). */
+  now?: () => number;
 }
+
+/** The path Slack posts commands and interactivity to (the manifest's request URLs). */
+export const SLACK_EVENTS_PATH = '/slack/events';
+/** How far a signed request's timestamp may be from now, either way (Slack's own rule). */
+export const MAX_REQUEST_SKEW_SEC = 5 * 60;
 
 /** Bolt's logger interface on top of ours, so every line is structured the same way. */
 function boltLogger(log: Log): SlackLogger {
@@ -44,52 +56,96 @@ function boltLogger(log: Log): SlackLogger {
   };
 }
 
-function healthRoutes(health: SlackAppOptions['health']) {
-  const reply = (res: ServerResponse, ok: boolean) => {
-    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ ok }));
-  };
-  return [
-    {
-      path: '/healthz',
-      method: ['GET'],
-      handler: (_req: IncomingMessage, res: ServerResponse) => reply(res, health.live()),
-    },
-    {
-      path: '/readyz',
-      method: ['GET'],
-      handler: (_req: IncomingMessage, res: ServerResponse) => {
-        health.ready().then(
-          (ok) => reply(res, ok),
-          () => reply(res, false),
-        );
-      },
-    },
-  ];
+export interface SlackFrontEnd {
+  app: App;
+  /** For the app's HTTP server (HTTP mode); null in Socket Mode, where Slack is reached over a WebSocket. */
+  handleRequest: ((req: IncomingMessage, res: ServerResponse) => void) | null;
+  /** Connects (Socket Mode); nothing to do in HTTP mode, where the app's server receives Slack. */
+  start(): Promise<void>;
+  /** Disconnects (Socket Mode). */
+  stop(): Promise<void>;
+  /** Resolves when the work begun for requests already acknowledged has finished. */
+  idle(): Promise<void>;
 }
 
-export function createBoltApp(opts: SlackAppOptions): App {
+/**
+ * A signed request whose timestamp is more than five minutes from now, either way, is refused
+ * before Bolt sees it: Bolt itself only refuses stale ones, so a request signed for the future
+ * could be replayed for as long as its timestamp lies ahead.
+ */
+function timestampFresh(req: IncomingMessage, nowMs: number): boolean {
+  const raw = req.headers['x-slack-request-timestamp'];
+  const ts = Number(Array.isArray(raw) ? raw[0] : raw);
+  if (!Number.isInteger(ts)) return false;
+  return Math.abs(Math.floor(nowMs / 1000) - ts) <= MAX_REQUEST_SKEW_SEC;
+}
+
+export function createSlackFrontEnd(opts: SlackAppOptions): SlackFrontEnd {
+  const logger = boltLogger(opts.log);
+  const now = opts.now ?? Date.now;
   const common = {
     token: opts.botToken,
-    logger: boltLogger(opts.log),
-    // Bounded calls: a hung Slack API call must not hold up a request's other messages for long.
+    logger,
+    // Bounded calls for what a person waits on (opening and updating forms, answering a click);
+    // messages go through the outbox with a client of their own (./platform.ts).
     clientOptions: {
       slackApiUrl: opts.apiUrl,
       timeout: 15_000,
-      retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
+      retryConfig: { retries: 2, factor: 2, minTimeout: 300, maxTimeout: 2_000 },
     },
-    customRoutes: healthRoutes(opts.health),
   };
+  let app: App;
+  let handleRequest: SlackFrontEnd['handleRequest'] = null;
   if (opts.appToken) {
-    return new App({
+    app = new App({
       ...common,
       socketMode: true,
       appToken: opts.appToken,
-      installerOptions: { port: opts.port, clientOptions: { slackApiUrl: opts.apiUrl } },
+      installerOptions: { clientOptions: { slackApiUrl: opts.apiUrl } },
     });
+  } else {
+    if (!opts.signingSecret) throw new Error('SLACK_SIGNING_SECRET is required in HTTP mode');
+    const receiver = new HTTPReceiver({
+      signingSecret: opts.signingSecret,
+      endpoints: SLACK_EVENTS_PATH,
+      logger,
+      processBeforeResponse: false,
+    });
+    app = new App({ ...common, receiver });
+    handleRequest = (req, res) => {
+      if (!timestampFresh(req, now())) {
+        opts.log.warn({ path: req.url }, 'slack.request_refused: timestamp more than 5 minutes from now');
+        res.writeHead(401, { 'content-type': 'text/plain' });
+        res.end('');
+        return;
+      }
+      receiver.requestListener(req, res);
+    };
   }
-  if (!opts.signingSecret) throw new Error('SLACK_SIGNING_SECRET is required in HTTP mode');
-  return new App({ ...common, signingSecret: opts.signingSecret, port: opts.port });
+  // Every listener's work, including what runs after ack(), is tracked so shutdown can wait for it.
+  const inFlight = new Set<Promise<unknown>>();
+  app.use(async ({ next }) => {
+    const work = next();
+    inFlight.add(work);
+    try {
+      await work;
+    } finally {
+      inFlight.delete(work);
+    }
+  });
+  return {
+    app,
+    handleRequest,
+    async start() {
+      if (opts.appToken) await app.start();
+    },
+    async stop() {
+      if (opts.appToken) await app.stop();
+    },
+    async idle() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+  };
 }
 
 type ButtonBody = BlockAction<ButtonAction>;

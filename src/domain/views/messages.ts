@@ -90,7 +90,6 @@ export function requesterStatus(
   resource: ResourceRef,
   viewer: Viewer,
   nameOf: NameOf,
-  unreachable: string[] = [],
 ): MessageView {
   const what = r.kind === 'extension' ? `your extension of ${resource.name}` : `access to ${resource.name}`;
   const view: MessageView = {
@@ -108,13 +107,6 @@ export function requesterStatus(
       `Your request for ${what} for ${humanizeDuration(r.duration)} was sent to ${to}.`,
       `It expires if nobody decides by ${formatTime(r.decideBy, viewer.tz)}.`,
     ];
-    if (unreachable.length) {
-      view.lines.push(
-        unreachable.length === r.approvers.length
-          ? `None of them could be reached on Slack (${unreachable.map(nameOf).join(', ')}), so nobody can decide it. Cancel it and ask someone else.`
-          : `Could not reach ${unreachable.map(nameOf).join(', ')} on Slack; the others have it.`,
-      );
-    }
     view.actions = [
       {
         id: ActionId.cancel,
@@ -135,6 +127,46 @@ export function requesterStatus(
     }
   }
   return view;
+}
+
+/** Told to the requester when approvers could not be reached on any chat platform. */
+export function unreachableNotice(
+  input: {
+    request: AccessRequest;
+    resource: ResourceRef;
+    unreachable: string[];
+    nobody: boolean;
+    platforms: string[];
+  },
+  nameOf: NameOf,
+): MessageView {
+  const where = input.platforms.join(' or ');
+  const who = input.unreachable.map(nameOf).join(', ');
+  const line = input.nobody
+    ? `None of your approvers could be reached on ${where} (${who}), so nobody can decide your request for ${input.resource.name}. Cancel it and ask someone else.`
+    : `Could not reach ${who} on ${where}; the others have it.`;
+  return {
+    text: line,
+    title: 'Approver not reachable',
+    lines: [line],
+    ...(input.request.status === 'pending'
+      ? {
+          actions: [
+            {
+              id: ActionId.cancel,
+              label: 'Cancel request',
+              value: input.request.id,
+              confirm: {
+                title: 'Cancel request?',
+                text: 'The approvers will see it was cancelled.',
+                confirm: 'Cancel it',
+                deny: 'Keep it',
+              },
+            },
+          ],
+        }
+      : {}),
+  };
 }
 
 /** Told to approvers who did not decide, and to the requester. */

@@ -1,0 +1,123 @@
+/**
+ * Slack's side of the chat seam (src/core/chat.ts): find a person by email, send a direct
+ * message, edit it later. Its Web API client fails fast (no retries of its own, rate limits
+ * rejected with their `Retry-After`) so that the outbox, not a request in flight, decides when to
+ * try again. The address of a message is `{"channel","ts"}`.
+ */
+import { WebAPIPlatformError, WebAPIRateLimitedError, WebClient } from '@slack/web-api';
+import { z } from 'zod';
+import { type ChatPerson, type ChatPlatform, DeliveryError } from '../../core/chat.js';
+import type { MessageView } from '../../domain/views/model.js';
+import { SlackDirectory, UnknownSlackUserError } from './directory.js';
+import { renderMessage } from './render.js';
+
+/** Slack errors that no retry can fix: the person is not (or no longer) reachable on Slack. */
+const PERMANENT = new Set([
+  'user_not_found',
+  'users_not_found',
+  'user_disabled',
+  'cannot_dm_bot',
+  'message_not_found',
+  'cant_update_message',
+  'edit_window_closed',
+]);
+
+/** How long one Slack call may take before the outbox tries again later. */
+export const DELIVERY_TIMEOUT_MS = 10_000;
+
+const addressSchema = z.object({ channel: z.string().min(1), ts: z.string().min(1) });
+
+export function deliveryClient(token: string, apiUrl: string): WebClient {
+  return new WebClient(token, {
+    slackApiUrl: apiUrl,
+    timeout: DELIVERY_TIMEOUT_MS,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  });
+}
+
+/** A Slack Web API failure as the outbox sees it: permanent or worth another try (and when). */
+export function toDeliveryError(error: unknown): DeliveryError {
+  if (error instanceof DeliveryError) return error;
+  if (error instanceof WebAPIRateLimitedError) {
+    return new DeliveryError(
+      `Slack rate limit (retry after ${error.retryAfter} s)`,
+      false,
+      error.retryAfter * 1000,
+    );
+  }
+  if (error instanceof WebAPIPlatformError) {
+    const code = String(error.data.error);
+    return new DeliveryError(`Slack: ${code}`, PERMANENT.has(code));
+  }
+  if (error instanceof UnknownSlackUserError) return new DeliveryError(error.message, true);
+  const text = error instanceof Error ? error.message : String(error);
+  return new DeliveryError(`Slack unreachable: ${text}`, false);
+}
+
+export class SlackPlatform implements ChatPlatform {
+  readonly name = 'slack';
+  private readonly directory: SlackDirectory;
+
+  constructor(
+    private readonly client: WebClient,
+    now: () => number,
+  ) {
+    this.directory = new SlackDirectory(client, now);
+  }
+
+  async reach(email: string): Promise<ChatPerson | null> {
+    try {
+      const person = await this.directory.byEmail(email);
+      return person
+        ? { email: person.email, name: person.name, ...(person.tz ? { tz: person.tz } : {}) }
+        : null;
+    } catch (error) {
+      // A deactivated account, a bot or an unconfirmed email: not a person the bot can reach.
+      if (error instanceof UnknownSlackUserError) return null;
+      throw toDeliveryError(error);
+    }
+  }
+
+  async send(person: ChatPerson, view: MessageView): Promise<string> {
+    try {
+      const slackUser = await this.directory.byEmail(person.email);
+      if (!slackUser) throw new DeliveryError(`no Slack user with email ${person.email}`, true);
+      const opened = await this.client.conversations.open({ users: slackUser.userId });
+      const channel = opened.channel?.id;
+      if (!channel)
+        throw new DeliveryError(`conversations.open returned no channel for ${slackUser.userId}`, false);
+      const posted = await this.client.chat.postMessage({
+        channel,
+        ...renderMessage(view),
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+      if (!posted.ts) throw new DeliveryError('chat.postMessage returned no ts', false);
+      return JSON.stringify({ channel, ts: posted.ts });
+    } catch (error) {
+      throw toDeliveryError(error);
+    }
+  }
+
+  async update(address: string, view: MessageView): Promise<void> {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(address);
+    } catch {
+      raw = null;
+    }
+    const parsed = addressSchema.safeParse(raw);
+    if (!parsed.success)
+      throw new DeliveryError(`not a Slack message address: ${address.slice(0, 100)}`, true);
+    try {
+      await this.client.chat.update({
+        channel: parsed.data.channel,
+        ts: parsed.data.ts,
+        ...renderMessage(view),
+      });
+    } catch (error) {
+      throw toDeliveryError(error);
+    }
+  }
+}

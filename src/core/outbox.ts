@@ -1,0 +1,327 @@
+/**
+ * The outbox: every message a person should get is stored before it is attempted, then sent by
+ * the `outbox.deliver` job, one lane at a time (a lane is one person's messages about one request
+ * and its grant), in order, retried with backoff and jitter until it goes out or `giveUpAt`
+ * passes. Any number of instances can run it: the job is unique per lane under the scheduler's
+ * locks, and each attempt claims its item with a compare-and-swap lease, so no two workers send
+ * the same item at once. A delivery that cannot be made is recorded as undeliverable in the audit
+ * trail and the log, and a requester whose approver cannot be reached is told.
+ *
+ * What it cannot promise: a worker that dies after the platform accepted a message but before the
+ * outbox recorded it sends that message again once the lease runs out (chat APIs have no
+ * idempotency keys). Everything else goes out at most once.
+ */
+import type { Clock } from '../domain/clock.js';
+import type { Log } from '../domain/events.js';
+import { sortableId } from '../domain/ids.js';
+import type { AuditEvent, OutboxItem } from '../domain/model.js';
+import type { Repositories, Scheduler } from '../domain/ports.js';
+import type { Viewer } from '../domain/views/messages.js';
+import { type ChatPerson, type ChatPlatform, DeliveryError } from './chat.js';
+import { type Delivery, laneOf, Purpose } from './deliveries.js';
+import { asMessage, type Message, namesIn, renderMessage } from './messages.js';
+
+export interface OutboxPolicy {
+  /** How long one attempt may hold its item before another worker may take it over. */
+  leaseMs: number;
+  /** Delay before retry number `attempt` (1-based), before jitter. */
+  backoffMs: (attempt: number) => number;
+  /** A delivery still failing this long after it was enqueued is given up. */
+  giveUpAfterMs: number;
+  /** At most this many items per job run; the job re-schedules itself for the rest. */
+  batch: number;
+}
+
+/** 2 s, 4 s, 8 s … capped at 5 minutes; given up after 24 hours. */
+export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = {
+  leaseMs: 60_000,
+  backoffMs: (attempt) => Math.min(2_000 * 2 ** (attempt - 1), 5 * 60_000),
+  giveUpAfterMs: 24 * 60 * 60_000,
+  batch: 50,
+};
+
+export interface OutboxDeps {
+  repos: Repositories;
+  scheduler: Scheduler;
+  /** In order of preference: a person is reached on the first platform that knows their email. */
+  platforms: ChatPlatform[];
+  clock: Clock;
+  log: Log;
+  newId: () => string;
+  policy?: Partial<OutboxPolicy>;
+  /** 0..1, for the jitter of retry delays (injectable so tests are exact). */
+  random?: () => number;
+}
+
+/** Human names of the platforms, for "could not be reached on Slack". */
+const PLATFORM_NAMES: Record<string, string> = { slack: 'Slack', teams: 'Microsoft Teams' };
+
+export class Outbox {
+  private readonly policy: OutboxPolicy;
+  private readonly random: () => number;
+
+  constructor(private readonly deps: OutboxDeps) {
+    this.policy = { ...DEFAULT_OUTBOX_POLICY, ...deps.policy };
+    this.random = deps.random ?? Math.random;
+  }
+
+  /** Stores the deliveries (skipping any enqueued before) and schedules their lanes now. */
+  async enqueue(deliveries: Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    const now = this.deps.clock.now();
+    const items: OutboxItem[] = deliveries.map((d) => ({
+      id: sortableId(now, this.deps.newId()),
+      key: d.key,
+      lane: d.lane,
+      recipient: d.recipient,
+      mode: d.mode,
+      subjectId: d.subjectId,
+      purpose: d.purpose,
+      message: d.message as unknown as Record<string, unknown>,
+      status: 'pending',
+      createdAt: now,
+      attempts: 0,
+      nextAttemptAt: now,
+      giveUpAt: new Date(now.getTime() + this.policy.giveUpAfterMs),
+    }));
+    const stored = await this.deps.repos.outbox.enqueue(items);
+    for (const lane of new Set(stored.map((i) => i.lane))) {
+      await this.deps.scheduler.schedule('outbox.deliver', now, { id: lane });
+    }
+  }
+
+  /**
+   * Job `outbox.deliver`: sends the lane's pending items in order. Stops at an item that is not
+   * due yet (a retry waiting for its time), re-scheduling the lane for then. Idempotent.
+   */
+  async deliverLane(lane: string): Promise<void> {
+    for (let i = 0; i < this.policy.batch; i++) {
+      const head = await this.deps.repos.outbox.head(lane);
+      if (!head) return;
+      const now = this.deps.clock.now();
+      if (head.nextAttemptAt > now) {
+        await this.deps.scheduler.schedule('outbox.deliver', head.nextAttemptAt, { id: lane });
+        return;
+      }
+      const claimed = await this.deps.repos.outbox.update(
+        head.id,
+        { status: 'pending', nextAttemptAt: head.nextAttemptAt, attempts: head.attempts },
+        { set: { nextAttemptAt: new Date(now.getTime() + this.policy.leaseMs) } },
+      );
+      if (!claimed) return; // another worker has this lane's head
+      const moved = await this.attempt(claimed);
+      if (!moved) return; // waiting for a retry; the lane job is scheduled for it
+    }
+    await this.deps.scheduler.schedule('outbox.deliver', this.deps.clock.now(), { id: lane });
+  }
+
+  /**
+   * The sweep's part: lanes whose head is due but whose job was lost (a crash between storing and
+   * scheduling, a lost Agenda job) are delivered now. Returns how many lanes it moved along.
+   */
+  async sweep(limit = 200): Promise<number> {
+    const lanes = await this.deps.repos.outbox.dueLanes(this.deps.clock.now(), limit);
+    for (const lane of lanes) {
+      try {
+        await this.deliverLane(lane);
+      } catch (error) {
+        this.deps.log.error({ err: error, lane }, 'outbox.sweep_failed');
+      }
+    }
+    return lanes.length;
+  }
+
+  /** One attempt at a claimed item. True when the item is done (sent or given up). */
+  private async attempt(item: OutboxItem): Promise<boolean> {
+    const message = asMessage(item.message);
+    const log = this.deps.log.child({ outboxId: item.id, subjectId: item.subjectId, lane: item.lane });
+    try {
+      const platform = item.mode === 'send' ? await this.send(item, message) : await this.edit(item, message);
+      await this.finish(item, {
+        status: 'sent',
+        sentAt: this.deps.clock.now(),
+        ...(platform ? { platform } : {}),
+      });
+      log.debug({ attempts: item.attempts + 1, platform }, 'message.delivered');
+      if (message.view === 'reminder' && item.mode === 'send') {
+        // A reminder counts as sent only once it is delivered.
+        await this.audit('grant.reminded', {
+          grantId: message.grant.id,
+          resourceId: message.grant.resourceId,
+        });
+      }
+      return true;
+    } catch (error) {
+      const now = this.deps.clock.now();
+      const text = error instanceof Error ? error.message : String(error);
+      const permanent = error instanceof DeliveryError && error.permanent;
+      if (permanent || now >= item.giveUpAt) {
+        await this.giveUp(item, message, text);
+        return true;
+      }
+      const attempts = item.attempts + 1;
+      const base = this.policy.backoffMs(attempts);
+      const jittered = Math.round(base * (0.8 + 0.4 * this.random()));
+      const wait = Math.max(jittered, error instanceof DeliveryError ? (error.retryAfterMs ?? 0) : 0);
+      const next = new Date(Math.min(now.getTime() + wait, Math.max(item.giveUpAt.getTime(), now.getTime())));
+      const updated = await this.deps.repos.outbox.update(
+        item.id,
+        { status: 'pending', nextAttemptAt: item.nextAttemptAt },
+        { set: { attempts, nextAttemptAt: next, lastError: text.slice(0, 300) } },
+      );
+      log.warn({ attempts, retryAt: next, error: text }, 'message.retrying');
+      if (updated) await this.deps.scheduler.schedule('outbox.deliver', next, { id: item.lane });
+      return false;
+    }
+  }
+
+  /** Sends a new message on the first platform that knows the recipient. Returns the platform. */
+  private async send(item: OutboxItem, message: Message): Promise<string> {
+    const { platform, person } = await this.reach(item.recipient);
+    const view = renderMessage(message, this.viewer(person), await this.nameOf(platform, message));
+    const address = await platform.send(person, view);
+    if (item.purpose) {
+      await this.deps.repos.messages.save({
+        id: this.deps.newId(),
+        platform: platform.name,
+        subjectId: item.subjectId,
+        purpose: item.purpose,
+        recipient: item.recipient,
+        address,
+        createdAt: this.deps.clock.now(),
+      });
+    }
+    return platform.name;
+  }
+
+  /** Edits every message recorded for (subject, purpose, recipient); none recorded: nothing to do. */
+  private async edit(item: OutboxItem, message: Message): Promise<string | undefined> {
+    const records = await this.deps.repos.messages.find({
+      subjectId: item.subjectId,
+      purpose: item.purpose,
+      recipient: item.recipient,
+    });
+    let last: string | undefined;
+    for (const record of records) {
+      const platform = this.deps.platforms.find((p) => p.name === record.platform);
+      if (!platform) continue; // sent by a platform this process no longer serves
+      const person = await platform.reach(item.recipient).catch(() => null);
+      const view = renderMessage(message, this.viewer(person), await this.nameOf(platform, message));
+      await platform.update(record.address, view);
+      last = platform.name;
+    }
+    return last;
+  }
+
+  private async reach(email: string): Promise<{ platform: ChatPlatform; person: ChatPerson }> {
+    let transient: unknown;
+    for (const platform of this.deps.platforms) {
+      try {
+        const person = await platform.reach(email);
+        if (person) return { platform, person };
+      } catch (error) {
+        if (error instanceof DeliveryError && error.permanent) continue;
+        transient ??= error;
+      }
+    }
+    if (transient) throw transient;
+    throw new DeliveryError(`nobody with email ${email} on ${this.platformNames()}`, true);
+  }
+
+  private viewer(person: ChatPerson | null): Viewer {
+    return { now: this.deps.clock.now(), ...(person?.tz ? { tz: person.tz } : {}) };
+  }
+
+  /** Display names for the emails a message shows, as the delivering platform knows them. */
+  private async nameOf(platform: ChatPlatform, message: Message): Promise<(email: string) => string> {
+    const names = new Map<string, string>();
+    for (const email of namesIn(message)) {
+      try {
+        const person = await platform.reach(email);
+        if (person) names.set(email, person.name);
+      } catch {
+        // a name is only decoration: the email stands in
+      }
+    }
+    return (email) => names.get(email) ?? email;
+  }
+
+  private async finish(item: OutboxItem, set: Partial<OutboxItem>): Promise<void> {
+    await this.deps.repos.outbox.update(
+      item.id,
+      { status: 'pending', nextAttemptAt: item.nextAttemptAt },
+      { set, unset: set.status === 'sent' ? ['lastError'] : [] },
+    );
+  }
+
+  private async giveUp(item: OutboxItem, message: Message, error: string): Promise<void> {
+    await this.finish(item, { status: 'undeliverable', lastError: error.slice(0, 300) });
+    const subject =
+      'request' in message
+        ? { requestId: message.request.id, resourceId: message.request.resourceId }
+        : { grantId: message.grant.id, resourceId: message.grant.resourceId };
+    await this.audit('message.undeliverable', {
+      ...subject,
+      details: {
+        recipient: item.recipient,
+        message: message.view,
+        mode: item.mode,
+        error: error.slice(0, 300),
+      },
+    });
+    this.deps.log.warn(
+      { outboxId: item.id, recipient: item.recipient, message: message.view, error },
+      'message.undeliverable',
+    );
+    if (message.view === 'approval-card' && item.mode === 'send') await this.tellRequester(message);
+  }
+
+  /** An approver could not be reached: the requester is told, so the request does not expire unseen. */
+  private async tellRequester(card: Extract<Message, { view: 'approval-card' }>): Promise<void> {
+    const r = card.request;
+    const cards = (await this.deps.repos.outbox.list({ subjectId: r.id, limit: 1000 })).filter(
+      (i) => i.mode === 'send' && i.purpose === Purpose.approvalCard,
+    );
+    const unreachable = cards.filter((i) => i.status === 'undeliverable').map((i) => i.recipient);
+    const nobody = cards.length > 0 && unreachable.length === cards.length;
+    const message: Message = {
+      view: 'unreachable',
+      request: r,
+      resource: card.resource,
+      unreachable,
+      nobody,
+      platforms: this.deps.platforms.map((p) => PLATFORM_NAMES[p.name] ?? p.name),
+    };
+    await this.enqueue([
+      {
+        key: `${r.id}:unreachable:${unreachable.join(',')}:${r.requester.email}`,
+        lane: laneOf(r.id, r.requester.email),
+        recipient: r.requester.email,
+        mode: 'send',
+        subjectId: r.id,
+        purpose: '',
+        message,
+      },
+    ]);
+  }
+
+  private platformNames(): string {
+    return (
+      this.deps.platforms.map((p) => PLATFORM_NAMES[p.name] ?? p.name).join(' or ') || 'any chat platform'
+    );
+  }
+
+  private async audit(
+    type: AuditEvent['type'],
+    subject: Pick<AuditEvent, 'requestId' | 'grantId' | 'resourceId' | 'details'>,
+  ): Promise<void> {
+    const at = this.deps.clock.now();
+    await this.deps.repos.audit.append({
+      id: sortableId(at, this.deps.newId()),
+      type,
+      at,
+      actor: 'system',
+      ...subject,
+    });
+  }
+}

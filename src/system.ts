@@ -33,6 +33,8 @@ export interface SlackSettings {
   /** Socket Mode when set. */
   appToken?: string;
   apiUrl: string;
+  /** How long one outbox call to Slack may take (default 10 s). */
+  deliveryTimeoutMs?: number;
 }
 
 export interface SystemParts {

@@ -33,6 +33,8 @@ export type Message =
       unreachable: string[];
       /** true when nobody at all has the request */
       nobody: boolean;
+      /** true when some approver has it */
+      delivered?: boolean;
       platforms: string[];
     }
   | { view: 'grant-status'; grant: Grant; resource: ResourceRef }

@@ -290,6 +290,7 @@ export class Outbox {
       resource: card.resource,
       unreachable,
       nobody,
+      delivered: cards.some((i) => i.status === 'sent'),
       platforms: this.deps.platforms.map((p) => PLATFORM_NAMES[p.name] ?? p.name),
     };
     await this.enqueue([

@@ -173,6 +173,14 @@ export class InProcessRunner implements JobRunner {
 
   // ------------------------------------------------------------------ test and demo controls
 
+  /** True while a job runs or one is due now (tests wait for this to settle). */
+  busy(): boolean {
+    const now = this.clock.now().getTime();
+    return (
+      this.inFlight.size > 0 || [...this.jobs.values()].some((e) => e.at <= now && this.handlers.has(e.name))
+    );
+  }
+
   /** Jobs waiting to run, earliest first. */
   pending(): PendingJob[] {
     return [...this.jobs.values()]

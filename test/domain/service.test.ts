@@ -57,6 +57,33 @@ class SwitchableConnector implements Connector {
   }
 }
 
+/**
+ * A connector whose calls for one event hang until released, as a stuck target would: `reached`
+ * resolves once such a call has started. Every other call is delivered at once.
+ */
+class GatedConnector extends SwitchableConnector {
+  started: ConnectorEvent[] = [];
+  readonly reached: Promise<void>;
+  private arrive: () => void = () => {};
+  private open: () => void = () => {};
+  private readonly gate = new Promise<void>((r) => (this.open = r));
+  constructor(private readonly gated: ConnectorEvent['event']) {
+    super();
+    this.reached = new Promise<void>((r) => (this.arrive = r));
+  }
+  override async deliver(e: ConnectorEvent) {
+    this.started.push(e);
+    if (e.event === this.gated) {
+      this.arrive();
+      await this.gate;
+    }
+    this.delivered.push(e);
+  }
+  release() {
+    this.open();
+  }
+}
+
 let clock: ManualClock;
 let store: Store;
 let runner: InProcessRunner;
@@ -153,6 +180,7 @@ describe('deciding', () => {
     const approved = await service.decide(r.id, alice, 'approve');
     expect(approved.status).toBe('approved');
     expect(await refusal(service.decide(r.id, alice, 'deny'))).toBe('ALREADY_DECIDED');
+    await runner.runDue(); // provisioning runs as a job
     const grant = await store.repos.grants.findByRequestId(r.id);
     expect(grant?.status).toBe('active');
     expect(grant?.expiresAt?.toISOString()).toBe('2026-11-23T13:00:00.000Z');
@@ -162,6 +190,37 @@ describe('deciding', () => {
       'NOT_AN_APPROVER',
       'ALREADY_DECIDED',
     ]);
+  });
+
+  it('answers a decision before the connector is called', async () => {
+    const gated = new GatedConnector('grant.activated');
+    connector = gated;
+    const r = await service.submit(input());
+    // The connector would hang forever, so a decision that waited for it would never come back.
+    let timer: NodeJS.Timeout | undefined;
+    const answer = await Promise.race([
+      service.decide(r.id, alice, 'approve'),
+      new Promise<'hung'>((res) => {
+        timer = setTimeout(() => res('hung'), 1000);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (answer === 'hung') throw new Error('decide waited for the connector');
+    expect(answer.status).toBe('approved');
+    const g = await store.repos.grants.findByRequestId(r.id);
+    expect(g?.status).toBe('provisioning');
+    expect(gated.started).toEqual([]);
+    expect(notifier.types()).toEqual(['request.submitted', 'request.decided']);
+
+    const running = runner.runDue(); // the provisioning job calls the connector, which hangs
+    await gated.reached;
+    expect((await store.repos.grants.get(g!.id))?.status).toBe('provisioning');
+    gated.release();
+    await running;
+    const active = await store.repos.grants.get(g!.id);
+    expect(active?.status).toBe('active');
+    expect(gated.delivered.map((e) => e.idempotencyKey)).toEqual([`${g!.id}:activated`]);
+    expect(notifier.types()).toContain('grant.activated');
   });
 
   it('makes exactly one of many concurrent decisions win', async () => {
@@ -200,24 +259,39 @@ describe('grants', () => {
   async function activeGrant(resourceId = 'prod', approvers = [alice.email]) {
     const r = await service.submit(input({ resourceId, approvers }));
     await service.decide(r.id, alice, 'approve');
+    await runner.runDue(); // provisioning runs as a job
     const g = await store.repos.grants.findByRequestId(r.id);
-    if (!g) throw new Error('no grant');
+    if (g?.status !== 'active') throw new Error(`no active grant: ${g?.status}`);
     return g;
   }
 
   it('lets the holder, an admin or an owner end access, and nobody else', async () => {
     const g1 = await activeGrant();
     expect(await refusal(service.endAccess(g1.id, erin))).toBe('NOT_HOLDER');
-    expect((await service.endAccess(g1.id, bob)).status).toBe('revoked');
+    // The click is answered once the revocation is stored; the connector call runs as a job.
+    expect((await service.endAccess(g1.id, bob)).status).toBe('revoking');
+    await runner.runDue();
+    expect((await store.repos.grants.get(g1.id))?.status).toBe('revoked');
     expect(await refusal(service.endAccess(g1.id, bob))).toBe('GRANT_NOT_ACTIVE');
     const g2 = await activeGrant();
     expect((await service.endAccess(g2.id, { email: 'admin@example.com', name: 'Admin' })).endReason).toBe(
       'revoked-by-admin',
     );
+    await runner.runDue();
+    const ended2 = await store.repos.grants.get(g2.id);
+    expect(ended2?.status).toBe('revoked');
+    expect(ended2?.endReason).toBe('revoked-by-admin');
     const g3 = await activeGrant();
     expect((await service.endAccess(g3.id, { email: 'olga@example.com', name: 'Olga' })).status).toBe(
-      'revoked',
+      'revoking',
     );
+    await runner.runDue();
+    expect((await store.repos.grants.get(g3.id))?.status).toBe('revoked');
+    expect(connector.delivered.filter((e) => e.event === 'grant.revoked').map((e) => e.grant.id)).toEqual([
+      g1.id,
+      g2.id,
+      g3.id,
+    ]);
   });
 
   it('refuses an extension by someone else, of an ended grant, or where extensions are off', async () => {
@@ -228,6 +302,8 @@ describe('grants', () => {
       'EXTENSIONS_DISABLED',
     );
     await service.endAccess(g.id, bob);
+    await runner.runDue();
+    expect((await store.repos.grants.get(g.id))?.status).toBe('revoked');
     expect(await refusal(service.submit(input({ grantId: g.id })))).toBe('GRANT_NOT_ACTIVE');
   });
 
@@ -235,6 +311,8 @@ describe('grants', () => {
     const g = await activeGrant();
     const ext = await service.submit(input({ grantId: g.id, duration: 'PT8H' }));
     await service.endAccess(g.id, bob);
+    await runner.runDue(); // the revocation job ends the grant
+    expect((await store.repos.grants.get(g.id))?.status).toBe('revoked');
     expect(await refusal(service.decide(ext.id, alice, 'approve'))).toBe('GRANT_NOT_ACTIVE');
     expect((await service.getRequest(ext.id))?.status).toBe('cancelled');
   });
@@ -243,6 +321,7 @@ describe('grants', () => {
     connector.up = false;
     const r = await service.submit(input());
     await service.decide(r.id, alice, 'approve');
+    await runner.runDue(); // attempt 1 fails
     const g = await store.repos.grants.findByRequestId(r.id);
     expect(g?.status).toBe('provisioning');
     await runner.advance(1000); // attempt 2 fails
@@ -277,7 +356,8 @@ describe('grants', () => {
     store.repos.grants.insert = insert;
     expect((await service.getRequest(r.id))?.status).toBe('approved');
     expect(await store.repos.grants.findByRequestId(r.id)).toBeNull();
-    await service.sweep();
+    await service.sweep(); // records the grant and schedules its provisioning
+    await runner.runDue();
     expect((await store.repos.grants.findByRequestId(r.id))?.status).toBe('active');
     expect(connector.delivered.map((e) => e.event)).toEqual(['grant.activated']);
   });
@@ -305,7 +385,9 @@ describe('grants', () => {
     connector.up = false;
     const r = await service.submit(input());
     await service.decide(r.id, alice, 'approve');
+    await runner.runDue(); // attempt 1 fails: retry due in 1 s
     const g = await store.repos.grants.findByRequestId(r.id);
+    expect(g?.attempts).toBe(1);
     connector.up = true;
     clock.advance(1000);
     await Promise.all([
@@ -343,19 +425,19 @@ describe('grants', () => {
 
   it('revokes again when an extension reaches the target after access was ended', async () => {
     const g = await activeGrant();
-    let release: () => void = () => {};
-    const slow = new SwitchableConnector();
-    slow.deliver = async (e) => {
-      if (e.event === 'grant.extended') await new Promise<void>((r) => (release = r));
-      slow.delivered.push(e);
-    };
+    const slow = new GatedConnector('grant.extended');
     connector = slow;
     const ext = await service.submit(input({ grantId: g.id, duration: 'PT8H' }));
-    const deciding = service.decide(ext.id, alice, 'approve'); // the extension call hangs
-    await new Promise((r) => setTimeout(r, 20));
+    await service.decide(ext.id, alice, 'approve');
+    const running = runner.runDue(); // the extension job's connector call hangs
+    await slow.reached;
     await service.endAccess(g.id, bob);
-    release();
-    await deciding;
+    // Another worker runs the revocation while the extension call is still in flight (this
+    // runner runs one job at a time, so its own copy of the job waits behind the hung call).
+    await service.jobs['grant.retry'](g.id);
+    expect((await store.repos.grants.get(g.id))?.status).toBe('revoked');
+    slow.release();
+    await running;
     expect(slow.delivered.map((e) => e.idempotencyKey)).toEqual([
       `${g.id}:revoked`,
       `${g.id}:extended:${ext.id}`,
@@ -369,6 +451,8 @@ describe('grants', () => {
     connector.up = false;
     const ext = await service.submit(input({ grantId: g.id, duration: 'PT8H' }));
     await service.decide(ext.id, alice, 'approve');
+    await runner.runDue(); // attempt 1 fails: retry due in 1 s
+    expect((await store.repos.grants.get(g.id))?.pendingExtension?.attempts).toBe(1);
     connector.up = true;
     clock.advance(1000);
     await Promise.all([
@@ -390,8 +474,10 @@ describe('grants', () => {
     await expect(service.decide(ext.id, alice, 'approve')).rejects.toThrow('store went away');
     store.repos.grants.update = update;
     expect((await store.repos.grants.get(g.id))?.expiresAt).toEqual(g.expiresAt);
+    await service.sweep(); // applies it and schedules the connector call
+    await runner.runDue();
     await service.sweep();
-    await service.sweep();
+    await runner.runDue();
     const extended = await store.repos.grants.get(g.id);
     expect(extended?.expiresAt?.getTime()).toBe(g.expiresAt!.getTime() + 8 * 60 * 60_000);
     expect(connector.delivered.filter((e) => e.event === 'grant.extended')).toHaveLength(1);

@@ -914,6 +914,13 @@ export class FakeSlack {
   private openedIms = new Set<string>();
   private failures = new Map<string, Failure[]>();
   private latency = new Map<string, number>();
+  private outage: {
+    error: string;
+    status: number;
+    retryAfterSec: number;
+    methods?: string[];
+    hangMs?: number;
+  } | null = null;
   private waiters = new Set<Waiter>();
   private lastTsMicros = 0;
   private viewCounter = 0;
@@ -1086,6 +1093,7 @@ export class FakeSlack {
     this.responseUrls = new Map();
     this.openedIms = new Set();
     this.failures = new Map();
+    this.outage = null;
     this.latency = new Map();
     this.restoreUsergroups();
   }
@@ -1110,6 +1118,29 @@ export class FakeSlack {
       retryAfterSec: opts.retryAfterSec ?? 1,
     });
     this.failures.set(method, list);
+  }
+
+  /**
+   * An outage until `setOutage(null)`: every Web API call (or those of `methods`) answers like
+   * `failNext` does (`{ ok: false, error }`, with HTTP `status`; 429 with `Retry-After`).
+   */
+  setOutage(
+    outage: {
+      error: string;
+      status?: number;
+      retryAfterSec?: number;
+      methods?: string[];
+      /** Hold each affected call this long before answering (without doing it): a client timeout. */
+      hangMs?: number;
+    } | null,
+  ): void {
+    this.outage = outage && {
+      error: outage.error,
+      status: outage.status ?? (outage.error === 'ratelimited' ? 429 : 200),
+      retryAfterSec: outage.retryAfterSec ?? 1,
+      ...(outage.methods ? { methods: outage.methods } : {}),
+      ...(outage.hangMs ? { hangMs: outage.hangMs } : {}),
+    };
   }
 
   /** Delay answers to `method` (or to every method with `'*'`) by `ms`. */
@@ -1408,6 +1439,10 @@ export class FakeSlack {
       (parsed.tokenAllowedInBody ? strArg(parsed.args, 'token') : undefined);
     const { token: _ignored, ...args } = parsed.args;
 
+    const outage = this.outage;
+    if (outage?.hangMs && (!outage.methods || outage.methods.includes(method))) {
+      await new Promise((r) => setTimeout(r, outage.hangMs));
+    }
     let result: HandlerResult;
     if (parsed.error) result = { body: fail(parsed.error) };
     else result = this.dispatch(method, args, token);
@@ -1427,7 +1462,10 @@ export class FakeSlack {
     // An app-level token only works for apps.connections.* (and a few others the app doesn't use).
     if (token === this.appToken) return { body: fail('not_allowed_token_type') };
     if (token !== this.botToken) return { body: fail('invalid_auth') };
-    const failure = this.takeFailure(method);
+    const failure =
+      this.outage && (!this.outage.methods || this.outage.methods.includes(method))
+        ? this.outage
+        : this.takeFailure(method);
     if (failure) {
       const headers: Record<string, string> =
         failure.status === 429 ? { 'retry-after': String(failure.retryAfterSec) } : {};

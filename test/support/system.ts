@@ -5,6 +5,7 @@
  */
 import { createServer } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import type { OutboxPolicy } from '../../src/core/outbox.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { parseAccessConfig } from '../../src/domain/policy.js';
 import { InProcessRunner } from '../../src/jobs/in-process.js';
@@ -112,6 +113,8 @@ export async function startTestSystem(
     socketMode?: boolean;
     /** Slack user groups the fake starts with (for the slack-usergroup connector). */
     usergroups?: FakeSlackUsergroup[];
+    /** Outbox settings, e.g. a short give-up time. */
+    outbox?: Partial<OutboxPolicy>;
   } = {},
 ): Promise<TestSystem> {
   const clock = new ManualClock(opts.start ?? new Date());
@@ -121,8 +124,13 @@ export async function startTestSystem(
   const store = createMemoryStore();
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const slack = opts.socketMode
-    ? { botToken: fake.botToken, appToken: fake.appToken, apiUrl: fake.apiUrl }
-    : { botToken: fake.botToken, signingSecret: SIGNING_SECRET, apiUrl: fake.apiUrl };
+    ? { botToken: fake.botToken, appToken: fake.appToken, apiUrl: fake.apiUrl, deliveryTimeoutMs: 1000 }
+    : {
+        botToken: fake.botToken,
+        signingSecret: SIGNING_SECRET,
+        apiUrl: fake.apiUrl,
+        deliveryTimeoutMs: 1000,
+      };
   const port = opts.socketMode ? await freePort() : 0;
   const boot = async () => {
     // Time moves only when a test says so; what is due now (messages, provisioning) runs by itself.
@@ -135,6 +143,7 @@ export async function startTestSystem(
       log,
       http: { port },
       slack,
+      ...(opts.outbox ? { outbox: opts.outbox } : {}),
       secretFor: () => HOOK_SECRET,
       // deterministic backoff: 10 s, 20 s, 40 s … capped at 10 min
       backoffMs: (attempt) => Math.min(10_000 * 2 ** (attempt - 1), 600_000),
@@ -166,15 +175,26 @@ export async function startTestSystem(
       t.slack = sender();
     },
     async delivered(timeoutMs = 5000) {
+      // Done when no job runs or is due, and no lane's first pending message is due.
+      const busy = async () => {
+        const now = clock.now().getTime();
+        const lanes = new Set(
+          (await store.repos.outbox.list({ status: 'pending', limit: 10_000 })).map((i) => i.lane),
+        );
+        const heads = await Promise.all([...lanes].map((lane) => store.repos.outbox.head(lane)));
+        const due = heads.filter((h) => h && h.nextAttemptAt.getTime() <= now);
+        return t.runner.busy() ? [...due, { key: 'a job is running' }] : due;
+      };
       const until = Date.now() + timeoutMs;
       for (;;) {
-        const due = await store.repos.outbox.dueLanes(clock.now(), 1);
-        const leased = (await store.repos.outbox.list({ status: 'pending', limit: 1000 })).filter(
-          (i) => i.attempts === 0,
-        );
-        if (due.length === 0 && leased.length === 0) return;
-        if (Date.now() > until)
-          throw new Error(`messages still pending: ${JSON.stringify(leased.map((i) => i.key))}`);
+        const left = await busy();
+        if (left.length === 0) {
+          await new Promise((r) => setTimeout(r, 10));
+          if ((await busy()).length === 0) return;
+        }
+        if (Date.now() > until) {
+          throw new Error(`messages still being sent: ${JSON.stringify(left.map((i) => i?.key))}`);
+        }
         await new Promise((r) => setTimeout(r, 20));
       }
     },

@@ -27,10 +27,10 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
 
 const addressSchema = z.object({ channel: z.string().min(1), ts: z.string().min(1) });
 
-export function deliveryClient(token: string, apiUrl: string): WebClient {
+export function deliveryClient(token: string, apiUrl: string, timeoutMs = DELIVERY_TIMEOUT_MS): WebClient {
   return new WebClient(token, {
     slackApiUrl: apiUrl,
-    timeout: DELIVERY_TIMEOUT_MS,
+    timeout: timeoutMs,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
   });

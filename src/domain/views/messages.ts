@@ -136,6 +136,8 @@ export function unreachableNotice(
     resource: ResourceRef;
     unreachable: string[];
     nobody: boolean;
+    /** some approver has the request (else the others are still being tried) */
+    delivered?: boolean;
     platforms: string[];
   },
   nameOf: NameOf,
@@ -144,7 +146,7 @@ export function unreachableNotice(
   const who = input.unreachable.map(nameOf).join(', ');
   const line = input.nobody
     ? `None of your approvers could be reached on ${where} (${who}), so nobody can decide your request for ${input.resource.name}. Cancel it and ask someone else.`
-    : `Could not reach ${who} on ${where}; the others have it.`;
+    : `Could not reach ${who} on ${where}; ${input.delivered === false ? 'still trying to reach the others' : 'the others have it'}.`;
   return {
     text: line,
     title: 'Approver not reachable',

@@ -2,6 +2,7 @@
  * Start-up: read and validate configuration (exit 2 on a bad value, before anything starts),
  * open the store, start the scheduler and the Slack app; on SIGTERM stop taking work, drain
  * running jobs, close the store, exit.
+ * Run through src/cli.ts (`jit-access-bot start`, `npm start`).
  */
 import { loadConfigOrExit, secretFor } from './config.js';
 import { systemClock } from './domain/clock.js';
@@ -12,7 +13,7 @@ import { createLogger } from './log.js';
 import { connectMongo, createMemoryStore, type Store, startEmbeddedMongo } from './store/index.js';
 import { startSystem } from './system.js';
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const { env, access } = loadConfigOrExit();
   const log = createLogger(env.logLevel);
   if (!env.slack.botToken || (!env.slack.signingSecret && !env.slack.appToken)) {
@@ -88,8 +89,3 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
-
-main().catch((error: unknown) => {
-  process.stderr.write(`Fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});

@@ -1,6 +1,7 @@
 /**
- * The real process, as `npm start` runs it: `node --import tsx src/main.ts` with an environment
- * of our choosing (nothing inherited but PATH, HOME and TMPDIR), talking to the fake Slack Web API.
+ * The real process, as `npm start` runs it: the compiled `node dist/cli.js start` (test/process/build.ts
+ * compiles dist/ first when it is stale) with an environment of our choosing (nothing inherited
+ * but PATH, HOME and TMPDIR), talking to the fake Slack Web API.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,7 +15,7 @@ import { createSlackSender } from '../support/slack-requests.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SIGNING_SECRET = 'process-test-signing-secret';
-/** Compiling src/ with tsx takes 2–3 s alone, more while the rest of the suite runs beside it. */
+/** Starting takes 1–2 s alone, more while the rest of the suite runs beside it. */
 const STARTUP_MS = 30_000;
 const TEST_MS = 45_000;
 
@@ -57,14 +58,14 @@ interface Running {
 
 const started: Running[] = [];
 
-/** Starts src/main.ts with exactly `env` (plus PATH, HOME, TMPDIR), from the repository root. */
+/** Starts `dist/cli.js start` with exactly `env` (plus PATH, HOME, TMPDIR), from the repository root. */
 function runMain(env: Record<string, string>): Running {
   const base: Record<string, string> = {};
   for (const key of ['PATH', 'HOME', 'TMPDIR'] as const) {
     const value = process.env[key];
     if (value) base[key] = value;
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [path.join('dist', 'cli.js'), 'start'], {
     cwd: ROOT,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

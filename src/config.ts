@@ -18,7 +18,16 @@ export interface AppEnv {
   logLevel: string;
   /** Local state; embedded MongoDB keeps its data under `<dataDir>/mongo`. */
   dataDir: string;
+  /**
+   * How long a shutdown (SIGTERM, SIGINT) may take before the process gives up and exits 1.
+   * Unset: `DEFAULT_SHUTDOWN_TIMEOUT_MS`.
+   */
+  shutdownTimeoutMs?: number;
 }
+
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
+/** One hour; also keeps it below setTimeout's limit (2^31 - 1 ms). */
+const MAX_SHUTDOWN_TIMEOUT_MS = 3_600_000;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -84,6 +93,17 @@ const envSchema = z.object({
       ),
   ),
   DATA_DIR: optional(z.string()),
+  SHUTDOWN_TIMEOUT_MS: optional(
+    z
+      .string()
+      .trim()
+      .regex(/^\d+$/, `must be a whole number of milliseconds between 1 and ${MAX_SHUTDOWN_TIMEOUT_MS}`)
+      .transform(Number)
+      .refine(
+        (n) => n >= 1 && n <= MAX_SHUTDOWN_TIMEOUT_MS,
+        `must be a whole number of milliseconds between 1 and ${MAX_SHUTDOWN_TIMEOUT_MS}`,
+      ),
+  ),
 });
 
 function toIssues(error: z.ZodError): ConfigIssue[] {
@@ -108,6 +128,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
     dataDir: e.DATA_DIR ?? './.data',
   };
   if (e.MONGODB_URI) result.mongodbUri = e.MONGODB_URI;
+  if (e.SHUTDOWN_TIMEOUT_MS !== undefined) result.shutdownTimeoutMs = e.SHUTDOWN_TIMEOUT_MS;
   return result;
 }
 

@@ -1,9 +1,10 @@
 /**
  * Start-up: read and validate configuration (exit 2 on a bad value, before anything starts),
  * open the store, start the scheduler and the Slack app; on SIGTERM stop taking work, drain
- * running jobs, close the store, exit.
+ * running jobs, close the store, exit. A shutdown that outlasts its deadline exits 1.
+ * Run through src/cli.ts (`jit-access-bot start`, `npm start`).
  */
-import { loadConfigOrExit, secretFor } from './config.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, loadConfigOrExit, secretFor } from './config.js';
 import { systemClock } from './domain/clock.js';
 import { createAgendaRunner } from './jobs/agenda.js';
 import { InProcessRunner } from './jobs/in-process.js';
@@ -12,7 +13,7 @@ import { createLogger } from './log.js';
 import { connectMongo, createMemoryStore, type Store, startEmbeddedMongo } from './store/index.js';
 import { startSystem } from './system.js';
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const { env, access } = loadConfigOrExit();
   const log = createLogger(env.logLevel);
   if (!env.slack.botToken || (!env.slack.signingSecret && !env.slack.appToken)) {
@@ -73,7 +74,13 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
-    log.info({ signal }, 'app.stopping');
+    const timeoutMs = env.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    log.info({ signal, timeoutMs }, 'app.stopping');
+    // Whatever hangs (a job that never finishes, a connection that never closes), the process ends.
+    setTimeout(() => {
+      log.error({ timeoutMs }, 'app.stop_timeout');
+      process.exit(1);
+    }, timeoutMs);
     try {
       await system.stop();
       await store.close();
@@ -88,8 +95,3 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
-
-main().catch((error: unknown) => {
-  process.stderr.write(`Fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});

@@ -1,6 +1,7 @@
 /**
- * The real process, as `npm start` runs it: `node --import tsx src/main.ts` with an environment
- * of our choosing (nothing inherited but PATH, HOME and TMPDIR), talking to the fake Slack Web API.
+ * The real process, as `npm start` runs it: the compiled `node dist/cli.js start` (test/process/build.ts
+ * compiles dist/ first when it is stale) with an environment of our choosing (nothing inherited
+ * but PATH, HOME and TMPDIR), talking to the fake Slack Web API.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,7 +15,7 @@ import { createSlackSender } from '../support/slack-requests.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SIGNING_SECRET = 'process-test-signing-secret';
-/** Compiling src/ with tsx takes 2–3 s alone, more while the rest of the suite runs beside it. */
+/** Starting takes 1–2 s alone, more while the rest of the suite runs beside it. */
 const STARTUP_MS = 30_000;
 const TEST_MS = 45_000;
 
@@ -57,14 +58,14 @@ interface Running {
 
 const started: Running[] = [];
 
-/** Starts src/main.ts with exactly `env` (plus PATH, HOME, TMPDIR), from the repository root. */
+/** Starts `dist/cli.js start` with exactly `env` (plus PATH, HOME, TMPDIR), from the repository root. */
 function runMain(env: Record<string, string>): Running {
   const base: Record<string, string> = {};
   for (const key of ['PATH', 'HOME', 'TMPDIR'] as const) {
     const value = process.env[key];
     if (value) base[key] = value;
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [path.join('dist', 'cli.js'), 'start'], {
     cwd: ROOT,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -232,6 +233,24 @@ describe('start-up with a bad configuration', () => {
   );
 
   it(
+    'exits with status 2 naming SHUTDOWN_TIMEOUT_MS when it is not a number of milliseconds',
+    async () => {
+      const run = runMain({
+        PORT: String(await freePort()),
+        ACCESS_CONFIG: validPolicy,
+        STORE: 'memory',
+        SLACK_BOT_TOKEN: 'xoxb-not-used',
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SHUTDOWN_TIMEOUT_MS: '20s',
+      });
+      const { code } = await exitWithin(run, STARTUP_MS);
+      expect(code, run.stderr()).toBe(2);
+      expect(run.stderr()).toContain('SHUTDOWN_TIMEOUT_MS: must be a whole number of milliseconds');
+    },
+    TEST_MS,
+  );
+
+  it(
     'exits with status 2 saying which Slack credentials to set when none are given',
     async () => {
       const run = runMain({ PORT: String(await freePort()), ACCESS_CONFIG: validPolicy, STORE: 'memory' });
@@ -303,6 +322,43 @@ describe('a running process with STORE=memory', () => {
       expect(await listening(port)).toBe(false);
     },
     2 * TEST_MS,
+  );
+
+  it(
+    'gives up on a shutdown that outlasts SHUTDOWN_TIMEOUT_MS: logs app.stop_timeout and exits 1',
+    async () => {
+      const port = await freePort();
+      const run = runMain({
+        PORT: String(port),
+        ACCESS_CONFIG: validPolicy,
+        STORE: 'memory',
+        SLACK_API_URL: fake.apiUrl,
+        SLACK_BOT_TOKEN: fake.botToken,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SHUTDOWN_TIMEOUT_MS: '1000',
+      });
+      await until(run, 'app.started log line', () => logLines(run).some((l) => l.msg === 'app.started'));
+
+      // A client that sent half a request: the HTTP server's close waits for it (for a minute).
+      const client = createConnection({ host: '127.0.0.1', port });
+      client.on('error', () => {});
+      await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+      client.write('POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+      try {
+        const signalled = Date.now();
+        run.child.kill('SIGTERM');
+        const { code, signal } = await exitWithin(run, 10_000);
+        expect({ code, signal }, run.stderr()).toEqual({ code: 1, signal: null });
+        expect(Date.now() - signalled).toBeGreaterThanOrEqual(900);
+        const messages = logLines(run).map((l) => l.msg);
+        expect(messages).toContain('app.stopping');
+        expect(messages).toContain('app.stop_timeout');
+        expect(messages).not.toContain('app.stopped');
+      } finally {
+        client.destroy();
+      }
+    },
+    TEST_MS,
   );
 });
 

@@ -1,6 +1,6 @@
 /**
  * The narrow seam every repository is written against. Two implementations: MongoDB through
- * mongoose (mongo.ts) and an in-process one evaluated by mingo (memory.ts). Filters and updates
+ * mongoose (mongo/) and an in-process one evaluated by mingo (memory.ts). Filters and updates
  * are ordinary MongoDB filter and update documents, typed with the driver's own types.
  *
  * Documents are stored with `_id` = the domain `id` (a string); the repositories map `_id` ↔ `id`.

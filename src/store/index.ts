@@ -19,9 +19,23 @@ export type {
   FindOptions,
   UpdateManyResult,
 } from './collection.js';
-export { type CollectionName, INDEXES, type IndexSpec, uniqueKeyName, uniqueKeys } from './indexes.js';
+export {
+  type CollectionName,
+  INDEXES,
+  type IndexSpec,
+  type PartialFilter,
+  type UniqueKey,
+  uniqueKeyName,
+  uniqueKeys,
+} from './indexes.js';
 export { createMemoryCollections, createMemoryStore, MemoryCollection } from './memory.js';
-export { connectMongo, type MongoStoreOptions, startEmbeddedMongo } from './mongo.js';
+export {
+  connectMongo,
+  type MongoStoreOptions,
+  openMongoStore,
+  syncMongoCollections,
+} from './mongo/connect.js';
+export { startEmbeddedMongo } from './mongo/embedded.js';
 export {
   type AuditDoc,
   type Collections,

@@ -1,41 +1,66 @@
 /**
- * The indexes of every collection, declared once. The mongoose schemas (mongo.ts) create them in
- * MongoDB, and the memory store (memory.ts) enforces the unique ones, so the two cannot drift.
+ * The indexes of every collection, declared once. The mongoose schemas (mongo/schemas.ts) create
+ * them in MongoDB, and the memory store (memory.ts) enforces the unique ones, so the two cannot
+ * drift. Each index is there for a query the repositories (repositories.ts) issue; the store tests
+ * check every query shape against this table (test/store/indexes.test.ts).
  */
 
 export type CollectionName = 'requests' | 'grants' | 'audit' | 'messages' | 'outbox';
+
+/**
+ * Which documents an index covers: only those that have every listed field (MongoDB's
+ * `partialFilterExpression` with `$exists: true`, the one form both stores implement). A unique
+ * index with it constrains only the documents that have the field; any number may lack it.
+ */
+export type PartialFilter = Readonly<Record<string, { readonly $exists: true }>>;
 
 export interface IndexSpec {
   /** Field paths (dotted for nested fields) in key order, each ascending (1) or descending (-1). */
   readonly fields: Readonly<Record<string, 1 | -1>>;
   readonly unique?: boolean;
+  readonly partialFilterExpression?: PartialFilter;
 }
 
 export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
   requests: [
     { fields: { submissionKey: 1 }, unique: true },
+    // findOverdue: pending requests by deadline
     { fields: { status: 1, decideBy: 1 } },
+    // list({ requesterEmail, ... }) newest first: a person's requests
     { fields: { 'requester.email': 1, createdAt: 1 } },
+    // list({ status, decidedSince }): the sweep's recently approved requests
+    { fields: { status: 1, decidedAt: 1 } },
   ],
   grants: [
     { fields: { requestId: 1 }, unique: true },
+    // One open grant per person and resource: `openKey` exists only while the grant is open.
+    { fields: { openKey: 1 }, unique: true, partialFilterExpression: { openKey: { $exists: true } } },
+    // findDue, one index per branch of its $or
     { fields: { status: 1, expiresAt: 1 } },
     { fields: { status: 1, nextAttemptAt: 1 } },
-    { fields: { 'holder.email': 1 } },
-    { fields: { resourceId: 1 } },
+    { fields: { status: 1, 'pendingExtension.nextAttemptAt': 1 } },
+    // list({ holderEmail, ... }) and list({ resourceId, ... }), newest first
+    { fields: { 'holder.email': 1, createdAt: 1 } },
+    { fields: { resourceId: 1, createdAt: 1 } },
   ],
-  audit: [{ fields: { requestId: 1, at: 1 } }, { fields: { grantId: 1, at: 1 } }, { fields: { at: 1 } }],
+  audit: [
+    // list({ requestId }) and list({ grantId }) (timelines), and list({}), oldest first
+    { fields: { requestId: 1, at: 1 } },
+    { fields: { grantId: 1, at: 1 } },
+    { fields: { at: 1 } },
+  ],
   messages: [
     { fields: { platform: 1, subjectId: 1, purpose: 1, recipient: 1 }, unique: true },
-    // find({ subjectId, purpose?, recipient? }) sorted by createdAt
-    { fields: { subjectId: 1, purpose: 1, recipient: 1, createdAt: 1 } },
+    // find({ subjectId, purpose?, recipient? }) oldest first: a subject has a handful of records
+    { fields: { subjectId: 1, createdAt: 1 } },
   ],
   outbox: [
     { fields: { key: 1 }, unique: true },
     // head(lane): the lane's oldest pending item
     { fields: { lane: 1, status: 1, createdAt: 1 } },
-    // dueLanes(now): pending items by due time
+    // dueLanes(now): pending items by due time; count({ status })
     { fields: { status: 1, nextAttemptAt: 1 } },
+    // list({ subjectId })
     { fields: { subjectId: 1, createdAt: 1 } },
   ],
 };
@@ -49,7 +74,21 @@ export function uniqueKeyName(fields: Iterable<string>): string {
   return [...fields].join('+');
 }
 
-/** The unique keys of a collection as lists of field paths, `_id` first. */
-export function uniqueKeys(collection: CollectionName): string[][] {
-  return [['_id'], ...INDEXES[collection].filter((i) => i.unique).map((i) => Object.keys(i.fields))];
+/** A unique key: its field paths, and which documents it constrains when not all of them. */
+export interface UniqueKey {
+  readonly fields: readonly string[];
+  readonly partialFilterExpression?: PartialFilter;
+}
+
+/** The unique keys of a collection, `_id` first. */
+export function uniqueKeys(collection: CollectionName): UniqueKey[] {
+  return [
+    { fields: ['_id'] },
+    ...INDEXES[collection]
+      .filter((i) => i.unique)
+      .map((i) => ({
+        fields: Object.keys(i.fields),
+        ...(i.partialFilterExpression ? { partialFilterExpression: i.partialFilterExpression } : {}),
+      })),
+  ];
 }

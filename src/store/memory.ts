@@ -1,8 +1,8 @@
 /**
  * The in-process implementation of the collection seam: the same documents as MongoDB would hold,
  * with filters and sorting evaluated by mingo, update operators applied by mingo's updater, and
- * the unique keys declared in indexes.ts enforced. For tests and the zero-setup demo only: nothing
- * survives the process.
+ * the unique keys declared in indexes.ts enforced (a partial one only over the documents that have
+ * its field). For tests and the zero-setup demo only: nothing survives the process.
  *
  * Every operation runs synchronously inside its promise, so a `findOneAndUpdate` is atomic within
  * the process exactly as it is on one MongoDB document. Documents are deep-cloned on the way in and
@@ -21,7 +21,13 @@ import type {
   UpdateManyResult,
 } from './collection.js';
 import type { Store } from './index.js';
-import { type CollectionName, uniqueKeyName, uniqueKeys } from './indexes.js';
+import {
+  type CollectionName,
+  type PartialFilter,
+  type UniqueKey,
+  uniqueKeyName,
+  uniqueKeys,
+} from './indexes.js';
 import { type Collections, createRepositories } from './repositories.js';
 
 const QUERY_OPTIONS: Partial<Options> = { scriptEnabled: false };
@@ -48,8 +54,27 @@ const UPDATE_OPERATORS = new Set([
 /** A unique key besides `_id`: its field paths, and which document holds each value of it. */
 interface UniqueIndex {
   readonly fields: readonly string[];
+  /** Only documents that have every one of these fields hold a key (a partial index); null: all. */
+  readonly requires: readonly string[] | null;
   /** keyOf(doc, fields) → `_id` of the one document with that key. */
   readonly holders: Map<string, string>;
+}
+
+/** The key `doc` holds in `index`, or null when the index does not cover it (partial index). */
+function indexKey(index: UniqueIndex, doc: unknown): string | null {
+  if (index.requires?.some((f) => getPath(doc, f) === undefined)) return null;
+  return keyOf(doc, index.fields);
+}
+
+/** The fields a partial filter requires; anything but `{ field: { $exists: true } }` is refused. */
+function requiredFields(filter: PartialFilter | undefined): string[] | null {
+  if (filter === undefined) return null;
+  return Object.entries(filter).map(([field, condition]) => {
+    if (Object.keys(condition).length !== 1 || condition.$exists !== true) {
+      throw new Error(`memory store: partial index filter on '${field}' must be { $exists: true }`);
+    }
+    return field;
+  });
 }
 
 export class MemoryCollection<T extends { _id: string }> implements DocCollection<T> {
@@ -58,14 +83,22 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
   /** The unique keys besides `_id`, in declaration order (the order duplicates are reported in). */
   readonly #unique: UniqueIndex[];
 
-  /** @param uniqueKeys field paths of each unique key besides `_id` (which is always unique). */
+  /**
+   * @param uniqueKeys each unique key besides `_id` (which is always unique): its field paths, or a
+   *   `UniqueKey` (a partial one constrains only the documents that have its required fields).
+   */
   constructor(
     readonly name: string,
-    uniqueKeys: string[][] = [],
+    uniqueKeys: ReadonlyArray<readonly string[] | UniqueKey> = [],
   ) {
     this.#unique = uniqueKeys
-      .filter((k) => !(k.length === 1 && k[0] === '_id'))
-      .map((fields) => ({ fields: [...fields], holders: new Map() }));
+      .map((k): UniqueKey => (isFieldList(k) ? { fields: k } : k))
+      .filter((k) => !(k.fields.length === 1 && k.fields[0] === '_id'))
+      .map((k) => ({
+        fields: [...k.fields],
+        requires: requiredFields(k.partialFilterExpression),
+        holders: new Map(),
+      }));
   }
 
   async insertOne(doc: T): Promise<void> {
@@ -117,18 +150,19 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
     }
     // All or nothing: check the unique keys over the collection as it would be. A changed
     // document clashes with another changed one, or with an unchanged one that holds the key.
-    const newKeys = new Map<string, string[]>();
+    const newKeys = new Map<string, Array<string | null>>();
     for (const id of changes.keys()) newKeys.set(id, []);
     for (const index of this.#unique) {
       const claimed = new Set<string>();
       for (const [id, next] of changes) {
-        const key = keyOf(next, index.fields);
+        const key = indexKey(index, next);
+        newKeys.get(id)?.push(key);
+        if (key === null) continue;
         const holder = index.holders.get(key);
         if (claimed.has(key) || (holder !== undefined && !changes.has(holder))) {
           throw new DuplicateKeyError(uniqueKeyName(index.fields));
         }
         claimed.add(key);
-        newKeys.get(id)?.push(key);
       }
     }
     // Release every old key before claiming the new ones: one document may take another's key.
@@ -158,12 +192,14 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
 
   /**
    * Throws DuplicateKeyError when `doc` would share a unique key with another document (the one
-   * whose `_id` is `replacing` excepted). Returns `doc`'s keys, one per unique index.
+   * whose `_id` is `replacing` excepted). Returns `doc`'s keys, one per unique index (null where a
+   * partial index does not cover it).
    */
-  #assertUnique(doc: T, replacing: string | null): string[] {
+  #assertUnique(doc: T, replacing: string | null): Array<string | null> {
     if (replacing === null && this.#docs.has(doc._id)) throw new DuplicateKeyError('_id');
     return this.#unique.map((index) => {
-      const key = keyOf(doc, index.fields);
+      const key = indexKey(index, doc);
+      if (key === null) return null;
       const holder = index.holders.get(key);
       if (holder !== undefined && holder !== replacing)
         throw new DuplicateKeyError(uniqueKeyName(index.fields));
@@ -172,10 +208,11 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
   }
 
   /** Stores `doc` (replacing `previous`, the same document before a change) under its `keys`. */
-  #put(doc: T, previous: T | undefined, keys: readonly string[]): void {
+  #put(doc: T, previous: T | undefined, keys: ReadonlyArray<string | null>): void {
     if (previous !== undefined) this.#release(previous);
     this.#unique.forEach((index, i) => {
-      index.holders.set(keys[i] as string, doc._id);
+      const key = keys[i];
+      if (key !== null && key !== undefined) index.holders.set(key, doc._id);
     });
     this.#docs.set(doc._id, doc);
   }
@@ -183,8 +220,8 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
   /** Frees the unique keys `doc` holds. */
   #release(doc: T): void {
     for (const index of this.#unique) {
-      const key = keyOf(doc, index.fields);
-      if (index.holders.get(key) === doc._id) index.holders.delete(key);
+      const key = indexKey(index, doc);
+      if (key !== null && index.holders.get(key) === doc._id) index.holders.delete(key);
     }
   }
 }
@@ -235,6 +272,10 @@ function isOperatorObject(value: unknown): boolean {
   if (value === null || typeof value !== 'object' || value instanceof Date || Array.isArray(value))
     return false;
   return Object.keys(value).some((k) => k.startsWith('$'));
+}
+
+function isFieldList(key: readonly string[] | UniqueKey): key is readonly string[] {
+  return Array.isArray(key);
 }
 
 function requireStringId(doc: { _id: unknown }): void {

@@ -3,7 +3,14 @@
  * guard is part of the filter of one `findOneAndUpdate`, so each state transition is a single
  * atomic compare-and-swap on both MongoDB and the memory store.
  */
-import type { AccessRequest, AuditEvent, Grant, MessageRecord, OutboxItem } from '../domain/model.js';
+import type {
+  AccessRequest,
+  AuditEvent,
+  Grant,
+  GrantStatus,
+  MessageRecord,
+  OutboxItem,
+} from '../domain/model.js';
 import type {
   AuditRepo,
   GrantChange,
@@ -22,7 +29,13 @@ import type { DocCollection, Filter, UpdateFilter } from './collection.js';
 /** What is stored: the domain record with `id` as `_id`. */
 export type StoredAs<E extends { id: string }> = Omit<E, 'id'> & { _id: string };
 export type RequestDoc = StoredAs<AccessRequest>;
-export type GrantDoc = StoredAs<Grant>;
+/**
+ * A stored grant. `openKey` (`<holder.email>|<resourceId>`) is the store's own: present exactly
+ * while the grant is open (provisioning or active), under a unique index that covers only the
+ * documents that have it, so that the data itself holds at most one open grant per person and
+ * resource. The repository sets and removes it; the domain never sees it.
+ */
+export type GrantDoc = StoredAs<Grant> & { openKey?: string };
 export type AuditDoc = StoredAs<AuditEvent>;
 export type MessageRecordDoc = StoredAs<MessageRecord>;
 export type OutboxDoc = StoredAs<OutboxItem>;
@@ -143,22 +156,52 @@ function requestRepo(requests: DocCollection<RequestDoc>): RequestRepo {
 
 // ---------------------------------------------------------------- grants
 
+/** Statuses of a grant that hold access or are about to: at most one per person and resource. */
+const OPEN_GRANT_STATUSES: ReadonlySet<GrantStatus> = new Set<GrantStatus>(['provisioning', 'active']);
+
+/** The value of `openKey` for a grant of `holderEmail` to `resourceId` (see GrantDoc). */
+function openGrantKey(holderEmail: string, resourceId: string): string {
+  return `${holderEmail}|${resourceId}`;
+}
+
+function grantToDoc(grant: Grant): GrantDoc {
+  const doc: GrantDoc = toDoc(grant);
+  if (OPEN_GRANT_STATUSES.has(grant.status)) doc.openKey = openGrantKey(grant.holder.email, grant.resourceId);
+  return doc;
+}
+
+function grantFromDoc(doc: GrantDoc): Grant {
+  const { openKey: _storeOnly, ...rest } = doc;
+  return fromDoc(rest);
+}
+
 function grantRepo(grants: DocCollection<GrantDoc>): GrantRepo {
+  /**
+   * The `openKey` part of an update that sets `status`: removed when the grant closes; (re)set
+   * when it is open afterwards, from its holder and resource, which never change.
+   */
+  const openKeyUpdate = async (id: string, status: GrantStatus | undefined) => {
+    if (status === undefined) return {};
+    if (!OPEN_GRANT_STATUSES.has(status)) return { unset: 'openKey' as const };
+    const current = await grants.findOne({ _id: id });
+    return current ? { set: openGrantKey(current.holder.email, current.resourceId) } : {};
+  };
+
   return {
     async insert(grant) {
-      const doc = toDoc(grant);
+      const doc = grantToDoc(grant);
       await grants.insertOne(doc);
-      return fromDoc(structuredClone(doc));
+      return grantFromDoc(structuredClone(doc));
     },
 
     async get(id) {
       const doc = await grants.findOne({ _id: id });
-      return doc ? fromDoc(doc) : null;
+      return doc ? grantFromDoc(doc) : null;
     },
 
     async findByRequestId(requestId) {
       const doc = await grants.findOne({ requestId });
-      return doc ? fromDoc(doc) : null;
+      return doc ? grantFromDoc(doc) : null;
     },
 
     async update(id: string, guard: GrantGuard, change: GrantChange) {
@@ -171,11 +214,15 @@ function grantRepo(grants: DocCollection<GrantDoc>): GrantRepo {
       if (guard.nextAttemptAt !== undefined) {
         filter.nextAttemptAt = guard.nextAttemptAt === null ? { $exists: false } : guard.nextAttemptAt;
       }
-      const update = grantUpdate(change);
+      const { set, unset } = grantChange(change);
+      const openKey = await openKeyUpdate(id, change.set?.status);
+      if (openKey.set !== undefined) set.openKey = openKey.set;
+      if (openKey.unset) unset.push(openKey.unset);
+      const update = toUpdate(set, unset);
       const doc = update
         ? await grants.findOneAndUpdate(filter, update, { returnDocument: 'after' })
         : await grants.findOne(filter);
-      return doc ? fromDoc(doc) : null;
+      return doc ? grantFromDoc(doc) : null;
     },
 
     async findDue(now, limit) {
@@ -189,7 +236,7 @@ function grantRepo(grants: DocCollection<GrantDoc>): GrantRepo {
         },
         { sort: { createdAt: 1, _id: 1 }, limit },
       );
-      return docs.map(fromDoc);
+      return docs.map(grantFromDoc);
     },
 
     async list(query: GrantQuery) {
@@ -201,24 +248,38 @@ function grantRepo(grants: DocCollection<GrantDoc>): GrantRepo {
         sort: { createdAt: -1, _id: -1 },
         limit: query.limit ?? DEFAULT_LIST_LIMIT,
       });
-      return docs.map(fromDoc);
+      return docs.map(grantFromDoc);
     },
   };
 }
 
+/** Fields a grant keeps for life: `openKey` is derived from the holder and the resource. */
+const IMMUTABLE_GRANT_FIELDS = ['id', 'holder', 'resourceId'] as const;
+
 /**
- * `$set`/`$unset` of a grant change; null when it changes nothing. Fields set to `undefined` are
- * left alone (use `unset` to remove a field).
+ * The fields a grant change sets and unsets, checked. Fields set to `undefined` are left alone
+ * (use `unset` to remove a field).
  */
-function grantUpdate(change: GrantChange): UpdateFilter<GrantDoc> | null {
-  const set = compact(change.set ?? {}) as Partial<GrantDoc> & { id?: unknown };
-  const unset = change.unset ?? [];
-  if ('id' in set || unset.includes('id')) throw new Error('a grant update cannot change its id');
+function grantChange(change: GrantChange): { set: Partial<GrantDoc>; unset: string[] } {
+  const set = compact(change.set ?? {}) as Partial<GrantDoc>;
+  const unset: string[] = [...(change.unset ?? [])];
+  for (const field of IMMUTABLE_GRANT_FIELDS) {
+    if (field in set || unset.includes(field)) throw new Error(`a grant update cannot change its ${field}`);
+  }
   const both = unset.filter((k) => k in set);
   if (both.length > 0) throw new Error(`a grant update cannot both set and unset ${both.join(', ')}`);
-  const update: UpdateFilter<GrantDoc> = {};
-  if (Object.keys(set).length > 0) update.$set = set;
-  if (unset.length > 0) update.$unset = Object.fromEntries(unset.map((k) => [k, '' as const]));
+  return { set, unset };
+}
+
+/** The `$set`/`$unset` update of `set` and `unset`; null when it changes nothing. */
+function toUpdate<D extends { _id: string }>(
+  set: Partial<D>,
+  unset: readonly string[],
+): UpdateFilter<D> | null {
+  const update: UpdateFilter<D> = {};
+  if (Object.keys(set).length > 0) update.$set = set as UpdateFilter<D>['$set'];
+  if (unset.length > 0)
+    update.$unset = Object.fromEntries(unset.map((k) => [k, '' as const])) as UpdateFilter<D>['$unset'];
   return Object.keys(update).length > 0 ? update : null;
 }
 
@@ -300,32 +361,35 @@ function outboxRepo(outbox: DocCollection<OutboxDoc>): OutboxRepo {
       const filter: Filter<OutboxDoc> = { _id: id, status: guard.status };
       if (guard.nextAttemptAt !== undefined) filter.nextAttemptAt = guard.nextAttemptAt;
       if (guard.attempts !== undefined) filter.attempts = guard.attempts;
-      const update: UpdateFilter<OutboxDoc> = {};
-      const set = compact(change.set ?? {}) as Partial<OutboxDoc>;
-      if (Object.keys(set).length > 0) update.$set = set;
-      if (change.unset?.length) update.$unset = Object.fromEntries(change.unset.map((k) => [k, '' as const]));
-      const doc =
-        Object.keys(update).length > 0
-          ? await outbox.findOneAndUpdate(filter, update, { returnDocument: 'after' })
-          : await outbox.findOne(filter);
+      const update = toUpdate<OutboxDoc>(compact(change.set ?? {}) as Partial<OutboxDoc>, change.unset ?? []);
+      const doc = update
+        ? await outbox.findOneAndUpdate(filter, update, { returnDocument: 'after' })
+        : await outbox.findOne(filter);
       return doc ? fromDoc(doc) : null;
     },
 
     async dueLanes(now, limit) {
       const lanes: string[] = [];
-      const seen = new Set<string>();
-      // Several due items may share a lane: read a few more than asked, keep the distinct lanes.
-      const docs = await outbox.find(
-        { status: 'pending', nextAttemptAt: { $lte: now } },
-        { sort: { nextAttemptAt: 1, _id: 1 }, limit: limit * 4 },
-      );
-      for (const doc of docs) {
-        if (seen.has(doc.lane)) continue;
-        seen.add(doc.lane);
-        lanes.push(doc.lane);
-        if (lanes.length >= limit) break;
+      if (limit <= 0) return lanes;
+      // Several due items may share a lane: read a few more than asked and keep the distinct lanes;
+      // when one lane filled the whole batch, read on past the lanes already found.
+      const batch = limit * 4;
+      for (;;) {
+        const docs = await outbox.find(
+          {
+            status: 'pending',
+            nextAttemptAt: { $lte: now },
+            ...(lanes.length > 0 ? { lane: { $nin: [...lanes] } } : {}),
+          },
+          { sort: { nextAttemptAt: 1, _id: 1 }, limit: batch },
+        );
+        for (const doc of docs) {
+          if (lanes.includes(doc.lane)) continue;
+          lanes.push(doc.lane);
+          if (lanes.length >= limit) return lanes;
+        }
+        if (docs.length < batch) return lanes;
       }
-      return lanes;
     },
 
     async list(query) {

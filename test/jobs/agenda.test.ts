@@ -70,7 +70,9 @@ function agendaRunnerTests(contractName: string, getDb: () => Db): void {
 
   runRunnerContract(contractName, async ({ retry }) => make({ retry }));
 
-  it('runs a job scheduled 1 s ahead within about 2 s, with the default polling interval', async () => {
+  // Not a measure of speed: the deadline only tells the runner's 1 s polling interval from Agenda's
+  // own 5 s default (a job scheduled after start() would wait for the next poll, 5 s later).
+  it('runs a job scheduled 1 s ahead, not before its time, with the default polling interval', async () => {
     const runner = make({ processEvery: undefined });
     const ran: number[] = [];
     runner.define('grant.expire', async () => {
@@ -79,9 +81,8 @@ function agendaRunnerTests(contractName: string, getDb: () => Db): void {
     await runner.start();
     const scheduledAt = Date.now();
     await runner.schedule('grant.expire', new Date(scheduledAt + 1_000), { id: 'g1' });
-    await vi.waitFor(() => expect(ran).toHaveLength(1), { timeout: 3_000, interval: 25 });
+    await vi.waitFor(() => expect(ran).toHaveLength(1), { timeout: 4_000, interval: 25 });
     expect((ran[0] ?? 0) - scheduledAt).toBeGreaterThanOrEqual(980);
-    expect((ran[0] ?? 0) - scheduledAt).toBeLessThan(2_200);
   });
 
   it('keeps one document per name and id in `jobs`: scheduling again moves it', async () => {

@@ -3,7 +3,7 @@
  * mongoose wherever it can run, real MongoDB wherever one is reachable).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AccessRequest, AuditEvent, Grant, MessageRecord } from '../../src/domain/model.js';
+import type { AccessRequest, AuditEvent, Grant, MessageRecord, OutboxItem } from '../../src/domain/model.js';
 import { DuplicateKeyError } from '../../src/domain/ports.js';
 import type { Store } from '../../src/store/index.js';
 import type { Collections, GrantDoc, MessageRecordDoc } from '../../src/store/repositories.js';
@@ -34,12 +34,13 @@ function makeRequest(over: Partial<AccessRequest> = {}): AccessRequest {
   };
 }
 
+/** An active grant; each to a resource of its own, so open grants never clash unless a test means it. */
 function makeGrant(over: Partial<Grant> = {}): Grant {
   const n = next();
   return {
     id: `grant-${n}`,
     requestId: `req-of-grant-${n}`,
-    resourceId: 'prod-db',
+    resourceId: `db-${n}`,
     holder: { email: 'alice@example.com', name: 'Alice' },
     duration: 'PT1H',
     justification: 'incident 42',
@@ -54,6 +55,26 @@ function makeGrant(over: Partial<Grant> = {}): Grant {
 
 function makeEvent(over: Partial<AuditEvent> = {}): AuditEvent {
   return { id: `evt-${next()}`, type: 'request.created', at: at(0), actor: 'alice@example.com', ...over };
+}
+
+function makeItem(over: Partial<OutboxItem> = {}): OutboxItem {
+  const n = next();
+  return {
+    id: `out-${String(n).padStart(6, '0')}`,
+    key: `key-${n}`,
+    lane: 'req-1|bob@example.com',
+    recipient: 'bob@example.com',
+    mode: 'send',
+    subjectId: 'req-1',
+    purpose: 'approval-card',
+    message: { view: 'approvalCard', requestId: 'req-1' },
+    status: 'pending',
+    createdAt: at(0),
+    attempts: 0,
+    nextAttemptAt: at(0),
+    giveUpAt: at(60 * 24),
+    ...over,
+  };
 }
 
 function makeRef(over: Partial<MessageRecord> = {}): MessageRecord {
@@ -358,6 +379,20 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(await store.repos.grants.list({})).toEqual([g]);
       });
 
+      it('refuses to change the id, holder or resource of a grant', async () => {
+        const g = await store.repos.grants.insert(makeGrant());
+        for (const set of [
+          { id: 'other' },
+          { holder: { email: 'mallory@example.com', name: 'M' } },
+          { resourceId: 'other-db' },
+        ]) {
+          await expect(
+            store.repos.grants.update(g.id, { status: 'active' }, { set: set as Partial<Grant> }),
+          ).rejects.toThrow(/cannot change its (id|holder|resourceId)/);
+        }
+        expect(await store.repos.grants.get(g.id)).toEqual(g);
+      });
+
       it('updates only when the status guard matches', async () => {
         const g = await store.repos.grants.insert(
           makeGrant({
@@ -608,6 +643,123 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
       });
     });
 
+    describe('one open grant per person and resource', () => {
+      const alice = { email: 'alice@example.com', name: 'Alice' };
+      const dave = { email: 'dave@example.com', name: 'Dave' };
+      const open = (over: Partial<Grant> = {}) =>
+        makeGrant({ holder: alice, resourceId: 'prod-db', ...over });
+
+      it('refuses a second open grant of the same person to the same resource, keeping the first', async () => {
+        const first = await store.repos.grants.insert(open());
+        await expectDuplicate(store.repos.grants.insert(open()), 'openKey');
+        await expectDuplicate(
+          store.repos.grants.insert(
+            open({ status: 'provisioning', startsAt: undefined, expiresAt: undefined }),
+          ),
+          'openKey',
+        );
+        expect(await store.repos.grants.list({})).toEqual([first]);
+      });
+
+      it('lets grants of other people, or to other resources, be open at the same time', async () => {
+        await store.repos.grants.insert(open());
+        await store.repos.grants.insert(open({ holder: dave }));
+        await store.repos.grants.insert(open({ resourceId: 'staging-db' }));
+        await store.repos.grants.insert(
+          open({ holder: dave, resourceId: 'staging-db', status: 'provisioning' }),
+        );
+        expect(await store.repos.grants.list({ status: ['provisioning', 'active'] })).toHaveLength(4);
+      });
+
+      it('counts only open grants: any number of ended ones, and a new grant once the open one ends', async () => {
+        await store.repos.grants.insert(open({ status: 'expired' }));
+        await store.repos.grants.insert(open({ status: 'revoked' }));
+        await store.repos.grants.insert(open({ status: 'revoking' }));
+        const first = await store.repos.grants.insert(open());
+        await expectDuplicate(store.repos.grants.insert(open()), 'openKey');
+
+        // Revocation starts: the person and resource are free for a new grant.
+        const revoking = await store.repos.grants.update(
+          first.id,
+          { status: 'active' },
+          { set: { status: 'revoking', endReason: 'ended-by-holder', endedBy: alice.email } },
+        );
+        expect(revoking?.status).toBe('revoking');
+        const second = await store.repos.grants.insert(open());
+        await expectDuplicate(store.repos.grants.insert(open()), 'openKey');
+
+        // ...and again once the second one has expired.
+        await store.repos.grants.update(second.id, { status: 'active' }, { set: { status: 'revoking' } });
+        const expired = await store.repos.grants.update(
+          second.id,
+          { status: 'revoking' },
+          { set: { status: 'expired', endedAt: at(70) } },
+        );
+        expect(expired?.status).toBe('expired');
+        await store.repos.grants.insert(open());
+        expect(await store.repos.grants.list({ status: 'active' })).toHaveLength(1);
+      });
+
+      it('keeps the key through activation, and takes it back when a grant opens again', async () => {
+        const g = await store.repos.grants.insert(
+          open({ status: 'provisioning', startsAt: undefined, expiresAt: undefined, nextAttemptAt: at(1) }),
+        );
+        await store.repos.grants.update(
+          g.id,
+          { status: 'provisioning' },
+          { set: { status: 'active', startsAt: at(2), expiresAt: at(62) }, unset: ['nextAttemptAt'] },
+        );
+        await expectDuplicate(store.repos.grants.insert(open()), 'openKey');
+
+        await store.repos.grants.update(g.id, { status: 'active' }, { set: { status: 'revoking' } });
+        const other = await store.repos.grants.insert(open());
+        // Opening the first again would make two: refused, and nothing changes.
+        await expectDuplicate(
+          store.repos.grants.update(g.id, { status: 'revoking' }, { set: { status: 'active' } }),
+          'openKey',
+        );
+        expect((await store.repos.grants.get(g.id))?.status).toBe('revoking');
+        // Once the other one has ended, it may.
+        await store.repos.grants.update(other.id, { status: 'active' }, { set: { status: 'revoking' } });
+        const reopened = await store.repos.grants.update(
+          g.id,
+          { status: 'revoking' },
+          { set: { status: 'active' } },
+        );
+        expect(reopened?.status).toBe('active');
+        await expectDuplicate(store.repos.grants.insert(open()), 'openKey');
+      });
+
+      it('lets exactly one of two concurrent inserts in', async () => {
+        const results = await Promise.allSettled([
+          store.repos.grants.insert(open()),
+          store.repos.grants.insert(
+            open({ status: 'provisioning', startsAt: undefined, expiresAt: undefined }),
+          ),
+        ]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const [refused] = results.filter((r) => r.status === 'rejected');
+        expect(refused?.reason).toBeInstanceOf(DuplicateKeyError);
+        expect((refused?.reason as DuplicateKeyError | undefined)?.key).toBe('openKey');
+        expect(await store.repos.grants.list({ holderEmail: alice.email })).toHaveLength(1);
+      });
+
+      it('keeps the key out of every grant it returns', async () => {
+        const g = await store.repos.grants.insert(open({ nextAttemptAt: at(-1), status: 'provisioning' }));
+        const got = [
+          g,
+          await store.repos.grants.get(g.id),
+          await store.repos.grants.findByRequestId(g.requestId),
+          ...(await store.repos.grants.list({})),
+          ...(await store.repos.grants.findDue(at(0), 10)),
+          await store.repos.grants.update(g.id, { status: 'provisioning' }, { set: { attempts: 1 } }),
+          await store.repos.grants.update(g.id, { status: 'provisioning' }, {}),
+        ];
+        expect(got).toHaveLength(7);
+        for (const grant of got) expect(grant).not.toHaveProperty('openKey');
+      });
+    });
+
     describe('audit', () => {
       it('appends and lists oldest first, with filters and a limit', async () => {
         const e2 = makeEvent({
@@ -684,6 +836,202 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(bobs).toEqual([{ ...resent, id: card.id }]);
         expect(await store.repos.messages.find({ subjectId: 'r1', purpose: 'reminder' })).toEqual([]);
       });
+      it('finds by subject, purpose and recipient, oldest first', async () => {
+        const bobCard = makeRef({ subjectId: 'r1', recipient: 'bob@example.com', createdAt: at(2) });
+        const bobTeams = makeRef({
+          subjectId: 'r1',
+          platform: 'teams',
+          recipient: 'bob@example.com',
+          createdAt: at(1),
+        });
+        const carolCard = makeRef({ subjectId: 'r1', recipient: 'carol@example.com' });
+        const bobStatus = makeRef({
+          subjectId: 'r1',
+          purpose: 'requester-status',
+          recipient: 'bob@example.com',
+        });
+        const elsewhere = makeRef({ subjectId: 'r2', recipient: 'bob@example.com' });
+        for (const ref of [bobCard, bobTeams, carolCard, bobStatus, elsewhere])
+          await store.repos.messages.save(ref);
+
+        expect(
+          await store.repos.messages.find({
+            subjectId: 'r1',
+            purpose: 'approval-card',
+            recipient: 'bob@example.com',
+          }),
+        ).toEqual([bobTeams, bobCard]);
+        expect(
+          ids(await store.repos.messages.find({ subjectId: 'r1', recipient: 'bob@example.com' })),
+        ).toEqual([bobStatus.id, bobTeams.id, bobCard.id]);
+        expect(
+          await store.repos.messages.find({
+            subjectId: 'r1',
+            purpose: 'reminder',
+            recipient: 'bob@example.com',
+          }),
+        ).toEqual([]);
+      });
+    });
+
+    describe('outbox', () => {
+      it('enqueues items whose key is new and returns only those, in order', async () => {
+        const a = makeItem({ key: 'k-a' });
+        const b = makeItem({ key: 'k-b' });
+        expect(await store.repos.outbox.enqueue([a, b])).toEqual([a, b]);
+        // A repeated event enqueues the same keys again (with new ids): nothing new is stored.
+        const again = makeItem({ key: 'k-a' });
+        const c = makeItem({ key: 'k-c' });
+        const repeatInBatch = makeItem({ key: 'k-c' });
+        expect(await store.repos.outbox.enqueue([again, c, repeatInBatch])).toEqual([c]);
+        expect(await store.repos.outbox.enqueue([])).toEqual([]);
+        expect(await store.repos.outbox.list({})).toEqual([a, b, c]);
+      });
+
+      it("gives the lane's oldest pending item as its head, by createdAt and then id", async () => {
+        const lane = 'req-9|carol@example.com';
+        const later = makeItem({ lane, createdAt: at(5) });
+        const tieSecond = makeItem({ id: 'out-tie-2', lane, createdAt: at(3) });
+        const tieFirst = makeItem({ id: 'out-tie-1', lane, createdAt: at(3) });
+        const sent = makeItem({ lane, createdAt: at(1), status: 'sent', sentAt: at(2) });
+        const otherLane = makeItem({ lane: 'req-9|dave@example.com', createdAt: at(0) });
+        await store.repos.outbox.enqueue([later, tieSecond, tieFirst, sent, otherLane]);
+
+        expect(await store.repos.outbox.head(lane)).toEqual(tieFirst);
+        await store.repos.outbox.update(tieFirst.id, { status: 'pending' }, { set: { status: 'sent' } });
+        expect(await store.repos.outbox.head(lane)).toEqual(tieSecond);
+        await store.repos.outbox.update(
+          tieSecond.id,
+          { status: 'pending' },
+          { set: { status: 'undeliverable' } },
+        );
+        expect((await store.repos.outbox.head(lane))?.id).toBe(later.id);
+        await store.repos.outbox.update(later.id, { status: 'pending' }, { set: { status: 'sent' } });
+        expect(await store.repos.outbox.head(lane)).toBeNull();
+        expect(await store.repos.outbox.head('no-such-lane')).toBeNull();
+      });
+
+      it('updates as a compare-and-swap on status, nextAttemptAt and attempts', async () => {
+        const item = makeItem({ attempts: 1, nextAttemptAt: at(10), lastError: 'HTTP 503' });
+        await store.repos.outbox.enqueue([item]);
+        const lease = { set: { nextAttemptAt: at(11) } };
+        expect(await store.repos.outbox.update(item.id, { status: 'sent' }, lease)).toBeNull();
+        expect(
+          await store.repos.outbox.update(item.id, { status: 'pending', nextAttemptAt: at(9) }, lease),
+        ).toBeNull();
+        expect(
+          await store.repos.outbox.update(item.id, { status: 'pending', attempts: 0 }, lease),
+        ).toBeNull();
+        expect(await store.repos.outbox.update('nope', { status: 'pending' }, lease)).toBeNull();
+        expect(await store.repos.outbox.list({})).toEqual([item]);
+
+        const leased = await store.repos.outbox.update(
+          item.id,
+          { status: 'pending', nextAttemptAt: new Date(at(10).getTime()), attempts: 1 },
+          lease,
+        );
+        expect(leased).toEqual({ ...item, nextAttemptAt: at(11) });
+        // The same guard again: the lease moved, so it no longer matches.
+        expect(
+          await store.repos.outbox.update(
+            item.id,
+            { status: 'pending', nextAttemptAt: at(10), attempts: 1 },
+            lease,
+          ),
+        ).toBeNull();
+
+        const done = await store.repos.outbox.update(
+          item.id,
+          { status: 'pending', nextAttemptAt: at(11), attempts: 1 },
+          { set: { status: 'sent', sentAt: at(12), platform: 'slack', attempts: 2 }, unset: ['lastError'] },
+        );
+        const { lastError: _gone, ...rest } = item;
+        expect(done).toEqual({
+          ...rest,
+          nextAttemptAt: at(11),
+          status: 'sent',
+          sentAt: at(12),
+          platform: 'slack',
+          attempts: 2,
+        });
+        expect(done).not.toHaveProperty('lastError');
+        expect(await store.repos.outbox.list({})).toEqual([done]);
+        // An empty change reads the item when the guard matches.
+        expect(await store.repos.outbox.update(item.id, { status: 'sent' }, {})).toEqual(done);
+        expect(await store.repos.outbox.update(item.id, { status: 'pending' }, {})).toBeNull();
+      });
+
+      it('lists the lanes with a pending item due, distinct, most overdue first, up to the limit', async () => {
+        const now = at(100);
+        await store.repos.outbox.enqueue([
+          // Lane A: many due items, the most overdue at 50.
+          ...Array.from({ length: 9 }, (_, i) => makeItem({ lane: 'A', nextAttemptAt: at(50 + i) })),
+          makeItem({ lane: 'B', nextAttemptAt: at(60) }),
+          makeItem({ lane: 'C', nextAttemptAt: at(20) }),
+          makeItem({ lane: 'D', nextAttemptAt: at(100) }),
+          makeItem({ lane: 'not-yet', nextAttemptAt: at(101) }),
+          makeItem({ lane: 'sent', nextAttemptAt: at(1), status: 'sent' }),
+          makeItem({ lane: 'given-up', nextAttemptAt: at(1), status: 'undeliverable' }),
+        ]);
+        expect(await store.repos.outbox.dueLanes(now, 10)).toEqual(['C', 'A', 'B', 'D']);
+        expect(await store.repos.outbox.dueLanes(now, 2)).toEqual(['C', 'A']);
+        // One lane's due items fill more than a read-ahead batch: the lanes behind it are still found.
+        expect(await store.repos.outbox.dueLanes(now, 1)).toEqual(['C']);
+        expect(await store.repos.outbox.dueLanes(at(55), 2)).toEqual(['C', 'A']);
+        expect(await store.repos.outbox.dueLanes(at(10), 5)).toEqual([]);
+        expect(await store.repos.outbox.dueLanes(now, 0)).toEqual([]);
+      });
+
+      it('finds the next due lane behind a lane with many due items', async () => {
+        await store.repos.outbox.enqueue([
+          ...Array.from({ length: 12 }, (_, i) => makeItem({ lane: 'busy', nextAttemptAt: at(i) })),
+          makeItem({ lane: 'quiet', nextAttemptAt: at(50) }),
+        ]);
+        expect(await store.repos.outbox.dueLanes(at(100), 2)).toEqual(['busy', 'quiet']);
+      });
+
+      it('lists by lane, status, recipient and subject, oldest first, and counts by status', async () => {
+        const a = makeItem({ createdAt: at(1), lane: 'L1', recipient: 'bob@example.com', subjectId: 's1' });
+        const b = makeItem({
+          createdAt: at(3),
+          lane: 'L2',
+          recipient: 'carol@example.com',
+          subjectId: 's1',
+          status: 'sent',
+        });
+        const c = makeItem({
+          createdAt: at(2),
+          lane: 'L1',
+          recipient: 'bob@example.com',
+          subjectId: 's2',
+          status: 'undeliverable',
+        });
+        const d = makeItem({ createdAt: at(0), lane: 'L3', recipient: 'dave@example.com', subjectId: 's3' });
+        await store.repos.outbox.enqueue([a, b, c, d]);
+
+        expect(ids(await store.repos.outbox.list({}))).toEqual([d.id, a.id, c.id, b.id]);
+        expect(ids(await store.repos.outbox.list({ lane: 'L1' }))).toEqual([a.id, c.id]);
+        expect(ids(await store.repos.outbox.list({ status: 'pending' }))).toEqual([d.id, a.id]);
+        expect(ids(await store.repos.outbox.list({ status: ['sent', 'undeliverable'] }))).toEqual([
+          c.id,
+          b.id,
+        ]);
+        expect(ids(await store.repos.outbox.list({ recipient: 'bob@example.com' }))).toEqual([a.id, c.id]);
+        expect(ids(await store.repos.outbox.list({ subjectId: 's1' }))).toEqual([a.id, b.id]);
+        expect(ids(await store.repos.outbox.list({ subjectId: 's1', status: 'sent' }))).toEqual([b.id]);
+        expect(ids(await store.repos.outbox.list({ limit: 2 }))).toEqual([d.id, a.id]);
+        expect(await store.repos.outbox.list({ lane: 'none' })).toEqual([]);
+
+        expect(await store.repos.outbox.count({ status: 'pending' })).toBe(2);
+        expect(await store.repos.outbox.count({ status: 'sent' })).toBe(1);
+        expect(await store.repos.outbox.count({ status: 'undeliverable' })).toBe(1);
+      });
+
+      it('keeps an empty purpose and an empty message', async () => {
+        const notice = makeItem({ purpose: '', message: {} });
+        await store.repos.outbox.enqueue([notice]);
+        expect(await store.repos.outbox.list({})).toEqual([notice]);
+      });
     });
 
     describe('values', () => {
@@ -717,6 +1065,40 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         }
         expect((await store.repos.audit.list({}))[0]?.at).toBeInstanceOf(Date);
         expect((await store.repos.messages.find({ subjectId: 'dates' }))[0]?.createdAt).toBeInstanceOf(Date);
+      });
+
+      it("gives Dates back as Dates in outbox items, inside the message's snapshot too", async () => {
+        const snapshot = makeRequest({ decidedAt: at(5) });
+        const item = makeItem({
+          message: {
+            view: 'requesterStatus',
+            request: snapshot,
+            at: [at(1), at(2)],
+            nested: { when: at(3) },
+          },
+          sentAt: at(4),
+        });
+        await store.repos.outbox.enqueue([item]);
+        const [got] = await store.repos.outbox.list({});
+        expect(got).toEqual(item);
+        for (const d of [got?.createdAt, got?.nextAttemptAt, got?.giveUpAt, got?.sentAt]) {
+          expect(d).toBeInstanceOf(Date);
+        }
+        if (!got) throw new Error('missing');
+        const message = got.message as { request: AccessRequest; at: Date[]; nested: { when: Date } };
+        for (const d of [
+          message.request.createdAt,
+          message.request.decideBy,
+          message.request.decidedAt,
+          ...message.at,
+          message.nested.when,
+        ]) {
+          expect(d).toBeInstanceOf(Date);
+        }
+        const head = await store.repos.outbox.head(item.lane);
+        expect((head?.message as { request: AccessRequest } | undefined)?.request.decideBy).toBeInstanceOf(
+          Date,
+        );
       });
 
       it('hands out copies: mutating what goes in or comes out changes nothing stored', async () => {
@@ -814,7 +1196,7 @@ export function runCollectionContract(name: string, make: () => Promise<Collecti
       expect(inc).toEqual({ matchedCount: 2, modifiedCount: 2 });
       expect((await c.grants.findOne({ _id: a._id }))?.attempts).toBe(11);
       expect((await c.grants.findOne({ _id: other._id }))?.attempts).toBe(7);
-      const same = await c.grants.updateMany({ status: 'active' }, { $set: { resourceId: 'prod-db' } });
+      const same = await c.grants.updateMany({ status: 'active' }, { $set: { status: 'active' } });
       expect(same).toEqual({ matchedCount: 2, modifiedCount: 0 });
       expect(await c.grants.updateMany({ status: 'revoked' }, { $set: { attempts: 0 } })).toEqual({
         matchedCount: 0,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DuplicateKeyError } from '../../src/domain/ports.js';
 import { type CollectionName, INDEXES, uniqueKeyName, uniqueKeys } from '../../src/store/indexes.js';
 import { createMemoryCollections, createMemoryStore, MemoryCollection } from '../../src/store/memory.js';
-import { buildSchemas, createModels } from '../../src/store/mongo.js';
+import { buildSchemas, createModels } from '../../src/store/mongo/schemas.js';
 import { runCollectionContract, runStoreContract } from './contract.js';
 
 runStoreContract('memory store', async () => createMemoryStore());
@@ -39,6 +39,7 @@ const BASE: Record<CollectionName, Record<string, unknown>> = {
     status: 'active',
     createdAt: new Date(0),
     attempts: 0,
+    openKey: 'a@example.com|db',
   },
   audit: { _id: 'e1', type: 'request.created', at: new Date(0), actor: 'a@example.com' },
   messages: {
@@ -87,36 +88,88 @@ describe('unique keys: indexes.ts, the mongoose schemas and the memory store agr
   it.each(COLLECTIONS)('%s: the mongoose schema declares exactly the indexes of indexes.ts', (name) => {
     const declared = buildSchemas()
       [name].indexes()
-      .map(([fields, options]) => ({ fields, unique: options?.unique === true }));
-    expect(declared).toEqual(INDEXES[name].map((i) => ({ fields: i.fields, unique: i.unique === true })));
+      .map(([fields, options]) => ({
+        fields,
+        unique: options?.unique === true,
+        partialFilterExpression: options?.partialFilterExpression,
+      }));
+    expect(declared).toEqual(
+      INDEXES[name].map((i) => ({
+        fields: i.fields,
+        unique: i.unique === true,
+        partialFilterExpression: i.partialFilterExpression,
+      })),
+    );
   });
 
   it.each(COLLECTIONS)('%s: the memory store enforces every unique key, and only those', async (name) => {
     const keys = uniqueKeys(name);
-    expect(keys[0]).toEqual(['_id']);
+    expect(keys[0]).toEqual({ fields: ['_id'] });
+    const allFields = keys.flatMap((k) => k.fields);
     const base = BASE[name];
     // The base document is valid for the mongoose schema, so the keys are exercised on real shapes.
     await expect(new models[name](base).validate()).resolves.toBeUndefined();
 
-    for (const fields of keys) {
+    for (const { fields, partialFilterExpression } of keys) {
       const collections = createMemoryCollections();
       const collection = collections[name] as unknown as MemoryCollection<{ _id: string }>;
       await collection.insertOne(base as { _id: string });
       // Same key, every other field (including the other unique keys) different: refused.
       let clash = structuredClone(base);
-      for (const other of keys.flat()) if (!fields.includes(other)) clash = varied(clash, other, 'x');
+      for (const other of allFields) if (!fields.includes(other)) clash = varied(clash, other, 'x');
       const error = await collection.insertOne(clash as { _id: string }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DuplicateKeyError);
       expect((error as DuplicateKeyError).key).toBe(uniqueKeyName(fields));
       // Any one field of the key different (and the other keys too): accepted.
       for (const field of fields) {
         let distinct = varied(base, field, `y-${field}`);
-        for (const other of keys.flat())
+        for (const other of allFields)
           if (!fields.includes(other)) distinct = varied(distinct, other, `z-${field}`);
         await collection.insertOne(distinct as { _id: string });
       }
       expect(await collection.countDocuments({})).toBe(1 + fields.length);
+      if (partialFilterExpression) {
+        // A partial key constrains only the documents that have its fields: any number lack them.
+        for (const suffix of ['p', 'q']) {
+          let without = structuredClone(base);
+          for (const other of allFields)
+            if (!fields.includes(other)) without = varied(without, other, suffix);
+          for (const field of Object.keys(partialFilterExpression)) delete without[field];
+          await collection.insertOne(without as { _id: string });
+        }
+        expect(await collection.countDocuments({})).toBe(3 + fields.length);
+      }
     }
+  });
+
+  it('a partial unique key holds only while a document has its field, and frees it when the field goes', async () => {
+    const c = new MemoryCollection<{ _id: string; k?: string; n: number }>('t', [
+      { fields: ['k'], partialFilterExpression: { k: { $exists: true } } },
+    ]);
+    await c.insertOne({ _id: 'a', k: 'x', n: 1 });
+    await c.insertOne({ _id: 'b', n: 1 });
+    await c.insertOne({ _id: 'c', n: 1 });
+    await expect(c.insertOne({ _id: 'd', k: 'x', n: 1 })).rejects.toBeInstanceOf(DuplicateKeyError);
+    await expect(
+      c.findOneAndUpdate({ _id: 'b' }, { $set: { k: 'x' } }, { returnDocument: 'after' }),
+    ).rejects.toBeInstanceOf(DuplicateKeyError);
+    // `a` gives the key up: `b` may take it, and `a` may not take it back.
+    await c.findOneAndUpdate({ _id: 'a' }, { $unset: { k: '' } }, { returnDocument: 'after' });
+    await c.findOneAndUpdate({ _id: 'b' }, { $set: { k: 'x' } }, { returnDocument: 'after' });
+    await expect(
+      c.findOneAndUpdate({ _id: 'a' }, { $set: { k: 'x' } }, { returnDocument: 'after' }),
+    ).rejects.toBeInstanceOf(DuplicateKeyError);
+    // updateMany: removing the field from many documents is fine, giving it to two is not.
+    expect(await c.updateMany({}, { $unset: { k: '' } })).toEqual({ matchedCount: 3, modifiedCount: 1 });
+    await expect(c.updateMany({ n: 1 }, { $set: { k: 'y' } })).rejects.toBeInstanceOf(DuplicateKeyError);
+    expect(await c.countDocuments({ k: { $exists: true } })).toBe(0);
+  });
+
+  it('refuses a partial filter it does not implement', () => {
+    expect(
+      () =>
+        new MemoryCollection('t', [{ fields: ['k'], partialFilterExpression: { k: { $gt: 1 } as never } }]),
+    ).toThrow(/\$exists: true/);
   });
 
   it('a missing field of a unique key counts as null, as in MongoDB', async () => {

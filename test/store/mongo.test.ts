@@ -3,27 +3,22 @@
  *
  * 1. Against a real MongoDB whenever one is reachable (see test/setup/mongo-probe.ts); skipped,
  *    saying so, otherwise.
- * 2. Always: the mongoose half of it (schemas, validation, strict mode, query and update casting,
- *    `lean()`, the options handed to the driver, E11000 mapping) over a stand-in for the driver's
- *    collections that evaluates what mongoose sends with mingo. This is not MongoDB: it checks that
- *    mongo.ts and the schemas hand the driver exactly the filters and updates the memory store
- *    runs, and that every document the contract writes passes the schemas' validation.
+ * 2. Always: the whole mongoose store (src/store/mongo/: schemas, validation, strict mode, query
+ *    and update casting, `lean()`, `syncIndexes`, E11000 mapping) through mongoose's own
+ *    connection, onto a driver-level stand-in (test/support/mingo-db.ts: a `MongoClient` whose
+ *    databases are evaluated by mingo). That stand-in is not MongoDB, and it shares no code with the
+ *    memory store, so the contract suite compares two independent engines.
  */
 import { MongoServerError } from 'mongodb';
 import mongoose from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DuplicateKeyError } from '../../src/domain/ports.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Store } from '../../src/store/index.js';
-import { uniqueKeyName } from '../../src/store/indexes.js';
-import { MemoryCollection } from '../../src/store/memory.js';
-import {
-  createModels,
-  createMongoCollections,
-  type MongoModels,
-  startEmbeddedMongo,
-  toDuplicateKeyError,
-} from '../../src/store/mongo.js';
+import { INDEXES, uniqueKeyName } from '../../src/store/indexes.js';
+import { openMongoStore, syncMongoCollections } from '../../src/store/mongo/connect.js';
+import { toDuplicateKeyError } from '../../src/store/mongo/duplicate-key.js';
+import { startEmbeddedMongo } from '../../src/store/mongo/embedded.js';
 import { createRepositories } from '../../src/store/repositories.js';
+import { MingoClient } from '../support/mingo-db.js';
 import { connectTestMongoStore, describeMongo, mongoUri, uniqueDbName } from '../support/mongo.js';
 import { runCollectionContract, runStoreContract } from './contract.js';
 
@@ -37,10 +32,8 @@ describeMongo('MongoDB store', () => {
     const conn = await mongoose
       .createConnection(uri, { dbName: uniqueDbName('coll'), autoIndex: false })
       .asPromise();
-    const models = createModels(conn);
-    for (const model of Object.values(models) as mongoose.Model<{ _id: string }>[]) await model.syncIndexes();
     return {
-      collections: createMongoCollections(models),
+      collections: await syncMongoCollections(conn),
       async dispose() {
         await conn.dropDatabase();
         await conn.close();
@@ -48,7 +41,7 @@ describeMongo('MongoDB store', () => {
     };
   });
 
-  it('creates the declared indexes, unique ones included', async () => {
+  it('creates the declared indexes, unique and partial ones included', async () => {
     const store = await connectTestMongoStore('indexes');
     try {
       const db = store.db;
@@ -59,170 +52,91 @@ describeMongo('MongoDB store', () => {
       expect(unique?.name).toBe('platform+subjectId+purpose+recipient');
       const requestIndexes = (await db.collection('requests').indexes()).map((i) => i.key);
       expect(requestIndexes).toContainEqual({ status: 1, decideBy: 1 });
+      const openKey = (await db.collection('grants').indexes()).find((i) => i.name === 'openKey');
+      expect(openKey).toMatchObject({
+        key: { openKey: 1 },
+        unique: true,
+        partialFilterExpression: { openKey: { $exists: true } },
+      });
     } finally {
       await store.close();
     }
   });
 });
 
-// ---------------------------------------------------------------- mongoose over a stand-in driver
+// ---------------------------------------------------------------- mongoose onto the mingo stand-in
 
-type AnyDoc = { _id: string } & Record<string, unknown>;
-
-/** What the stand-in saw mongoose send, for the assertions below. */
+/** What mongoose handed the driver (its `operation-start` event), for the assertions below. */
 interface Sent {
-  op: string;
+  method: string;
   collection: string;
-  filter?: unknown;
-  update?: unknown;
-  options?: unknown;
-}
-
-/** What BSON serialization makes of a value: `toBSON()` is honoured (mongoose subdocuments, arrays). */
-function asBson<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
-  const withToBson = value as { toBSON?: () => unknown };
-  if (typeof withToBson.toBSON === 'function') return asBson(withToBson.toBSON()) as T;
-  if (Array.isArray(value)) return value.map((v) => asBson(v)) as T;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asBson(v)])) as T;
-}
-
-function plainSort(sort: unknown): Record<string, 1 | -1> | undefined {
-  if (sort === undefined) return undefined;
-  if (sort === null || typeof sort !== 'object' || Array.isArray(sort) || sort instanceof Map) {
-    throw new Error(`stand-in: unexpected sort ${String(sort)}`);
-  }
-  for (const v of Object.values(sort))
-    if (v !== 1 && v !== -1) throw new Error(`stand-in: unexpected sort ${v}`);
-  return sort as Record<string, 1 | -1>;
+  params: unknown[];
 }
 
 /**
- * Replaces the driver calls of each model's collection with a mingo-backed stand-in that enforces
- * the unique indexes the *mongoose schema* declares and throws E11000 errors shaped like MongoDB's.
+ * A mongoose connection of its own whose client is a MingoClient: `setClient` makes it open, and
+ * from then on every model on it calls the stand-in's collections through mongoose's own driver
+ * layer, exactly as it would call the driver's.
  */
-function standInDriver(models: MongoModels, sent: Sent[]): void {
-  for (const [name, model] of Object.entries(models) as Array<[string, mongoose.Model<AnyDoc>]>) {
-    const uniques = model.schema
-      .indexes()
-      .filter(([, options]) => options?.unique)
-      .map(([fields, options]) => ({ fields: Object.keys(fields), name: String(options?.name) }));
-    const memory = new MemoryCollection<AnyDoc>(
-      name,
-      uniques.map((u) => u.fields),
-    );
-    const e11000 = async <R>(run: () => Promise<R>): Promise<R> => {
-      try {
-        return await run();
-      } catch (e) {
-        if (!(e instanceof DuplicateKeyError)) throw e;
-        const index = uniques.find((u) => uniqueKeyName(u.fields) === e.key);
-        const fields = index?.fields ?? ['_id'];
-        throw new MongoServerError({
-          message: `E11000 duplicate key error collection: test.${name} index: ${index?.name ?? '_id_'} dup key`,
-          code: 11000,
-          keyPattern: Object.fromEntries(fields.map((f) => [f, 1])),
-        });
-      }
-    };
-    const driver = {
-      insertOne: (raw: AnyDoc, options: unknown) => {
-        const doc = asBson(raw);
-        sent.push({ op: 'insertOne', collection: name, update: doc, options });
-        return e11000(async () => {
-          await memory.insertOne(doc);
-          return { acknowledged: true, insertedId: doc._id };
-        });
-      },
-      findOne: async (raw: object, options: unknown) => {
-        const filter = asBson(raw);
-        sent.push({ op: 'findOne', collection: name, filter, options });
-        return memory.findOne(filter);
-      },
-      find: (raw: object, options: { sort?: unknown; limit?: number } = {}) => {
-        const filter = asBson(raw);
-        sent.push({ op: 'find', collection: name, filter, options });
-        const sort = plainSort(options.sort);
-        return {
-          toArray: () =>
-            memory.find(filter, {
-              ...(sort ? { sort } : {}),
-              ...(options.limit !== undefined ? { limit: options.limit } : {}),
-            }),
-        };
-      },
-      findOneAndUpdate: (
-        rawFilter: object,
-        rawUpdate: object,
-        options: {
-          returnDocument?: 'before' | 'after';
-          upsert?: boolean;
-          sort?: unknown;
-          includeResultMetadata?: boolean;
-        },
-      ) => {
-        const filter = asBson(rawFilter);
-        const update = asBson(rawUpdate);
-        sent.push({ op: 'findOneAndUpdate', collection: name, filter, update, options });
-        if (options.includeResultMetadata) throw new Error('stand-in: includeResultMetadata is not expected');
-        const sort = plainSort(options.sort);
-        return e11000(() =>
-          memory.findOneAndUpdate(filter, update, {
-            returnDocument: options.returnDocument ?? 'before',
-            upsert: options.upsert ?? false,
-            ...(sort ? { sort } : {}),
-          }),
-        );
-      },
-      updateMany: (rawFilter: object, rawUpdate: object, options: unknown) => {
-        const filter = asBson(rawFilter);
-        const update = asBson(rawUpdate);
-        sent.push({ op: 'updateMany', collection: name, filter, update, options });
-        return e11000(async () => ({
-          acknowledged: true,
-          ...(await memory.updateMany(filter, update)),
-          upsertedCount: 0,
-          upsertedId: null,
-        }));
-      },
-      countDocuments: (raw: object, options: unknown) => {
-        const filter = asBson(raw);
-        sent.push({ op: 'countDocuments', collection: name, filter, options });
-        return memory.countDocuments(filter);
-      },
-    };
-    Object.assign(model.collection, driver);
+async function standInConnection(sent?: Sent[]): Promise<mongoose.Connection> {
+  const client = await new MingoClient(uniqueDbName('standin')).connect();
+  const conn = mongoose.createConnection().setClient(client);
+  if (sent) {
+    conn.on('operation-start', (op: { method: string; collectionName: string; params: unknown[] }) => {
+      sent.push({ method: op.method, collection: op.collectionName, params: op.params });
+    });
   }
+  return conn;
 }
 
-function standInModels(sent: Sent[] = []): { models: MongoModels; conn: mongoose.Connection } {
-  // Never connected: any call that gets past the stand-in would fail instead of buffering.
-  const conn = mongoose.createConnection();
-  conn.set('bufferCommands', false);
-  const models = createModels(conn);
-  standInDriver(models, sent);
-  return { models, conn };
+/** The store exactly as connectMongo makes it, on a stand-in connection. */
+async function standInStore(sent?: Sent[]): Promise<Store> {
+  return openMongoStore(await standInConnection(sent));
 }
 
-describe('mongoose store over a stand-in driver (not MongoDB: schemas, casting, validation, options)', () => {
-  runStoreContract('repositories', async (): Promise<Store> => {
-    const { models } = standInModels();
+describe('mongoose store through its own connection onto a mingo stand-in for the driver (not MongoDB)', () => {
+  runStoreContract('repositories', () => standInStore());
+
+  runCollectionContract('collections', async () => {
+    const conn = await standInConnection();
     return {
-      kind: 'mongo',
-      repos: createRepositories(createMongoCollections(models)),
-      ping: async () => true,
-      close: async () => {},
+      collections: await syncMongoCollections(conn),
+      dispose: () => conn.close(),
     };
   });
 
-  runCollectionContract('collections', async () => ({
-    collections: createMongoCollections(standInModels().models),
-    dispose: async () => {},
-  }));
+  let store: Store | undefined;
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+  });
 
-  it('hands the driver the filters and updates unchanged, with the expected options', async () => {
+  it('connects through the stand-in client: ping, and the declared indexes built by syncIndexes', async () => {
+    store = await standInStore();
+    expect(await store.ping()).toBe(true);
+    const db = store.db;
+    if (!db) throw new Error('no db');
+    for (const [name, specs] of Object.entries(INDEXES)) {
+      const listed = await db.collection(name).listIndexes().toArray();
+      expect(listed).toEqual([
+        { v: 2, key: { _id: 1 }, name: '_id_' },
+        ...specs.map((spec) =>
+          expect.objectContaining({
+            key: spec.fields,
+            ...(spec.unique ? { unique: true, name: uniqueKeyName(Object.keys(spec.fields)) } : {}),
+            ...(spec.partialFilterExpression
+              ? { partialFilterExpression: spec.partialFilterExpression }
+              : {}),
+          }),
+        ),
+      ]);
+    }
+  });
+
+  it('hands the driver the filters, updates and options the repositories wrote, unchanged', async () => {
     const sent: Sent[] = [];
-    const repos = createRepositories(createMongoCollections(standInModels(sent).models));
+    store = await standInStore(sent);
+    const repos = store.repos;
     const now = new Date('2030-01-01T00:00:00Z');
     await repos.requests.insert({
       id: 'r1',
@@ -242,34 +156,53 @@ describe('mongoose store over a stand-in driver (not MongoDB: schemas, casting, 
     await repos.requests.decide('r1', { status: 'approved', by: 'b@example.com', byName: 'B' }, now);
     expect(sent).toEqual([
       {
-        op: 'findOneAndUpdate',
+        method: 'findOneAndUpdate',
         collection: 'requests',
-        filter: { _id: 'r1', status: 'pending', decideBy: { $gt: now }, approvers: 'b@example.com' },
-        update: {
-          $set: { status: 'approved', decidedAt: now, decidedBy: 'b@example.com', decidedByName: 'B' },
-        },
-        options: expect.objectContaining({ returnDocument: 'after', upsert: false }),
+        params: [
+          { _id: 'r1', status: 'pending', decideBy: { $gt: now }, approvers: 'b@example.com' },
+          { $set: { status: 'approved', decidedAt: now, decidedBy: 'b@example.com', decidedByName: 'B' } },
+          // runValidators is mongoose's own, and mongoose adds the legacy returnOriginal: the driver reads neither.
+          {
+            returnDocument: 'after',
+            upsert: false,
+            includeResultMetadata: false,
+            runValidators: true,
+            returnOriginal: false,
+          },
+        ],
       },
     ]);
 
     sent.length = 0;
     await repos.grants.findDue(now, 5);
-    expect(sent[0]).toMatchObject({
-      op: 'find',
-      filter: {
-        $or: [
-          { status: 'active', expiresAt: { $lte: now } },
-          { status: { $in: ['provisioning', 'revoking'] }, nextAttemptAt: { $lte: now } },
-          { 'pendingExtension.nextAttemptAt': { $lte: now } },
+    expect(sent).toEqual([
+      {
+        method: 'find',
+        collection: 'grants',
+        params: [
+          {
+            $or: [
+              { status: 'active', expiresAt: { $lte: now } },
+              { status: { $in: ['provisioning', 'revoking'] }, nextAttemptAt: { $lte: now } },
+              { status: 'active', 'pendingExtension.nextAttemptAt': { $lte: now } },
+            ],
+          },
+          { sort: { createdAt: 1, _id: 1 }, limit: 5 },
         ],
       },
-      options: { sort: { createdAt: 1, _id: 1 }, limit: 5 },
-    });
+    ]);
   });
 
-  it('validates documents: required fields, enums, types', async () => {
-    const { models } = standInModels();
-    const repos = createRepositories(createMongoCollections(models));
+  it('validates documents: required fields, enums, types, unknown fields', async () => {
+    const conn = await standInConnection();
+    const collections = await syncMongoCollections(conn);
+    store = {
+      kind: 'mongo',
+      repos: createRepositories(collections),
+      ping: async () => true,
+      close: () => conn.close(),
+    };
+    const repos = store.repos;
     const good = {
       id: 'e1',
       type: 'request.created',
@@ -282,7 +215,7 @@ describe('mongoose store over a stand-in driver (not MongoDB: schemas, casting, 
     await expect(repos.audit.append({ ...good, extra: 1 } as never)).rejects.toThrow(/extra/);
     await repos.audit.append(good);
     // Updates are validated too.
-    const grants = createMongoCollections(models).grants;
+    const grants = collections.grants;
     await grants.insertOne({
       _id: 'g1',
       requestId: 'r1',

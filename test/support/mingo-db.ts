@@ -1,9 +1,11 @@
 /**
- * A stand-in for the `mongodb` driver's `Db`, held in this process and evaluated by mingo. It is NOT
- * MongoDB: it implements the part of the driver API that Agenda 6's MongoBackend
- * (@agendajs/mongo-backend 4, MongoJobRepository) and src/jobs/agenda.ts call, so that the Agenda
- * adapter can run where no MongoDB server can be had. Anything else is absent, and an option it does
- * not model throws instead of being ignored.
+ * A stand-in for the `mongodb` driver's `MongoClient` and `Db`, held in this process and evaluated by
+ * mingo. It is NOT MongoDB: it implements the part of the driver API that Agenda 6's MongoBackend
+ * (@agendajs/mongo-backend 4, MongoJobRepository), src/jobs/agenda.ts and mongoose 9 (through its
+ * own connection, `conn.setClient(client)`, for the store in src/store/mongo/) call, so that they can
+ * run where no MongoDB server can be had. It shares no code with the memory store (src/store/memory.ts),
+ * so the two are independent engines under the same contract tests. Anything else is absent, and an
+ * option it does not model throws instead of being ignored. Its own tests: test/support/mingo-db.test.ts.
  *
  * What it models, as the server does:
  * - Values go in and come out through a BSON round trip (the driver's serializer, `undefined` stored
@@ -19,12 +21,20 @@
  *   changed `_id` (code 66), updates without operators, and unique indexes (E11000, code 11000,
  *   with keyPattern/keyValue) are rejected like MongoDB does. updateMany stops at its first error,
  *   keeping the documents it already changed.
+ * - A missing field of a unique index's key counts as null; a partial index
+ *   (`partialFilterExpression`: equalities, $exists: true, $gt/$gte/$lt/$lte, $type) covers only
+ *   the documents that match it, so a partial unique index constrains only those.
  * - Natural order (find without sort) is insertion order; an update keeps a document's place.
+ * - A collection exists once it is created (createCollection: NamespaceExists, code 48, when it
+ *   already does), written to, or indexed; listIndexes of one that does not exist fails with
+ *   NamespaceNotFound (code 26), as mongoose's syncIndexes expects.
  *
  * Used by (collection methods): insertOne, findOne, find().sort().skip().limit().toArray(),
- * countDocuments, estimatedDocumentCount, findOneAndUpdate {returnDocument, upsert, sort},
- * updateOne, updateMany, deleteMany, aggregate().toArray() (MongoBackend's $group of job names),
- * createIndex {name, unique}.
+ * countDocuments, estimatedDocumentCount, findOneAndUpdate {returnDocument, upsert, sort,
+ * includeResultMetadata: false}, updateOne, updateMany, deleteMany, aggregate().toArray()
+ * (MongoBackend's $group of job names), createIndex {name, unique, partialFilterExpression},
+ * listIndexes().toArray(), dropIndex. Db: collection, createCollection, command({ ping: 1 }),
+ * dropDatabase. MongoClient: connect, db, close.
  */
 import { Aggregator, Query } from 'mingo';
 import type { AnyObject, Options } from 'mingo/types';
@@ -32,6 +42,7 @@ import { update as applyUpdate } from 'mingo/updater';
 import {
   BSON,
   type Db,
+  MongoClient,
   MongoCursorInUseError,
   MongoInvalidArgumentError,
   MongoServerError,
@@ -56,6 +67,13 @@ function serverError(code: number, message: string, extra: Doc = {}): MongoServe
 function unsupported(what: string): Error {
   return new Error(`mingo stand-in for MongoDB: ${what} is not modelled`);
 }
+
+/**
+ * Options mongoose leaves in what it hands the driver that the driver itself never reads
+ * (`runValidators` is mongoose's; `returnOriginal` is the pre-v4 spelling of `returnDocument`,
+ * which mongoose still adds and driver 7 ignores): accepted and ignored, as the driver does.
+ */
+const IGNORED_BY_THE_DRIVER = ['runValidators', 'returnOriginal'] as const;
 
 /** Throws when `options` has a key this stand-in does not model (so it is never silently ignored). */
 function allowOptions(method: string, options: object | undefined, allowed: readonly string[]): void {
@@ -167,12 +185,45 @@ interface Index {
   name: string;
   key: Record<string, unknown>;
   unique: boolean;
+  /** Only documents matching it are in the index; undefined: all documents. */
+  partialFilterExpression: Doc | undefined;
+}
+
+/** Operators a partial index filter may use here (a subset of what the server accepts). */
+const PARTIAL_FILTER_OPERATORS = new Set(['$eq', '$exists', '$gt', '$gte', '$lt', '$lte', '$type']);
+
+/** Refuses a partial filter the server would refuse, or that this stand-in does not model. */
+function checkPartialFilter(filter: unknown): Doc {
+  if (filter === null || typeof filter !== 'object' || Array.isArray(filter)) {
+    throw serverError(2, 'partialFilterExpression must be an object', { codeName: 'BadValue' });
+  }
+  for (const [field, condition] of Object.entries(filter)) {
+    if (field.startsWith('$')) throw unsupported(`partialFilterExpression operator ${field}`);
+    if (!isOperatorObject(condition)) continue;
+    for (const [op, value] of Object.entries(condition)) {
+      if (!PARTIAL_FILTER_OPERATORS.has(op)) throw unsupported(`partialFilterExpression operator ${op}`);
+      if (op === '$exists' && value !== true) {
+        throw serverError(67, 'Expression not supported in partial index: $not', {
+          codeName: 'CannotCreateIndex',
+        });
+      }
+    }
+  }
+  return viaBson(filter as Doc);
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return keyOf(a) === keyOf(b);
 }
 
 export class MingoCollection {
   /** By encoded `_id`, in natural (insertion) order. Stored documents never leave this class. */
   readonly #docs = new Map<string, Doc>();
-  readonly #indexes = new Map<string, Index>([['_id_', { name: '_id_', key: { _id: 1 }, unique: true }]]);
+  readonly #indexes = new Map<string, Index>([
+    ['_id_', { name: '_id_', key: { _id: 1 }, unique: true, partialFilterExpression: undefined }],
+  ]);
+  /** Whether the collection exists (created, written to or indexed) in the database. */
+  #exists = false;
 
   constructor(
     readonly dbName: string,
@@ -183,16 +234,34 @@ export class MingoCollection {
     return `${this.dbName}.${this.collectionName}`;
   }
 
+  /** Whether the collection exists in the database (for `Db.createCollection`). */
+  get exists(): boolean {
+    return this.#exists;
+  }
+
+  /** Makes the collection exist (`Db.createCollection`, or implicitly by a write). */
+  create(): void {
+    this.#exists = true;
+  }
+
   // ---------------------------------------------------------------- indexes
 
   async createIndex(
     keys: Record<string, unknown>,
-    options: { name?: string; unique?: boolean } = {},
+    options: { name?: string; unique?: boolean; partialFilterExpression?: Doc } = {},
   ): Promise<string> {
-    allowOptions('createIndex', options, ['name', 'unique']);
+    allowOptions('createIndex', options, ['name', 'unique', 'partialFilterExpression']);
     if (keys === null || typeof keys !== 'object' || Array.isArray(keys))
       throw unsupported('createIndex keys other than { field: 1 | -1 }');
+    for (const [field, direction] of Object.entries(keys)) {
+      if (direction !== 1 && direction !== -1)
+        throw unsupported(`index direction ${String(direction)} of '${field}'`);
+    }
     const key = { ...keys };
+    const partialFilterExpression =
+      options.partialFilterExpression === undefined
+        ? undefined
+        : checkPartialFilter(options.partialFilterExpression);
     const name =
       options.name ??
       Object.entries(key)
@@ -209,7 +278,7 @@ export class MingoCollection {
           { codeName: 'IndexKeySpecsConflict' },
         );
       }
-      if (existing.unique !== unique)
+      if (existing.unique !== unique || !sameValue(existing.partialFilterExpression, partialFilterExpression))
         throw serverError(
           85,
           `An equivalent index already exists with the same name but different options. Requested index: ${sameKey}`,
@@ -217,22 +286,62 @@ export class MingoCollection {
         );
       return name;
     }
-    const other = [...this.#indexes.values()].find((i) => JSON.stringify(i.key) === sameKey);
+    // Indexes on the same key may coexist when their partial filters differ.
+    const other = [...this.#indexes.values()].find(
+      (i) =>
+        JSON.stringify(i.key) === sameKey && sameValue(i.partialFilterExpression, partialFilterExpression),
+    );
     if (other)
       throw serverError(85, `Index already exists with a different name: ${other.name}`, {
         codeName: 'IndexOptionsConflict',
       });
-    const index: Index = { name, key, unique };
+    const index: Index = { name, key, unique, partialFilterExpression };
     if (unique) {
       const seen = new Set<string>();
       for (const doc of this.#docs.values()) {
+        if (!this.#covers(index, doc)) continue;
         const k = this.#indexKey(index, doc);
         if (seen.has(k)) throw this.#duplicate(index, doc);
         seen.add(k);
       }
     }
     this.#indexes.set(name, index);
+    this.#exists = true;
     return name;
+  }
+
+  /** The indexes as the server lists them (`_id_` first, then in creation order). */
+  listIndexes(options: object = {}): MingoCursor {
+    allowOptions('listIndexes', options, []);
+    return new MingoCursor(
+      () => {
+        if (!this.#exists) {
+          throw serverError(26, `ns does not exist: ${this.namespace}`, { codeName: 'NamespaceNotFound' });
+        }
+        return [...this.#indexes.values()].map((i) =>
+          viaBson({
+            v: 2,
+            key: i.key,
+            name: i.name,
+            ...(i.unique && i.name !== '_id_' ? { unique: true } : {}),
+            ...(i.partialFilterExpression ? { partialFilterExpression: i.partialFilterExpression } : {}),
+          }),
+        );
+      },
+      { sort: undefined, skip: 0, limit: 0, projection: undefined },
+    );
+  }
+
+  async dropIndex(name: string, options: object = {}): Promise<Doc> {
+    allowOptions('dropIndex', options, []);
+    if (typeof name !== 'string') throw unsupported('dropIndex by key pattern');
+    if (!this.#exists)
+      throw serverError(26, `ns not found ${this.namespace}`, { codeName: 'NamespaceNotFound' });
+    if (name === '_id_') throw serverError(72, 'cannot drop _id index', { codeName: 'InvalidOptions' });
+    if (!this.#indexes.delete(name)) {
+      throw serverError(27, `index not found with name [${name}]`, { codeName: 'IndexNotFound' });
+    }
+    return { nIndexesWas: this.#indexes.size + 1, ok: 1 };
   }
 
   // ---------------------------------------------------------------- reads
@@ -292,9 +401,25 @@ export class MingoCollection {
   async findOneAndUpdate(
     filter: Doc,
     update: Doc,
-    options: { returnDocument?: 'before' | 'after'; upsert?: boolean; sort?: unknown; projection?: Doc } = {},
+    options: {
+      returnDocument?: 'before' | 'after';
+      upsert?: boolean;
+      sort?: unknown;
+      projection?: Doc;
+      includeResultMetadata?: boolean;
+    } = {},
   ): Promise<Doc | null> {
-    allowOptions('findOneAndUpdate', options, ['returnDocument', 'upsert', 'sort', 'projection']);
+    allowOptions('findOneAndUpdate', options, [
+      'returnDocument',
+      'upsert',
+      'sort',
+      'projection',
+      'includeResultMetadata',
+      ...IGNORED_BY_THE_DRIVER,
+    ]);
+    // The driver's default since v6: the document alone, not the { value, ok } result.
+    if (options.includeResultMetadata)
+      throw unsupported("findOneAndUpdate option 'includeResultMetadata: true'");
     const operators = checkUpdate(viaBson(update));
     const query = viaBson(filter);
     const [current] = this.#select(query, normalizeSort(options.sort), 0, 1);
@@ -309,7 +434,7 @@ export class MingoCollection {
   }
 
   async updateOne(filter: Doc, update: Doc, options: { upsert?: boolean } = {}): Promise<UpdateResult> {
-    allowOptions('updateOne', options, ['upsert']);
+    allowOptions('updateOne', options, ['upsert', ...IGNORED_BY_THE_DRIVER]);
     const operators = checkUpdate(viaBson(update));
     const query = viaBson(filter);
     const [current] = this.#select(query, undefined, 0, 1);
@@ -321,7 +446,7 @@ export class MingoCollection {
   }
 
   async updateMany(filter: Doc, update: Doc, options: { upsert?: boolean } = {}): Promise<UpdateResult> {
-    allowOptions('updateMany', options, ['upsert']);
+    allowOptions('updateMany', options, ['upsert', ...IGNORED_BY_THE_DRIVER]);
     const operators = checkUpdate(viaBson(update));
     const query = viaBson(filter);
     const matched = this.#select(query, undefined, 0, 0);
@@ -387,17 +512,27 @@ export class MingoCollection {
   #insert(doc: Doc): void {
     this.#assertUnique(doc, null);
     this.#docs.set(keyOf(doc._id), viaBson(doc));
+    this.#exists = true;
   }
 
   /** E11000 when `doc` shares a unique key with a document other than the one with `self` as `_id`. */
   #assertUnique(doc: Doc, self: string | null): void {
     for (const index of this.#indexes.values()) {
-      if (!index.unique) continue;
+      if (!index.unique || !this.#covers(index, doc)) continue;
       const key = this.#indexKey(index, doc);
       for (const [id, other] of this.#docs) {
-        if (id !== self && this.#indexKey(index, other) === key) throw this.#duplicate(index, doc);
+        if (id !== self && this.#covers(index, other) && this.#indexKey(index, other) === key)
+          throw this.#duplicate(index, doc);
       }
     }
+  }
+
+  /** Whether `index` holds an entry for `doc` (a partial index only holds the documents it matches). */
+  #covers(index: Index, doc: Doc): boolean {
+    if (index.partialFilterExpression === undefined) return true;
+    return new Query<AnyObject>(index.partialFilterExpression as AnyObject, QUERY_OPTIONS).test(
+      doc as AnyObject,
+    );
   }
 
   #indexKey(index: Index, doc: Doc): string {
@@ -499,16 +634,36 @@ export class MingoCursor {
  */
 export function createMingoDb(databaseName = 'mingo'): Db {
   const collections = new Map<string, MingoCollection>();
+  const collection = (name: string): MingoCollection => {
+    let found = collections.get(name);
+    if (!found) {
+      found = new MingoCollection(databaseName, name);
+      collections.set(name, found);
+    }
+    return found;
+  };
   const db = {
     databaseName,
     options: {},
-    collection(name: string): MingoCollection {
-      let collection = collections.get(name);
-      if (!collection) {
-        collection = new MingoCollection(databaseName, name);
-        collections.set(name, collection);
+    collection(name: string, options: object = {}): MingoCollection {
+      allowOptions('collection', options, []);
+      return collection(name);
+    },
+    async createCollection(name: string, options: object = {}): Promise<MingoCollection> {
+      allowOptions('createCollection', options, []);
+      const created = collection(name);
+      if (created.exists) {
+        throw serverError(48, `Collection ${databaseName}.${name} already exists.`, {
+          codeName: 'NamespaceExists',
+        });
       }
-      return collection;
+      created.create();
+      return created;
+    },
+    async command(command: Doc, options: object = {}): Promise<Doc> {
+      allowOptions('command', options, []);
+      if (Object.keys(command).length === 1 && command.ping === 1) return { ok: 1 };
+      throw unsupported(`command ${JSON.stringify(Object.keys(command))}`);
     },
     async dropDatabase(): Promise<boolean> {
       collections.clear();
@@ -516,4 +671,42 @@ export function createMingoDb(databaseName = 'mingo'): Db {
     },
   };
   return db as unknown as Db;
+}
+
+/**
+ * A `MongoClient` whose databases are mingo stand-ins (createMingoDb), for code that takes a client:
+ * mongoose's `conn.setClient(client)` wants a real `MongoClient` instance that has connected. It
+ * never opens a socket: `connect()` only marks it connected (mongoose checks that it has a
+ * `topology`), `db(name)` gives the same stand-in database for the same name, and `close()`
+ * forgets nothing (the data lives as long as the client object).
+ */
+export class MingoClient extends MongoClient {
+  readonly #dbs = new Map<string, Db>();
+
+  /** @param dbName the default database (`client.db()`), as the path of a connection string would. */
+  constructor(dbName = 'mingo') {
+    // Parsed, never dialled: `.invalid` is a reserved top-level domain.
+    super(`mongodb://mingo-stand-in.invalid/${encodeURIComponent(dbName)}`);
+  }
+
+  override async connect(): Promise<this> {
+    // What mongoose reads of a connected client's topology: its description's type.
+    Object.assign(this, { topology: { description: { type: 'Single' } } });
+    return this;
+  }
+
+  override db(dbName?: string, options: object = {}): Db {
+    allowOptions('MongoClient.db', options, []);
+    const name = dbName || this.options.dbName;
+    let db = this.#dbs.get(name);
+    if (!db) {
+      db = createMingoDb(name);
+      this.#dbs.set(name, db);
+    }
+    return db;
+  }
+
+  override async close(): Promise<void> {
+    Object.assign(this, { topology: undefined });
+  }
 }

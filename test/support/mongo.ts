@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
 import { describe, inject } from 'vitest';
 import type { Store } from '../../src/store/index.js';
-import { connectMongo } from '../../src/store/mongo.js';
+import { connectMongo } from '../../src/store/mongo/connect.js';
 
 let warned = false;
 

@@ -10,6 +10,7 @@
 import { claim, claimExtension, connectorEvent, recordFailure, revokeAgain } from './connector-calls.js';
 import type { ServiceContext } from './context.js';
 import { addDuration, subtractDuration } from './duration.js';
+import { DomainError } from './errors.js';
 import type { AccessRequest, Grant } from './model.js';
 import { durationOption, effectivePolicy } from './policy.js';
 import { DuplicateKeyError } from './ports.js';
@@ -38,12 +39,30 @@ export async function onApproved(ctx: ServiceContext, request: AccessRequest): P
     await ctx.repos.grants.insert(grant);
   } catch (e) {
     if (!(e instanceof DuplicateKeyError)) throw e;
+    if (e.key === 'openKey') return overlapping(ctx, request);
+    // requestId: the grant of this approval exists already (a repeated follow-up)
   }
   const stored = await ctx.repos.grants.findByRequestId(request.id);
   // Provisioning runs as a job, so nobody's click waits for the connector.
   return async () => {
     if (stored) await ctx.advanceSoon(stored.id);
   };
+}
+
+/**
+ * The requester already holds an open grant of this resource (the store's unique key said so:
+ * two approvals raced). The approval is taken back before anyone was told, and refused.
+ */
+async function overlapping(ctx: ServiceContext, request: AccessRequest): Promise<never> {
+  const resource = ctx.resource(request.resourceId);
+  if (request.decidedBy && request.decidedAt) {
+    await ctx.repos.requests.undoApproval(request.id, request.decidedBy, request.decidedAt);
+  }
+  ctx.log.warn({ requestId: request.id, resourceId: request.resourceId }, 'grant.overlap_refused');
+  throw new DomainError(
+    'ALREADY_HAS_ACCESS',
+    `${request.requester.name} already has access to ${resource.name}; approving this would overlap it.`,
+  );
 }
 
 /** Grants access through the connector; the grant becomes active, and its time starts, on confirmation. */

@@ -53,6 +53,12 @@ export interface RequestRepo {
   expire(id: string, now: Date): Promise<AccessRequest | null>;
   /** pending and requester.email === by → cancelled. Null when the guard did not match. */
   cancel(id: string, by: string, now: Date, reason?: string): Promise<AccessRequest | null>;
+  /**
+   * Takes back an approval that could not take effect (the requester already holds the resource),
+   * before anyone was told of it: approved by `by` at `decidedAt` → pending again. Null when the
+   * guard did not match.
+   */
+  undoApproval(id: string, by: string, decidedAt: Date): Promise<AccessRequest | null>;
   /** pending requests with `decideBy <= now`, oldest first. */
   findOverdue(now: Date, limit: number): Promise<AccessRequest[]>;
   list(query: RequestQuery): Promise<AccessRequest[]>;

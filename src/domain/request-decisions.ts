@@ -6,13 +6,12 @@
  */
 
 import type { ServiceContext } from './context.js';
+import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import type { AccessRequest, Person } from './model.js';
 import { canRequest, checkDuration, effectivePolicy, eligibleApprovers } from './policy.js';
 import { MAX_JUSTIFICATION, resourceRef } from './requests.js';
 import { formatTime } from './views/time.js';
-
-const lc = (s: string) => s.trim().toLowerCase();
 
 /** What happened to a request, for someone who tries to act on it; times in their own zone. */
 function describeOutcome(ctx: ServiceContext, r: AccessRequest, tz: string | undefined): DomainError {
@@ -39,6 +38,118 @@ function describeOutcome(ctx: ServiceContext, r: AccessRequest, tz: string | und
   }
 }
 
+/**
+ * Why `actor` may not make `decision` on `request` now, or null when they may. Changes nothing:
+ * the dry run (`checkDecision`) and `decideRequest` share it. `overdue` is set when the request is
+ * pending past its deadline (its expiry job has not run yet).
+ */
+async function refusalFor(
+  ctx: ServiceContext,
+  request: AccessRequest | null,
+  actorEmail: string,
+  tz: string | undefined,
+  decision: 'approve' | 'deny',
+): Promise<{ error: DomainError; overdue?: boolean; extensionEnded?: boolean } | null> {
+  if (!request) return { error: new DomainError('NOT_FOUND', 'This request no longer exists.') };
+  if (request.requester.email === actorEmail) {
+    return { error: new DomainError('SELF_APPROVAL', 'You cannot decide your own request.') };
+  }
+  if (!request.approvers.includes(actorEmail)) {
+    return {
+      error: new DomainError('NOT_AN_APPROVER', 'Only the approvers chosen for this request can decide it.'),
+    };
+  }
+  if (request.status === 'pending' && request.decideBy <= ctx.clock.now()) {
+    return {
+      error: new DomainError('REQUEST_EXPIRED', 'This request expired before anyone decided.'),
+      overdue: true,
+    };
+  }
+  if (request.status !== 'pending') return { error: describeOutcome(ctx, request, tz) };
+  const resource = ctx.resource(request.resourceId);
+  if (!eligibleApprovers(resource, request.requester.email).includes(actorEmail)) {
+    return {
+      error: new DomainError('NOT_AN_APPROVER', `You are no longer an approver of ${resource.name}.`),
+    };
+  }
+  if (decision === 'deny') return null;
+  if (request.kind === 'access') {
+    const [held] = await ctx.repos.grants.list({
+      holderEmail: request.requester.email,
+      resourceId: request.resourceId,
+      status: ['provisioning', 'active'],
+      limit: 1,
+    });
+    if (held) {
+      return {
+        error: new DomainError(
+          'ALREADY_HAS_ACCESS',
+          `${request.requester.name} already has access to ${resource.name}; approving this would overlap it.`,
+        ),
+      };
+    }
+  }
+  // Re-validate against the policy in force now, not the one at submission.
+  if (!canRequest(ctx.config, resource, request.requester.email)) {
+    return {
+      error: new DomainError(
+        'NOT_ALLOWED_TO_REQUEST',
+        `${request.requester.name} is no longer allowed to request ${resource.name}.`,
+      ),
+    };
+  }
+  const policy = effectivePolicy(ctx.config, resource, request.requester.email);
+  const duration = checkDuration(policy, request.duration);
+  if (!duration.ok) {
+    return {
+      error: new DomainError(
+        'DURATION_OUT_OF_POLICY',
+        `The requested duration is no longer allowed: ${duration.message}`,
+      ),
+    };
+  }
+  if (request.kind === 'extension' && request.grantId) {
+    const grant = await ctx.repos.grants.get(request.grantId);
+    if (grant?.status !== 'active') {
+      return {
+        error: new DomainError('GRANT_NOT_ACTIVE', 'The access this extension was for has already ended.'),
+        extensionEnded: true,
+      };
+    }
+  }
+  return null;
+}
+
+async function auditRefusal(
+  ctx: ServiceContext,
+  actorEmail: string,
+  requestId: string,
+  action: string,
+  error: DomainError,
+): Promise<void> {
+  await ctx.audit('action.refused', actorEmail, { requestId, details: { action, code: error.code } });
+  ctx.log.warn({ requestId, actor: actorEmail, code: error.code }, 'action.refused');
+}
+
+/**
+ * The dry run of `decideRequest`: the refusal `decide` would give, or null when `actor` may make
+ * this decision now. Changes nothing but the audit trail (a refusal is recorded, as every refused
+ * action is), so a front end can ask before it opens a form (e.g. the deny reason).
+ */
+export async function checkDecision(
+  ctx: ServiceContext,
+  requestId: string,
+  actor: Person,
+  decision: 'approve' | 'deny',
+): Promise<DomainError | null> {
+  const actorEmail = normalizeEmail(actor.email);
+  const request = await ctx.repos.requests.get(requestId);
+  const refusal = await refusalFor(ctx, request, actorEmail, actor.tz, decision);
+  if (!refusal) return null;
+  await auditRefusal(ctx, actorEmail, requestId, decision, refusal.error);
+  return refusal.error;
+}
+
 export async function decideRequest(
   ctx: ServiceContext,
   requestId: string,
@@ -46,94 +157,39 @@ export async function decideRequest(
   decision: 'approve' | 'deny',
   reason?: string,
 ): Promise<AccessRequest> {
-  const actorEmail = lc(actor.email);
+  const actorEmail = normalizeEmail(actor.email);
   const refuse = async (error: DomainError): Promise<never> => {
-    await ctx.audit('action.refused', actorEmail, {
-      requestId,
-      details: { action: decision, code: error.code },
-    });
-    ctx.log.warn({ requestId, actor: actorEmail, code: error.code }, 'action.refused');
+    await auditRefusal(ctx, actorEmail, requestId, decision, error);
     throw error;
   };
   const request = await ctx.repos.requests.get(requestId);
-  if (!request) return refuse(new DomainError('NOT_FOUND', 'This request no longer exists.'));
-  if (request.requester.email === actorEmail) {
-    return refuse(new DomainError('SELF_APPROVAL', 'You cannot decide your own request.'));
+  const refusal = await refusalFor(ctx, request, actorEmail, actor.tz, decision);
+  if (refusal && request) {
+    if (refusal.overdue) {
+      // Overdue but its expiry job has not run yet: expire it now, so every card says so.
+      await expireRequest(ctx, request.id);
+      return refuse(describeOutcome(ctx, (await ctx.repos.requests.get(request.id)) ?? request, actor.tz));
+    }
+    if (refusal.extensionEnded) {
+      const cancelled = await ctx.repos.requests.cancel(
+        request.id,
+        request.requester.email,
+        ctx.clock.now(),
+        'The access it would extend has already ended.',
+      );
+      if (cancelled) {
+        await ctx.publish({
+          type: 'request.cancelled',
+          request: cancelled,
+          resource: resourceRef(ctx.resource(request.resourceId)),
+        });
+      }
+    }
   }
-  if (!request.approvers.includes(actorEmail)) {
-    return refuse(
-      new DomainError('NOT_AN_APPROVER', 'Only the approvers chosen for this request can decide it.'),
-    );
-  }
+  if (refusal || !request)
+    return refuse(refusal?.error ?? new DomainError('NOT_FOUND', 'This request no longer exists.'));
   const now = ctx.clock.now();
-  if (request.status === 'pending' && request.decideBy <= now) {
-    // Overdue but its expiry job has not run yet: expire it now, so every card says so.
-    await expireRequest(ctx, request.id);
-    return refuse(describeOutcome(ctx, (await ctx.repos.requests.get(request.id)) ?? request, actor.tz));
-  }
-  if (request.status !== 'pending') return refuse(describeOutcome(ctx, request, actor.tz));
-
   const resource = ctx.resource(request.resourceId);
-  if (!eligibleApprovers(resource, request.requester.email).includes(actorEmail)) {
-    return refuse(new DomainError('NOT_AN_APPROVER', `You are no longer an approver of ${resource.name}.`));
-  }
-  if (decision === 'approve') {
-    if (request.kind === 'access') {
-      const [held] = await ctx.repos.grants.list({
-        holderEmail: request.requester.email,
-        resourceId: request.resourceId,
-        status: ['provisioning', 'active'],
-        limit: 1,
-      });
-      if (held) {
-        return refuse(
-          new DomainError(
-            'ALREADY_HAS_ACCESS',
-            `${request.requester.name} already has access to ${resource.name}; approving this would overlap it.`,
-          ),
-        );
-      }
-    }
-    // Re-validate against the policy in force now, not the one at submission.
-    if (!canRequest(ctx.config, resource, request.requester.email)) {
-      return refuse(
-        new DomainError(
-          'NOT_ALLOWED_TO_REQUEST',
-          `${request.requester.name} is no longer allowed to request ${resource.name}.`,
-        ),
-      );
-    }
-    const policy = effectivePolicy(ctx.config, resource, request.requester.email);
-    const duration = checkDuration(policy, request.duration);
-    if (!duration.ok) {
-      return refuse(
-        new DomainError(
-          'DURATION_OUT_OF_POLICY',
-          `The requested duration is no longer allowed: ${duration.message}`,
-        ),
-      );
-    }
-    if (request.kind === 'extension' && request.grantId) {
-      const grant = await ctx.repos.grants.get(request.grantId);
-      if (grant?.status !== 'active') {
-        const cancelled = await ctx.repos.requests.cancel(
-          request.id,
-          request.requester.email,
-          now,
-          'The access it would extend has already ended.',
-        );
-        if (cancelled)
-          await ctx.publish({
-            type: 'request.cancelled',
-            request: cancelled,
-            resource: resourceRef(resource),
-          });
-        return refuse(
-          new DomainError('GRANT_NOT_ACTIVE', 'The access this extension was for has already ended.'),
-        );
-      }
-    }
-  }
   const trimmedReason = reason?.trim().slice(0, MAX_JUSTIFICATION);
   const decided = await ctx.repos.requests.decide(
     request.id,
@@ -150,7 +206,13 @@ export async function decideRequest(
     return refuse(describeOutcome(ctx, latest, actor.tz));
   }
   // Record what the approval means first: a crash from here on is finished by the sweep.
-  const followUp = decided.status === 'approved' ? await ctx.onApproved(decided) : undefined;
+  let followUp: (() => Promise<void>) | undefined;
+  try {
+    followUp = decided.status === 'approved' ? await ctx.onApproved(decided) : undefined;
+  } catch (error) {
+    if (error instanceof DomainError) return refuse(error); // taken back: it would overlap a grant
+    throw error;
+  }
   await ctx.audit(decision === 'approve' ? 'request.approved' : 'request.denied', actorEmail, {
     requestId: decided.id,
     resourceId: decided.resourceId,
@@ -171,7 +233,7 @@ export async function cancelRequest(
   requestId: string,
   actor: Person,
 ): Promise<AccessRequest> {
-  const actorEmail = lc(actor.email);
+  const actorEmail = normalizeEmail(actor.email);
   const request = await ctx.repos.requests.get(requestId);
   const refuse = async (error: DomainError): Promise<never> => {
     await ctx.audit('action.refused', actorEmail, {

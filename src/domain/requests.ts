@@ -250,9 +250,22 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
       now,
     );
     if (!approved) return (await ctx.repos.requests.get(request.id)) ?? request;
+    let followUp: () => Promise<void>;
+    try {
+      followUp = await ctx.onApproved(approved);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      // It would overlap a grant the requester already holds (a race the store's key caught).
+      await ctx.repos.requests.cancel(request.id, requesterEmail, ctx.clock.now(), error.message);
+      await ctx.audit('action.refused', requesterEmail, {
+        requestId: request.id,
+        resourceId: resource.id,
+        details: { action: 'request', code: error.code },
+      });
+      throw error;
+    }
     await ctx.audit('request.auto_approved', 'system', { requestId: request.id, resourceId: resource.id });
     log.info({}, 'request.auto_approved');
-    const followUp = await ctx.onApproved(approved);
     await ctx.publish({
       type: 'request.auto_approved',
       request: approved,

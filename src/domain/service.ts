@@ -14,7 +14,7 @@ import {
   requestableResources,
 } from './policy.js';
 import type { GrantQuery, RequestQuery } from './ports.js';
-import { cancelRequest, decideRequest, expireRequest } from './request-decisions.js';
+import { cancelRequest, checkDecision, decideRequest, expireRequest } from './request-decisions.js';
 import { checkAndAuditSubmission, type FieldError, type SubmitInput, submitRequest } from './requests.js';
 import { endAccess, expireGrant } from './revocation.js';
 import { advanceGrant, sweep } from './sweep.js';
@@ -72,6 +72,11 @@ export class AccessService {
     reason?: string,
   ): Promise<AccessRequest> {
     return decideRequest(this.ctx, requestId, actor, decision, reason);
+  }
+
+  /** The dry run of `decide`: the refusal it would give, or null. Changes nothing (refusals are audited). */
+  checkDecision(requestId: string, actor: Person, decision: 'approve' | 'deny') {
+    return checkDecision(this.ctx, requestId, actor, decision);
   }
 
   cancel(requestId: string, actor: Person): Promise<AccessRequest> {

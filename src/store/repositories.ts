@@ -128,6 +128,16 @@ function requestRepo(requests: DocCollection<RequestDoc>): RequestRepo {
       );
     },
 
+    undoApproval(id, by, decidedAt) {
+      return decideOne(
+        { _id: id, status: 'approved', decidedBy: by, decidedAt },
+        {
+          $set: { status: 'pending' },
+          $unset: { decidedAt: '', decidedBy: '', decidedByName: '', reason: '' },
+        },
+      );
+    },
+
     async findOverdue(now, limit) {
       const docs = await requests.find(
         { status: 'pending', decideBy: { $lte: now } },

@@ -494,3 +494,35 @@ describe('grants', () => {
     expect(await store.repos.grants.list({ holderEmail: bob.email })).toHaveLength(1);
   });
 });
+
+describe('one open grant per person and resource, held by the store', () => {
+  it('lets only one of two requests approved at the same moment become a grant; the other is refused and stays pending', async () => {
+    // Two pending requests of Bob's for the same resource (as after two submissions that raced).
+    const first = await service.submit(input());
+    const second = await store.repos.requests.insert({
+      ...first,
+      id: randomUUID(),
+      submissionKey: randomUUID(),
+    });
+    const outcomes = await Promise.allSettled([
+      service.decide(first.id, alice, 'approve'),
+      service.decide(second.id, dave, 'approve'),
+    ]);
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect((lost[0]!.reason as DomainError).code).toBe('ALREADY_HAS_ACCESS');
+    const open = await store.repos.grants.list({
+      holderEmail: bob.email,
+      status: ['provisioning', 'active'],
+    });
+    expect(open).toHaveLength(1);
+    const loser = outcomes[0]?.status === 'rejected' ? first : second;
+    expect((await store.repos.requests.get(loser.id))?.status).toBe('pending');
+    // Nobody was told of the approval that did not take effect.
+    expect(notifier.events.filter((e) => e.type === 'request.decided')).toHaveLength(1);
+    await runner.runDue();
+    expect(connector.delivered.filter((e) => e.event === 'grant.activated')).toHaveLength(1);
+  });
+});

@@ -3,6 +3,7 @@
  * of Slack, Teams, mongoose or Agenda; it works through the ports in ./ports.ts.
  */
 import { makeContext, type ServiceContext, type ServiceDeps } from './context.js';
+import { DomainError } from './errors.js';
 import { onApproved, remind } from './grants.js';
 import type { AccessRequest, AuditEvent, Grant, Person } from './model.js';
 import {
@@ -15,7 +16,13 @@ import {
 } from './policy.js';
 import type { GrantQuery, RequestQuery } from './ports.js';
 import { cancelRequest, checkDecision, decideRequest, expireRequest } from './request-decisions.js';
-import { checkAndAuditSubmission, type FieldError, type SubmitInput, submitRequest } from './requests.js';
+import {
+  checkAndAuditSubmission,
+  checkSubmission,
+  type FieldError,
+  type SubmitInput,
+  submitRequest,
+} from './requests.js';
 import { endAccess, expireGrant } from './revocation.js';
 import { advanceGrant, sweep } from './sweep.js';
 
@@ -59,6 +66,25 @@ export class AccessService {
   /** The dry run: what would make `submit` refuse, per form field. Permission refusals are audited. */
   checkSubmission(input: SubmitInput): Promise<FieldError[]> {
     return checkAndAuditSubmission(this.ctx, input);
+  }
+
+  /**
+   * The dry run of asking for more time on `grantId`: the refusal `submit` would give for who and
+   * what (not for the duration or reason, which the form asks next), or null. Changes nothing.
+   */
+  async checkExtension(grantId: string, actor: Person): Promise<DomainError | null> {
+    const grant = await this.ctx.repos.grants.get(grantId);
+    const errors = await checkSubmission(this.ctx, {
+      requester: actor,
+      resourceId: grant?.resourceId ?? '',
+      approvers: [],
+      duration: 'PT0S',
+      justification: '',
+      submissionKey: '',
+      grantId,
+    });
+    const first = errors.find((e) => e.field === 'resource');
+    return first ? new DomainError(first.code, first.message, first.field) : null;
   }
 
   submit(input: SubmitInput): Promise<AccessRequest> {

@@ -1,24 +1,30 @@
 /**
- * The request form's state, kept in the modal's private_metadata and in Slack's view state.
- * Both are untrusted: parsed with zod here and re-checked against policy and the store on submit.
+ * How the neutral request form (src/core/forms/request-form.ts) lives in a Slack modal: the
+ * form's state is kept in `private_metadata` and in Slack's view state, and read back into the
+ * neutral `FormState` here. Both are untrusted: parsed with zod here and re-checked against
+ * policy and the store on submit.
+ *
+ * Slack keeps what a person typed per `block_id`; to replace a value (a template filling the
+ * justification, a new resource clearing the approvers) the block gets a new id: `av`, `cv` and
+ * `jv` count those versions.
  */
 import { z } from 'zod';
-import { customToIso } from '../../domain/duration.js';
+import type { FormField, FormState } from '../../core/forms/request-form.js';
 import { BlockIds, FormIds } from './ids.js';
+import { LIMITS } from './limits.js';
 
 export const metaSchema = z.object({
   kind: z.enum(['access', 'extension']),
   grantId: z.string().max(100).optional(),
   resourceId: z.string().max(200).optional(),
-  /** selected quick duration (ISO) */
+  /** the chosen quick duration (ISO) */
   duration: z.string().max(50).optional(),
-  /** versions of blocks whose initial value must be replaced (Slack keeps state per block_id) */
   av: z.number().int().nonnegative().default(0),
   cv: z.number().int().nonnegative().default(0),
   jv: z.number().int().nonnegative().default(0),
-  /** initial values to show, e.g. from "Request again" or a chosen template */
-  approvers: z.array(z.string().max(320)).max(50).optional(),
-  justification: z.string().max(1500).optional(),
+  /** values to show: prefills ("Request again") and the person's input carried across a re-render */
+  approvers: z.array(z.string().max(320)).max(LIMITS.options).optional(),
+  justification: z.string().max(LIMITS.metaJustification).optional(),
   ticket: z.string().max(200).optional(),
 });
 export type FormMeta = z.infer<typeof metaSchema>;
@@ -31,6 +37,20 @@ export function parseMeta(raw: string | undefined): FormMeta | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The form state as private_metadata, within Slack's limit. Optional prefills are dropped (never
+ * cut mid-JSON) when it would not fit; Slack keeps what the person typed in the view state anyway.
+ */
+export function encodeMeta(meta: FormMeta): string {
+  let json = JSON.stringify(meta);
+  for (const drop of ['justification', 'ticket', 'approvers'] as const) {
+    if (json.length <= LIMITS.privateMetadata) break;
+    const { [drop]: _dropped, ...rest } = JSON.parse(json) as FormMeta;
+    json = JSON.stringify(rest);
+  }
+  return json;
 }
 
 const stateValue = z
@@ -55,41 +75,48 @@ export const blockId = {
   justification: (m: FormMeta) => `${BlockIds.justification}.${m.jv}`,
 };
 
-export interface FormValues {
-  resourceId?: string;
-  approvers: string[];
-  customAmount?: string;
-  customUnit: 'hour' | 'day' | 'week';
-  template?: string;
-  justification: string;
-  ticket: string;
-}
-
-export function readValues(meta: FormMeta, state: ViewState): FormValues {
-  const get = (block: string, action: string) => state[block]?.[action];
+/** The neutral form state: the metadata, overlaid with what the person has in the modal now. */
+export function readState(meta: FormMeta, view: ViewState): FormState {
+  const get = (block: string, action: string) => view[block]?.[action];
   const unit = get(BlockIds.customUnit, FormIds.customUnit)?.selected_option?.value;
-  const values: FormValues = {
-    approvers: (get(blockId.approvers(meta), FormIds.approvers)?.selected_options ?? []).map((o) => o.value),
+  const approvers = get(blockId.approvers(meta), FormIds.approvers)?.selected_options;
+  const state: FormState = {
+    kind: meta.kind,
+    approvers: (approvers ? approvers.map((o) => o.value) : (meta.approvers ?? [])).slice(0, LIMITS.options),
     customUnit: unit === 'day' || unit === 'week' ? unit : 'hour',
     justification: get(blockId.justification(meta), FormIds.justification)?.value ?? meta.justification ?? '',
-    ticket: get(BlockIds.ticket, FormIds.ticket)?.value ?? '',
+    ticket: get(BlockIds.ticket, FormIds.ticket)?.value ?? meta.ticket ?? '',
   };
+  if (meta.grantId) state.grantId = meta.grantId;
   const resourceId = get(BlockIds.resource, FormIds.resource)?.selected_option?.value ?? meta.resourceId;
-  if (resourceId) values.resourceId = resourceId;
+  if (resourceId) state.resourceId = resourceId;
+  if (meta.duration) state.quick = meta.duration;
   const amount = get(blockId.customAmount(meta), FormIds.customAmount)?.value?.trim();
-  if (amount) values.customAmount = amount;
-  const template = get(BlockIds.template, FormIds.template)?.selected_option?.value;
-  if (template) values.template = template;
-  return values;
+  if (amount) {
+    state.customAmount = amount;
+    delete state.quick; // a typed amount wins
+  }
+  return state;
 }
 
-/** The duration the form asks for: a typed custom amount wins over a quick button. */
-export function chosenDuration(meta: FormMeta, values: FormValues): { iso?: string; error?: string } {
-  if (values.customAmount !== undefined) {
-    const n = Number(values.customAmount);
-    if (!Number.isInteger(n) || n <= 0) return { error: 'Enter a whole number greater than 0.' };
-    return { iso: customToIso(n, values.customUnit) };
-  }
-  if (meta.duration) return { iso: meta.duration };
-  return { error: 'Choose a duration.' };
+/** The metadata that carries `state` into the next render; `reset` fields get fresh blocks. */
+export function nextMeta(meta: FormMeta, state: FormState, reset: FormField[]): FormMeta {
+  const next: FormMeta = {
+    kind: state.kind,
+    av: meta.av + (reset.includes('approvers') ? 1 : 0),
+    cv: meta.cv + (reset.includes('duration') ? 1 : 0),
+    jv: meta.jv + (reset.includes('justification') ? 1 : 0),
+    approvers: state.approvers,
+  };
+  if (state.grantId) next.grantId = state.grantId;
+  if (state.resourceId) next.resourceId = state.resourceId;
+  if (state.quick) next.duration = state.quick;
+  if (state.justification) next.justification = state.justification.slice(0, LIMITS.metaJustification);
+  if (state.ticket) next.ticket = state.ticket;
+  return next;
+}
+
+/** The first metadata of a form opened with `state`. */
+export function openingMeta(state: FormState): FormMeta {
+  return nextMeta({ kind: state.kind, av: 0, cv: 0, jv: 0 }, state, []);
 }

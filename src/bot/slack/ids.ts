@@ -15,7 +15,6 @@ export const FormIds = {
   template: 'jit.form.template',
   justification: 'jit.form.justification',
   ticket: 'jit.form.ticket',
-  denyReason: 'jit.deny.reason',
 } as const;
 
 export const BlockIds = {
@@ -28,5 +27,4 @@ export const BlockIds = {
   justification: 'justification',
   ticket: 'ticket',
   summary: 'summary',
-  denyReason: 'deny_reason',
 } as const;

@@ -17,6 +17,13 @@ export const LIMITS = {
   contextText: 3000,
   plainTextInput: 3000,
   messageText: 4000,
+  /** actions in one `actions` block */
+  actionsElements: 25,
+  confirmTitle: 100,
+  confirmText: 300,
+  confirmButton: 30,
+  /** how much of a justification the form carries in private_metadata (the rest is in the view state) */
+  metaJustification: 1500,
 } as const;
 
 /** Cuts `text` to at most `max` characters, marking the cut with an ellipsis. */

@@ -1,264 +1,269 @@
-/** Builds the request modal (Block Kit) from the form state. No handler writes Block Kit itself. */
+/**
+ * Renders the neutral request form (src/core/forms/request-form.ts) as a Block Kit modal. No rule
+ * of the form lives here: only how Slack shows it.
+ */
 import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
-import { humanizeDuration } from '../../domain/duration.js';
-import type { EffectivePolicy, ResourceConfig } from '../../domain/policy.js';
-import { blockId, type FormMeta } from './form.js';
+import type { FormField, RequestFormModel } from '../../core/forms/request-form.js';
+import type { FormView } from '../../domain/views/model.js';
+import { blockId, encodeMeta, type FormMeta } from './form.js';
 import { BlockIds, FormIds } from './ids.js';
 import { LIMITS, truncate } from './limits.js';
 import { escapeMrkdwn } from './render.js';
-
-export interface ModalInput {
-  meta: FormMeta;
-  resources: ResourceConfig[];
-  resource?: ResourceConfig;
-  policy?: EffectivePolicy;
-  /** eligible approvers of the chosen resource (never the requester) */
-  approvers: Array<{ email: string; name: string }>;
-  summary: string;
-  /** a line shown on top, e.g. "No resource called 'x' that you can request." */
-  notice?: string;
-}
 
 const option = (text: string, value: string): PlainTextOption => ({
   text: { type: 'plain_text', text: truncate(text, LIMITS.optionText) },
   value: truncate(value, LIMITS.optionValue),
 });
 
-/**
- * The form state as private_metadata, within Slack's limit. Optional prefills are dropped (never
- * cut mid-JSON) when it would not fit; Slack keeps what the person typed in the view state anyway.
- */
-export function encodeMeta(meta: FormMeta): string {
-  let json = JSON.stringify(meta);
-  for (const drop of ['justification', 'ticket', 'approvers'] as const) {
-    if (json.length <= LIMITS.privateMetadata) break;
-    const { [drop]: _dropped, ...rest } = JSON.parse(json) as FormMeta;
-    json = JSON.stringify(rest);
-  }
-  return json;
-}
+const plain = (text: string, max: number = LIMITS.sectionText) => ({
+  type: 'plain_text' as const,
+  text: truncate(text, max),
+});
 
-export function buildRequestModal(input: ModalInput): ModalView {
-  const { meta, resource, policy } = input;
+export function buildRequestModal(model: RequestFormModel, meta: FormMeta): ModalView {
   const blocks: KnownBlock[] = [];
-  if (input.notice) {
+  if (model.notice) {
     blocks.push({
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: escapeMrkdwn(input.notice), verbatim: true }],
+      elements: [{ type: 'mrkdwn', text: escapeMrkdwn(model.notice), verbatim: true }],
     });
   }
-  if (meta.kind === 'extension' && resource) {
+  const r = model.resource;
+  if (r.mode === 'fixed' || r.mode === 'none') {
     blocks.push({
       type: 'section',
       block_id: BlockIds.resource,
-      text: { type: 'mrkdwn', text: `Extend your access to *${escapeMrkdwn(resource.name)}*` },
-    });
-  } else if (input.resources.length === 0) {
-    blocks.push({
-      type: 'section',
-      block_id: BlockIds.resource,
-      text: {
-        type: 'mrkdwn',
-        text: 'There are no resources you can request access to. Ask an administrator.',
-      },
+      text: { type: 'mrkdwn', text: escapeMrkdwn(r.text), verbatim: true },
     });
   } else {
-    const options = input.resources.slice(0, LIMITS.options).map((r) => option(r.name, r.id));
-    const initial = resource ? options.find((o) => o.value === resource.id) : undefined;
+    const options = r.options.slice(0, LIMITS.options).map((o) => option(o.label, o.value));
+    const initial = options.find((o) => o.value === r.selected);
     blocks.push({
       type: 'input',
       block_id: BlockIds.resource,
       dispatch_action: true,
-      label: { type: 'plain_text', text: 'Resource' },
+      label: plain(r.label, LIMITS.optionText),
       element: {
         type: 'static_select',
         action_id: FormIds.resource,
-        placeholder: { type: 'plain_text', text: 'Choose a resource' },
+        placeholder: plain(r.placeholder, LIMITS.optionText),
         options,
         ...(initial ? { initial_option: initial } : {}),
       },
     });
   }
 
-  if (resource && policy) {
-    if (policy.approval === 'auto') {
-      blocks.push({
-        type: 'context',
-        block_id: BlockIds.approvers,
-        elements: [
-          {
-            type: 'mrkdwn',
-            text: 'Approved automatically under this resource’s policy; a justification is still required.',
-          },
-        ],
-      });
-    } else if (input.approvers.length === 0) {
-      blocks.push({
-        type: 'section',
-        block_id: BlockIds.approvers,
-        text: { type: 'mrkdwn', text: '*Approvers*\nNo administrators found' },
-      });
-    } else {
-      const options = input.approvers
-        .slice(0, LIMITS.options)
-        .map((a) => option(`${a.name} (${a.email})`, a.email));
-      const initial = options.filter((o) => o.value !== undefined && meta.approvers?.includes(o.value));
-      blocks.push({
-        type: 'input',
-        block_id: blockId.approvers(meta),
-        dispatch_action: true,
-        label: { type: 'plain_text', text: 'Approvers' },
-        hint: { type: 'plain_text', text: 'Each one gets the request; the first decision wins.' },
-        element: {
-          type: 'multi_static_select',
-          action_id: FormIds.approvers,
-          placeholder: { type: 'plain_text', text: 'Choose approvers' },
-          options,
-          ...(initial.length ? { initial_options: initial } : {}),
-        },
-      });
-    }
+  const a = model.approvers;
+  if (a?.mode === 'auto') {
+    blocks.push({
+      type: 'context',
+      block_id: BlockIds.approvers,
+      elements: [{ type: 'mrkdwn', text: escapeMrkdwn(a.text) }],
+    });
+  } else if (a?.mode === 'none') {
+    blocks.push({
+      type: 'section',
+      block_id: BlockIds.approvers,
+      text: { type: 'mrkdwn', text: `*${escapeMrkdwn(a.label)}*\n${escapeMrkdwn(a.text)}` },
+    });
+  } else if (a?.mode === 'choose') {
+    const options = a.options.slice(0, LIMITS.options).map((o) => option(o.label, o.value));
+    const initial = options.filter((o) => o.value !== undefined && a.selected.includes(o.value));
+    blocks.push({
+      type: 'input',
+      block_id: blockId.approvers(meta),
+      dispatch_action: true,
+      label: plain(a.label, LIMITS.optionText),
+      hint: plain(a.hint),
+      element: {
+        type: 'multi_static_select',
+        action_id: FormIds.approvers,
+        placeholder: plain(a.placeholder, LIMITS.optionText),
+        options,
+        ...(initial.length ? { initial_options: initial } : {}),
+      },
+    });
+  }
 
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: '*Duration*' } });
-    if (policy.durations.length) {
+  const d = model.duration;
+  if (d) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(d.label)}*` } });
+    if (d.quick.length) {
       blocks.push({
         type: 'actions',
         block_id: BlockIds.durations,
-        elements: policy.durations.slice(0, 25).map((d, i) => ({
+        elements: d.quick.slice(0, LIMITS.actionsElements).map((q, i) => ({
           type: 'button' as const,
           action_id: `${FormIds.durationPrefix}${i}`,
-          text: { type: 'plain_text' as const, text: humanizeDuration(d.duration) },
-          value: d.duration,
-          ...(meta.duration === d.duration ? { style: 'primary' as const } : {}),
+          text: plain(q.label, LIMITS.buttonText),
+          value: q.value,
+          ...(q.selected ? { style: 'primary' as const } : {}),
         })),
       });
     }
-    if (policy.custom) {
+    if (d.custom) {
       blocks.push({
         type: 'input',
         block_id: blockId.customAmount(meta),
         optional: true,
         dispatch_action: true,
-        label: { type: 'plain_text', text: 'Custom duration' },
-        hint: {
-          type: 'plain_text',
-          text: `Between ${humanizeDuration(policy.custom.min)} and ${humanizeDuration(policy.custom.max)}.`,
-        },
+        label: plain(d.custom.label, LIMITS.optionText),
+        hint: plain(d.custom.hint),
         element: {
           type: 'number_input',
           action_id: FormIds.customAmount,
           is_decimal_allowed: false,
           min_value: '1',
           dispatch_action_config: { trigger_actions_on: ['on_character_entered'] },
-          placeholder: { type: 'plain_text', text: 'Number' },
+          placeholder: plain('Number', LIMITS.optionText),
         },
       });
+      const units = d.custom.units.map((u) => option(u.label, u.value));
       blocks.push({
         type: 'input',
         block_id: BlockIds.customUnit,
         optional: true,
         dispatch_action: true,
-        label: { type: 'plain_text', text: 'Unit' },
+        label: plain('Unit', LIMITS.optionText),
         element: {
           type: 'static_select',
           action_id: FormIds.customUnit,
-          options: [option('Hour', 'hour'), option('Day', 'day'), option('Week', 'week')],
-          initial_option: option('Hour', 'hour'),
+          options: units,
+          initial_option: units.find((u) => u.value === d.custom?.unit) ?? units[0] ?? option('Hour', 'hour'),
         },
       });
     }
-
+  }
+  if (model.templates) {
     blocks.push({
       type: 'input',
       block_id: BlockIds.template,
       optional: true,
       dispatch_action: true,
-      label: { type: 'plain_text', text: 'Justification template' },
+      label: plain(model.templates.label, LIMITS.optionText),
       element: {
         type: 'static_select',
         action_id: FormIds.template,
-        placeholder: { type: 'plain_text', text: 'Start from a template' },
-        options: policy.justificationTemplates.slice(0, LIMITS.options).map((t) => option(t, t)),
+        placeholder: plain(model.templates.placeholder, LIMITS.optionText),
+        options: model.templates.options.slice(0, LIMITS.options).map((t) => option(t.label, t.value)),
       },
     });
+  }
+  if (model.justification) {
+    const j = model.justification;
     blocks.push({
       type: 'input',
       block_id: blockId.justification(meta),
-      label: { type: 'plain_text', text: 'Justification' },
+      label: plain(j.label, LIMITS.optionText),
       element: {
         type: 'plain_text_input',
         action_id: FormIds.justification,
         multiline: true,
-        max_length: 2000,
-        placeholder: { type: 'plain_text', text: 'Why do you need access?' },
-        ...(meta.justification ? { initial_value: meta.justification } : {}),
+        max_length: Math.min(j.maxLength, LIMITS.plainTextInput),
+        placeholder: plain(j.placeholder, LIMITS.optionText),
+        ...(j.value ? { initial_value: truncate(j.value, LIMITS.plainTextInput) } : {}),
       },
     });
+  }
+  if (model.ticket) {
+    const t = model.ticket;
     blocks.push({
       type: 'input',
       block_id: BlockIds.ticket,
       optional: true,
-      label: { type: 'plain_text', text: 'Ticket reference' },
+      label: plain(t.label, LIMITS.optionText),
       element: {
         type: 'plain_text_input',
         action_id: FormIds.ticket,
-        max_length: 200,
-        placeholder: { type: 'plain_text', text: 'e.g. INC-1234' },
-        ...(meta.ticket ? { initial_value: meta.ticket } : {}),
+        max_length: t.maxLength,
+        placeholder: plain(t.placeholder, LIMITS.optionText),
+        ...(t.value ? { initial_value: t.value.slice(0, t.maxLength) } : {}),
       },
     });
+  }
+  if (model.summary !== undefined) {
     blocks.push({ type: 'divider' });
     blocks.push({
       type: 'section',
       block_id: BlockIds.summary,
-      text: { type: 'mrkdwn', text: `*Summary*\n${escapeMrkdwn(input.summary)}`, verbatim: true },
+      text: { type: 'mrkdwn', text: `*Summary*\n${escapeMrkdwn(model.summary)}`, verbatim: true },
     });
   }
 
   // Slack refuses a modal with input blocks but no submit button, so the resource select alone
   // (nothing chosen yet) gets one too; submitting it then asks for a resource inline.
-  const canSubmit = blocks.some((b) => b.type === 'input');
+  const canSubmit = model.canSubmit && blocks.some((b) => b.type === 'input');
   return {
     type: 'modal',
     callback_id: FormIds.requestCallback,
-    title: { type: 'plain_text', text: meta.kind === 'extension' ? 'Extend access' : 'Request access' },
-    ...(canSubmit ? { submit: { type: 'plain_text' as const, text: 'Send request' } } : {}),
-    close: { type: 'plain_text', text: 'Cancel' },
+    title: plain(model.title, LIMITS.modalTitle),
+    ...(canSubmit ? { submit: plain(model.submitLabel, LIMITS.modalButton) } : {}),
+    close: plain('Cancel', LIMITS.modalButton),
     private_metadata: encodeMeta(meta),
     notify_on_close: false,
     blocks: blocks.slice(0, LIMITS.blocksInModal),
   };
 }
 
-export function buildDenyModal(meta: string, requesterName: string, resourceName: string): ModalView {
+/**
+ * The form's field errors as Slack's `response_action: errors` wants them: keyed by the input
+ * block they belong to. A field without an input block of its own (the approvers under "No
+ * administrators found", quick durations without a custom amount) shows its error on the nearest
+ * input that has one.
+ */
+export function errorsByBlock(
+  model: RequestFormModel,
+  meta: FormMeta,
+  errors: Partial<Record<FormField, string>>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const put = (block: string, message: string) => {
+    out[block] ??= message;
+  };
+  const fallback = model.resource.mode === 'choose' ? BlockIds.resource : blockId.justification(meta);
+  for (const [field, message] of Object.entries(errors) as Array<[FormField, string]>) {
+    if (field === 'approvers')
+      put(model.approvers?.mode === 'choose' ? blockId.approvers(meta) : fallback, message);
+    else if (field === 'duration')
+      put(
+        model.duration?.custom ? blockId.customAmount(meta) : model.templates ? BlockIds.template : fallback,
+        message,
+      );
+    else if (field === 'justification') put(blockId.justification(meta), message);
+    else if (field === 'ticket') put(BlockIds.ticket, message);
+    else put(fallback, message);
+  }
+  return out;
+}
+
+/** A neutral form (e.g. the deny reason) as a modal. */
+export function buildFormModal(form: FormView, callbackId: string, meta: string): ModalView {
+  const blocks: KnownBlock[] = (form.lines ?? []).map((line) => ({
+    type: 'section' as const,
+    text: { type: 'mrkdwn' as const, text: truncate(escapeMrkdwn(line), LIMITS.sectionText), verbatim: true },
+  }));
+  for (const input of form.inputs) {
+    blocks.push({
+      type: 'input',
+      block_id: input.id,
+      optional: input.optional,
+      label: plain(input.label, LIMITS.optionText),
+      element: {
+        type: 'plain_text_input',
+        action_id: input.id,
+        multiline: input.multiline ?? false,
+        max_length: Math.min(input.maxLength, LIMITS.plainTextInput),
+      },
+    });
+  }
   return {
     type: 'modal',
-    callback_id: FormIds.denyCallback,
-    title: { type: 'plain_text', text: 'Deny request' },
-    submit: { type: 'plain_text', text: 'Deny' },
-    close: { type: 'plain_text', text: 'Back' },
+    callback_id: callbackId,
+    title: plain(form.title, LIMITS.modalTitle),
+    submit: plain(form.submitLabel, LIMITS.modalButton),
+    close: plain(form.closeLabel, LIMITS.modalButton),
     private_metadata: meta,
-    blocks: [
-      {
-        type: 'section',
-        text: {
-          type: 'mrkdwn',
-          text: `Deny ${escapeMrkdwn(requesterName)}'s request for *${escapeMrkdwn(resourceName)}*?`,
-        },
-      },
-      {
-        type: 'input',
-        block_id: BlockIds.denyReason,
-        optional: true,
-        label: { type: 'plain_text', text: 'Reason (optional)' },
-        element: {
-          type: 'plain_text_input',
-          action_id: FormIds.denyReason,
-          multiline: true,
-          max_length: 1000,
-        },
-      },
-    ],
+    blocks: blocks.slice(0, LIMITS.blocksInModal),
   };
 }
 

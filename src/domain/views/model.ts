@@ -39,3 +39,22 @@ export interface MessageView {
   /** Small print under the message. */
   note?: string;
 }
+
+/** A text field a person fills in (a deny reason, an extension reason). */
+export interface ViewInput {
+  /** Stable id: the platform returns the value under it. */
+  id: string;
+  label: string;
+  optional: boolean;
+  multiline?: boolean;
+  maxLength: number;
+}
+
+/** A small form: some lines, fields to fill, and a button that sends it. */
+export interface FormView {
+  title: string;
+  lines?: string[];
+  inputs: ViewInput[];
+  submitLabel: string;
+  closeLabel: string;
+}

@@ -1,13 +1,15 @@
 /**
  * Buttons on cards and messages: approve, deny (with an optional reason), cancel, request
  * again, request extension, end access. The button's value is untrusted: it is parsed here and
- * the domain re-checks, against the store, that the clicker may do what the button says.
+ * the domain re-checks, against the store, that the clicker may do what the button says. Whether
+ * a click may go ahead is the domain's to say (its dry runs); nothing here repeats a rule.
  */
 import { z } from 'zod';
+import { DENY_REASON_INPUT, denyForm, MAX_DENY_REASON } from '../../../domain/views/forms.js';
 import type { SlackDeps } from '../deps.js';
 import type { SlackPerson } from '../directory.js';
-import { BlockIds, FormIds } from '../ids.js';
-import { buildDenyModal } from '../modal.js';
+import { FormIds } from '../ids.js';
+import { buildFormModal } from '../modal.js';
 import { openRequestForm } from './request-form.js';
 
 /** Ids we issue are UUIDs; anything else was not made by us. */
@@ -23,7 +25,7 @@ export async function approve(deps: SlackDeps, person: SlackPerson, requestId: s
   await deps.service.decide(requestId, person, 'approve');
 }
 
-/** Opens the reason dialog when the clicker may deny; otherwise the domain explains the refusal. */
+/** Opens the reason dialog when the clicker may deny; otherwise the domain's refusal is thrown. */
 export async function startDeny(
   deps: SlackDeps,
   person: SlackPerson,
@@ -31,22 +33,19 @@ export async function startDeny(
   triggerId: string,
   channelId: string | undefined,
 ): Promise<void> {
+  const refusal = await deps.service.checkDecision(requestId, person, 'deny');
+  if (refusal) throw refusal;
   const request = await deps.service.getRequest(requestId);
-  const mayDecide =
-    request &&
-    request.status === 'pending' &&
-    request.decideBy > deps.service.now() &&
-    request.requester.email !== person.email &&
-    request.approvers.includes(person.email);
-  if (!request || !mayDecide) {
-    await deps.service.decide(requestId, person, 'deny'); // throws the reason, and audits the refusal
-    return;
-  }
+  if (!request) return;
   const resource = deps.service.findResource(request.resourceId);
   const meta = JSON.stringify({ requestId, ...(channelId ? { channelId } : {}) });
   await deps.client.views.open({
     trigger_id: triggerId,
-    view: buildDenyModal(meta, request.requester.name, resource?.name ?? request.resourceId),
+    view: buildFormModal(
+      denyForm(request, { id: request.resourceId, name: resource?.name ?? request.resourceId }),
+      FormIds.denyCallback,
+      meta,
+    ),
   });
 }
 
@@ -62,8 +61,8 @@ export function parseDenyMeta(raw: string | undefined): z.infer<typeof denyMetaS
 export function denyReason(state: unknown): string | undefined {
   const values = (state as { values?: Record<string, Record<string, { value?: unknown }>> } | undefined)
     ?.values;
-  const value = values?.[BlockIds.denyReason]?.[FormIds.denyReason]?.value;
-  return typeof value === 'string' && value.trim() ? value.slice(0, 1000) : undefined;
+  const value = values?.[DENY_REASON_INPUT]?.[DENY_REASON_INPUT]?.value;
+  return typeof value === 'string' && value.trim() ? value.slice(0, MAX_DENY_REASON) : undefined;
 }
 
 export async function cancel(deps: SlackDeps, person: SlackPerson, requestId: string): Promise<void> {
@@ -76,28 +75,20 @@ export async function requestAgain(
   requestId: string,
   triggerId: string,
 ): Promise<void> {
+  // Nothing of someone else's request is reused (the neutral form checks whose it is).
   const request = await deps.service.getRequest(requestId);
-  if (!request || request.requester.email !== person.email) {
-    // Nothing of someone else's request is reused: open an empty form instead.
-    await openRequestForm(deps, triggerId, person);
-    return;
-  }
-  await openRequestForm(deps, triggerId, person, { again: request });
+  await openRequestForm(deps, triggerId, person, request ? { again: request } : {});
 }
 
+/** Opens the extension form, or returns why the clicker may not extend this access. */
 export async function startExtension(
   deps: SlackDeps,
   person: SlackPerson,
   grantId: string,
   triggerId: string,
 ): Promise<string | null> {
-  const grant = await deps.service.getGrant(grantId);
-  if (!grant || grant.holder.email !== person.email) return 'Only the holder of this access can extend it.';
-  if (grant.status !== 'active') return 'This access has already ended; request it again instead.';
-  const resource = deps.service.findResource(grant.resourceId);
-  if (!resource || !deps.service.policyFor(resource, person.email).extensions) {
-    return 'Extensions are turned off for this resource.';
-  }
+  const refusal = await deps.service.checkExtension(grantId, person);
+  if (refusal) return refusal.message;
   await openRequestForm(deps, triggerId, person, { extendGrantId: grantId });
   return null;
 }

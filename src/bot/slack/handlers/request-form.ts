@@ -1,107 +1,36 @@
 /**
- * `/request-access`, the form's live updates, and its submission. The form never trusts its own
- * metadata or state: every value is parsed with zod here and re-checked by the domain on submit.
+ * `/request-access`, the form's live updates and its submission, in Slack. The form itself (what
+ * it offers, what a change does, what is wrong with a submission) is the neutral form of
+ * src/core/forms/request-form.ts; this module only moves it in and out of a modal.
  */
 import type { ModalView } from '@slack/types';
-import { addDuration, humanizeDuration } from '../../../domain/duration.js';
+import {
+  applyChange,
+  buildForm,
+  type FormChange,
+  type FormState,
+  NO_RESOURCES,
+  openState,
+  validateSubmission,
+} from '../../../core/forms/request-form.js';
 import type { AccessRequest } from '../../../domain/model.js';
-import type { ResourceConfig } from '../../../domain/policy.js';
-import { durationOption } from '../../../domain/policy.js';
-import { formatTime } from '../../../domain/views/time.js';
 import type { SlackDeps } from '../deps.js';
 import type { SlackPerson } from '../directory.js';
-import {
-  blockId,
-  chosenDuration,
-  type FormMeta,
-  type FormValues,
-  parseMeta,
-  parseState,
-  readValues,
-} from '../form.js';
+import { type FormMeta, nextMeta, openingMeta, parseMeta, parseState, readState } from '../form.js';
 import { BlockIds, FormIds } from '../ids.js';
-import { buildMessageModal, buildRequestModal } from '../modal.js';
+import { buildMessageModal, buildRequestModal, errorsByBlock } from '../modal.js';
 
-interface FormContext {
-  resources: ResourceConfig[];
-  resource?: ResourceConfig;
-  notice?: string;
-}
-
-async function formContext(deps: SlackDeps, person: SlackPerson, meta: FormMeta): Promise<FormContext> {
-  const resources = deps.service.requestableResources(person.email);
-  if (meta.kind === 'extension') {
-    const grant = meta.grantId ? await deps.service.getGrant(meta.grantId) : null;
-    const resource =
-      grant && grant.holder.email === person.email ? deps.service.findResource(grant.resourceId) : undefined;
-    return { resources, ...(resource ? { resource } : {}) };
-  }
-  const resource = meta.resourceId ? resources.find((r) => r.id === meta.resourceId) : undefined;
-  return { resources, ...(resource ? { resource } : {}) };
-}
-
-function summaryText(
+async function render(
   deps: SlackDeps,
   person: SlackPerson,
-  ctx: FormContext,
+  state: FormState,
   meta: FormMeta,
-  values: FormValues | undefined,
-  names: Map<string, string>,
-): string {
-  if (!ctx.resource) return 'Choose a resource.';
-  const policy = deps.service.policyFor(ctx.resource, person.email);
-  const parts: string[] = [];
-  const duration = values ? chosenDuration(meta, values) : meta.duration ? { iso: meta.duration } : {};
-  if (duration.iso) {
-    const base = meta.kind === 'extension' ? 'more' : '';
-    const until = addDuration(deps.service.now(), duration.iso);
-    parts.push(
-      `${ctx.resource.name} for ${humanizeDuration(duration.iso)}${base ? ' more' : ''}` +
-        (meta.kind === 'extension' ? '' : `, until ${formatTime(until, person.tz)} your time`),
-    );
-  } else {
-    parts.push(
-      `${ctx.resource.name}: ${(duration.error ?? 'choose a duration').replace(/\.$/, '').toLowerCase()}`,
-    );
-  }
-  if (policy.approval === 'auto') {
-    parts.push('approved automatically');
-  } else {
-    const chosen = values?.approvers ?? meta.approvers ?? [];
-    parts.push(
-      chosen.length
-        ? `approvers: ${chosen.map((e) => names.get(e) ?? e).join(', ')}`
-        : 'approvers: none chosen yet',
-    );
-  }
-  return parts.join('; ');
-}
-
-/** Builds the whole modal for the current form state. */
-export async function renderForm(
-  deps: SlackDeps,
-  person: SlackPerson,
-  meta: FormMeta,
-  values?: FormValues,
   notice?: string,
 ): Promise<ModalView> {
-  const ctx = await formContext(deps, person, meta);
-  const policy = ctx.resource ? deps.service.policyFor(ctx.resource, person.email) : undefined;
-  if (policy && meta.duration && !durationOption(policy, meta.duration)) delete meta.duration;
-  const approverEmails =
-    ctx.resource && policy?.approval === 'manual'
-      ? deps.service.approversFor(ctx.resource, person.email)
-      : [];
-  const names = await deps.directory.names(approverEmails);
-  return buildRequestModal({
-    meta,
-    resources: ctx.resources,
-    ...(ctx.resource ? { resource: ctx.resource } : {}),
-    ...(policy ? { policy } : {}),
-    approvers: approverEmails.map((email) => ({ email, name: names.get(email) ?? email })),
-    summary: summaryText(deps, person, ctx, meta, values, names),
+  const model = await buildForm(deps.service, person, state, (emails) => deps.directory.names(emails), {
     ...(notice ? { notice } : {}),
   });
+  return buildRequestModal(model, meta);
 }
 
 /** Opens the form; `query` preselects a resource by id or name when the person may request it. */
@@ -111,33 +40,29 @@ export async function openRequestForm(
   person: SlackPerson,
   opts: { query?: string; again?: AccessRequest; extendGrantId?: string } = {},
 ): Promise<void> {
-  const meta: FormMeta = { kind: opts.extendGrantId ? 'extension' : 'access', av: 0, cv: 0, jv: 0 };
-  let notice: string | undefined;
-  const allowed = deps.service.requestableResources(person.email);
-  if (opts.extendGrantId) {
-    meta.grantId = opts.extendGrantId;
-  } else if (opts.again) {
-    meta.resourceId = opts.again.resourceId;
-    meta.approvers = opts.again.approvers;
-    meta.duration = opts.again.duration;
-    meta.justification = opts.again.justification.slice(0, 1500);
-    if (opts.again.ticket) meta.ticket = opts.again.ticket;
-  } else if (opts.query?.trim()) {
-    const found = deps.service.findResource(opts.query.trim());
-    if (found && allowed.some((r) => r.id === found.id)) meta.resourceId = found.id;
-    else
-      notice = `There is no resource called “${opts.query.trim().slice(0, 100)}” that you can request. Choose one below.`;
-  } else if (allowed.length === 1 && allowed[0]) {
-    meta.resourceId = allowed[0].id;
-  }
-  const view =
-    allowed.length === 0 && !opts.extendGrantId
-      ? buildMessageModal(
-          'Request access',
-          'There are no resources you can request access to. Ask an administrator.',
-        )
-      : await renderForm(deps, person, meta, undefined, notice);
+  const opened = await openState(deps.service, person, opts);
+  const view = opened.nothingToRequest
+    ? buildMessageModal('Request access', NO_RESOURCES)
+    : await render(deps, person, opened.state, openingMeta(opened.state), opened.notice);
   await deps.client.views.open({ trigger_id: triggerId, view });
+}
+
+/** What a block action inside the form means, as a neutral change. */
+function changeOf(
+  action: { action_id: string; value?: string },
+  state: FormState,
+  template: string | undefined,
+): FormChange | null {
+  if (action.action_id === FormIds.resource)
+    return { field: 'resource', ...(state.resourceId ? { value: state.resourceId } : {}) };
+  if (action.action_id === FormIds.approvers) return { field: 'approvers', value: state.approvers };
+  if (action.action_id === FormIds.customAmount)
+    return { field: 'customAmount', ...(state.customAmount ? { value: state.customAmount } : {}) };
+  if (action.action_id === FormIds.customUnit) return { field: 'customUnit', value: state.customUnit };
+  if (action.action_id.startsWith(FormIds.durationPrefix) && action.value)
+    return { field: 'quick', value: action.value };
+  if (action.action_id === FormIds.template && template) return { field: 'template', value: template };
+  return null;
 }
 
 /** A change inside the form (resource, approvers, duration, template): refresh the modal in place. */
@@ -149,36 +74,19 @@ export async function onFormChange(
 ): Promise<void> {
   const meta = parseMeta(view.private_metadata);
   if (!meta) return;
-  const values = readValues(meta, parseState((view.state as { values?: unknown } | undefined)?.values));
-  meta.approvers = values.approvers;
-  if (values.justification) meta.justification = values.justification.slice(0, 1500);
-  if (action.action_id === FormIds.resource && meta.kind === 'access') {
-    if (values.resourceId !== meta.resourceId) {
-      if (values.resourceId) meta.resourceId = values.resourceId;
-      else delete meta.resourceId;
-      delete meta.duration;
-      meta.approvers = [];
-      meta.av += 1;
-      meta.cv += 1;
-    }
-  } else if (
-    (action.action_id === FormIds.customAmount || action.action_id === FormIds.customUnit) &&
-    values.customAmount !== undefined
-  ) {
-    delete meta.duration; // a typed amount wins: no quick button stays highlighted
-  } else if (action.action_id.startsWith(FormIds.durationPrefix) && action.value) {
-    meta.duration = action.value; // checked against policy in renderForm and again on submit
-    meta.cv += 1; // a quick choice clears the custom amount
-    delete values.customAmount;
-  } else if (action.action_id === FormIds.template && values.template) {
-    const ctx = await formContext(deps, person, meta);
-    const policy = ctx.resource ? deps.service.policyFor(ctx.resource, person.email) : undefined;
-    if (policy?.justificationTemplates.includes(values.template)) {
-      meta.justification = values.template;
-      meta.jv += 1;
-    }
-  }
-  const next = await renderForm(deps, person, meta, values);
+  const viewState = parseState((view.state as { values?: unknown } | undefined)?.values);
+  const current = readState(meta, viewState);
+  // The resource as the modal held it before this change, so a changed resource resets its fields.
+  const before: FormState = { ...current, ...(meta.resourceId ? { resourceId: meta.resourceId } : {}) };
+  if (!meta.resourceId) delete before.resourceId;
+  if (action.action_id === FormIds.customAmount || action.action_id === FormIds.customUnit)
+    delete before.quick;
+  const template = viewState[BlockIds.template]?.[FormIds.template]?.selected_option?.value;
+  const change = changeOf(action, current, template);
+  const { state, reset } = change
+    ? applyChange(deps.service, person, before, change)
+    : { state: current, reset: [] };
+  const next = await render(deps, person, state, nextMeta(meta, state, reset));
   try {
     await deps.client.views.update({
       view_id: view.id,
@@ -206,52 +114,13 @@ export async function onFormSubmit(
   view: { id: string; private_metadata?: string; state?: unknown },
 ): Promise<SubmissionResult> {
   const meta = parseMeta(view.private_metadata);
-  const values = meta
-    ? readValues(meta, parseState((view.state as { values?: unknown } | undefined)?.values))
-    : null;
-  if (!meta || !values) {
+  if (!meta)
     return { replace: 'This form could not be read, so nothing was sent. Close it and start again.' };
+  const state = readState(meta, parseState((view.state as { values?: unknown } | undefined)?.values));
+  const checked = await validateSubmission(deps.service, person, state, `slack:${view.id}`);
+  if ('errors' in checked) {
+    const model = await buildForm(deps.service, person, state, async () => new Map());
+    return { errors: errorsByBlock(model, meta, checked.errors) };
   }
-  let resourceId = values.resourceId;
-  if (meta.kind === 'extension' && meta.grantId)
-    resourceId = (await deps.service.getGrant(meta.grantId))?.resourceId;
-  const resource = resourceId ? deps.service.findResource(resourceId) : undefined;
-  const policy = resource ? deps.service.policyFor(resource, person.email) : undefined;
-  const duration = chosenDuration(meta, values);
-  const input = {
-    requester: { email: person.email, name: person.name },
-    resourceId: resourceId ?? '',
-    approvers: values.approvers,
-    duration: duration.iso ?? 'PT0S',
-    justification: values.justification,
-    ...(values.ticket.trim() ? { ticket: values.ticket } : {}),
-    submissionKey: `slack:${view.id}`,
-    ...(meta.grantId ? { grantId: meta.grantId } : {}),
-  };
-  const fieldErrors = await deps.service.checkSubmission(input);
-  const hasInput = {
-    resource: meta.kind === 'access',
-    approvers:
-      policy?.approval === 'manual' && resource
-        ? deps.service.approversFor(resource, person.email).length > 0
-        : false,
-    custom: Boolean(policy?.custom),
-  };
-  const errors: Record<string, string> = {};
-  const put = (block: string, message: string) => {
-    if (!errors[block]) errors[block] = message;
-  };
-  const fallback = hasInput.resource ? BlockIds.resource : blockId.justification(meta);
-  for (const e of fieldErrors) {
-    if (e.field === 'approvers') put(hasInput.approvers ? blockId.approvers(meta) : fallback, e.message);
-    else if (e.field === 'duration')
-      put(hasInput.custom ? blockId.customAmount(meta) : BlockIds.template, duration.error ?? e.message);
-    else if (e.field === 'justification') put(blockId.justification(meta), e.message);
-    else put(fallback, e.message);
-  }
-  // Without a resource the form has no duration blocks; the resource error says what to do.
-  if (duration.error && policy)
-    put(hasInput.custom ? blockId.customAmount(meta) : BlockIds.template, duration.error);
-  if (Object.keys(errors).length) return { errors };
-  return { submit: async () => void (await deps.service.submit(input)) };
+  return { submit: async () => void (await deps.service.submit(checked.input)) };
 }

@@ -1,0 +1,401 @@
+/**
+ * The request form, once for every platform: which resources a person may choose, the eligible
+ * approvers ("No administrators found" when there are none), the quick durations with the chosen
+ * one marked, a custom amount and unit within the policy, templates that fill the justification,
+ * an optional ticket, a live summary in the viewer's zone, and per-field errors. Slack renders the
+ * model as a modal (src/bot/slack/modal.ts); Teams will render it as an Adaptive Card. Platforms
+ * keep no rule of their own: they turn what the person did into `FormState` and render the model.
+ *
+ * The state comes back from the platform untrusted (private metadata, card data): every value is
+ * re-checked here and again by the domain on submit.
+ */
+import { addDuration, customToIso, humanizeDuration } from '../../domain/duration.js';
+import { isDomainError } from '../../domain/errors.js';
+import type { AccessRequest, Person } from '../../domain/model.js';
+import { durationOption, type EffectivePolicy, type ResourceConfig } from '../../domain/policy.js';
+import { MAX_JUSTIFICATION, MAX_TICKET } from '../../domain/requests.js';
+import type { AccessService, SubmitInput } from '../../domain/service.js';
+import { formatTime } from '../../domain/views/time.js';
+
+export type CustomUnit = 'hour' | 'day' | 'week';
+export const CUSTOM_UNITS: ReadonlyArray<{ value: CustomUnit; label: string }> = [
+  { value: 'hour', label: 'Hour' },
+  { value: 'day', label: 'Day' },
+  { value: 'week', label: 'Week' },
+];
+
+/** What the person has chosen and typed so far. */
+export interface FormState {
+  kind: 'access' | 'extension';
+  /** For an extension: the grant it extends. */
+  grantId?: string;
+  resourceId?: string;
+  approvers: string[];
+  /** The chosen quick duration (ISO-8601). */
+  quick?: string;
+  /** A typed custom amount: wins over a quick duration. */
+  customAmount?: string;
+  customUnit: CustomUnit;
+  justification: string;
+  ticket: string;
+}
+
+export type FormField = 'resource' | 'approvers' | 'duration' | 'justification' | 'ticket';
+
+export interface Choice {
+  value: string;
+  label: string;
+}
+
+/** What a platform renders. Sections after `resource` are present once a resource is chosen. */
+export interface RequestFormModel {
+  kind: FormState['kind'];
+  title: string;
+  submitLabel: string;
+  /** A line on top, e.g. "No resource called … that you can request." */
+  notice?: string;
+  resource:
+    | { mode: 'choose'; label: string; placeholder: string; options: Choice[]; selected?: string }
+    | { mode: 'fixed'; text: string; resourceId: string }
+    | { mode: 'none'; text: string };
+  approvers?:
+    | { mode: 'auto'; text: string }
+    | { mode: 'none'; label: string; text: string }
+    | {
+        mode: 'choose';
+        label: string;
+        hint: string;
+        placeholder: string;
+        options: Choice[];
+        selected: string[];
+      };
+  duration?: {
+    label: string;
+    quick: Array<Choice & { selected: boolean }>;
+    custom?: { label: string; hint: string; amount?: string; unit: CustomUnit; units: Choice[] };
+  };
+  templates?: { label: string; placeholder: string; options: Choice[] };
+  justification?: { label: string; placeholder: string; value: string; maxLength: number };
+  ticket?: { label: string; placeholder: string; value: string; maxLength: number };
+  summary?: string;
+  errors: Partial<Record<FormField, string>>;
+  /** False when there is nothing the person could send (no resource to choose from). */
+  canSubmit: boolean;
+}
+
+export interface Viewer extends Person {
+  tz?: string;
+}
+
+/** Display names of emails (the platform's directory); an unknown email stands for itself. */
+export type NamesOf = (emails: string[]) => Promise<Map<string, string>>;
+
+export const NO_RESOURCES = 'There are no resources you can request access to. Ask an administrator.';
+
+export function emptyState(kind: FormState['kind'] = 'access'): FormState {
+  return { kind, approvers: [], customUnit: 'hour', justification: '', ticket: '' };
+}
+
+/**
+ * The form as it opens: `query` preselects a resource by id or name when the person may request
+ * it; `again` prefills from an earlier request of theirs; `extendGrantId` makes it an extension.
+ */
+export async function openState(
+  service: AccessService,
+  viewer: Viewer,
+  opts: { query?: string; again?: AccessRequest; extendGrantId?: string } = {},
+): Promise<{ state: FormState; notice?: string; nothingToRequest?: boolean }> {
+  const allowed = service.requestableResources(viewer.email);
+  if (opts.extendGrantId) {
+    const state = emptyState('extension');
+    state.grantId = opts.extendGrantId;
+    const grant = await service.getGrant(opts.extendGrantId);
+    if (grant && grant.holder.email === viewer.email.toLowerCase()) state.resourceId = grant.resourceId;
+    return { state };
+  }
+  if (allowed.length === 0) return { state: emptyState(), nothingToRequest: true };
+  const state = emptyState();
+  let notice: string | undefined;
+  if (opts.again && opts.again.requester.email === viewer.email.toLowerCase()) {
+    state.resourceId = opts.again.resourceId;
+    state.approvers = [...opts.again.approvers];
+    state.quick = opts.again.duration;
+    state.justification = opts.again.justification.slice(0, MAX_JUSTIFICATION);
+    state.ticket = opts.again.ticket ?? '';
+  } else if (opts.query?.trim()) {
+    const found = service.findResource(opts.query.trim());
+    if (found && allowed.some((r) => r.id === found.id)) state.resourceId = found.id;
+    else
+      notice = `There is no resource called “${opts.query.trim().slice(0, 100)}” that you can request. Choose one below.`;
+  } else if (allowed.length === 1 && allowed[0]) {
+    state.resourceId = allowed[0].id;
+  }
+  return { state, ...(notice ? { notice } : {}) };
+}
+
+export type FormChange =
+  | { field: 'resource'; value?: string }
+  | { field: 'approvers'; value: string[] }
+  | { field: 'quick'; value: string }
+  | { field: 'customAmount'; value?: string }
+  | { field: 'customUnit'; value: string }
+  | { field: 'template'; value: string }
+  | { field: 'justification'; value: string }
+  | { field: 'ticket'; value: string };
+
+/** Applies one change the person made. Returns the new state and which fields were reset. */
+export function applyChange(
+  service: AccessService,
+  viewer: Viewer,
+  current: FormState,
+  change: FormChange,
+): { state: FormState; reset: FormField[] } {
+  const state: FormState = { ...current, approvers: [...current.approvers] };
+  const reset: FormField[] = [];
+  switch (change.field) {
+    case 'resource':
+      if (state.kind !== 'access' || change.value === state.resourceId) break;
+      if (change.value) state.resourceId = change.value;
+      else delete state.resourceId;
+      // A new resource has its own approvers and durations.
+      state.approvers = [];
+      delete state.quick;
+      delete state.customAmount;
+      reset.push('approvers', 'duration');
+      break;
+    case 'approvers':
+      state.approvers = change.value.map((e) => e.trim().toLowerCase());
+      break;
+    case 'quick':
+      state.quick = change.value; // checked against the policy when rendered and on submit
+      delete state.customAmount; // a quick choice clears the custom amount
+      reset.push('duration');
+      break;
+    case 'customAmount':
+      if (change.value?.trim()) {
+        state.customAmount = change.value.trim();
+        delete state.quick; // a typed amount wins: no quick button stays marked
+      } else delete state.customAmount;
+      break;
+    case 'customUnit':
+      state.customUnit = CUSTOM_UNITS.some((u) => u.value === change.value)
+        ? (change.value as CustomUnit)
+        : 'hour';
+      break;
+    case 'template': {
+      const policy = policyOf(service, viewer, state);
+      if (policy?.justificationTemplates.includes(change.value)) {
+        state.justification = change.value;
+        reset.push('justification');
+      }
+      break;
+    }
+    case 'justification':
+      state.justification = change.value.slice(0, MAX_JUSTIFICATION);
+      break;
+    case 'ticket':
+      state.ticket = change.value.slice(0, MAX_TICKET);
+      break;
+  }
+  return { state, reset };
+}
+
+function resourceOf(service: AccessService, viewer: Viewer, state: FormState): ResourceConfig | undefined {
+  if (!state.resourceId) return undefined;
+  if (state.kind === 'extension') return service.findResource(state.resourceId);
+  return service.requestableResources(viewer.email).find((r) => r.id === state.resourceId);
+}
+
+function policyOf(service: AccessService, viewer: Viewer, state: FormState): EffectivePolicy | undefined {
+  const resource = resourceOf(service, viewer, state);
+  return resource ? service.policyFor(resource, viewer.email) : undefined;
+}
+
+/** The duration the form asks for: a typed custom amount wins over a quick choice. */
+export function chosenDuration(state: FormState): { iso?: string; error?: string } {
+  if (state.customAmount !== undefined) {
+    const n = Number(state.customAmount);
+    if (!/^\d+$/.test(state.customAmount) || !Number.isSafeInteger(n) || n <= 0) {
+      return { error: 'Enter a whole number greater than 0.' };
+    }
+    try {
+      return { iso: customToIso(n, state.customUnit) };
+    } catch (error) {
+      if (isDomainError(error)) return { error: error.message };
+      throw error;
+    }
+  }
+  if (state.quick) return { iso: state.quick };
+  return { error: 'Choose a duration.' };
+}
+
+function summaryOf(
+  service: AccessService,
+  viewer: Viewer,
+  state: FormState,
+  resource: ResourceConfig,
+  policy: EffectivePolicy,
+  names: Map<string, string>,
+): string {
+  const parts: string[] = [];
+  const duration = chosenDuration(state);
+  if (duration.iso) {
+    const until = addDuration(service.now(), duration.iso);
+    parts.push(
+      state.kind === 'extension'
+        ? `${resource.name} for ${humanizeDuration(duration.iso)} more`
+        : `${resource.name} for ${humanizeDuration(duration.iso)}, until ${formatTime(until, viewer.tz)} your time`,
+    );
+  } else {
+    parts.push(
+      `${resource.name}: ${(duration.error ?? 'choose a duration').replace(/\.$/, '').toLowerCase()}`,
+    );
+  }
+  if (policy.approval === 'auto') parts.push('approved automatically');
+  else
+    parts.push(
+      state.approvers.length
+        ? `approvers: ${state.approvers.map((e) => names.get(e) ?? e).join(', ')}`
+        : 'approvers: none chosen yet',
+    );
+  return parts.join('; ');
+}
+
+/** The whole form for the current state. */
+export async function buildForm(
+  service: AccessService,
+  viewer: Viewer,
+  input: FormState,
+  namesOf: NamesOf,
+  extra: { notice?: string; errors?: Partial<Record<FormField, string>> } = {},
+): Promise<RequestFormModel> {
+  const state: FormState = { ...input };
+  const allowed = service.requestableResources(viewer.email);
+  const resource = resourceOf(service, viewer, state);
+  const policy = resource ? service.policyFor(resource, viewer.email) : undefined;
+  // A quick choice the policy does not offer (stale or tampered) is not shown as chosen.
+  if (policy && state.quick && !durationOption(policy, state.quick)) delete state.quick;
+  const model: RequestFormModel = {
+    kind: state.kind,
+    title: state.kind === 'extension' ? 'Extend access' : 'Request access',
+    submitLabel: 'Send request',
+    ...(extra.notice ? { notice: extra.notice } : {}),
+    resource:
+      state.kind === 'extension'
+        ? resource
+          ? { mode: 'fixed', text: `Extend your access to ${resource.name}`, resourceId: resource.id }
+          : { mode: 'none', text: 'This access can no longer be extended.' }
+        : allowed.length === 0
+          ? { mode: 'none', text: NO_RESOURCES }
+          : {
+              mode: 'choose',
+              label: 'Resource',
+              placeholder: 'Choose a resource',
+              options: allowed.map((r) => ({ value: r.id, label: r.name })),
+              ...(resource ? { selected: resource.id } : {}),
+            },
+    errors: { ...extra.errors },
+    canSubmit: state.kind === 'access' ? allowed.length > 0 : Boolean(resource),
+  };
+  if (!resource || !policy) return model;
+
+  const eligible = policy.approval === 'manual' ? service.approversFor(resource, viewer.email) : [];
+  const names = await namesOf([...new Set([...eligible, ...state.approvers])]);
+  if (policy.approval === 'auto') {
+    model.approvers = {
+      mode: 'auto',
+      text: 'Approved automatically under this resource’s policy; a justification is still required.',
+    };
+  } else if (eligible.length === 0) {
+    model.approvers = { mode: 'none', label: 'Approvers', text: 'No administrators found' };
+  } else {
+    model.approvers = {
+      mode: 'choose',
+      label: 'Approvers',
+      hint: 'Each one gets the request; the first decision wins.',
+      placeholder: 'Choose approvers',
+      options: eligible.map((email) => ({ value: email, label: `${names.get(email) ?? email} (${email})` })),
+      selected: state.approvers.filter((a) => eligible.includes(a)),
+    };
+  }
+  model.duration = {
+    label: 'Duration',
+    quick: policy.durations.map((d) => ({
+      value: d.duration,
+      label: humanizeDuration(d.duration),
+      selected: state.quick === d.duration,
+    })),
+    ...(policy.custom
+      ? {
+          custom: {
+            label: 'Custom duration',
+            hint: `Between ${humanizeDuration(policy.custom.min)} and ${humanizeDuration(policy.custom.max)}.`,
+            ...(state.customAmount ? { amount: state.customAmount } : {}),
+            unit: state.customUnit,
+            units: CUSTOM_UNITS.map((u) => ({ value: u.value, label: u.label })),
+          },
+        }
+      : {}),
+  };
+  model.templates = {
+    label: 'Justification template',
+    placeholder: 'Start from a template',
+    options: policy.justificationTemplates.map((t) => ({ value: t, label: t })),
+  };
+  model.justification = {
+    label: 'Justification',
+    placeholder: 'Why do you need access?',
+    value: state.justification,
+    maxLength: MAX_JUSTIFICATION,
+  };
+  model.ticket = {
+    label: 'Ticket reference',
+    placeholder: 'e.g. INC-1234',
+    value: state.ticket,
+    maxLength: MAX_TICKET,
+  };
+  model.summary = summaryOf(service, viewer, state, resource, policy, names);
+  return model;
+}
+
+/**
+ * Checks a submission. Errors come back per field, to show beside the field; nothing is sent
+ * unless all is well. `submit` then sends it (the domain checks everything again).
+ */
+export async function validateSubmission(
+  service: AccessService,
+  viewer: Viewer,
+  state: FormState,
+  submissionKey: string,
+): Promise<{ errors: Partial<Record<FormField, string>> } | { input: SubmitInput }> {
+  let resourceId = state.resourceId;
+  if (state.kind === 'extension') {
+    resourceId = state.grantId ? (await service.getGrant(state.grantId))?.resourceId : undefined;
+  }
+  const duration = chosenDuration(state);
+  const input: SubmitInput = {
+    requester: { email: viewer.email, name: viewer.name },
+    resourceId: resourceId ?? '',
+    approvers: state.approvers,
+    duration: duration.iso ?? 'PT0S',
+    justification: state.justification,
+    ...(state.ticket.trim() ? { ticket: state.ticket } : {}),
+    submissionKey,
+    ...(state.kind === 'extension' && state.grantId ? { grantId: state.grantId } : {}),
+  };
+  const errors: Partial<Record<FormField, string>> = {};
+  const put = (field: FormField, message: string) => {
+    errors[field] ??= message;
+  };
+  for (const e of await service.checkSubmission(input)) {
+    put(
+      e.field === 'duration' ? 'duration' : e.field,
+      e.field === 'duration' ? (duration.error ?? e.message) : e.message,
+    );
+  }
+  // Without a resource there is no duration to ask about; the resource error says what to do.
+  if (duration.error && resourceId && service.findResource(resourceId)) put('duration', duration.error);
+  if (state.ticket.length > MAX_TICKET)
+    put('ticket', `Keep the ticket reference under ${MAX_TICKET} characters.`);
+  return Object.keys(errors).length ? { errors } : { input };
+}

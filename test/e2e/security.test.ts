@@ -147,6 +147,34 @@ describe('request signatures', () => {
     expect(t.hooks.calls).toHaveLength(0);
     expect(hasButton(current(card), 'jit.request.approve')).toBe(true);
   });
+
+  it('answers a validly signed request dated more than five minutes ahead with 401 and does nothing', async () => {
+    const { cards } = await pendingRequest([alice]);
+    const card = cards.get(alice)!;
+    // Signed correctly, but for a time 10 minutes from now: it could be replayed until then.
+    const ahead = Math.floor(Date.now() / 1000) + 10 * 60;
+    const mark = t.fake.checkpoint();
+    const clicked = await t.slack.blockAction(
+      { userId: alice.id, actionId: 'jit.request.approve', message: card },
+      { timestamp: ahead },
+    );
+    const command = await t.slack.slashCommand(
+      { command: '/request-access', text: 'acme-prod', userId: carol.id },
+      { timestamp: ahead },
+    );
+    expect(clicked.status).toBe(401);
+    expect(command.status).toBe(401);
+    await quiet();
+    expect((await onlyRequest(t)).status).toBe('pending');
+    expect(t.fake.callsTo('views.open').filter((c) => c.seq >= mark)).toHaveLength(0);
+    // Four minutes ahead is within Slack's own tolerance, so clocks that differ a little still work.
+    const near = await t.slack.slashCommand(
+      { command: '/request-access', text: 'acme-prod', userId: carol.id },
+      { timestamp: Math.floor(Date.now() / 1000) + 4 * 60 },
+    );
+    expect(near.status).toBe(200);
+    await t.fake.waitFor('views.open', (c) => c.seq >= mark);
+  });
 });
 
 // ------------------------------------------------------------------ replays and retries

@@ -78,7 +78,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
       log,
       ...(parts.wallClock ? { now: parts.wallClock } : {}),
     });
-    directory = new SlackDirectory(slack.app.client, () => clock.now().getTime());
+    directory = new SlackDirectory(slack.client, () => clock.now().getTime());
     platforms.push(
       new SlackPlatform(deliveryClient(parts.slack.botToken, parts.slack.apiUrl), () =>
         clock.now().getTime(),
@@ -105,7 +105,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     ...(slack && slackDirectory
       ? {
           slack: {
-            client: slack.app.client,
+            client: slack.client,
             lookupUserId: async (email: string) => {
               const person = await slackDirectory.byEmail(email);
               if (!person) throw new Error(`no Slack user with email ${email}`);
@@ -157,7 +157,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   });
   http.route({ method: 'GET', path: '/metrics', handler: metrics.handler });
   if (slack && directory) {
-    registerListeners(slack.app, { service, directory, client: slack.app.client, log });
+    registerListeners(slack.app, { service, directory, client: slack.client, log });
     const handle = slack.handleRequest;
     if (handle) http.route({ method: 'POST', path: SLACK_EVENTS_PATH, handler: handle });
   }

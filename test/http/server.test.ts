@@ -62,3 +62,18 @@ describe('the app’s HTTP server', () => {
     expect((await fetch(url('/healthz'))).status).toBe(200);
   });
 });
+
+describe('Slack unreachable at start-up', () => {
+  it('starts anyway and serves Slack once it is back, instead of dying on the failed auth.test', async () => {
+    await t.close();
+    t = await startTestSystem({
+      beforeStart: (fake) =>
+        fake.setOutage({ error: 'service_unavailable', status: 503, methods: ['auth.test'] }),
+    });
+    expect((await fetch(url('/healthz'))).status).toBe(200);
+    expect(t.fake.callsTo('auth.test').map((c) => c.status)).toContain(503);
+    t.fake.setOutage(null);
+    await requestAccess(t, USERS.carol, { approvers: [USERS.alice.email] });
+    await waitForDm(t, USERS.alice, 'Approve');
+  });
+});

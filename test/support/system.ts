@@ -115,10 +115,13 @@ export async function startTestSystem(
     usergroups?: FakeSlackUsergroup[];
     /** Outbox settings, e.g. a short give-up time. */
     outbox?: Partial<OutboxPolicy>;
+    /** Runs against the fake Slack before the app starts (e.g. to make Slack fail at start-up). */
+    beforeStart?: (fake: FakeSlack) => void;
   } = {},
 ): Promise<TestSystem> {
   const clock = new ManualClock(opts.start ?? new Date());
   const fake = await startFakeSlack({ users: Object.values(USERS), usergroups: opts.usergroups ?? [] });
+  opts.beforeStart?.(fake);
   const hooks = await startWebhookReceiver({ secret: HOOK_SECRET, now: () => clock.now() });
   const access = parseAccessConfig(parseYaml((opts.policy ?? TEST_POLICY).replaceAll('{{HOOK}}', hooks.url)));
   const store = createMemoryStore();

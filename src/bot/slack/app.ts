@@ -12,6 +12,7 @@ import {
   LogLevel,
   type Logger as SlackLogger,
 } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import { DomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
 import { ActionId } from '../../domain/views/model.js';
@@ -58,6 +59,8 @@ function boltLogger(log: Log): SlackLogger {
 
 export interface SlackFrontEnd {
   app: App;
+  /** The Web API client for what a person waits on (forms, answers to clicks), with the bot token. */
+  client: WebClient;
   /** For the app's HTTP server (HTTP mode); null in Socket Mode, where Slack is reached over a WebSocket. */
   handleRequest: ((req: IncomingMessage, res: ServerResponse) => void) | null;
   /** Connects (Socket Mode); nothing to do in HTTP mode, where the app's server receives Slack. */
@@ -83,16 +86,32 @@ function timestampFresh(req: IncomingMessage, nowMs: number): boolean {
 export function createSlackFrontEnd(opts: SlackAppOptions): SlackFrontEnd {
   const logger = boltLogger(opts.log);
   const now = opts.now ?? Date.now;
+  // Bounded calls for what a person waits on (opening and updating forms, answering a click);
+  // messages go through the outbox with a client of their own (./platform.ts).
+  const clientOptions = {
+    slackApiUrl: opts.apiUrl,
+    timeout: 15_000,
+    retryConfig: { retries: 2, factor: 2, minTimeout: 300, maxTimeout: 2_000 },
+  };
+  const client = new WebClient(opts.botToken, clientOptions);
+  // Bolt's own single-token authorisation calls auth.test once, in its constructor, and keeps
+  // that promise: if Slack is unreachable at that moment the rejection is unhandled (the process
+  // dies) and every later event fails. This one asks again until Slack has answered once.
+  let identity: Promise<{ botId: string; botUserId: string }> | undefined;
+  const whoAmI = () => {
+    identity ??= client.auth.test().then(
+      (r) => ({ botId: String(r.bot_id ?? ''), botUserId: String(r.user_id ?? '') }),
+      (error: unknown) => {
+        identity = undefined;
+        throw error;
+      },
+    );
+    return identity;
+  };
   const common = {
-    token: opts.botToken,
+    authorize: async () => ({ botToken: opts.botToken, ...(await whoAmI()) }),
     logger,
-    // Bounded calls for what a person waits on (opening and updating forms, answering a click);
-    // messages go through the outbox with a client of their own (./platform.ts).
-    clientOptions: {
-      slackApiUrl: opts.apiUrl,
-      timeout: 15_000,
-      retryConfig: { retries: 2, factor: 2, minTimeout: 300, maxTimeout: 2_000 },
-    },
+    clientOptions,
   };
   let app: App;
   let handleRequest: SlackFrontEnd['handleRequest'] = null;
@@ -135,8 +154,18 @@ export function createSlackFrontEnd(opts: SlackAppOptions): SlackFrontEnd {
   });
   return {
     app,
+    client,
     handleRequest,
     async start() {
+      try {
+        await whoAmI();
+      } catch (error) {
+        // Not fatal: Slack may be down for a moment; the first event asks again.
+        opts.log.error(
+          { err: error },
+          'slack.auth_test_failed: check SLACK_BOT_TOKEN and that Slack is reachable',
+        );
+      }
       if (opts.appToken) await app.start();
     },
     async stop() {

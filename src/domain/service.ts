@@ -4,7 +4,7 @@
  */
 import { makeContext, type ServiceContext, type ServiceDeps } from './context.js';
 import { onApproved, remind } from './grants.js';
-import type { AccessRequest, AuditEvent, Grant, Person } from './model.js';
+import type { AccessRequest, Grant, Person } from './model.js';
 import {
   type AccessConfig,
   effectivePolicy,
@@ -13,7 +13,7 @@ import {
   type ResourceConfig,
   requestableResources,
 } from './policy.js';
-import type { GrantQuery, RequestQuery } from './ports.js';
+import type { GrantQuery } from './ports.js';
 import { cancelRequest, checkDecision, decideRequest, expireRequest } from './request-decisions.js';
 import { checkAndAuditSubmission, type FieldError, type SubmitInput, submitRequest } from './requests.js';
 import { endAccess, expireGrant } from './revocation.js';
@@ -87,10 +87,6 @@ export class AccessService {
     return this.ctx.repos.requests.get(id);
   }
 
-  listRequests(query: RequestQuery): Promise<AccessRequest[]> {
-    return this.ctx.repos.requests.list(query);
-  }
-
   // ------------------------------------------------------------ grants
 
   endAccess(grantId: string, actor: Person): Promise<Grant> {
@@ -103,10 +99,6 @@ export class AccessService {
 
   listGrants(query: GrantQuery): Promise<Grant[]> {
     return this.ctx.repos.grants.list(query);
-  }
-
-  timeline(query: { requestId?: string; grantId?: string }): Promise<AuditEvent[]> {
-    return this.ctx.repos.audit.list(query);
   }
 
   // ------------------------------------------------------------ job handlers (idempotent)

@@ -8,6 +8,7 @@
 
 import type { ServiceContext } from './context.js';
 import { addDuration } from './duration.js';
+import { normalizeEmail } from './email.js';
 import { DomainError, type ErrorField } from './errors.js';
 import type { ResourceRef } from './events.js';
 import type { AccessRequest, Person } from './model.js';
@@ -46,8 +47,6 @@ export function resourceRef(r: ResourceConfig): ResourceRef {
   return { id: r.id, name: r.name };
 }
 
-const lc = (s: string) => s.trim().toLowerCase();
-
 /** Refusals that are about who may do what (not typos): each is written to the audit trail. */
 const SECURITY_CODES = new Set<FieldError['code']>([
   'NOT_ALLOWED_TO_REQUEST',
@@ -64,12 +63,12 @@ export async function checkAndAuditSubmission(
 ): Promise<FieldError[]> {
   const errors = await checkSubmission(ctx, input);
   for (const e of errors.filter((x) => SECURITY_CODES.has(x.code))) {
-    await ctx.audit('action.refused', lc(input.requester.email), {
+    await ctx.audit('action.refused', normalizeEmail(input.requester.email), {
       resourceId: input.resourceId,
       ...(input.grantId ? { grantId: input.grantId } : {}),
       details: { action: input.grantId ? 'extend' : 'request', code: e.code },
     });
-    ctx.log.warn({ actor: lc(input.requester.email), code: e.code }, 'action.refused');
+    ctx.log.warn({ actor: normalizeEmail(input.requester.email), code: e.code }, 'action.refused');
   }
   return errors;
 }
@@ -80,7 +79,7 @@ export async function checkAndAuditSubmission(
  */
 export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): Promise<FieldError[]> {
   const errors: FieldError[] = [];
-  const requester = lc(input.requester.email);
+  const requester = normalizeEmail(input.requester.email);
   const resource = ctx.config.resources.find((r) => r.id === input.resourceId);
   if (!resource) {
     return [{ field: 'resource', code: 'RESOURCE_UNKNOWN', message: 'Choose a resource from the list.' }];
@@ -129,7 +128,7 @@ export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): 
   }
   if (input.grantId) {
     const grant = await ctx.repos.grants.get(input.grantId);
-    if (!grant || grant.resourceId !== resource.id || lc(grant.holder.email) !== requester) {
+    if (!grant || grant.resourceId !== resource.id || normalizeEmail(grant.holder.email) !== requester) {
       errors.push({ field: 'resource', code: 'NOT_HOLDER', message: 'You can only extend your own access.' });
     } else if (grant.status !== 'active') {
       errors.push({
@@ -165,7 +164,7 @@ export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): 
   }
   if (policy.approval === 'manual') {
     const eligible = new Set(eligibleApprovers(resource, requester));
-    const chosen = input.approvers.map(lc);
+    const chosen = input.approvers.map(normalizeEmail);
     if (chosen.length === 0) {
       errors.push({
         field: 'approvers',
@@ -199,14 +198,14 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
   const errors = await checkSubmission(ctx, input);
   const first = errors[0];
   if (first) {
-    await ctx.audit('action.refused', lc(input.requester.email), {
+    await ctx.audit('action.refused', normalizeEmail(input.requester.email), {
       resourceId: input.resourceId,
       details: { action: input.grantId ? 'extend' : 'request', code: first.code },
     });
     throw new DomainError(first.code, first.message, first.field);
   }
   const resource = ctx.resource(input.resourceId);
-  const requesterEmail = lc(input.requester.email);
+  const requesterEmail = normalizeEmail(input.requester.email);
   const policy = effectivePolicy(ctx.config, resource, requesterEmail);
   const now = ctx.clock.now();
   const request: AccessRequest = {
@@ -215,7 +214,7 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
     ...(input.grantId ? { grantId: input.grantId } : {}),
     resourceId: resource.id,
     requester: { email: requesterEmail, name: input.requester.name },
-    approvers: policy.approval === 'manual' ? [...new Set(input.approvers.map(lc))] : [],
+    approvers: policy.approval === 'manual' ? [...new Set(input.approvers.map(normalizeEmail))] : [],
     duration: input.duration,
     justification: input.justification.trim(),
     ...(input.ticket?.trim() ? { ticket: input.ticket.trim().slice(0, MAX_TICKET) } : {}),

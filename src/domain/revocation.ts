@@ -6,12 +6,11 @@
 
 import { claim, connectorEvent, recordFailure } from './connector-calls.js';
 import type { ServiceContext } from './context.js';
+import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import type { Grant, Person } from './model.js';
 import { canAdminister } from './policy.js';
 import { resourceRef } from './requests.js';
-
-const lc = (s: string) => s.trim().toLowerCase();
 
 /** Job `grant.expire`: starts revocation of an active grant whose time is up. */
 export async function expireGrant(ctx: ServiceContext, grantId: string): Promise<void> {
@@ -37,7 +36,7 @@ export async function expireGrant(ctx: ServiceContext, grantId: string): Promise
 
 /** "End access now" by the holder, or a revocation by an admin or the resource's owner. */
 export async function endAccess(ctx: ServiceContext, grantId: string, actor: Person): Promise<Grant> {
-  const actorEmail = lc(actor.email);
+  const actorEmail = normalizeEmail(actor.email);
   const grant = await ctx.repos.grants.get(grantId);
   const refuse = async (error: DomainError): Promise<never> => {
     await ctx.audit('action.refused', actorEmail, { grantId, details: { action: 'end', code: error.code } });

@@ -3,6 +3,7 @@
  * of Slack, Teams, mongoose or Agenda; it works through the ports in ./ports.ts.
  */
 import { makeContext, type ServiceContext, type ServiceDeps } from './context.js';
+import { normalizeEmail } from './email.js';
 import { onApproved, remind } from './grants.js';
 import type { AccessRequest, Grant, Person } from './model.js';
 import {
@@ -39,7 +40,7 @@ export class AccessService {
   // ------------------------------------------------------------ what a form needs
 
   requestableResources(email: string): ResourceConfig[] {
-    return requestableResources(this.ctx.config, email.toLowerCase());
+    return requestableResources(this.ctx.config, normalizeEmail(email));
   }
 
   findResource(idOrName: string): ResourceConfig | undefined {
@@ -47,11 +48,11 @@ export class AccessService {
   }
 
   policyFor(resource: ResourceConfig, requesterEmail: string) {
-    return effectivePolicy(this.ctx.config, resource, requesterEmail.toLowerCase());
+    return effectivePolicy(this.ctx.config, resource, normalizeEmail(requesterEmail));
   }
 
   approversFor(resource: ResourceConfig, requesterEmail: string): string[] {
-    return eligibleApprovers(resource, requesterEmail.toLowerCase());
+    return eligibleApprovers(resource, normalizeEmail(requesterEmail));
   }
 
   // ------------------------------------------------------------ requests

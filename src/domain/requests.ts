@@ -20,6 +20,7 @@ import {
   type ResourceConfig,
 } from './policy.js';
 import { DuplicateKeyError } from './ports.js';
+import { type Refusal, recordRefusal, refuse } from './refusals.js';
 
 export const MAX_JUSTIFICATION = 2000;
 export const MAX_TICKET = 200;
@@ -63,14 +64,19 @@ export async function checkAndAuditSubmission(
 ): Promise<FieldError[]> {
   const errors = await checkSubmission(ctx, input);
   for (const e of errors.filter((x) => SECURITY_CODES.has(x.code))) {
-    await ctx.audit('action.refused', normalizeEmail(input.requester.email), {
-      resourceId: input.resourceId,
-      ...(input.grantId ? { grantId: input.grantId } : {}),
-      details: { action: input.grantId ? 'extend' : 'request', code: e.code },
-    });
-    ctx.log.warn({ actor: normalizeEmail(input.requester.email), code: e.code }, 'action.refused');
+    await recordRefusal(ctx, submissionRefusal(input), e.code);
   }
   return errors;
+}
+
+/** Who submitted what, for the audit trail of a refused submission. */
+function submissionRefusal(input: SubmitInput): Refusal {
+  return {
+    actor: normalizeEmail(input.requester.email),
+    action: input.grantId ? 'extend' : 'request',
+    resourceId: input.resourceId,
+    ...(input.grantId ? { grantId: input.grantId } : {}),
+  };
 }
 
 /**
@@ -198,11 +204,7 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
   const errors = await checkSubmission(ctx, input);
   const first = errors[0];
   if (first) {
-    await ctx.audit('action.refused', normalizeEmail(input.requester.email), {
-      resourceId: input.resourceId,
-      details: { action: input.grantId ? 'extend' : 'request', code: first.code },
-    });
-    throw new DomainError(first.code, first.message, first.field);
+    return refuse(ctx, submissionRefusal(input), new DomainError(first.code, first.message, first.field));
   }
   const resource = ctx.resource(input.resourceId);
   const requesterEmail = normalizeEmail(input.requester.email);
@@ -256,12 +258,11 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
       if (!(error instanceof DomainError)) throw error;
       // It would overlap a grant the requester already holds (a race the store's key caught).
       await ctx.repos.requests.cancel(request.id, requesterEmail, ctx.clock.now(), error.message);
-      await ctx.audit('action.refused', requesterEmail, {
-        requestId: request.id,
-        resourceId: resource.id,
-        details: { action: 'request', code: error.code },
-      });
-      throw error;
+      return refuse(
+        ctx,
+        { actor: requesterEmail, action: 'request', requestId: request.id, resourceId: resource.id },
+        error,
+      );
     }
     await ctx.audit('request.auto_approved', 'system', { requestId: request.id, resourceId: resource.id });
     log.info({}, 'request.auto_approved');

@@ -10,6 +10,7 @@ import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import type { Grant, Person } from './model.js';
 import { canAdminister } from './policy.js';
+import { refuse } from './refusals.js';
 import { resourceRef } from './requests.js';
 
 /** Job `grant.expire`: starts revocation of an active grant whose time is up. */
@@ -38,20 +39,17 @@ export async function expireGrant(ctx: ServiceContext, grantId: string): Promise
 export async function endAccess(ctx: ServiceContext, grantId: string, actor: Person): Promise<Grant> {
   const actorEmail = normalizeEmail(actor.email);
   const grant = await ctx.repos.grants.get(grantId);
-  const refuse = async (error: DomainError): Promise<never> => {
-    await ctx.audit('action.refused', actorEmail, { grantId, details: { action: 'end', code: error.code } });
-    throw error;
-  };
-  if (!grant) return refuse(new DomainError('NOT_FOUND', 'This access no longer exists.'));
+  const refused = (error: DomainError) => refuse(ctx, { actor: actorEmail, action: 'end', grantId }, error);
+  if (!grant) return refused(new DomainError('NOT_FOUND', 'This access no longer exists.'));
   const isHolder = grant.holder.email === actorEmail;
   const resource = ctx.config.resources.find((r) => r.id === grant.resourceId);
   const isAdmin = resource ? canAdminister(ctx.config, resource, actorEmail) : false;
   if (!isHolder && !isAdmin) {
-    return refuse(new DomainError('NOT_HOLDER', 'Only the holder or an administrator can end this access.'));
+    return refused(new DomainError('NOT_HOLDER', 'Only the holder or an administrator can end this access.'));
   }
   if (grant.status !== 'active' && grant.status !== 'provisioning') {
     if (grant.status === 'revoking') return grant;
-    return refuse(new DomainError('GRANT_NOT_ACTIVE', 'This access has already ended.'));
+    return refused(new DomainError('GRANT_NOT_ACTIVE', 'This access has already ended.'));
   }
   const revoking = await ctx.repos.grants.update(
     grantId,
@@ -66,7 +64,7 @@ export async function endAccess(ctx: ServiceContext, grantId: string, actor: Per
       },
     },
   );
-  if (!revoking) return refuse(new DomainError('GRANT_NOT_ACTIVE', 'This access has already ended.'));
+  if (!revoking) return refused(new DomainError('GRANT_NOT_ACTIVE', 'This access has already ended.'));
   ctx.log.info({ grantId, by: actorEmail }, 'grant.ending');
   // The connector call runs as a job at once (`grant.retry`), so the click is answered now.
   await ctx.advanceSoon(grantId);

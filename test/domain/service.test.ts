@@ -3,13 +3,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ManualClock } from '../../src/domain/clock.js';
 import { DomainError } from '../../src/domain/errors.js';
-import type { LifecycleEvent, Notifier } from '../../src/domain/events.js';
+import type { LifecycleEvent, Log, Notifier } from '../../src/domain/events.js';
 import { parseAccessConfig } from '../../src/domain/policy.js';
 import { type Connector, ConnectorError, type ConnectorEvent } from '../../src/domain/ports.js';
 import { AccessService, type SubmitInput } from '../../src/domain/service.js';
 import { registerJobs } from '../../src/jobs/handlers.js';
 import { InProcessRunner } from '../../src/jobs/in-process.js';
-import { createLogger } from '../../src/log.js';
 import { createMemoryStore, type Store } from '../../src/store/index.js';
 
 const POLICY = `
@@ -84,7 +83,37 @@ class GatedConnector extends SwitchableConnector {
   }
 }
 
+/** The log, as seen by the domain: records each entry's event name and fields. */
+class RecordingLog implements Log {
+  constructor(
+    readonly entries: Array<{ level: string; msg?: string; obj: object }> = [],
+    private readonly bindings: object = {},
+  ) {}
+  private add(level: string, obj: object, msg?: string) {
+    this.entries.push({ level, msg, obj: { ...this.bindings, ...obj } });
+  }
+  info(obj: object, msg?: string) {
+    this.add('info', obj, msg);
+  }
+  warn(obj: object, msg?: string) {
+    this.add('warn', obj, msg);
+  }
+  error(obj: object, msg?: string) {
+    this.add('error', obj, msg);
+  }
+  debug(obj: object, msg?: string) {
+    this.add('debug', obj, msg);
+  }
+  child(bindings: Record<string, unknown>): Log {
+    return new RecordingLog(this.entries, { ...this.bindings, ...bindings });
+  }
+  named(msg: string) {
+    return this.entries.filter((e) => e.msg === msg);
+  }
+}
+
 let clock: ManualClock;
+let log: RecordingLog;
 let store: Store;
 let runner: InProcessRunner;
 let notifier: RecordingNotifier;
@@ -97,6 +126,7 @@ function build(policy = POLICY, keep?: { store: Store; clock: ManualClock }) {
   store = keep?.store ?? createMemoryStore();
   runner = new InProcessRunner({ clock, retry: { retries: 0 } });
   notifier = new RecordingNotifier();
+  log = new RecordingLog();
   connector = new SwitchableConnector();
   service = new AccessService({
     config: parseAccessConfig(parseYaml(policy)),
@@ -105,7 +135,7 @@ function build(policy = POLICY, keep?: { store: Store; clock: ManualClock }) {
     connectors: { forResource: () => connector },
     notifier,
     clock,
-    log: createLogger('silent'),
+    log,
     newId: randomUUID,
     backoffMs: (n) => 1000 * n,
     reportAfterAttempts: 3,
@@ -244,6 +274,32 @@ describe('deciding', () => {
     expect((await service.getRequest(r.id))?.status).toBe('expired');
     expect(await refusal(service.decide(r.id, alice, 'approve'))).toBe('REQUEST_EXPIRED');
     expect(notifier.types()).toEqual(['request.submitted', 'request.expired']);
+  });
+
+  it('audits and logs every refused action alike: who, which action, on what, and the code', async () => {
+    const r = await service.submit(input());
+    expect(await refusal(service.submit(input({ requester: erin })))).toBe('NOT_ALLOWED_TO_REQUEST');
+    expect((await service.checkDecision(r.id, bob, 'deny'))?.code).toBe('SELF_APPROVAL');
+    expect(await refusal(service.decide(r.id, carol, 'approve'))).toBe('NOT_AN_APPROVER');
+    expect(await refusal(service.cancel(r.id, alice))).toBe('NOT_REQUESTER');
+    await service.decide(r.id, alice, 'approve');
+    await runner.runDue();
+    const g = await store.repos.grants.findByRequestId(r.id);
+    expect(await refusal(service.endAccess(g!.id, erin))).toBe('NOT_HOLDER');
+    const trail = await store.repos.audit.list({ type: 'action.refused' });
+    expect(trail.map((e) => [e.actor, e.details?.action, e.details?.code, e.requestId ?? e.grantId])).toEqual(
+      [
+        [erin.email, 'request', 'NOT_ALLOWED_TO_REQUEST', undefined],
+        [bob.email, 'deny', 'SELF_APPROVAL', r.id],
+        [carol.email, 'approve', 'NOT_AN_APPROVER', r.id],
+        [alice.email, 'cancel', 'NOT_REQUESTER', r.id],
+        [erin.email, 'end', 'NOT_HOLDER', g!.id],
+      ],
+    );
+    expect(trail[0]?.resourceId).toBe('prod');
+    expect(log.named('action.refused').map((e) => e.obj)).toEqual(
+      trail.map((e) => expect.objectContaining({ actor: e.actor, ...e.details })),
+    );
   });
 
   it('lets only the requester cancel, while pending', async () => {

@@ -136,6 +136,13 @@ export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): 
     const grant = await ctx.repos.grants.get(input.grantId);
     if (!grant || grant.resourceId !== resource.id || normalizeEmail(grant.holder.email) !== requester) {
       errors.push({ field: 'resource', code: 'NOT_HOLDER', message: 'You can only extend your own access.' });
+    } else if (grant.status === 'provisioning') {
+      // Approved, but the connector has not confirmed yet (provisioning runs as a job).
+      errors.push({
+        field: 'resource',
+        code: 'GRANT_NOT_ACTIVE',
+        message: 'Your access is still being set up; you can ask for more time once it is active.',
+      });
     } else if (grant.status !== 'active') {
       errors.push({
         field: 'resource',

@@ -363,6 +363,32 @@ describe('grants', () => {
     expect(await refusal(service.submit(input({ grantId: g.id })))).toBe('GRANT_NOT_ACTIVE');
   });
 
+  it('tells a holder whose access is still being set up to ask for more time once it is active', async () => {
+    connector.up = false;
+    const r = await service.submit(input());
+    await service.decide(r.id, alice, 'approve');
+    await runner.runDue(); // provisioning fails: retried later
+    const g = await store.repos.grants.findByRequestId(r.id);
+    expect(g?.status).toBe('provisioning');
+    const ask = input({ grantId: g!.id });
+    expect(await service.checkSubmission(ask)).toEqual([
+      {
+        field: 'resource',
+        code: 'GRANT_NOT_ACTIVE',
+        message: 'Your access is still being set up; you can ask for more time once it is active.',
+      },
+    ]);
+    await expect(service.submit(ask)).rejects.toThrow('still being set up');
+    // Once it has ended, the sentence says so.
+    await service.endAccess(g!.id, bob);
+    connector.up = true;
+    await runner.runDue();
+    expect((await store.repos.grants.get(g!.id))?.status).toBe('revoked');
+    expect((await service.checkSubmission(ask)).map((e) => e.message)).toEqual([
+      'This access has already ended; request it again instead.',
+    ]);
+  });
+
   it('cancels a pending extension approved after its grant ended', async () => {
     const g = await activeGrant();
     const ext = await service.submit(input({ grantId: g.id, duration: 'PT8H' }));

@@ -109,7 +109,13 @@ export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): 
       status: ['provisioning', 'active'],
       limit: 1,
     });
-    if (held) {
+    if (held?.status === 'provisioning') {
+      errors.push({
+        field: 'resource',
+        code: 'ALREADY_HAS_ACCESS',
+        message: `Your access to ${resource.name} was approved and is still being set up.`,
+      });
+    } else if (held) {
       errors.push({
         field: 'resource',
         code: 'ALREADY_HAS_ACCESS',

@@ -1,14 +1,15 @@
 /**
  * Ending a grant: `grant.expire` when its time is up, "end access now" by the holder or a
  * revocation by an admin or owner, and the connector call that takes access away. The grant ends
- * only once the connector confirms; failures are retried through `grant.retry` (./sweep.ts).
+ * only once the connector confirms; failures are retried through `grant.retry` (./sweep.ts), or,
+ * when the target refuses (a non-retryable failure), stopped until someone ends the access again.
  */
 
 import { claim, connectorEvent, recordFailure } from './connector-calls.js';
 import type { ServiceContext } from './context.js';
 import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
-import type { Grant, Person } from './model.js';
+import { type Grant, type Person, retriesStopped } from './model.js';
 import { canAdminister } from './policy.js';
 import { refuse } from './refusals.js';
 import { resourceRef } from './requests.js';
@@ -48,7 +49,10 @@ export async function endAccess(ctx: ServiceContext, grantId: string, actor: Per
     return refused(new DomainError('NOT_HOLDER', 'Only the holder or an administrator can end this access.'));
   }
   if (grant.status !== 'active' && grant.status !== 'provisioning') {
-    if (grant.status === 'revoking') return grant;
+    if (grant.status === 'revoking') {
+      // Under way already; or stopped by the target's refusal, and then it is tried once more.
+      return retriesStopped(grant) ? retryRevocation(ctx, grant, actorEmail) : grant;
+    }
     return refused(new DomainError('GRANT_NOT_ACTIVE', 'This access has already ended.'));
   }
   const revoking = await ctx.repos.grants.update(
@@ -69,6 +73,23 @@ export async function endAccess(ctx: ServiceContext, grantId: string, actor: Per
   // The connector call runs as a job at once (`grant.retry`), so the click is answered now.
   await ctx.advanceSoon(grantId);
   return revoking;
+}
+
+/**
+ * A revocation whose retries stopped (the target refused it) is tried again when someone ends the
+ * access again, e.g. once the target is fixed. `attempts` keeps counting, so the failures of this
+ * round are reported afresh rather than taken for the ones already reported.
+ */
+async function retryRevocation(ctx: ServiceContext, grant: Grant, actorEmail: string): Promise<Grant> {
+  const rearmed = await ctx.repos.grants.update(
+    grant.id,
+    { status: 'revoking', attempts: grant.attempts, nextAttemptAt: null },
+    { set: { nextAttemptAt: ctx.clock.now() } },
+  );
+  if (!rearmed) return (await ctx.repos.grants.get(grant.id)) ?? grant;
+  ctx.log.info({ grantId: grant.id, by: actorEmail }, 'grant.revocation_retried');
+  await ctx.advanceSoon(grant.id);
+  return rearmed;
 }
 
 /** Takes access away through the connector; the grant ends only once the connector confirms. */

@@ -1,3 +1,5 @@
+import { exponentialBackoff } from '../domain/backoff.js';
+
 /**
  * Retry timing for connector deliveries. The retry loop itself lives in the domain (it reschedules
  * `grant.retry` jobs); this only says how long to wait before attempt `attempt + 1`.
@@ -17,10 +19,11 @@ export const BACKOFF_JITTER = 0.2;
  * pass a fixed function (`() => 0.5` gives the exact un-jittered delay).
  */
 export function backoffDelayMs(attempt: number, random: () => number = Math.random): number {
-  const n = Number.isFinite(attempt) ? Math.max(1, Math.floor(attempt)) : 1;
-  const base = Math.min(BACKOFF_BASE_MS * 2 ** (n - 1), BACKOFF_CAP_MS);
-  const raw = random();
-  const r = Number.isFinite(raw) ? Math.min(1, Math.max(0, raw)) : 0.5;
-  const factor = 1 + (r * 2 - 1) * BACKOFF_JITTER;
-  return Math.round(base * factor);
+  return exponentialBackoff({
+    baseMs: BACKOFF_BASE_MS,
+    maxMs: BACKOFF_CAP_MS,
+    attempt,
+    jitter: BACKOFF_JITTER,
+    random,
+  });
 }

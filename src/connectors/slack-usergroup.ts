@@ -1,10 +1,36 @@
 import type { WebClient } from '@slack/web-api';
 import { type Connector, ConnectorError, type ConnectorEvent } from '../domain/ports.js';
 
+/**
+ * Slack error codes by which Slack refuses the call for good (a missing group, scope, permission,
+ * plan or token, or a holder Slack does not know): retrying cannot help until someone changes the
+ * configuration, so these are non-retryable.
+ */
+export const REFUSAL_CODES: ReadonlySet<string> = new Set([
+  'no_such_subteam',
+  'permission_denied',
+  'missing_scope',
+  'not_allowed_token_type',
+  'no_permission',
+  'paid_teams_only',
+  'plan_upgrade_required',
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'token_expired',
+  'team_access_not_granted',
+  'invalid_users',
+  'users_not_found',
+]);
+
 export interface SlackUsergroupConnectorOptions {
   client: WebClient;
   usergroupId: string;
-  /** Slack user id for an email (e.g. `users.lookupByEmail`). Throws when there is none. */
+  /**
+   * Slack user id for an email (e.g. `users.lookupByEmail`). Throws when there is none; a Slack
+   * platform error `users_not_found` is a refusal, anything else is retried.
+   */
   lookupUserId(email: string): Promise<string>;
 }
 
@@ -31,7 +57,12 @@ export interface SlackUsergroupConnectorOptions {
  * connector runs. Deployments where many grants on one group start or end at the same moment should
  * serialize deliveries per group. Slack offers no compare-and-swap to do better.
  *
- * Every Slack failure is a retryable `ConnectorError`; the domain retries with backoff.
+ * Which failures are retried: a Slack error whose code is in `REFUSAL_CODES` (`no_such_subteam`,
+ * `permission_denied`, `missing_scope`, `invalid_auth`, `users_not_found` …) is a non-retryable
+ * `ConnectorError`, so the domain stops retrying and tells the resource's approvers at once.
+ * Everything else is retryable and retried with backoff: rate limits, Slack's own errors
+ * (`internal_error`, `fatal_error` …), HTTP errors, network errors, and a failed user lookup that
+ * carries no Slack error code.
  */
 export class SlackUsergroupConnector implements Connector {
   readonly type = 'slack-usergroup';
@@ -130,6 +161,7 @@ export class SlackUsergroupConnector implements Connector {
     } catch (err) {
       throw new ConnectorError(
         `slack-usergroup ${this.usergroupId}: no Slack user for the grant holder (${slackReason(err)})`,
+        retryable(err),
       );
     }
   }
@@ -141,7 +173,7 @@ export class SlackUsergroupConnector implements Connector {
     } catch (err) {
       const reason = slackReason(err);
       if (tolerated.includes(reason)) return {};
-      throw new ConnectorError(`slack ${method} on ${this.usergroupId} failed: ${reason}`);
+      throw new ConnectorError(`slack ${method} on ${this.usergroupId} failed: ${reason}`, retryable(err));
     }
   }
 }
@@ -150,6 +182,12 @@ type Empty = { usergroup?: undefined; users?: undefined };
 
 function isDisabled(dateDelete: number | undefined): boolean {
   return typeof dateDelete === 'number' && dateDelete > 0;
+}
+
+/** Retryable unless Slack itself answered with one of `REFUSAL_CODES`. */
+function retryable(err: unknown): boolean {
+  const code = (err as { data?: { error?: unknown } } | null | undefined)?.data?.error;
+  return !(typeof code === 'string' && REFUSAL_CODES.has(code));
 }
 
 /** The Slack error code (`permission_denied`, …) or a short description; never a token. */

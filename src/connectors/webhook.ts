@@ -11,13 +11,28 @@ export interface WebhookConnectorOptions {
 }
 
 /**
+ * Answers by which the receiver refuses the call as sent: the same signed body gets the same
+ * answer however often it is sent, so retrying would only delay the report. 400 Bad Request,
+ * 401 Unauthorized, 403 Forbidden, 404 Not Found, 405 Method Not Allowed, 410 Gone, 413 Content
+ * Too Large, 415 Unsupported Media Type, 422 Unprocessable Content.
+ */
+export const REFUSAL_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 404, 405, 410, 413, 415, 422]);
+
+/**
  * POSTs the `ConnectorEvent` as JSON to a URL, signed (see `signing.ts`).
  *
- * Any non-2xx answer, network error or timeout is a retryable `ConnectorError`; the domain
- * reschedules with `backoffDelayMs`. Redirects are not followed (a 3xx is a failure), so a signed
- * body is never re-sent to a host nobody configured. Credentials in the URL (`https://user:pw@host/`)
- * are sent as HTTP Basic auth. Error messages name the URL without its
- * query string or credentials and never contain the secret or the body.
+ * Which failures are retried: a refusal (`REFUSAL_STATUSES`: 400, 401, 403, 404, 405, 410, 413,
+ * 415, 422) is a non-retryable `ConnectorError`, so the domain stops retrying and tells the
+ * resource's approvers at once. Everything else that is not 2xx is retryable and the domain
+ * reschedules it with backoff: 5xx, 408 Request Timeout, 409 Conflict, 425 Too Early, 429 Too Many
+ * Requests and any other 4xx, a 3xx, network errors and timeouts. A receiver should therefore
+ * answer 2xx to a repeat (same `X-Jit-Idempotency-Key`) and to the revocation of access it never
+ * granted, and keep 4xx refusals for calls that can never succeed.
+ *
+ * Redirects are not followed (a 3xx is a failure), so a signed body is never re-sent to a host
+ * nobody configured. Credentials in the URL (`https://user:pw@host/`) are sent as HTTP Basic auth.
+ * Error messages name the URL without its query string or credentials and never contain the
+ * secret or the body.
  */
 export class WebhookConnector implements Connector {
   readonly type = 'webhook';
@@ -89,7 +104,10 @@ export class WebhookConnector implements Connector {
     // Release the connection; the answer's body is not used.
     await response.body?.cancel().catch(() => undefined);
     if (response.status < 200 || response.status > 299) {
-      throw new ConnectorError(`webhook ${this.displayUrl} answered ${response.status}`);
+      throw new ConnectorError(
+        `webhook ${this.displayUrl} answered ${response.status}`,
+        !REFUSAL_STATUSES.has(response.status),
+      );
     }
   }
 

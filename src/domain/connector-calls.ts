@@ -2,12 +2,20 @@
  * What every connector call on a grant shares: the lease a call holds (`claim`), the event body
  * sent to the connector, and `recordFailure`, which schedules the `grant.retry` with backoff,
  * audits the failure and tells people once it is delayed or keeps failing.
+ *
+ * A failure the connector calls non-retryable (`ConnectorError.retryable === false`: the target
+ * refused, it is not down) stops the retries at once: the grant keeps its status (provisioning or
+ * revoking, shown as pending, never as done) without a `nextAttemptAt`, which is how a stopped
+ * grant is recorded. Neither the sweep (`findDue` wants `nextAttemptAt <= now`) nor `claim` takes
+ * it up again; the resource's approvers are told at once, and ending the access (`endAccess`) is
+ * what moves it on. A non-retryable failure of an extension's delivery drops the pending delivery:
+ * the new expiry stands in our records, the target is not told again, the approvers are.
  */
 
 import type { ServiceContext } from './context.js';
 import type { ConnectorOperation } from './events.js';
 import type { Grant } from './model.js';
-import type { ConnectorEvent, ConnectorEventName } from './ports.js';
+import { ConnectorError, type ConnectorEvent, type ConnectorEventName } from './ports.js';
 import { resourceRef } from './requests.js';
 
 /**
@@ -40,6 +48,14 @@ export function connectorEvent(
   return body;
 }
 
+/**
+ * Whether a failed connector call is tried again. A `ConnectorError` says so itself; anything
+ * else (an unexpected throw) is retried, as a transient fault would be.
+ */
+export function willRetry(error: unknown): boolean {
+  return !(error instanceof ConnectorError) || error.retryable;
+}
+
 export async function recordFailure(
   ctx: ServiceContext,
   grant: Grant,
@@ -48,34 +64,40 @@ export async function recordFailure(
 ): Promise<void> {
   const now = ctx.clock.now();
   const message = error instanceof Error ? error.message : String(error);
+  const retry = willRetry(error);
   const resource = ctx.resource(grant.resourceId);
   const log = ctx.log.child({ grantId: grant.id });
   let updated: Grant | null;
   let attempts: number;
+  let nextAttemptAt: Date | undefined;
   if (operation === 'extend') {
     const pending = grant.pendingExtension;
     if (!pending) return;
     attempts = pending.attempts + 1;
-    const nextAttemptAt = new Date(now.getTime() + ctx.backoffMs(attempts));
+    nextAttemptAt = retry ? new Date(now.getTime() + ctx.backoffMs(attempts)) : undefined;
     updated = await ctx.repos.grants.update(
       grant.id,
       { status: 'active', pendingExtensionAt: pending.nextAttemptAt },
-      { set: { pendingExtension: { ...pending, attempts, nextAttemptAt }, lastError: message } },
+      nextAttemptAt
+        ? { set: { pendingExtension: { ...pending, attempts, nextAttemptAt }, lastError: message } }
+        : { set: { lastError: message }, unset: ['pendingExtension'] },
     );
-    if (updated) await ctx.scheduler.schedule('grant.retry', nextAttemptAt, { id: grant.id });
   } else {
     attempts = grant.attempts + 1;
-    const nextAttemptAt = new Date(now.getTime() + ctx.backoffMs(attempts));
+    nextAttemptAt = retry ? new Date(now.getTime() + ctx.backoffMs(attempts)) : undefined;
     updated = await ctx.repos.grants.update(
       grant.id,
       // Only the holder of the current lease records the outcome of its call.
       { status: grant.status, attempts: grant.attempts, nextAttemptAt: grant.nextAttemptAt ?? null },
-      { set: { attempts, nextAttemptAt, lastError: message } },
+      nextAttemptAt
+        ? { set: { attempts, nextAttemptAt, lastError: message } }
+        : { set: { attempts, lastError: message }, unset: ['nextAttemptAt'] }, // stopped: see above
     );
-    if (updated) await ctx.scheduler.schedule('grant.retry', nextAttemptAt, { id: grant.id });
   }
   if (!updated) return; // someone else moved the grant on meanwhile
-  log.warn({ operation, attempts, error: message }, 'connector.failed');
+  if (nextAttemptAt) await ctx.scheduler.schedule('grant.retry', nextAttemptAt, { id: grant.id });
+  if (retry) log.warn({ operation, attempts, error: message, willRetry: true }, 'connector.failed');
+  else log.error({ operation, attempts, error: message, willRetry: false }, 'connector.failed');
   await ctx.audit(
     operation === 'revoke' ? 'grant.revocation_failed' : 'grant.provisioning_failed',
     'system',
@@ -83,7 +105,8 @@ export async function recordFailure(
       grantId: grant.id,
       requestId: grant.requestId,
       resourceId: grant.resourceId,
-      details: { operation, attempts, error: message.slice(0, 300) },
+      // willRetry false: the target refused; nothing retries it until someone ends the access.
+      details: { operation, attempts, error: message.slice(0, 300), willRetry: retry },
     },
   );
   if (operation === 'provision' && attempts === 1) {
@@ -96,7 +119,8 @@ export async function recordFailure(
   if (operation === 'revoke' && attempts === 1) {
     await ctx.publish({ type: 'grant.revocation_delayed', grant: updated, resource: resourceRef(resource) });
   }
-  if (attempts === ctx.reportAfterAttempts) {
+  // A refusal is reported at once; a fault that may pass, once it has kept failing.
+  if (!retry || attempts === ctx.reportAfterAttempts) {
     await ctx.publish({
       type: 'grant.connector_failing',
       grant: updated,
@@ -154,10 +178,11 @@ export async function revokeAgain(ctx: ServiceContext, grant: Grant, key: string
  * worker) wins, and the grant carries a lease meanwhile. Null when someone else has it.
  */
 export async function claim(ctx: ServiceContext, grant: Grant): Promise<Grant | null> {
-  if (grant.nextAttemptAt && grant.nextAttemptAt > ctx.clock.now()) return null; // leased, or not due yet
+  if (!grant.nextAttemptAt) return null; // retries stopped: only ending the access moves it on
+  if (grant.nextAttemptAt > ctx.clock.now()) return null; // leased, or not due yet
   return ctx.repos.grants.update(
     grant.id,
-    { status: grant.status, attempts: grant.attempts, nextAttemptAt: grant.nextAttemptAt ?? null },
+    { status: grant.status, attempts: grant.attempts, nextAttemptAt: grant.nextAttemptAt },
     { set: { nextAttemptAt: lease(ctx) } },
   );
 }

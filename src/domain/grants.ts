@@ -3,8 +3,9 @@
  * confirms), remind before expiry, and extend. Ending access is in ./revocation.ts, the retry job
  * and the sweep in ./sweep.ts, and what every connector call shares in ./connector-calls.ts.
  * Connector failures are retried with backoff through the `grant.retry` job and reported to the
- * resource's approvers after repeated failure; nothing is marked done before the connector
- * confirms. Every job handler here is idempotent.
+ * resource's approvers after repeated failure; a failure the connector calls non-retryable stops
+ * the retries and is reported at once. Nothing is marked done before the connector confirms.
+ * Every job handler here is idempotent.
  */
 
 import { claim, claimExtension, connectorEvent, recordFailure, revokeAgain } from './connector-calls.js';

@@ -48,9 +48,17 @@ export interface AccessRequest {
  * active: connector confirmed; counts from startsAt.
  * revoking: expiry or early end reached, connector revocation not yet confirmed (retrying).
  * expired: revoked at expiry. revoked: ended early by holder or admin.
- * (Provisioning never gives up: it is retried until the connector confirms or access is ended.)
+ * Neither provisioning nor revoking is ever marked done without the connector's confirmation.
+ * A fault that may pass is retried until the connector confirms or access is ended; a refusal by
+ * the target (a non-retryable failure) stops the retries and leaves the grant provisioning or
+ * revoking without a `nextAttemptAt` until someone ends the access (see ./connector-calls.ts).
  */
 export type GrantStatus = 'provisioning' | 'active' | 'revoking' | 'expired' | 'revoked';
+
+/** A provisioning or revoking grant whose retries were stopped by a non-retryable failure. */
+export function retriesStopped(grant: Grant): boolean {
+  return (grant.status === 'provisioning' || grant.status === 'revoking') && !grant.nextAttemptAt;
+}
 
 export interface Grant {
   id: string;
@@ -73,6 +81,10 @@ export interface Grant {
   endedAt?: Date;
   /** Connector retry bookkeeping for the current pending operation. */
   attempts: number;
+  /**
+   * When the next connector attempt is due (while one runs, the end of its lease). Absent on a
+   * provisioning or revoking grant: its retries were stopped by a non-retryable failure.
+   */
   nextAttemptAt?: Date;
   lastError?: string;
   /** Ids of the extension requests already applied to `expiresAt`, so none is applied twice. */

@@ -4,6 +4,7 @@
  * <- `resources[i].groupPolicies`) and checks each merged layer, reporting every problem at once.
  */
 import { durationMs } from './duration.js';
+import { normalizeEmail } from './email.js';
 import {
   type AccessConfig,
   BUILT_IN_CUSTOM,
@@ -113,7 +114,7 @@ export function parseAccessConfig(data: unknown): AccessConfig {
   const expand = (list: string[], path: string): string[] => {
     const out = new Set<string>();
     list.forEach((entry, i) => {
-      if (entry.includes('@')) out.add(entry.toLowerCase());
+      if (entry.includes('@')) out.add(normalizeEmail(entry));
       else if (groups[entry]) for (const m of groups[entry]) out.add(m);
       else issues.push({ path: `${path}[${i}]`, message: unknownGroup(entry) });
     });

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isValidDuration } from './duration.js';
+import { normalizeEmail } from './email.js';
 import type { ConfigIssue } from './policy-model.js';
 
 // ---------------------------------------------------------------- schema
@@ -27,8 +28,7 @@ const duration = z
 
 const email = z
   .string()
-  .trim()
-  .toLowerCase()
+  .overwrite(normalizeEmail)
   .pipe(z.email({ error: formatError('must be an email address') }));
 
 /** An email address or the name of a group from `groups`. */

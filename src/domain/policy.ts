@@ -14,6 +14,7 @@
  * key by key; every other key replaces the value below it.
  */
 import { DurationConstraint, durationMs, humanizeDuration, isValidDuration } from './duration.js';
+import { normalizeEmail } from './email.js';
 import {
   type AccessConfig,
   type DurationOption,
@@ -39,18 +40,16 @@ export { formatPath } from './policy-schema.js';
 
 // ---------------------------------------------------------------- queries
 
-const lower = (email: string) => email.trim().toLowerCase();
-
 /** By id, or by name ignoring case. */
 export function findResource(config: AccessConfig, idOrName: string): ResourceConfig | undefined {
-  const key = lower(idOrName);
+  const key = idOrName.trim().toLowerCase();
   return (
     config.resources.find((r) => r.id === key) ?? config.resources.find((r) => r.name.toLowerCase() === key)
   );
 }
 
 export function canRequest(_config: AccessConfig, resource: ResourceConfig, email: string): boolean {
-  return resource.requesters === undefined || resource.requesters.includes(lower(email));
+  return resource.requesters === undefined || resource.requesters.includes(normalizeEmail(email));
 }
 
 export function requestableResources(config: AccessConfig, email: string): ResourceConfig[] {
@@ -63,24 +62,24 @@ export function effectivePolicy(
   resource: ResourceConfig,
   requesterEmail: string,
 ): EffectivePolicy {
-  const email = lower(requesterEmail);
+  const email = normalizeEmail(requesterEmail);
   const match = resource.groupPolicies.find((g) => config.groups[g.group]?.includes(email));
   return resolve(match ? match.policy : resource.basePolicy);
 }
 
 /** The resource's approvers minus the requester: nobody approves their own request. */
 export function eligibleApprovers(resource: ResourceConfig, requesterEmail: string): string[] {
-  const email = lower(requesterEmail);
+  const email = normalizeEmail(requesterEmail);
   return resource.approvers.filter((a) => a !== email);
 }
 
 export function isAdmin(config: AccessConfig, email: string): boolean {
-  return config.admins.includes(lower(email));
+  return config.admins.includes(normalizeEmail(email));
 }
 
 /** Admins, and owners of this resource; approvers alone may not. */
 export function canAdminister(config: AccessConfig, resource: ResourceConfig, email: string): boolean {
-  return isAdmin(config, email) || resource.owners.includes(lower(email));
+  return isAdmin(config, email) || resource.owners.includes(normalizeEmail(email));
 }
 
 /** The quick option of the same length as `iso` (compared in milliseconds). */

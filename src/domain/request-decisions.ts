@@ -10,6 +10,7 @@ import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import type { AccessRequest, Person } from './model.js';
 import { canRequest, checkDuration, effectivePolicy, eligibleApprovers } from './policy.js';
+import { recordRefusal, refuse } from './refusals.js';
 import { MAX_JUSTIFICATION, resourceRef } from './requests.js';
 import { formatTime } from './views/time.js';
 
@@ -120,17 +121,6 @@ async function refusalFor(
   return null;
 }
 
-async function auditRefusal(
-  ctx: ServiceContext,
-  actorEmail: string,
-  requestId: string,
-  action: string,
-  error: DomainError,
-): Promise<void> {
-  await ctx.audit('action.refused', actorEmail, { requestId, details: { action, code: error.code } });
-  ctx.log.warn({ requestId, actor: actorEmail, code: error.code }, 'action.refused');
-}
-
 /**
  * The dry run of `decideRequest`: the refusal `decide` would give, or null when `actor` may make
  * this decision now. Changes nothing but the audit trail (a refusal is recorded, as every refused
@@ -146,7 +136,7 @@ export async function checkDecision(
   const request = await ctx.repos.requests.get(requestId);
   const refusal = await refusalFor(ctx, request, actorEmail, actor.tz, decision);
   if (!refusal) return null;
-  await auditRefusal(ctx, actorEmail, requestId, decision, refusal.error);
+  await recordRefusal(ctx, { actor: actorEmail, action: decision, requestId }, refusal.error.code);
   return refusal.error;
 }
 
@@ -158,17 +148,15 @@ export async function decideRequest(
   reason?: string,
 ): Promise<AccessRequest> {
   const actorEmail = normalizeEmail(actor.email);
-  const refuse = async (error: DomainError): Promise<never> => {
-    await auditRefusal(ctx, actorEmail, requestId, decision, error);
-    throw error;
-  };
+  const refused = (error: DomainError) =>
+    refuse(ctx, { actor: actorEmail, action: decision, requestId }, error);
   const request = await ctx.repos.requests.get(requestId);
   const refusal = await refusalFor(ctx, request, actorEmail, actor.tz, decision);
   if (refusal && request) {
     if (refusal.overdue) {
       // Overdue but its expiry job has not run yet: expire it now, so every card says so.
       await expireRequest(ctx, request.id);
-      return refuse(describeOutcome(ctx, (await ctx.repos.requests.get(request.id)) ?? request, actor.tz));
+      return refused(describeOutcome(ctx, (await ctx.repos.requests.get(request.id)) ?? request, actor.tz));
     }
     if (refusal.extensionEnded) {
       const cancelled = await ctx.repos.requests.cancel(
@@ -187,7 +175,7 @@ export async function decideRequest(
     }
   }
   if (refusal || !request)
-    return refuse(refusal?.error ?? new DomainError('NOT_FOUND', 'This request no longer exists.'));
+    return refused(refusal?.error ?? new DomainError('NOT_FOUND', 'This request no longer exists.'));
   const now = ctx.clock.now();
   const resource = ctx.resource(request.resourceId);
   const trimmedReason = reason?.trim().slice(0, MAX_JUSTIFICATION);
@@ -203,14 +191,14 @@ export async function decideRequest(
   );
   if (!decided) {
     const latest = (await ctx.repos.requests.get(request.id)) ?? request;
-    return refuse(describeOutcome(ctx, latest, actor.tz));
+    return refused(describeOutcome(ctx, latest, actor.tz));
   }
   // Record what the approval means first: a crash from here on is finished by the sweep.
   let followUp: (() => Promise<void>) | undefined;
   try {
     followUp = decided.status === 'approved' ? await ctx.onApproved(decided) : undefined;
   } catch (error) {
-    if (error instanceof DomainError) return refuse(error); // taken back: it would overlap a grant
+    if (error instanceof DomainError) return refused(error); // taken back: it would overlap a grant
     throw error;
   }
   await ctx.audit(decision === 'approve' ? 'request.approved' : 'request.denied', actorEmail, {
@@ -235,21 +223,16 @@ export async function cancelRequest(
 ): Promise<AccessRequest> {
   const actorEmail = normalizeEmail(actor.email);
   const request = await ctx.repos.requests.get(requestId);
-  const refuse = async (error: DomainError): Promise<never> => {
-    await ctx.audit('action.refused', actorEmail, {
-      requestId,
-      details: { action: 'cancel', code: error.code },
-    });
-    throw error;
-  };
-  if (!request) return refuse(new DomainError('NOT_FOUND', 'This request no longer exists.'));
+  const refused = (error: DomainError) =>
+    refuse(ctx, { actor: actorEmail, action: 'cancel', requestId }, error);
+  if (!request) return refused(new DomainError('NOT_FOUND', 'This request no longer exists.'));
   if (request.requester.email !== actorEmail) {
-    return refuse(new DomainError('NOT_REQUESTER', 'Only the person who asked can cancel this request.'));
+    return refused(new DomainError('NOT_REQUESTER', 'Only the person who asked can cancel this request.'));
   }
   const cancelled = await ctx.repos.requests.cancel(requestId, actorEmail, ctx.clock.now());
   if (!cancelled) {
     const latest = (await ctx.repos.requests.get(requestId)) ?? request;
-    return refuse(describeOutcome(ctx, latest, actor.tz));
+    return refused(describeOutcome(ctx, latest, actor.tz));
   }
   await ctx.audit('request.cancelled', actorEmail, { requestId, resourceId: cancelled.resourceId });
   await ctx.scheduler.cancel('request.expire', requestId);

@@ -8,6 +8,7 @@
 
 import type { ServiceContext } from './context.js';
 import { addDuration } from './duration.js';
+import { normalizeEmail } from './email.js';
 import { DomainError, type ErrorField } from './errors.js';
 import type { ResourceRef } from './events.js';
 import type { AccessRequest, Person } from './model.js';
@@ -19,6 +20,7 @@ import {
   type ResourceConfig,
 } from './policy.js';
 import { DuplicateKeyError } from './ports.js';
+import { type Refusal, recordRefusal, refuse } from './refusals.js';
 
 export const MAX_JUSTIFICATION = 2000;
 export const MAX_TICKET = 200;
@@ -46,8 +48,6 @@ export function resourceRef(r: ResourceConfig): ResourceRef {
   return { id: r.id, name: r.name };
 }
 
-const lc = (s: string) => s.trim().toLowerCase();
-
 /** Refusals that are about who may do what (not typos): each is written to the audit trail. */
 const SECURITY_CODES = new Set<FieldError['code']>([
   'NOT_ALLOWED_TO_REQUEST',
@@ -64,14 +64,19 @@ export async function checkAndAuditSubmission(
 ): Promise<FieldError[]> {
   const errors = await checkSubmission(ctx, input);
   for (const e of errors.filter((x) => SECURITY_CODES.has(x.code))) {
-    await ctx.audit('action.refused', lc(input.requester.email), {
-      resourceId: input.resourceId,
-      ...(input.grantId ? { grantId: input.grantId } : {}),
-      details: { action: input.grantId ? 'extend' : 'request', code: e.code },
-    });
-    ctx.log.warn({ actor: lc(input.requester.email), code: e.code }, 'action.refused');
+    await recordRefusal(ctx, submissionRefusal(input), e.code);
   }
   return errors;
+}
+
+/** Who submitted what, for the audit trail of a refused submission. */
+function submissionRefusal(input: SubmitInput): Refusal {
+  return {
+    actor: normalizeEmail(input.requester.email),
+    action: input.grantId ? 'extend' : 'request',
+    resourceId: input.resourceId,
+    ...(input.grantId ? { grantId: input.grantId } : {}),
+  };
 }
 
 /**
@@ -80,7 +85,7 @@ export async function checkAndAuditSubmission(
  */
 export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): Promise<FieldError[]> {
   const errors: FieldError[] = [];
-  const requester = lc(input.requester.email);
+  const requester = normalizeEmail(input.requester.email);
   const resource = ctx.config.resources.find((r) => r.id === input.resourceId);
   if (!resource) {
     return [{ field: 'resource', code: 'RESOURCE_UNKNOWN', message: 'Choose a resource from the list.' }];
@@ -104,7 +109,13 @@ export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): 
       status: ['provisioning', 'active'],
       limit: 1,
     });
-    if (held) {
+    if (held?.status === 'provisioning') {
+      errors.push({
+        field: 'resource',
+        code: 'ALREADY_HAS_ACCESS',
+        message: `Your access to ${resource.name} was approved and is still being set up.`,
+      });
+    } else if (held) {
       errors.push({
         field: 'resource',
         code: 'ALREADY_HAS_ACCESS',
@@ -129,8 +140,15 @@ export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): 
   }
   if (input.grantId) {
     const grant = await ctx.repos.grants.get(input.grantId);
-    if (!grant || grant.resourceId !== resource.id || lc(grant.holder.email) !== requester) {
+    if (!grant || grant.resourceId !== resource.id || normalizeEmail(grant.holder.email) !== requester) {
       errors.push({ field: 'resource', code: 'NOT_HOLDER', message: 'You can only extend your own access.' });
+    } else if (grant.status === 'provisioning') {
+      // Approved, but the connector has not confirmed yet (provisioning runs as a job).
+      errors.push({
+        field: 'resource',
+        code: 'GRANT_NOT_ACTIVE',
+        message: 'Your access is still being set up; you can ask for more time once it is active.',
+      });
     } else if (grant.status !== 'active') {
       errors.push({
         field: 'resource',
@@ -165,7 +183,7 @@ export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): 
   }
   if (policy.approval === 'manual') {
     const eligible = new Set(eligibleApprovers(resource, requester));
-    const chosen = input.approvers.map(lc);
+    const chosen = input.approvers.map(normalizeEmail);
     if (chosen.length === 0) {
       errors.push({
         field: 'approvers',
@@ -199,14 +217,10 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
   const errors = await checkSubmission(ctx, input);
   const first = errors[0];
   if (first) {
-    await ctx.audit('action.refused', lc(input.requester.email), {
-      resourceId: input.resourceId,
-      details: { action: input.grantId ? 'extend' : 'request', code: first.code },
-    });
-    throw new DomainError(first.code, first.message, first.field);
+    return refuse(ctx, submissionRefusal(input), new DomainError(first.code, first.message, first.field));
   }
   const resource = ctx.resource(input.resourceId);
-  const requesterEmail = lc(input.requester.email);
+  const requesterEmail = normalizeEmail(input.requester.email);
   const policy = effectivePolicy(ctx.config, resource, requesterEmail);
   const now = ctx.clock.now();
   const request: AccessRequest = {
@@ -215,7 +229,7 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
     ...(input.grantId ? { grantId: input.grantId } : {}),
     resourceId: resource.id,
     requester: { email: requesterEmail, name: input.requester.name },
-    approvers: policy.approval === 'manual' ? [...new Set(input.approvers.map(lc))] : [],
+    approvers: policy.approval === 'manual' ? [...new Set(input.approvers.map(normalizeEmail))] : [],
     duration: input.duration,
     justification: input.justification.trim(),
     ...(input.ticket?.trim() ? { ticket: input.ticket.trim().slice(0, MAX_TICKET) } : {}),
@@ -257,12 +271,11 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
       if (!(error instanceof DomainError)) throw error;
       // It would overlap a grant the requester already holds (a race the store's key caught).
       await ctx.repos.requests.cancel(request.id, requesterEmail, ctx.clock.now(), error.message);
-      await ctx.audit('action.refused', requesterEmail, {
-        requestId: request.id,
-        resourceId: resource.id,
-        details: { action: 'request', code: error.code },
-      });
-      throw error;
+      return refuse(
+        ctx,
+        { actor: requesterEmail, action: 'request', requestId: request.id, resourceId: resource.id },
+        error,
+      );
     }
     await ctx.audit('request.auto_approved', 'system', { requestId: request.id, resourceId: resource.id });
     log.info({}, 'request.auto_approved');

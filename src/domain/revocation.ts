@@ -1,17 +1,18 @@
 /**
  * Ending a grant: `grant.expire` when its time is up, "end access now" by the holder or a
  * revocation by an admin or owner, and the connector call that takes access away. The grant ends
- * only once the connector confirms; failures are retried through `grant.retry` (./sweep.ts).
+ * only once the connector confirms; failures are retried through `grant.retry` (./sweep.ts), or,
+ * when the target refuses (a non-retryable failure), stopped until someone ends the access again.
  */
 
 import { claim, connectorEvent, recordFailure } from './connector-calls.js';
 import type { ServiceContext } from './context.js';
+import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
-import type { Grant, Person } from './model.js';
+import { type Grant, type Person, retriesStopped } from './model.js';
 import { canAdminister } from './policy.js';
+import { refuse } from './refusals.js';
 import { resourceRef } from './requests.js';
-
-const lc = (s: string) => s.trim().toLowerCase();
 
 /** Job `grant.expire`: starts revocation of an active grant whose time is up. */
 export async function expireGrant(ctx: ServiceContext, grantId: string): Promise<void> {
@@ -37,22 +38,22 @@ export async function expireGrant(ctx: ServiceContext, grantId: string): Promise
 
 /** "End access now" by the holder, or a revocation by an admin or the resource's owner. */
 export async function endAccess(ctx: ServiceContext, grantId: string, actor: Person): Promise<Grant> {
-  const actorEmail = lc(actor.email);
+  const actorEmail = normalizeEmail(actor.email);
   const grant = await ctx.repos.grants.get(grantId);
-  const refuse = async (error: DomainError): Promise<never> => {
-    await ctx.audit('action.refused', actorEmail, { grantId, details: { action: 'end', code: error.code } });
-    throw error;
-  };
-  if (!grant) return refuse(new DomainError('NOT_FOUND', 'This access no longer exists.'));
+  const refused = (error: DomainError) => refuse(ctx, { actor: actorEmail, action: 'end', grantId }, error);
+  if (!grant) return refused(new DomainError('NOT_FOUND', 'This access no longer exists.'));
   const isHolder = grant.holder.email === actorEmail;
   const resource = ctx.config.resources.find((r) => r.id === grant.resourceId);
   const isAdmin = resource ? canAdminister(ctx.config, resource, actorEmail) : false;
   if (!isHolder && !isAdmin) {
-    return refuse(new DomainError('NOT_HOLDER', 'Only the holder or an administrator can end this access.'));
+    return refused(new DomainError('NOT_HOLDER', 'Only the holder or an administrator can end this access.'));
   }
   if (grant.status !== 'active' && grant.status !== 'provisioning') {
-    if (grant.status === 'revoking') return grant;
-    return refuse(new DomainError('GRANT_NOT_ACTIVE', 'This access has already ended.'));
+    if (grant.status === 'revoking') {
+      // Under way already; or stopped by the target's refusal, and then it is tried once more.
+      return retriesStopped(grant) ? retryRevocation(ctx, grant, actorEmail) : grant;
+    }
+    return refused(new DomainError('GRANT_NOT_ACTIVE', 'This access has already ended.'));
   }
   const revoking = await ctx.repos.grants.update(
     grantId,
@@ -67,11 +68,28 @@ export async function endAccess(ctx: ServiceContext, grantId: string, actor: Per
       },
     },
   );
-  if (!revoking) return refuse(new DomainError('GRANT_NOT_ACTIVE', 'This access has already ended.'));
+  if (!revoking) return refused(new DomainError('GRANT_NOT_ACTIVE', 'This access has already ended.'));
   ctx.log.info({ grantId, by: actorEmail }, 'grant.ending');
   // The connector call runs as a job at once (`grant.retry`), so the click is answered now.
   await ctx.advanceSoon(grantId);
   return revoking;
+}
+
+/**
+ * A revocation whose retries stopped (the target refused it) is tried again when someone ends the
+ * access again, e.g. once the target is fixed. `attempts` keeps counting, so the failures of this
+ * round are reported afresh rather than taken for the ones already reported.
+ */
+async function retryRevocation(ctx: ServiceContext, grant: Grant, actorEmail: string): Promise<Grant> {
+  const rearmed = await ctx.repos.grants.update(
+    grant.id,
+    { status: 'revoking', attempts: grant.attempts, nextAttemptAt: null },
+    { set: { nextAttemptAt: ctx.clock.now() } },
+  );
+  if (!rearmed) return (await ctx.repos.grants.get(grant.id)) ?? grant;
+  ctx.log.info({ grantId: grant.id, by: actorEmail }, 'grant.revocation_retried');
+  await ctx.advanceSoon(grant.id);
+  return rearmed;
 }
 
 /** Takes access away through the connector; the grant ends only once the connector confirms. */

@@ -3,9 +3,10 @@
  * of Slack, Teams, mongoose or Agenda; it works through the ports in ./ports.ts.
  */
 import { makeContext, type ServiceContext, type ServiceDeps } from './context.js';
+import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import { onApproved, remind } from './grants.js';
-import type { AccessRequest, AuditEvent, Grant, Person } from './model.js';
+import type { AccessRequest, Grant, Person } from './model.js';
 import {
   type AccessConfig,
   effectivePolicy,
@@ -14,7 +15,7 @@ import {
   type ResourceConfig,
   requestableResources,
 } from './policy.js';
-import type { GrantQuery, RequestQuery } from './ports.js';
+import type { GrantQuery } from './ports.js';
 import { cancelRequest, checkDecision, decideRequest, expireRequest } from './request-decisions.js';
 import {
   checkAndAuditSubmission,
@@ -46,7 +47,7 @@ export class AccessService {
   // ------------------------------------------------------------ what a form needs
 
   requestableResources(email: string): ResourceConfig[] {
-    return requestableResources(this.ctx.config, email.toLowerCase());
+    return requestableResources(this.ctx.config, normalizeEmail(email));
   }
 
   findResource(idOrName: string): ResourceConfig | undefined {
@@ -54,11 +55,11 @@ export class AccessService {
   }
 
   policyFor(resource: ResourceConfig, requesterEmail: string) {
-    return effectivePolicy(this.ctx.config, resource, requesterEmail.toLowerCase());
+    return effectivePolicy(this.ctx.config, resource, normalizeEmail(requesterEmail));
   }
 
   approversFor(resource: ResourceConfig, requesterEmail: string): string[] {
-    return eligibleApprovers(resource, requesterEmail.toLowerCase());
+    return eligibleApprovers(resource, normalizeEmail(requesterEmail));
   }
 
   // ------------------------------------------------------------ requests
@@ -113,10 +114,6 @@ export class AccessService {
     return this.ctx.repos.requests.get(id);
   }
 
-  listRequests(query: RequestQuery): Promise<AccessRequest[]> {
-    return this.ctx.repos.requests.list(query);
-  }
-
   // ------------------------------------------------------------ grants
 
   endAccess(grantId: string, actor: Person): Promise<Grant> {
@@ -129,10 +126,6 @@ export class AccessService {
 
   listGrants(query: GrantQuery): Promise<Grant[]> {
     return this.ctx.repos.grants.list(query);
-  }
-
-  timeline(query: { requestId?: string; grantId?: string }): Promise<AuditEvent[]> {
-    return this.ctx.repos.audit.list(query);
   }
 
   // ------------------------------------------------------------ job handlers (idempotent)

@@ -9,14 +9,15 @@
  * When a claimed job comes to run while a pending job of the same name and id exists, it was
  * superseded: its handler is skipped and the pending one runs at its time.
  *
- * A job whose handler throws is retried with exponential backoff (Agenda's `backoff`). The periodic
- * sweep is one repeating Agenda job shared by all workers, and also runs once at every start().
+ * A job whose handler throws is retried with exponential backoff (`retryDelayMs`, the in-process
+ * runner's too, given to Agenda as its `backoff`). The periodic sweep is one repeating Agenda job
+ * shared by all workers, and also runs once at every start().
  * A worker that dies holding a job loses it after `lockLifetimeMs`; another worker then takes it.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { MongoBackend } from '@agendajs/mongo-backend';
-import { Agenda, type AgendaBackend, exponential, type Job, type JobWithId } from 'agenda';
+import { Agenda, type AgendaBackend, type Job, type JobWithId } from 'agenda';
 import { type Db, ObjectId } from 'mongodb';
 import type { Log } from '../domain/events.js';
 import type { JobData, JobName } from '../domain/ports.js';
@@ -27,6 +28,7 @@ import {
   type JobRunner,
   type PeriodicTaskName,
   type RetryPolicy,
+  retryDelayMs,
   retryPolicy,
 } from './runner.js';
 
@@ -134,12 +136,8 @@ class AgendaRunner implements JobRunner {
         await handler({ id });
       },
       {
-        backoff: exponential({
-          delay: retry.baseDelayMs,
-          factor: 2,
-          maxDelay: retry.maxDelayMs,
-          maxRetries: retry.retries,
-        }),
+        // The same delays as the in-process runner (runner.ts); null: retries used up.
+        backoff: ({ attempt }) => retryDelayMs(retry, attempt),
       },
     );
   }

@@ -3,6 +3,7 @@
  * handlers and the periodic sweep. Two implementations: `InProcessRunner` (tests, demo) and
  * `createAgendaRunner` (production, MongoDB).
  */
+import { exponentialBackoff } from '../domain/backoff.js';
 import type { Log } from '../domain/events.js';
 import type { JobData, JobName, Scheduler } from '../domain/ports.js';
 
@@ -42,7 +43,7 @@ export function retryPolicy(overrides: Partial<RetryPolicy> | undefined): RetryP
 /** Delay before retry number `attempt` (1-based), or null when the retries are used up. */
 export function retryDelayMs(policy: RetryPolicy, attempt: number): number | null {
   if (attempt < 1 || attempt > policy.retries) return null;
-  return Math.min(policy.baseDelayMs * 2 ** (attempt - 1), policy.maxDelayMs);
+  return exponentialBackoff({ baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs, attempt });
 }
 
 export function assertValidDate(at: Date, what: string): number {

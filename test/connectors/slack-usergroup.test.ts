@@ -251,13 +251,25 @@ describe('SlackUsergroupConnector', () => {
 
   it('turns Slack errors into retryable ConnectorErrors without the token', async () => {
     slack.groups.set(GROUP, { users: ['U0BOB'], disabled: false });
-    slack.failNext('usergroups.users.update', 'permission_denied');
+    slack.failNext('usergroups.users.update', 'internal_error');
     const err = await failure(connector.deliver(ev('grant.activated')));
-    expect(err.message).toBe(`slack usergroups.users.update on ${GROUP} failed: permission_denied`);
+    expect(err.message).toBe(`slack usergroups.users.update on ${GROUP} failed: internal_error`);
     expect(err.retryable).toBe(true);
     expect(err.message).not.toContain(TOKEN);
     expect(group().users).toEqual(['U0BOB']);
   });
+
+  it.each(['permission_denied', 'missing_scope', 'invalid_auth', 'invalid_users'])(
+    'turns Slack’s refusal %s into a non-retryable ConnectorError',
+    async (code) => {
+      slack.groups.set(GROUP, { users: ['U0BOB'], disabled: false });
+      slack.failNext('usergroups.users.update', code);
+      const err = await failure(connector.deliver(ev('grant.activated')));
+      expect(err.message).toBe(`slack usergroups.users.update on ${GROUP} failed: ${code}`);
+      expect(err.retryable).toBe(false);
+      expect(err.message).not.toContain(TOKEN);
+    },
+  );
 
   it('turns a failed read into a ConnectorError', async () => {
     slack.groups.set(GROUP, { users: ['U0ADA'], disabled: false });
@@ -265,6 +277,7 @@ describe('SlackUsergroupConnector', () => {
     const err = await failure(connector.deliver(ev('grant.revoked')));
     expect(err.message).toContain('usergroups.users.list');
     expect(err.message).toContain('ratelimited');
+    expect(err.retryable).toBe(true);
   });
 
   it('turns a failed disable into a ConnectorError', async () => {
@@ -275,9 +288,10 @@ describe('SlackUsergroupConnector', () => {
     expect(group()).toEqual({ users: ['U0ADA'], disabled: false });
   });
 
-  it('turns an unknown group into a ConnectorError', async () => {
+  it('turns an unknown group into a non-retryable ConnectorError', async () => {
     const err = await failure(connector.deliver(ev('grant.activated')));
     expect(err.message).toContain('no_such_subteam');
+    expect(err.retryable).toBe(false);
   });
 
   it('turns HTTP errors into ConnectorErrors', async () => {
@@ -285,6 +299,7 @@ describe('SlackUsergroupConnector', () => {
     slack.failNext('usergroups.users.list', 500);
     const err = await failure(connector.deliver(ev('grant.activated')));
     expect(err.message).toBe(`slack usergroups.users.list on ${GROUP} failed: HTTP 500`);
+    expect(err.retryable).toBe(true);
   });
 
   it('turns an unreachable Slack into a ConnectorError', async () => {
@@ -292,6 +307,7 @@ describe('SlackUsergroupConnector', () => {
     await slack.close();
     const err = await failure(connector.deliver(ev('grant.activated')));
     expect(err.message).toMatch(/^slack usergroups\.users\.list on S0DBA failed: request failed/);
+    expect(err.retryable).toBe(true);
     slack = await startFakeSlack();
   });
 
@@ -299,6 +315,28 @@ describe('SlackUsergroupConnector', () => {
     slack.groups.set(GROUP, { users: ['U0BOB'], disabled: false });
     const err = await failure(connector.deliver(ev('grant.activated', 'nobody@example.com')));
     expect(err.message).toContain('no Slack user');
+    expect(err.retryable).toBe(true); // a plain error: it may be a passing fault
+    expect(slack.calls).toHaveLength(0);
+  });
+
+  it('turns Slack’s users_not_found from the lookup into a non-retryable ConnectorError', async () => {
+    const client = new WebClient(TOKEN, { slackApiUrl: slack.url, retryConfig: { retries: 0 } });
+    const strict = new SlackUsergroupConnector({
+      client,
+      usergroupId: GROUP,
+      lookupUserId: async () => {
+        // the shape of @slack/web-api's platform error
+        throw Object.assign(new Error('An API error occurred: users_not_found'), {
+          code: 'slack_webapi_platform_error',
+          data: { ok: false, error: 'users_not_found' },
+        });
+      },
+    });
+    const err = await failure(strict.deliver(ev('grant.activated')));
+    expect(err.message).toBe(
+      `slack-usergroup ${GROUP}: no Slack user for the grant holder (users_not_found)`,
+    );
+    expect(err.retryable).toBe(false);
     expect(slack.calls).toHaveLength(0);
   });
 });

@@ -132,8 +132,8 @@ describe('WebhookConnector', () => {
     await expect(connector().deliver(event)).resolves.toBeUndefined();
   });
 
-  it.each([500, 502, 503, 400, 401, 404, 408, 409, 429])(
-    'throws a retryable ConnectorError on %i',
+  it.each([500, 502, 503, 504, 408, 409, 425, 429, 418])(
+    'throws a retryable ConnectorError on %i (the receiver may answer otherwise later)',
     async (status) => {
       receiver.setStatus(status);
       const err = await failure(connector().deliver(event));
@@ -142,6 +142,18 @@ describe('WebhookConnector', () => {
       expect(err.code).toBe('CONNECTOR_FAILED');
       expect(err.message).not.toContain(SECRET);
       expect(err.message).not.toContain(JUSTIFICATION);
+    },
+  );
+
+  it.each([400, 401, 403, 404, 405, 410, 413, 415, 422])(
+    'throws a non-retryable ConnectorError on %i (the receiver refuses the call as sent)',
+    async (status) => {
+      receiver.setStatus(status);
+      const err = await failure(connector().deliver(event));
+      expect(err.message).toBe(`webhook ${receiver.url} answered ${status}`);
+      expect(err.retryable).toBe(false);
+      expect(err.code).toBe('CONNECTOR_FAILED');
+      expect(err.message).not.toContain(SECRET);
     },
   );
 
@@ -156,6 +168,7 @@ describe('WebhookConnector', () => {
     try {
       const err = await failure(connector({ url: `http://127.0.0.1:${port}/hook` }).deliver(event));
       expect(err.message).toBe(`webhook http://127.0.0.1:${port}/hook answered 307`);
+      expect(err.retryable).toBe(true);
       expect(target.calls).toHaveLength(0);
     } finally {
       redirector.closeAllConnections();

@@ -300,6 +300,20 @@ describe('people', () => {
     expect(canAdminister(config, a, 'dave@example.com')).toBe(false);
   });
 
+  it('takes an email with capitals or spaces, in the file or in a query, for the same person', () => {
+    const spaced = parse({
+      groups: { ops: [' Olga@Example.com '] },
+      admins: ['  Root@Example.COM'],
+      resources: [resource({ id: 'd', name: 'D', approvers: ['ops'], requesters: [' Pat@Example.com'] })],
+    });
+    const [d] = spaced.resources as [ResourceConfig];
+    expect(d.approvers).toEqual(['olga@example.com']);
+    expect(spaced.admins).toEqual(['root@example.com']);
+    expect(canRequest(spaced, d, 'PAT@example.com ')).toBe(true);
+    expect(isAdmin(spaced, ' root@example.com')).toBe(true);
+    expect(eligibleApprovers(d, ' OLGA@example.com')).toEqual([]);
+  });
+
   it('finds a resource by id or by name ignoring case', () => {
     expect(findResource(config, 'b')).toBe(b);
     expect(findResource(config, 'cee')).toBe(c);

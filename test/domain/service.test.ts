@@ -3,13 +3,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ManualClock } from '../../src/domain/clock.js';
 import { DomainError } from '../../src/domain/errors.js';
-import type { LifecycleEvent, Notifier } from '../../src/domain/events.js';
+import type { LifecycleEvent, Log, Notifier } from '../../src/domain/events.js';
 import { parseAccessConfig } from '../../src/domain/policy.js';
 import { type Connector, ConnectorError, type ConnectorEvent } from '../../src/domain/ports.js';
 import { AccessService, type SubmitInput } from '../../src/domain/service.js';
 import { registerJobs } from '../../src/jobs/handlers.js';
 import { InProcessRunner } from '../../src/jobs/in-process.js';
-import { createLogger } from '../../src/log.js';
 import { createMemoryStore, type Store } from '../../src/store/index.js';
 
 const POLICY = `
@@ -46,12 +45,17 @@ class RecordingNotifier implements Notifier {
   }
 }
 
-/** A connector whose target system can be switched off. */
+/** A connector whose target system can be switched off, or told to refuse one kind of event. */
 class SwitchableConnector implements Connector {
   readonly type = 'test';
   up = true;
+  /** Events the target refuses (a non-retryable failure). */
+  refuses = new Set<ConnectorEvent['event']>();
+  calls: ConnectorEvent[] = [];
   delivered: ConnectorEvent[] = [];
   async deliver(e: ConnectorEvent) {
+    this.calls.push(e);
+    if (this.refuses.has(e.event)) throw new ConnectorError('target refuses: 403', false);
     if (!this.up) throw new ConnectorError('target down');
     this.delivered.push(e);
   }
@@ -84,7 +88,37 @@ class GatedConnector extends SwitchableConnector {
   }
 }
 
+/** The log, as seen by the domain: records each entry's event name and fields. */
+class RecordingLog implements Log {
+  constructor(
+    readonly entries: Array<{ level: string; msg?: string; obj: object }> = [],
+    private readonly bindings: object = {},
+  ) {}
+  private add(level: string, obj: object, msg?: string) {
+    this.entries.push({ level, msg, obj: { ...this.bindings, ...obj } });
+  }
+  info(obj: object, msg?: string) {
+    this.add('info', obj, msg);
+  }
+  warn(obj: object, msg?: string) {
+    this.add('warn', obj, msg);
+  }
+  error(obj: object, msg?: string) {
+    this.add('error', obj, msg);
+  }
+  debug(obj: object, msg?: string) {
+    this.add('debug', obj, msg);
+  }
+  child(bindings: Record<string, unknown>): Log {
+    return new RecordingLog(this.entries, { ...this.bindings, ...bindings });
+  }
+  named(msg: string) {
+    return this.entries.filter((e) => e.msg === msg);
+  }
+}
+
 let clock: ManualClock;
+let log: RecordingLog;
 let store: Store;
 let runner: InProcessRunner;
 let notifier: RecordingNotifier;
@@ -97,6 +131,7 @@ function build(policy = POLICY, keep?: { store: Store; clock: ManualClock }) {
   store = keep?.store ?? createMemoryStore();
   runner = new InProcessRunner({ clock, retry: { retries: 0 } });
   notifier = new RecordingNotifier();
+  log = new RecordingLog();
   connector = new SwitchableConnector();
   service = new AccessService({
     config: parseAccessConfig(parseYaml(policy)),
@@ -105,7 +140,7 @@ function build(policy = POLICY, keep?: { store: Store; clock: ManualClock }) {
     connectors: { forResource: () => connector },
     notifier,
     clock,
-    log: createLogger('silent'),
+    log,
     newId: randomUUID,
     backoffMs: (n) => 1000 * n,
     reportAfterAttempts: 3,
@@ -246,6 +281,32 @@ describe('deciding', () => {
     expect(notifier.types()).toEqual(['request.submitted', 'request.expired']);
   });
 
+  it('audits and logs every refused action alike: who, which action, on what, and the code', async () => {
+    const r = await service.submit(input());
+    expect(await refusal(service.submit(input({ requester: erin })))).toBe('NOT_ALLOWED_TO_REQUEST');
+    expect((await service.checkDecision(r.id, bob, 'deny'))?.code).toBe('SELF_APPROVAL');
+    expect(await refusal(service.decide(r.id, carol, 'approve'))).toBe('NOT_AN_APPROVER');
+    expect(await refusal(service.cancel(r.id, alice))).toBe('NOT_REQUESTER');
+    await service.decide(r.id, alice, 'approve');
+    await runner.runDue();
+    const g = await store.repos.grants.findByRequestId(r.id);
+    expect(await refusal(service.endAccess(g!.id, erin))).toBe('NOT_HOLDER');
+    const trail = await store.repos.audit.list({ type: 'action.refused' });
+    expect(trail.map((e) => [e.actor, e.details?.action, e.details?.code, e.requestId ?? e.grantId])).toEqual(
+      [
+        [erin.email, 'request', 'NOT_ALLOWED_TO_REQUEST', undefined],
+        [bob.email, 'deny', 'SELF_APPROVAL', r.id],
+        [carol.email, 'approve', 'NOT_AN_APPROVER', r.id],
+        [alice.email, 'cancel', 'NOT_REQUESTER', r.id],
+        [erin.email, 'end', 'NOT_HOLDER', g!.id],
+      ],
+    );
+    expect(trail[0]?.resourceId).toBe('prod');
+    expect(log.named('action.refused').map((e) => e.obj)).toEqual(
+      trail.map((e) => expect.objectContaining({ actor: e.actor, ...e.details })),
+    );
+  });
+
   it('lets only the requester cancel, while pending', async () => {
     const r = await service.submit(input());
     expect(await refusal(service.cancel(r.id, alice))).toBe('NOT_REQUESTER');
@@ -305,6 +366,32 @@ describe('grants', () => {
     await runner.runDue();
     expect((await store.repos.grants.get(g.id))?.status).toBe('revoked');
     expect(await refusal(service.submit(input({ grantId: g.id })))).toBe('GRANT_NOT_ACTIVE');
+  });
+
+  it('tells a holder whose access is still being set up to ask for more time once it is active', async () => {
+    connector.up = false;
+    const r = await service.submit(input());
+    await service.decide(r.id, alice, 'approve');
+    await runner.runDue(); // provisioning fails: retried later
+    const g = await store.repos.grants.findByRequestId(r.id);
+    expect(g?.status).toBe('provisioning');
+    const ask = input({ grantId: g!.id });
+    expect(await service.checkSubmission(ask)).toEqual([
+      {
+        field: 'resource',
+        code: 'GRANT_NOT_ACTIVE',
+        message: 'Your access is still being set up; you can ask for more time once it is active.',
+      },
+    ]);
+    await expect(service.submit(ask)).rejects.toThrow('still being set up');
+    // Once it has ended, the sentence says so.
+    await service.endAccess(g!.id, bob);
+    connector.up = true;
+    await runner.runDue();
+    expect((await store.repos.grants.get(g!.id))?.status).toBe('revoked');
+    expect((await service.checkSubmission(ask)).map((e) => e.message)).toEqual([
+      'This access has already ended; request it again instead.',
+    ]);
   });
 
   it('cancels a pending extension approved after its grant ended', async () => {
@@ -492,6 +579,124 @@ describe('grants', () => {
     await service.decide(first.id, alice, 'approve');
     expect(await refusal(service.decide(raced.id, alice, 'approve'))).toBe('ALREADY_HAS_ACCESS');
     expect(await store.repos.grants.list({ holderEmail: bob.email })).toHaveLength(1);
+  });
+});
+
+describe('a connector that refuses (a non-retryable failure)', () => {
+  const admin = { email: 'admin@example.com', name: 'Admin' };
+  const approvers = [alice.email, dave.email, carol.email]; // of prod
+  const calls = (event: ConnectorEvent['event']) => connector.calls.filter((e) => e.event === event);
+  const failing = () =>
+    notifier.events.filter(
+      (e): e is Extract<LifecycleEvent, { type: 'grant.connector_failing' }> =>
+        e.type === 'grant.connector_failing',
+    );
+  const retryJobs = (id: string) => runner.pending().filter((j) => j.name === 'grant.retry' && j.id === id);
+
+  async function approved() {
+    const r = await service.submit(input());
+    await service.decide(r.id, alice, 'approve');
+    await runner.runDue(); // provisioning runs as a job
+    return (await store.repos.grants.findByRequestId(r.id))!;
+  }
+
+  it('stops provisioning after one call: no retry, the approvers told at once, audited as not retried, left pending', async () => {
+    connector.refuses.add('grant.activated');
+    const g = await approved();
+    expect(calls('grant.activated')).toHaveLength(1);
+    expect(g).toMatchObject({ status: 'provisioning', attempts: 1, lastError: 'target refuses: 403' });
+    expect(g.nextAttemptAt).toBeUndefined();
+    expect(g.startsAt).toBeUndefined();
+    expect(retryJobs(g.id)).toEqual([]);
+
+    // Told at once (reportAfterAttempts is 3 here), to the resource's approvers, once.
+    expect(failing()).toHaveLength(1);
+    expect(failing()[0]).toMatchObject({ operation: 'provision', recipients: approvers });
+    expect(notifier.types().filter((t) => t === 'grant.provisioning_delayed')).toHaveLength(1);
+    const [failed] = await store.repos.audit.list({ grantId: g.id, type: 'grant.provisioning_failed' });
+    expect(failed?.details).toMatchObject({ operation: 'provision', attempts: 1, willRetry: false });
+
+    // Neither time, the sweep nor a stray retry job calls the target again.
+    await runner.advance(24 * 60 * 60_000);
+    expect(await store.repos.grants.findDue(clock.now(), 10)).toEqual([]);
+    await service.sweep();
+    await service.jobs['grant.retry'](g.id);
+    expect(calls('grant.activated')).toHaveLength(1);
+    expect(failing()).toHaveLength(1);
+    const still = await store.repos.grants.get(g.id);
+    expect(still?.status).toBe('provisioning');
+    expect(still?.attempts).toBe(1);
+    // The holder may not open a second grant meanwhile, and is told why.
+    expect((await service.checkSubmission(input())).map((e) => e.message)).toEqual([
+      'Your access to Production was approved and is still being set up.',
+    ]);
+  });
+
+  it('lets an admin end a grant whose provisioning stopped', async () => {
+    connector.refuses.add('grant.activated');
+    const g = await approved();
+    expect((await service.endAccess(g.id, admin)).status).toBe('revoking');
+    await runner.runDue();
+    expect(await store.repos.grants.get(g.id)).toMatchObject({
+      status: 'revoked',
+      endReason: 'revoked-by-admin',
+    });
+    expect(connector.delivered.map((e) => e.idempotencyKey)).toEqual([`${g.id}:revoked`]);
+  });
+
+  it('stops a refused revocation, keeps it revoking, and tries once more when the access is ended again', async () => {
+    const g = await approved();
+    expect(g.status).toBe('active');
+    connector.refuses.add('grant.revoked');
+    await runner.advance(4 * 60 * 60_000); // expiry: the revocation is refused
+    const stopped = await store.repos.grants.get(g.id);
+    expect(stopped).toMatchObject({ status: 'revoking', endReason: 'expired', attempts: 1 });
+    expect(stopped?.nextAttemptAt).toBeUndefined();
+    expect(retryJobs(g.id)).toEqual([]);
+    expect(failing().map((e) => [e.operation, e.recipients])).toEqual([['revoke', approvers]]);
+    const [failed] = await store.repos.audit.list({ grantId: g.id, type: 'grant.revocation_failed' });
+    expect(failed?.details).toMatchObject({ operation: 'revoke', willRetry: false });
+
+    await runner.advance(60 * 60_000);
+    await service.sweep();
+    await service.jobs['grant.expire'](g.id);
+    expect(calls('grant.revoked')).toHaveLength(1);
+    expect((await store.repos.grants.get(g.id))?.status).toBe('revoking');
+
+    // The target is fixed; ending the access again retries the removal.
+    connector.refuses.clear();
+    expect((await service.endAccess(g.id, admin)).status).toBe('revoking');
+    await runner.runDue();
+    expect(await store.repos.grants.get(g.id)).toMatchObject({ status: 'expired', endReason: 'expired' });
+    expect(calls('grant.revoked')).toHaveLength(2);
+    expect(notifier.types()).toContain('grant.ended');
+  });
+
+  it('drops a refused extension delivery: the new expiry stands, the approvers are told, nothing retries it', async () => {
+    const g = await approved();
+    connector.refuses.add('grant.extended');
+    const ext = await service.submit(input({ grantId: g.id, duration: 'PT8H' }));
+    await service.decide(ext.id, alice, 'approve');
+    await runner.runDue();
+    const after = await store.repos.grants.get(g.id);
+    expect(after).toMatchObject({ status: 'active', lastError: 'target refuses: 403' });
+    expect(after?.pendingExtension).toBeUndefined();
+    expect(after?.expiresAt?.getTime()).toBe(g.expiresAt!.getTime() + 8 * 60 * 60_000);
+    expect(failing().map((e) => e.operation)).toEqual(['extend']);
+    await runner.advance(60_000);
+    await service.sweep();
+    expect(calls('grant.extended')).toHaveLength(1);
+  });
+
+  it('keeps retrying an unexpected error that is not a ConnectorError', async () => {
+    connector.deliver = async () => {
+      throw new TypeError('bug');
+    };
+    const g = await approved();
+    expect(g).toMatchObject({ status: 'provisioning', attempts: 1 });
+    expect(g.nextAttemptAt).toEqual(new Date(clock.now().getTime() + 1000));
+    expect(retryJobs(g.id)).toHaveLength(1);
+    expect(failing()).toEqual([]);
   });
 });
 

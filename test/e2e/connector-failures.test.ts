@@ -1,7 +1,8 @@
 /**
  * A webhook connector that fails, end to end: provisioning and revocation are retried with backoff
  * (the test system's: 10 s, 20 s, 40 s …), shown as pending and never as done, reported to the
- * resource's approvers after 5 failures, and completed once the receiver answers 2xx.
+ * resource's approvers after 5 failures, and completed once the receiver answers 2xx. A receiver
+ * that refuses (a 4xx such as 403) is not retried: the approvers are told at once.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatTime } from '../../src/domain/views/time.js';
@@ -9,7 +10,7 @@ import { collectText } from '../support/fake-slack.js';
 import { click, dmContaining, eventually, hasButton, requestAccess, waitForDm } from '../support/flows.js';
 import { startTestSystem, type TestSystem, USERS } from '../support/system.js';
 
-const { alice, dave, carol, bob } = USERS;
+const { alice, dave, carol, bob, admin } = USERS;
 const SEC = 1000;
 const MIN = 60 * SEC;
 const HOUR = 60 * MIN;
@@ -264,6 +265,50 @@ describe('a webhook that fails while revoking', () => {
     // Its original expiry passes without another revocation.
     await t.runner.advance(5 * HOUR);
     expect(bodies('grant.revoked')).toHaveLength(3);
+  });
+});
+
+describe('a webhook that refuses (403)', () => {
+  it('is called once, never retried (not even by the sweep), reported to the approvers at once, and the grant stays pending until an admin ends it', async () => {
+    t.hooks.setStatus(403);
+    const g = await approveBobsRequest();
+    expect(g).toMatchObject({ status: 'provisioning', attempts: 1 });
+    expect(g.nextAttemptAt).toBeUndefined();
+
+    // The approvers are told at once, without waiting for 5 failures.
+    for (const approver of [alice, dave, carol]) {
+      const report = await waitForDm(t, approver, 'is not retried');
+      const text = collectText(report.blocks);
+      expect(text).toContain(
+        'Granting access to Acme Corp — production tenant for Bob Support (bob@example.com) failed and is not retried automatically.',
+      );
+      expect(text).toContain('answered 403');
+      expect(text).not.toContain('next attempt');
+    }
+    // The holder sees it pending, and why it is not moving.
+    const pending = await waitForDm(t, bob, 'Access pending');
+    expect(collectText(pending.blocks)).toContain('refused it, so it is not retried automatically');
+    expect(dmContaining(t, bob, 'is active until')).toBeUndefined();
+
+    // An hour of sweeps later: still one call, still provisioning, reported once.
+    await t.runner.advance(HOUR);
+    expect(bodies('grant.activated')).toHaveLength(1);
+    expect((await grant(g.id)).status).toBe('provisioning');
+    for (const approver of [alice, dave, carol]) {
+      const reports = t.fake
+        .messagesIn(t.fake.dmChannelFor(approver.id))
+        .filter((m) => m.text.includes('is not retried'));
+      expect(reports).toHaveLength(1);
+    }
+    const failures = await t.store.repos.audit.list({ grantId: g.id, type: 'grant.provisioning_failed' });
+    expect(failures.map((e) => e.details?.willRetry)).toEqual([false]);
+
+    // The receiver is fixed; an admin ends the grant, which revokes whatever may have been applied.
+    t.hooks.setStatus(200);
+    await t.system.service.endAccess(g.id, { email: admin.email, name: admin.realName });
+    await t.runner.runDue();
+    expect(await grant(g.id)).toMatchObject({ status: 'revoked', endReason: 'revoked-by-admin' });
+    expect(bodies('grant.revoked')).toHaveLength(1);
   });
 });
 

@@ -2,7 +2,7 @@
 
 import { addDuration } from '../duration.js';
 import type { ConnectorOperation, ResourceRef } from '../events.js';
-import type { AccessRequest, Grant } from '../model.js';
+import { type AccessRequest, type Grant, retriesStopped } from '../model.js';
 import { ActionId, type MessageView, type ViewField } from './model.js';
 import { formatTime, humanizeDuration } from './time.js';
 
@@ -218,7 +218,9 @@ export function grantStatus(g: Grant, resource: ResourceRef, viewer: Viewer, nam
         text: `Your access to ${resource.name} is being set up`,
         title: 'Access pending',
         lines: [
-          `Your request for ${resource.name} was approved, but access is not set up yet: the connection to ${resource.name} has not confirmed. It is retried automatically; its time starts once it is set up.`,
+          retriesStopped(g)
+            ? `Your request for ${resource.name} was approved, but access is not set up: ${resource.name} refused it, so it is not retried automatically. Its approvers have been told; its time starts only once it is set up.`
+            : `Your request for ${resource.name} was approved, but access is not set up yet: the connection to ${resource.name} has not confirmed. It is retried automatically; its time starts once it is set up.`,
         ],
       };
     case 'revoking':
@@ -226,7 +228,9 @@ export function grantStatus(g: Grant, resource: ResourceRef, viewer: Viewer, nam
         text: `Your access to ${resource.name} is being removed`,
         title: 'Access ending',
         lines: [
-          `Your access to ${resource.name} is being removed. ${resource.name} has not confirmed the removal yet; it is retried automatically, and you will be told when it is done.`,
+          retriesStopped(g)
+            ? `Your access to ${resource.name} is being removed, but ${resource.name} refused the removal, so it is not retried automatically. Its approvers have been told, and you will be told when it is done.`
+            : `Your access to ${resource.name} is being removed. ${resource.name} has not confirmed the removal yet; it is retried automatically, and you will be told when it is done.`,
         ],
       };
     default:
@@ -294,15 +298,32 @@ export function connectorFailing(
 ): MessageView {
   const what = { provision: 'Granting', revoke: 'Removing', extend: 'Extending' }[operation];
   const next = g.nextAttemptAt ?? g.pendingExtension?.nextAttemptAt;
+  const fields = [
+    { label: 'Last error', value: g.lastError ?? 'unknown' },
+    { label: 'Grant', value: g.id },
+  ];
+  if (!next) {
+    // Not retried: the target refused (a non-retryable failure), or a last revocation failed.
+    const then = {
+      provision: `The access is not set up and waits; once ${resource.name} is fixed, an administrator can end it and ${g.holder.name} can ask again.`,
+      revoke: `The access may still be open in ${resource.name}: remove it there by hand${g.status === 'revoking' ? `, or fix ${resource.name} and end the access again to retry` : ''}.`,
+      extend: `${resource.name} was not told of the new expiry and may end the access at the earlier one.`,
+    }[operation];
+    return {
+      text: `${what} access to ${resource.name} for ${g.holder.name} failed and is not retried`,
+      title: 'Access connector failed',
+      lines: [
+        `${what} access to ${resource.name} for ${g.holder.name} (${g.holder.email}) failed and is not retried automatically. ${then}`,
+      ],
+      fields,
+    };
+  }
   return {
     text: `${what} access to ${resource.name} for ${g.holder.name} keeps failing`,
     title: 'Access connector failing',
     lines: [
-      `${what} access to ${resource.name} for ${g.holder.name} (${g.holder.email}) keeps failing. It is retried automatically${next ? `; next attempt ${formatTime(next, viewer.tz)}` : ''}.`,
+      `${what} access to ${resource.name} for ${g.holder.name} (${g.holder.email}) keeps failing. It is retried automatically; next attempt ${formatTime(next, viewer.tz)}.`,
     ],
-    fields: [
-      { label: 'Last error', value: g.lastError ?? 'unknown' },
-      { label: 'Grant', value: g.id },
-    ],
+    fields,
   };
 }

@@ -20,6 +20,7 @@ import { OutboxNotifier } from './core/notifier.js';
 import { Outbox, type OutboxPolicy } from './core/outbox.js';
 import type { Clock } from './domain/clock.js';
 import type { AccessConfig } from './domain/policy.js';
+import { ConnectorError } from './domain/ports.js';
 import { AccessService } from './domain/service.js';
 import { createMetrics } from './http/metrics.js';
 import { createHttpServer, sendJson } from './http/server.js';
@@ -108,7 +109,8 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
             client: slack.client,
             lookupUserId: async (email: string) => {
               const person = await slackDirectory.byEmail(email);
-              if (!person) throw new Error(`no Slack user with email ${email}`);
+              // Not retried: Slack has nobody with this email, so the group cannot hold them.
+              if (!person) throw new ConnectorError(`no Slack user with email ${email}`, false);
               return person.userId;
             },
           },

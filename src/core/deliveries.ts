@@ -9,6 +9,7 @@
  * overtakes the message it edits.
  */
 import type { LifecycleEvent } from '../domain/events.js';
+import type { Grant } from '../domain/model.js';
 import type { Message } from './messages.js';
 
 export const Purpose = {
@@ -67,6 +68,12 @@ function edit(
     purpose,
     message,
   };
+}
+
+/** Which failure report this is: a later failure of the same grant gets a report of its own. */
+function failureStamp(g: Grant): string {
+  const ext = g.pendingExtension;
+  return ext ? `${g.attempts}:${ext.requestId}:${ext.attempts}` : String(g.attempts);
 }
 
 export function plan(event: LifecycleEvent): Delivery[] {
@@ -153,7 +160,7 @@ export function plan(event: LifecycleEvent): Delivery[] {
     case 'grant.connector_failing': {
       const g = event.grant;
       return event.recipients.map((a) =>
-        send(g.id, g.requestId, a, `failing:${event.operation}:${g.attempts}`, {
+        send(g.id, g.requestId, a, `failing:${event.operation}:${failureStamp(g)}`, {
           view: 'connector-failing',
           grant: g,
           resource: event.resource,

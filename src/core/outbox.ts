@@ -11,6 +11,7 @@
  * outbox recorded it sends that message again once the lease runs out (chat APIs have no
  * idempotency keys). Everything else goes out at most once.
  */
+import { exponentialBackoff } from '../domain/backoff.js';
 import type { Clock } from '../domain/clock.js';
 import type { Log } from '../domain/events.js';
 import { sortableId } from '../domain/ids.js';
@@ -35,7 +36,7 @@ export interface OutboxPolicy {
 /** 2 s, 4 s, 8 s … capped at 5 minutes; given up after 24 hours. */
 export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = {
   leaseMs: 60_000,
-  backoffMs: (attempt) => Math.min(2_000 * 2 ** (attempt - 1), 5 * 60_000),
+  backoffMs: (attempt) => exponentialBackoff({ baseMs: 2_000, maxMs: 5 * 60_000, attempt }),
   giveUpAfterMs: 24 * 60 * 60_000,
   batch: 50,
 };
@@ -160,6 +161,7 @@ export class Outbox {
         return true;
       }
       const attempts = item.attempts + 1;
+      // ±20 % so that many messages failing together do not come back in lock-step.
       const base = this.policy.backoffMs(attempts);
       const jittered = Math.round(base * (0.8 + 0.4 * this.random()));
       const wait = Math.max(jittered, error instanceof DeliveryError ? (error.retryAfterMs ?? 0) : 0);

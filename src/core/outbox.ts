@@ -29,7 +29,10 @@ export interface OutboxPolicy {
   backoffMs: (attempt: number) => number;
   /** A delivery still failing this long after it was enqueued is given up. */
   giveUpAfterMs: number;
-  /** At most this many items per job run; the job re-schedules itself for the rest. */
+  /**
+   * At most this many items per job run; the job re-schedules itself for the rest. Small, so one
+   * run (each send bounded by the platform's timeout) stays well inside the job's lock.
+   */
   batch: number;
 }
 
@@ -38,7 +41,7 @@ export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = {
   leaseMs: 60_000,
   backoffMs: (attempt) => exponentialBackoff({ baseMs: 2_000, maxMs: 5 * 60_000, attempt }),
   giveUpAfterMs: 24 * 60 * 60_000,
-  batch: 50,
+  batch: 5,
 };
 
 export interface OutboxDeps {

@@ -10,22 +10,23 @@
  */
 import { z } from 'zod';
 import type { FormField, FormState } from '../../core/forms/request-form.js';
+import { MAX_TICKET } from '../../domain/requests.js';
 import { BlockIds, FormIds } from './ids.js';
 import { LIMITS } from './limits.js';
 
 export const metaSchema = z.object({
   kind: z.enum(['access', 'extension']),
-  grantId: z.string().max(100).optional(),
-  resourceId: z.string().max(200).optional(),
+  grantId: z.string().max(LIMITS.metaId).optional(),
+  resourceId: z.string().max(LIMITS.metaId).optional(),
   /** the chosen quick duration (ISO) */
-  duration: z.string().max(50).optional(),
+  duration: z.string().max(LIMITS.metaDuration).optional(),
   av: z.number().int().nonnegative().default(0),
   cv: z.number().int().nonnegative().default(0),
   jv: z.number().int().nonnegative().default(0),
   /** values to show: prefills ("Request again") and the person's input carried across a re-render */
-  approvers: z.array(z.string().max(320)).max(LIMITS.options).optional(),
+  approvers: z.array(z.string().max(LIMITS.email)).max(LIMITS.options).optional(),
   justification: z.string().max(LIMITS.metaJustification).optional(),
-  ticket: z.string().max(200).optional(),
+  ticket: z.string().max(MAX_TICKET).optional(),
 });
 export type FormMeta = z.infer<typeof metaSchema>;
 

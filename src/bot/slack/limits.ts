@@ -24,6 +24,12 @@ export const LIMITS = {
   confirmButton: 30,
   /** how much of a justification the form carries in private_metadata (the rest is in the view state) */
   metaJustification: 1500,
+  /** ids (resource, grant) the form's metadata may carry */
+  metaId: 200,
+  /** an ISO-8601 duration in the form's metadata */
+  metaDuration: 50,
+  /** an email address (RFC 5321's limit) */
+  email: 320,
 } as const;
 
 /** Cuts `text` to at most `max` characters, marking the cut with an ellipsis. */

@@ -29,10 +29,10 @@ export function renderButton(a: ViewAction): Button {
   if (a.style) button.style = a.style;
   if (a.confirm) {
     button.confirm = {
-      title: { type: 'plain_text', text: truncate(a.confirm.title, 100) },
-      text: { type: 'plain_text', text: truncate(a.confirm.text, 300) },
-      confirm: { type: 'plain_text', text: truncate(a.confirm.confirm, 30) },
-      deny: { type: 'plain_text', text: truncate(a.confirm.deny, 30) },
+      title: { type: 'plain_text', text: truncate(a.confirm.title, LIMITS.confirmTitle) },
+      text: { type: 'plain_text', text: truncate(a.confirm.text, LIMITS.confirmText) },
+      confirm: { type: 'plain_text', text: truncate(a.confirm.confirm, LIMITS.confirmButton) },
+      deny: { type: 'plain_text', text: truncate(a.confirm.deny, LIMITS.confirmButton) },
     };
   }
   return button;

@@ -137,7 +137,11 @@ export function plan(event: LifecycleEvent): Delivery[] {
         ...event.informed.map((a) =>
           send(r.id, r.id, a, 'auto', { view: 'auto-approved', request: r, resource }),
         ),
-        send(r.id, r.id, r.requester.email, 'status', { view: 'requester-status', request: r, resource }),
+        send(r.id, r.id, r.requester.email, 'auto-status', {
+          view: 'requester-status',
+          request: r,
+          resource,
+        }),
       ];
     }
     case 'grant.activated':

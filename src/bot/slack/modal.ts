@@ -114,6 +114,7 @@ export function buildRequestModal(model: RequestFormModel, meta: FormMeta): Moda
           action_id: FormIds.customAmount,
           is_decimal_allowed: false,
           min_value: '1',
+          ...(d.custom.amount ? { initial_value: d.custom.amount } : {}),
           dispatch_action_config: { trigger_actions_on: ['on_character_entered'] },
           placeholder: plain('Number', LIMITS.optionText),
         },

@@ -9,7 +9,14 @@
  * The state comes back from the platform untrusted (private metadata, card data): every value is
  * re-checked here and again by the domain on submit.
  */
-import { addDuration, customToIso, humanizeDuration } from '../../domain/duration.js';
+import {
+  addDuration,
+  customToIso,
+  durationMs,
+  humanizeDuration,
+  isValidDuration,
+} from '../../domain/duration.js';
+import { normalizeEmail } from '../../domain/email.js';
 import { isDomainError } from '../../domain/errors.js';
 import type { AccessRequest, Person } from '../../domain/model.js';
 import { durationOption, type EffectivePolicy, type ResourceConfig } from '../../domain/policy.js';
@@ -119,7 +126,7 @@ export async function openState(
   if (opts.again && opts.again.requester.email === viewer.email.toLowerCase()) {
     state.resourceId = opts.again.resourceId;
     state.approvers = [...opts.again.approvers];
-    state.quick = opts.again.duration;
+    setDuration(service, viewer, state, opts.again.duration);
     state.justification = opts.again.justification.slice(0, MAX_JUSTIFICATION);
     state.ticket = opts.again.ticket ?? '';
   } else if (opts.query?.trim()) {
@@ -200,6 +207,45 @@ export function applyChange(
   return { state, reset };
 }
 
+/** Shows `iso` as the quick choice of the same length, else as a custom amount, else not at all. */
+function setDuration(service: AccessService, viewer: Viewer, state: FormState, iso: string): void {
+  const policy = policyOf(service, viewer, state);
+  const option = policy ? durationOption(policy, iso) : undefined;
+  if (option) {
+    state.quick = option.duration;
+    return;
+  }
+  if (!policy?.custom || !isValidDuration(iso)) return;
+  const hours = durationMs(iso) / HOUR_MS;
+  const as = [
+    { unit: 'week' as const, per: 168 },
+    { unit: 'day' as const, per: 24 },
+    { unit: 'hour' as const, per: 1 },
+  ].find((u) => Number.isInteger(hours / u.per) && hours / u.per > 0);
+  if (as) {
+    state.customAmount = String(hours / as.per);
+    state.customUnit = as.unit;
+  }
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The state with what the policy does not allow taken out: a quick choice the policy does not
+ * offer (stale, tampered) is dropped, an equal one is written the policy's way; approvers are
+ * lower-cased, without repeats.
+ */
+function normalized(service: AccessService, viewer: Viewer, input: FormState): FormState {
+  const state: FormState = { ...input, approvers: [...new Set(input.approvers.map(normalizeEmail))] };
+  const policy = policyOf(service, viewer, state);
+  if (state.quick) {
+    const option = policy ? durationOption(policy, state.quick) : undefined;
+    if (option) state.quick = option.duration;
+    else delete state.quick;
+  }
+  return state;
+}
+
 function resourceOf(service: AccessService, viewer: Viewer, state: FormState): ResourceConfig | undefined {
   if (!state.resourceId) return undefined;
   if (state.kind === 'extension') return service.findResource(state.resourceId);
@@ -269,12 +315,10 @@ export async function buildForm(
   namesOf: NamesOf,
   extra: { notice?: string; errors?: Partial<Record<FormField, string>> } = {},
 ): Promise<RequestFormModel> {
-  const state: FormState = { ...input };
+  const state = normalized(service, viewer, input);
   const allowed = service.requestableResources(viewer.email);
   const resource = resourceOf(service, viewer, state);
   const policy = resource ? service.policyFor(resource, viewer.email) : undefined;
-  // A quick choice the policy does not offer (stale or tampered) is not shown as chosen.
-  if (policy && state.quick && !durationOption(policy, state.quick)) delete state.quick;
   const model: RequestFormModel = {
     kind: state.kind,
     title: state.kind === 'extension' ? 'Extend access' : 'Request access',
@@ -354,7 +398,14 @@ export async function buildForm(
     value: state.ticket,
     maxLength: MAX_TICKET,
   };
-  model.summary = summaryOf(service, viewer, state, resource, policy, names);
+  model.summary = summaryOf(
+    service,
+    viewer,
+    { ...state, approvers: state.approvers.filter((a) => eligible.includes(a)) },
+    resource,
+    policy,
+    names,
+  );
   return model;
 }
 
@@ -365,9 +416,10 @@ export async function buildForm(
 export async function validateSubmission(
   service: AccessService,
   viewer: Viewer,
-  state: FormState,
+  given: FormState,
   submissionKey: string,
 ): Promise<{ errors: Partial<Record<FormField, string>> } | { input: SubmitInput }> {
+  const state = normalized(service, viewer, given);
   let resourceId = state.resourceId;
   if (state.kind === 'extension') {
     resourceId = state.grantId ? (await service.getGrant(state.grantId))?.resourceId : undefined;

@@ -4,14 +4,7 @@
  * behind a request is the Slack user id in the signed payload, resolved through the Web API.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  App,
-  type BlockAction,
-  type ButtonAction,
-  HTTPReceiver,
-  LogLevel,
-  type Logger as SlackLogger,
-} from '@slack/bolt';
+import { App, type BlockAction, type ButtonAction, HTTPReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { DomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
@@ -20,6 +13,7 @@ import type { SlackDeps } from './deps.js';
 import * as actions from './handlers/actions.js';
 import { onFormChange, onFormSubmit, openRequestForm } from './handlers/request-form.js';
 import { FormIds, SLASH_COMMANDS } from './ids.js';
+import { slackLogger } from './logger.js';
 import { buildMessageModal } from './modal.js';
 import { type Recipient, tellUser, userMessageFor } from './respond.js';
 
@@ -38,24 +32,6 @@ export interface SlackAppOptions {
 export const SLACK_EVENTS_PATH = '/slack/events';
 /** How far a signed request's timestamp may be from now, either way (Slack's own rule). */
 export const MAX_REQUEST_SKEW_SEC = 5 * 60;
-
-/** Bolt's logger interface on top of ours, so every line is structured the same way. */
-function boltLogger(log: Log): SlackLogger {
-  let level = LogLevel.INFO;
-  const child = log.child({ component: 'bolt' });
-  const text = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
-  return {
-    debug: (...m: unknown[]) => child.debug({}, text(m)),
-    info: (...m: unknown[]) => child.info({}, text(m)),
-    warn: (...m: unknown[]) => child.warn({}, text(m)),
-    error: (...m: unknown[]) => child.error({}, text(m)),
-    setLevel: (l: LogLevel) => {
-      level = l;
-    },
-    getLevel: () => level,
-    setName: () => {},
-  };
-}
 
 export interface SlackFrontEnd {
   app: App;
@@ -84,7 +60,7 @@ function timestampFresh(req: IncomingMessage, nowMs: number): boolean {
 }
 
 export function createSlackFrontEnd(opts: SlackAppOptions): SlackFrontEnd {
-  const logger = boltLogger(opts.log);
+  const logger = slackLogger(opts.log);
   const now = opts.now ?? Date.now;
   // Bounded calls for what a person waits on (opening and updating forms, answering a click);
   // messages go through the outbox with a client of their own (./platform.ts).

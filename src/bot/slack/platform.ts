@@ -7,8 +7,10 @@
 import { WebAPIPlatformError, WebAPIRateLimitedError, WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { type ChatPerson, type ChatPlatform, DeliveryError } from '../../core/chat.js';
+import type { Log } from '../../domain/events.js';
 import type { MessageView } from '../../domain/views/model.js';
 import { SlackDirectory, UnknownSlackUserError } from './directory.js';
+import { slackLogger } from './logger.js';
 import { renderMessage } from './render.js';
 
 /** Slack errors that no retry can fix: the person is not (or no longer) reachable on Slack. */
@@ -20,6 +22,14 @@ const PERMANENT = new Set([
   'message_not_found',
   'cant_update_message',
   'edit_window_closed',
+  // a message Slack refuses as malformed: sending it again cannot help
+  'invalid_blocks',
+  'invalid_blocks_format',
+  'invalid_attachments',
+  'too_many_attachments',
+  'msg_too_long',
+  'no_text',
+  'invalid_arguments',
 ]);
 
 /** How long one Slack call may take before the outbox tries again later. */
@@ -27,8 +37,14 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
 
 const addressSchema = z.object({ channel: z.string().min(1), ts: z.string().min(1) });
 
-export function deliveryClient(token: string, apiUrl: string, timeoutMs = DELIVERY_TIMEOUT_MS): WebClient {
+export function deliveryClient(
+  token: string,
+  apiUrl: string,
+  timeoutMs = DELIVERY_TIMEOUT_MS,
+  log?: Log,
+): WebClient {
   return new WebClient(token, {
+    ...(log ? { logger: slackLogger(log.child({ component: 'slack-delivery' })) } : {}),
     slackApiUrl: apiUrl,
     timeout: timeoutMs,
     retryConfig: { retries: 0 },

@@ -44,6 +44,8 @@ export interface PolicyLayer {
 export interface ResourceConfig {
   id: string;
   name: string;
+  /** What it belongs to (a client group, an application), for grouping in pickers and reports. */
+  group?: string;
   /** Emails, groups expanded, deduplicated, lower-case. */
   approvers: string[];
   /** Resource owners (may administer its grants). Emails, expanded. */

@@ -163,6 +163,7 @@ export function parseAccessConfig(data: unknown): AccessConfig {
       groupPolicies,
     };
     if (requesters) config.requesters = requesters;
+    if (r.group) config.group = r.group;
     return config;
   });
 

@@ -81,6 +81,8 @@ const resource = z.strictObject({
     .string()
     .regex(RESOURCE_ID, 'must start with a lower-case letter or digit and use only a-z 0-9 . _ -'),
   name: z.string().trim().min(1, 'must not be empty'),
+  /** what the resource belongs to (a client, an application): pickers and reports group by it */
+  group: z.string().trim().min(1, 'must not be empty').max(75, 'must be at most 75 characters').optional(),
   approvers: z.array(principal),
   owners: z.array(principal).optional(),
   requesters: z.array(principal).optional(),

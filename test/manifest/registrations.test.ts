@@ -19,13 +19,14 @@ function recordRegistrations() {
     actions: [] as Matcher[],
     views: [] as Matcher[],
     shortcuts: [] as Matcher[],
+    options: [] as unknown[],
   };
   const app = {
     command: (name: string) => void seen.commands.push(name),
     action: (m: Matcher) => void seen.actions.push(m),
     view: (m: Matcher) => void seen.views.push(m),
     shortcut: (m: Matcher) => void seen.shortcuts.push(m),
-    options: () => {},
+    options: (m: unknown) => void seen.options.push(m),
     event: () => {},
     message: () => {},
     error: () => {},
@@ -44,7 +45,9 @@ function matches(m: Matcher, id: string, key: 'action_id' | 'callback_id'): bool
 
 const manifest = parse(readFileSync('manifests/slack.yaml', 'utf8')) as {
   features?: { slash_commands?: Array<{ command: string }>; shortcuts?: Array<{ callback_id: string }> };
-  settings?: { interactivity?: { is_enabled?: boolean } };
+  settings?: {
+    interactivity?: { is_enabled?: boolean; request_url?: string; message_menu_options_url?: string };
+  };
 };
 
 describe('what the code registers matches manifests/slack.yaml', () => {
@@ -65,6 +68,12 @@ describe('what the code registers matches manifests/slack.yaml', () => {
   it('turns interactivity on, because buttons and modals are handled', () => {
     expect(seen.actions.length + seen.views.length).toBeGreaterThan(0);
     expect(manifest.settings?.interactivity?.is_enabled).toBe(true);
+  });
+
+  it('declares an options load URL exactly when the app serves type-ahead options', () => {
+    expect(seen.options.length).toBeGreaterThan(0);
+    const interactivity = manifest.settings?.interactivity;
+    expect(interactivity?.message_menu_options_url).toBe(interactivity?.request_url);
   });
 
   it('handles every button and form element the views can show', () => {

@@ -11,8 +11,9 @@ import type { Log } from '../../domain/events.js';
 import { ActionId } from '../../domain/views/model.js';
 import type { SlackDeps } from './deps.js';
 import * as actions from './handlers/actions.js';
-import { onFormChange, onFormSubmit, openRequestForm } from './handlers/request-form.js';
+import { onFormChange, onFormSubmit, onOptionsLoad, openRequestForm } from './handlers/request-form.js';
 import { FormIds, SLASH_COMMANDS } from './ids.js';
+import { LIMITS } from './limits.js';
 import { slackLogger } from './logger.js';
 import { buildMessageModal } from './modal.js';
 import { type Recipient, tellUser, userMessageFor } from './respond.js';
@@ -202,6 +203,18 @@ export function registerListeners(app: App, deps: SlackDeps): void {
       });
     } catch (error) {
       await fail(error, { userId: body.user.id });
+    }
+  });
+
+  // Type-ahead for the pickers that hold too many choices to list (external selects).
+  app.options<'block_suggestion'>({ type: 'block_suggestion' }, async ({ ack, body }) => {
+    try {
+      const person = await deps.directory.person(body.user.id);
+      const query = String(body.value ?? '').slice(0, LIMITS.optionText);
+      await ack(await onOptionsLoad(deps, person, body.view, body.action_id, query));
+    } catch (error) {
+      log.warn({ err: error, userId: body.user.id }, 'slack.options_failed');
+      await ack({ options: [] });
     }
   });
 

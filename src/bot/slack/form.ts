@@ -27,6 +27,8 @@ export const metaSchema = z.object({
   approvers: z.array(z.string().max(LIMITS.email)).max(LIMITS.options).optional(),
   justification: z.string().max(LIMITS.metaJustification).optional(),
   ticket: z.string().max(MAX_TICKET).optional(),
+  /** a `/request-access <words>` search whose matches the resource menu lists */
+  query: z.string().max(LIMITS.metaId).optional(),
 });
 export type FormMeta = z.infer<typeof metaSchema>;
 
@@ -92,6 +94,7 @@ export function readState(meta: FormMeta, view: ViewState): FormState {
   const resourceId = get(BlockIds.resource, FormIds.resource)?.selected_option?.value ?? meta.resourceId;
   if (resourceId) state.resourceId = resourceId;
   if (meta.duration) state.quick = meta.duration;
+  if (meta.query && !state.resourceId) state.query = meta.query;
   const amount = get(blockId.customAmount(meta), FormIds.customAmount)?.value?.trim();
   if (amount) {
     state.customAmount = amount;
@@ -114,6 +117,7 @@ export function nextMeta(meta: FormMeta, state: FormState, reset: FormField[]): 
   if (state.quick) next.duration = state.quick;
   if (state.justification) next.justification = state.justification.slice(0, LIMITS.metaJustification);
   if (state.ticket) next.ticket = state.ticket;
+  if (state.query) next.query = state.query;
   return next;
 }
 

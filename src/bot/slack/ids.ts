@@ -28,3 +28,9 @@ export const BlockIds = {
   ticket: 'ticket',
   summary: 'summary',
 } as const;
+
+/** Values of the hint options a type-ahead list ends with; never a resource or an approver. */
+export const OptionValues = {
+  more: 'jit.search.more',
+  none: 'jit.search.none',
+} as const;

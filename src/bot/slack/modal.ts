@@ -3,10 +3,10 @@
  * of the form lives here: only how Slack shows it.
  */
 import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
-import type { FormField, RequestFormModel } from '../../core/forms/request-form.js';
+import type { FormField, RequestFormModel, SearchOptions } from '../../core/forms/request-form.js';
 import type { FormView } from '../../domain/views/model.js';
 import { blockId, encodeMeta, type FormMeta } from './form.js';
-import { BlockIds, FormIds } from './ids.js';
+import { BlockIds, FormIds, OptionValues } from './ids.js';
 import { LIMITS, truncate } from './limits.js';
 import { escapeMrkdwn } from './render.js';
 
@@ -34,6 +34,21 @@ export function buildRequestModal(model: RequestFormModel, meta: FormMeta): Moda
       type: 'section',
       block_id: BlockIds.resource,
       text: { type: 'mrkdwn', text: escapeMrkdwn(r.text), verbatim: true },
+    });
+  } else if (r.mode === 'search') {
+    blocks.push({
+      type: 'input',
+      block_id: BlockIds.resource,
+      dispatch_action: true,
+      label: plain(r.label, LIMITS.optionText),
+      hint: plain(`${r.count} resources: type part of a name, id or group.`),
+      element: {
+        type: 'external_select',
+        action_id: FormIds.resource,
+        placeholder: plain(r.placeholder, LIMITS.optionText),
+        min_query_length: 0,
+        ...(r.selected ? { initial_option: option(r.selected.label, r.selected.value) } : {}),
+      },
     });
   } else {
     const options = r.options.slice(0, LIMITS.options).map((o) => option(o.label, o.value));
@@ -65,6 +80,21 @@ export function buildRequestModal(model: RequestFormModel, meta: FormMeta): Moda
       type: 'section',
       block_id: BlockIds.approvers,
       text: { type: 'mrkdwn', text: `*${escapeMrkdwn(a.label)}*\n${escapeMrkdwn(a.text)}` },
+    });
+  } else if (a?.mode === 'search') {
+    blocks.push({
+      type: 'input',
+      block_id: blockId.approvers(meta),
+      dispatch_action: true,
+      label: plain(a.label, LIMITS.optionText),
+      hint: plain(`${a.hint} ${a.count} approvers: type part of a name or email.`),
+      element: {
+        type: 'multi_external_select',
+        action_id: FormIds.approvers,
+        placeholder: plain(a.placeholder, LIMITS.optionText),
+        min_query_length: 0,
+        ...(a.selected.length ? { initial_options: a.selected.map((c) => option(c.label, c.value)) } : {}),
+      },
     });
   } else if (a?.mode === 'choose') {
     const options = a.options.slice(0, LIMITS.options).map((o) => option(o.label, o.value));
@@ -221,10 +251,18 @@ export function errorsByBlock(
   const put = (block: string, message: string) => {
     out[block] ??= message;
   };
-  const fallback = model.resource.mode === 'choose' ? BlockIds.resource : blockId.justification(meta);
+  const fallback =
+    model.resource.mode === 'choose' || model.resource.mode === 'search'
+      ? BlockIds.resource
+      : blockId.justification(meta);
   for (const [field, message] of Object.entries(errors) as Array<[FormField, string]>) {
     if (field === 'approvers')
-      put(model.approvers?.mode === 'choose' ? blockId.approvers(meta) : fallback, message);
+      put(
+        model.approvers?.mode === 'choose' || model.approvers?.mode === 'search'
+          ? blockId.approvers(meta)
+          : fallback,
+        message,
+      );
     else if (field === 'duration')
       put(
         model.duration?.custom ? blockId.customAmount(meta) : model.templates ? BlockIds.template : fallback,
@@ -276,4 +314,33 @@ export function buildMessageModal(title: string, text: string): ModalView {
     close: { type: 'plain_text', text: 'Close' },
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text: escapeMrkdwn(text) } }],
   };
+}
+
+/** Type-ahead results as Slack's options response: grouped when there are groups, the hint last. */
+export function buildOptionsResponse(result: SearchOptions, grouped: boolean) {
+  const room = LIMITS.options - (result.hint ? 1 : 0);
+  const hint = result.hint
+    ? option(result.hint, result.total === 0 ? OptionValues.none : OptionValues.more)
+    : null;
+  if (!grouped) {
+    const options = result.groups
+      .flatMap((g) => g.options)
+      .slice(0, room)
+      .map((o) => option(o.label, o.value));
+    return { options: hint ? [...options, hint] : options };
+  }
+  let left = room;
+  const option_groups = [];
+  for (const g of result.groups) {
+    if (left <= 0) break;
+    const options = g.options.slice(0, left).map((o) => option(o.label, o.value));
+    left -= options.length;
+    option_groups.push({ label: plain(g.label, LIMITS.optionText), options });
+  }
+  if (hint)
+    option_groups.push({
+      label: plain(result.total === 0 ? 'No match' : 'More', LIMITS.optionText),
+      options: [hint],
+    });
+  return { option_groups };
 }

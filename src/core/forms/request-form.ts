@@ -23,6 +23,7 @@ import { durationOption, type EffectivePolicy, type ResourceConfig } from '../..
 import { MAX_JUSTIFICATION, MAX_TICKET } from '../../domain/requests.js';
 import type { AccessService, SubmitInput } from '../../domain/service.js';
 import { formatTime } from '../../domain/views/time.js';
+import { type Searchable, SearchIndex } from './search.js';
 
 export type CustomUnit = 'hour' | 'day' | 'week';
 export const CUSTOM_UNITS: ReadonlyArray<{ value: CustomUnit; label: string }> = [
@@ -45,6 +46,8 @@ export interface FormState {
   customUnit: CustomUnit;
   justification: string;
   ticket: string;
+  /** What `/request-access <words>` searched for, while no resource is chosen: the picker lists its matches. */
+  query?: string;
 }
 
 export type FormField = 'resource' | 'approvers' | 'duration' | 'justification' | 'ticket';
@@ -63,6 +66,15 @@ export interface RequestFormModel {
   notice?: string;
   resource:
     | { mode: 'choose'; label: string; placeholder: string; options: Choice[]; selected?: string }
+    | {
+        /** Too many to list: the platform asks `resourceOptions` as the person types. */
+        mode: 'search';
+        label: string;
+        placeholder: string;
+        selected?: Choice;
+        /** How many the person may choose from. */
+        count: number;
+      }
     | { mode: 'fixed'; text: string; resourceId: string }
     | { mode: 'none'; text: string };
   approvers?:
@@ -75,6 +87,15 @@ export interface RequestFormModel {
         placeholder: string;
         options: Choice[];
         selected: string[];
+      }
+    | {
+        /** Too many to list: the platform asks `approverOptions` as the person types. */
+        mode: 'search';
+        label: string;
+        hint: string;
+        placeholder: string;
+        selected: Choice[];
+        count: number;
       };
   duration?: {
     label: string;
@@ -96,6 +117,12 @@ export interface Viewer extends Person {
 
 /** Display names of emails (the platform's directory); an unknown email stands for itself. */
 export type NamesOf = (emails: string[]) => Promise<Map<string, string>>;
+
+/**
+ * A picker lists at most this many choices; beyond it the person searches (Slack's menus hold
+ * 100 options, and a longer list is no help to anyone).
+ */
+export const PICKER_LIST_MAX = 100;
 
 export const NO_RESOURCES = 'There are no resources you can request access to. Ask an administrator.';
 
@@ -130,10 +157,18 @@ export async function openState(
     state.justification = opts.again.justification.slice(0, MAX_JUSTIFICATION);
     state.ticket = opts.again.ticket ?? '';
   } else if (opts.query?.trim()) {
-    const found = service.findResource(opts.query.trim());
-    if (found && allowed.some((r) => r.id === found.id)) state.resourceId = found.id;
-    else
-      notice = `There is no resource called “${opts.query.trim().slice(0, 100)}” that you can request. Choose one below.`;
+    const query = opts.query.trim().slice(0, 100);
+    const exact = service.findResource(query);
+    const found = resourceOptions(service, viewer, query, 2);
+    const single = found.total === 1 ? found.groups[0]?.options[0]?.value : undefined;
+    if (exact && allowed.some((r) => r.id === exact.id)) state.resourceId = exact.id;
+    else if (single) state.resourceId = single;
+    else if (found.total === 0)
+      notice = `There is no resource called “${query}” that you can request. Choose one below.`;
+    else {
+      state.query = query;
+      notice = `${found.total} resources match “${query}”: choose one below.`;
+    }
   } else if (allowed.length === 1 && allowed[0]) {
     state.resourceId = allowed[0].id;
   }
@@ -162,6 +197,7 @@ export function applyChange(
   switch (change.field) {
     case 'resource':
       if (state.kind !== 'access' || change.value === state.resourceId) break;
+      delete state.query;
       if (change.value) state.resourceId = change.value;
       else delete state.resourceId;
       // A new resource has its own approvers and durations.
@@ -331,13 +367,28 @@ export async function buildForm(
           : { mode: 'none', text: 'This access can no longer be extended.' }
         : allowed.length === 0
           ? { mode: 'none', text: NO_RESOURCES }
-          : {
-              mode: 'choose',
-              label: 'Resource',
-              placeholder: 'Choose a resource',
-              options: allowed.map((r) => ({ value: r.id, label: r.name })),
-              ...(resource ? { selected: resource.id } : {}),
-            },
+          : state.query && !resource && queried(service, viewer, state.query)
+            ? {
+                mode: 'choose',
+                label: 'Resource',
+                placeholder: 'Choose a resource',
+                options: queried(service, viewer, state.query) ?? [],
+              }
+            : allowed.length > PICKER_LIST_MAX
+              ? {
+                  mode: 'search',
+                  label: 'Resource',
+                  placeholder: 'Type to search resources',
+                  count: allowed.length,
+                  ...(resource ? { selected: { value: resource.id, label: resource.name } } : {}),
+                }
+              : {
+                  mode: 'choose',
+                  label: 'Resource',
+                  placeholder: 'Choose a resource',
+                  options: allowed.map((r) => ({ value: r.id, label: r.name })),
+                  ...(resource ? { selected: resource.id } : {}),
+                },
     errors: { ...extra.errors },
     canSubmit: state.kind === 'access' ? allowed.length > 0 : Boolean(resource),
   };
@@ -352,6 +403,17 @@ export async function buildForm(
     };
   } else if (eligible.length === 0) {
     model.approvers = { mode: 'none', label: 'Approvers', text: 'No administrators found' };
+  } else if (eligible.length > PICKER_LIST_MAX) {
+    model.approvers = {
+      mode: 'search',
+      label: 'Approvers',
+      hint: 'Each one gets the request; the first decision wins.',
+      placeholder: 'Type to search approvers',
+      count: eligible.length,
+      selected: state.approvers
+        .filter((a) => eligible.includes(a))
+        .map((email) => ({ value: email, label: `${names.get(email) ?? email} (${email})` })),
+    };
   } else {
     model.approvers = {
       mode: 'choose',
@@ -450,4 +512,107 @@ export async function validateSubmission(
   if (state.ticket.length > MAX_TICKET)
     put('ticket', `Keep the ticket reference under ${MAX_TICKET} characters.`);
   return Object.keys(errors).length ? { errors } : { input };
+}
+
+// ---------------------------------------------------------------- type-ahead
+
+/** The matches of a `/request-access` search, when they fit one list. */
+function queried(service: AccessService, viewer: Viewer, query: string): Choice[] | undefined {
+  const found = resourceOptions(service, viewer, query, PICKER_LIST_MAX);
+  if (found.total === 0 || found.total > PICKER_LIST_MAX) return undefined;
+  return found.groups.flatMap((g) =>
+    g.options.map((o) => ({ ...o, label: g.label === 'Other' ? o.label : `${o.label} (${g.label})` })),
+  );
+}
+
+export interface OptionGroup {
+  label: string;
+  options: Choice[];
+}
+
+export interface SearchOptions {
+  /** The matches, under their group's heading (ungrouped ones under "Other"). */
+  groups: OptionGroup[];
+  total: number;
+  /** Said when the list was cut or nothing matched. */
+  hint?: string;
+}
+
+const resourceIndexes = new WeakMap<object, SearchIndex<Searchable & { resource: ResourceConfig }>>();
+
+function resourceIndex(service: AccessService) {
+  const key = service.config;
+  let index = resourceIndexes.get(key);
+  if (!index) {
+    index = new SearchIndex(
+      service.config.resources.map((r) => ({
+        value: r.id,
+        label: r.name,
+        ...(r.group ? { group: r.group } : {}),
+        resource: r,
+      })),
+    );
+    resourceIndexes.set(key, index);
+  }
+  return index;
+}
+
+function grouped(matches: Searchable[]): OptionGroup[] {
+  const groups = new Map<string, Choice[]>();
+  for (const m of matches) {
+    const label = m.group ?? 'Other';
+    const list = groups.get(label) ?? [];
+    list.push({ value: m.value, label: m.label });
+    groups.set(label, list);
+  }
+  return [...groups].map(([label, options]) => ({ label, options }));
+}
+
+function hintFor(query: string, shown: number, total: number, what: string): string | undefined {
+  if (total === 0) return `No ${what} matches “${query.slice(0, 50)}”.`;
+  if (total > shown) return `${total - shown} more match: type more to narrow the search.`;
+  return undefined;
+}
+
+/** The resources the person may request that match `query`, best first, at most `limit`. */
+export function resourceOptions(
+  service: AccessService,
+  viewer: Viewer,
+  query: string,
+  limit: number,
+): SearchOptions {
+  const allowed = new Set(service.requestableResources(viewer.email).map((r) => r.id));
+  const result = resourceIndex(service).search(query, limit, (item) => allowed.has(item.value));
+  const hint = hintFor(query, result.matches.length, result.total, 'resource you can request');
+  return { groups: grouped(result.matches), total: result.total, ...(hint ? { hint } : {}) };
+}
+
+/** The eligible approvers of the resource in `state` that match `query`, best first. */
+export async function approverOptions(
+  service: AccessService,
+  viewer: Viewer,
+  state: FormState,
+  query: string,
+  limit: number,
+  namesOf: NamesOf,
+): Promise<SearchOptions> {
+  const resource = resourceOf(service, viewer, state);
+  const eligible = resource ? service.approversFor(resource, viewer.email) : [];
+  const names = await namesOf(eligible);
+  const index = new SearchIndex(
+    eligible.map((email) => ({
+      value: email,
+      label: `${names.get(email) ?? email} (${email})`,
+      keywords: [email],
+    })),
+  );
+  const result = index.search(query, limit);
+  const hint = hintFor(query, result.matches.length, result.total, 'approver');
+  return {
+    groups: [
+      { label: 'Approvers', options: result.matches.map((m) => ({ value: m.value, label: m.label })) },
+    ],
+    total: result.total,
+    ...(hint ? { hint } : {}),
+  };
 }

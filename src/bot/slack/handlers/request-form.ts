@@ -6,11 +6,13 @@
 import type { ModalView } from '@slack/types';
 import {
   applyChange,
+  approverOptions,
   buildForm,
   type FormChange,
   type FormState,
   NO_RESOURCES,
   openState,
+  resourceOptions,
   validateSubmission,
 } from '../../../core/forms/request-form.js';
 import type { AccessRequest } from '../../../domain/model.js';
@@ -18,7 +20,8 @@ import type { SlackDeps } from '../deps.js';
 import type { SlackPerson } from '../directory.js';
 import { type FormMeta, nextMeta, openingMeta, parseMeta, parseState, readState } from '../form.js';
 import { BlockIds, FormIds } from '../ids.js';
-import { buildMessageModal, buildRequestModal, errorsByBlock } from '../modal.js';
+import { LIMITS } from '../limits.js';
+import { buildMessageModal, buildOptionsResponse, buildRequestModal, errorsByBlock } from '../modal.js';
 
 async function render(
   deps: SlackDeps,
@@ -123,4 +126,33 @@ export async function onFormSubmit(
     return { errors: errorsByBlock(model, meta, checked.errors) };
   }
   return { submit: async () => void (await deps.service.submit(checked.input)) };
+}
+
+/**
+ * Type-ahead for a picker with too many choices to list (Slack's `block_suggestion`): the
+ * resources the person may request, or the chosen resource's eligible approvers, that match
+ * what they typed. Eligibility is checked again on submit.
+ */
+export async function onOptionsLoad(
+  deps: SlackDeps,
+  person: SlackPerson,
+  view: { private_metadata?: string; state?: unknown } | undefined,
+  actionId: string,
+  query: string,
+): Promise<ReturnType<typeof buildOptionsResponse>> {
+  const limit = LIMITS.options;
+  if (actionId === FormIds.resource) {
+    const result = resourceOptions(deps.service, person, query, limit);
+    return buildOptionsResponse(
+      result,
+      result.groups.some((g) => g.label !== 'Other'),
+    );
+  }
+  const meta = parseMeta(view?.private_metadata);
+  if (!meta) return { options: [] };
+  const state = readState(meta, parseState((view?.state as { values?: unknown } | undefined)?.values));
+  const result = await approverOptions(deps.service, person, state, query, limit, (emails) =>
+    deps.directory.names(emails),
+  );
+  return buildOptionsResponse(result, false);
 }

@@ -5,13 +5,20 @@
  *   (b) `checkSubmission`, the dry run every form submission goes through
  *   (c) one sweep over 10 000 active grants of which 1 % are past their expiry
  *   (d) Approve clicks against the real Bolt app over HTTP (signed), with the fake Slack Web API
+ *   (e) a catalogue of 5 000 resources: loading and checking its policy file, and the type-ahead
+ *       (`resourceOptions`, what every keystroke in the resource menu asks) over random queries
  *
  * Numbers are printed, never asserted: they depend on the machine. The memory store is the demo
  * store, so its numbers say how far a demo goes, not how MongoDB behaves.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { loadAccessConfig } from '../src/config.js';
 import { createConnectorRegistry } from '../src/connectors/registry.js';
+import { PICKER_LIST_MAX, resourceOptions } from '../src/core/forms/request-form.js';
 import { systemClock } from '../src/domain/clock.js';
 import type { Notifier } from '../src/domain/events.js';
 import type { Grant, Person } from '../src/domain/model.js';
@@ -22,6 +29,7 @@ import { registerJobs } from '../src/jobs/handlers.js';
 import { InProcessRunner } from '../src/jobs/in-process.js';
 import { createLogger } from '../src/log.js';
 import { createMemoryStore, type Store } from '../src/store/index.js';
+import { largeCatalog } from '../test/core/large-catalog.js';
 import { findElement, type JsonObject } from '../test/support/fake-slack.js';
 import { startTestSystem, USERS } from '../test/support/system.js';
 
@@ -30,6 +38,9 @@ const CHECK_N = 20_000;
 const SWEEP_GRANTS = 10_000;
 const SWEEP_OVERDUE_SHARE = 0.01;
 const CLICKS = 200;
+const CATALOG_RESOURCES = 5000;
+const CATALOG_LOADS = 10;
+const TYPE_AHEAD_QUERIES = 200;
 
 const POLICY = `
 defaults:
@@ -118,8 +129,7 @@ async function quiet(count: () => number, quietMs: number, timeoutMs: number): P
 }
 
 /** The service wired as src/system.ts wires it, minus Slack: memory store, in-process runner, log connector. */
-function buildCore(store: Store) {
-  const access = parseAccessConfig(parseYaml(POLICY));
+function buildCore(store: Store, access = parseAccessConfig(parseYaml(POLICY))) {
   const log = createLogger('silent');
   const runner = new InProcessRunner({ clock: systemClock, logger: log });
   const service = new AccessService({
@@ -368,6 +378,102 @@ resources:
   }
 }
 
+// ------------------------------------------------------------------------------------------ (e)
+
+/** A small deterministic generator (mulberry32), so every run asks the same queries. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function largeCatalogue(): Promise<void> {
+  progress(
+    `(e) a policy of ${CATALOG_RESOURCES} resources: ${CATALOG_LOADS} loads, ${TYPE_AHEAD_QUERIES} type-ahead queries`,
+  );
+  const catalog = largeCatalog({ resources: CATALOG_RESOURCES, groups: 40 });
+  const dir = mkdtempSync(path.join(tmpdir(), 'jit-bench-'));
+  const file = path.join(dir, 'access.yaml');
+  writeFileSync(file, catalog.yaml);
+  try {
+    // Load + parse: read the file, parse the YAML, check the policy (what `start` and `check-config` do).
+    const loads: number[] = [];
+    let access = loadAccessConfig(file, {});
+    for (let i = 0; i < CATALOG_LOADS; i++) {
+      const t0 = performance.now();
+      access = loadAccessConfig(file, {});
+      loads.push(performance.now() - t0);
+    }
+    if (access.resources.length !== CATALOG_RESOURCES) {
+      throw new Error(
+        `bench (e): loaded ${access.resources.length} resources, expected ${CATALOG_RESOURCES}`,
+      );
+    }
+    const l = summary(loads);
+    row(
+      `(e) load + parse, ${CATALOG_RESOURCES} resources`,
+      `${ms(l.p50)} / ${ms(l.max)}`,
+      `median / worst of ${CATALOG_LOADS} loads of a ${(catalog.yaml.length / 1024).toFixed(0)} KiB policy file (read, YAML, checks)`,
+    );
+
+    const { service } = buildCore(createMemoryStore(), access);
+    // Erin may request all but one group: every search also filters by who may request what.
+    const viewer = { email: 'erin@example.com', name: 'Erin' };
+    const t0 = performance.now();
+    resourceOptions(service, viewer, '', PICKER_LIST_MAX);
+    const firstMs = performance.now() - t0;
+
+    const random = seeded(42);
+    const pickOne = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+    const queries: string[] = [];
+    for (let i = 0; i < TYPE_AHEAD_QUERIES; i++) {
+      const r = pickOne(catalog.resources);
+      const kind = random();
+      if (kind < 0.25) queries.push(r.id);
+      else if (kind < 0.5) queries.push(r.name);
+      else if (kind < 0.75) {
+        // A few words of its name, cut short, in a random order: what people type.
+        const words = r.name.split(' ').filter(() => random() < 0.6);
+        const cut = (words.length ? words : [r.name]).map((w) => w.slice(0, 2 + Math.floor(random() * 4)));
+        queries.push(cut.sort(() => random() - 0.5).join(' '));
+      } else if (kind < 0.9) queries.push(r.group);
+      else
+        queries.push(
+          'abcdefghijklmnopqrstuvwxyz'
+            .slice(Math.floor(random() * 24))
+            .slice(0, 1 + Math.floor(random() * 3)),
+        );
+    }
+    const samples: number[] = [];
+    let shown = 0;
+    for (const query of queries) {
+      const q0 = performance.now();
+      const found = resourceOptions(service, viewer, query, PICKER_LIST_MAX);
+      samples.push(performance.now() - q0);
+      shown += found.groups.reduce((n, g) => n + g.options.length, 0);
+    }
+    if (shown === 0) throw new Error('bench (e): no query found anything');
+    const s = summary(samples);
+    row(
+      `(e) type-ahead, ${CATALOG_RESOURCES} resources`,
+      `${ms(s.p50)} / ${ms(s.p99)}`,
+      `p50 / p99 of resourceOptions over ${TYPE_AHEAD_QUERIES} random queries (ids, names, partial words, groups, letters)`,
+    );
+    row(
+      '(e) first type-ahead query',
+      ms(firstMs),
+      'the first search after a (re)load, which also builds the search index',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ------------------------------------------------------------------------------------------ main
 
 function printTable(): void {
@@ -391,6 +497,7 @@ async function main(): Promise<void> {
   await checkSubmissionLatency();
   await sweepOverGrants();
   await approveClicksOverHttp();
+  await largeCatalogue();
   printTable();
   process.stdout.write(
     `\nmemory store + in-process scheduler, Node ${process.version}, ${ms(performance.now() - started)} in all. ` +

@@ -2,13 +2,14 @@
  * Sends requests to a running Bolt HTTP endpoint exactly as Slack does: signed with the signing secret
  * (`X-Slack-Signature: v0=HMAC-SHA256(secret, "v0:<timestamp>:<raw body>")`,
  * `X-Slack-Request-Timestamp`), slash commands as an `application/x-www-form-urlencoded` form and
- * interactivity as a form with one `payload=<JSON>` field, with the payload shapes Slack sends.
+ * interactivity as a form with one `payload=<JSON>` field, with the payload shapes Slack sends
+ * (including `block_suggestion`, the options load of an external select, answered with JSON).
  *
  * Pair it with the fake Web API: pass `issueTriggerId: () => fake.issueTriggerId()` and
  * `issueResponseUrl: (ctx) => fake.issueResponseUrl(ctx)` so `views.open` and `respond()` work.
  */
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
-import { findElement, isJsonObject, type JsonObject } from './fake-slack.js';
+import { findElement, isJsonObject, type JsonObject, SLACK_LIMITS } from './fake-slack.js';
 
 export interface SlackSenderOptions {
   /** The Bolt endpoint, e.g. `http://127.0.0.1:3000/slack/events`. */
@@ -58,7 +59,17 @@ export interface SlashCommandInput {
   responseUrl?: string;
 }
 
-type SelectedOption = string | { text: JsonObject; value: string };
+/**
+ * An option as Slack sends it back when a person picks it: `{ text, value }` (a string `text` becomes
+ * Slack's `{ type: 'plain_text', text, emoji: true }`). An external select has no options of its own
+ * to look a value up in, so its choice is always given this way, as the options load answered it.
+ */
+export interface OptionInput {
+  text: string | JsonObject;
+  value: string;
+}
+
+type SelectedOption = string | OptionInput;
 
 export interface BlockActionInput {
   userId: string;
@@ -66,7 +77,10 @@ export interface BlockActionInput {
   blockId?: string;
   /** For buttons; defaults to the element's own `value` when the element is found in `message`/`view`. */
   value?: string;
-  /** An option value (looked up in the element's options) or a full option object. */
+  /**
+   * An option value (looked up in the element's options) or a full option object; for an external
+   * select (which has no options list) only a full option object, as the options load served it.
+   */
   selectedOption?: SelectedOption;
   selectedOptions?: SelectedOption[];
   selectedUser?: string;
@@ -101,8 +115,29 @@ export interface ViewClosedInput {
   isCleared?: boolean;
 }
 
-/** A value for an input element: text, an option value, option values, a user id, a date… */
-export type ViewInputValue = string | number | string[] | null;
+/**
+ * A value for an input element: text, an option value, option values, a user id, a date… For an
+ * external select, the chosen option(s) as `{ text, value }` (there is no options list to look in).
+ */
+export type ViewInputValue = string | number | string[] | OptionInput | OptionInput[] | null;
+
+export interface BlockSuggestionInput {
+  userId: string;
+  /** The external select being typed into. */
+  actionId: string;
+  /** What the person has typed so far. */
+  value: string;
+  /** The view holding the select, as the fake returns it. */
+  view: JsonObject;
+  /** What the person has entered in the view so far, by action id (becomes `view.state.values`). */
+  values?: Record<string, ViewInputValue>;
+  blockId?: string;
+}
+
+/** Element types whose options Slack loads from the app (`block_suggestion`). */
+const EXTERNAL_SELECTS = ['external_select', 'multi_external_select'];
+/** Slack's default `min_query_length`: it asks for options once this many characters are typed. */
+const DEFAULT_MIN_QUERY_LENGTH = 3;
 
 /** `v0=<hex>` for a body and timestamp, as Slack computes it. */
 export function signSlackRequest(signingSecret: string, timestampSec: number, body: string): string {
@@ -121,12 +156,23 @@ function optionsOf(element: JsonObject): JsonObject[] {
   return out;
 }
 
+function optionObject(option: OptionInput): JsonObject {
+  const text =
+    typeof option.text === 'string' ? { type: 'plain_text', text: option.text, emoji: true } : option.text;
+  return { text: { ...text }, value: option.value };
+}
+
 function resolveOption(
   element: JsonObject | undefined,
   wanted: SelectedOption,
   actionId: string,
 ): JsonObject {
-  if (typeof wanted !== 'string') return { ...wanted };
+  if (typeof wanted !== 'string') return optionObject(wanted);
+  if (element && EXTERNAL_SELECTS.includes(String(element.type))) {
+    throw new Error(
+      `element ${actionId} is an ${String(element.type)}: it has no options to find ${wanted} in; give the option as { text, value }, as the options load served it`,
+    );
+  }
   if (!element) return { text: { type: 'plain_text', text: wanted, emoji: true }, value: wanted };
   const found = optionsOf(element).find((o) => o.value === wanted);
   if (!found) {
@@ -134,6 +180,72 @@ function resolveOption(
     throw new Error(`element ${actionId} has no option with value ${wanted} (options: ${values.join(', ')})`);
   }
   return { ...found };
+}
+
+const isOptionInput = (v: unknown): v is OptionInput =>
+  isJsonObject(v) && typeof v.value === 'string' && (typeof v.text === 'string' || isJsonObject(v.text));
+
+/**
+ * What Slack would refuse in an answer to a `block_suggestion` (then it shows the person no options):
+ * exactly one of `options` or `option_groups`, at most 100 of either, each group with a plain-text
+ * label and at most 100 options, each option with plain text (75) and a value (150). Empty when fine.
+ */
+export function optionsResponseProblems(body: unknown): string[] {
+  const problems: string[] = [];
+  if (!isJsonObject(body)) return ['the answer is not a JSON object'];
+  const checkOptions = (list: unknown, at: string) => {
+    if (!Array.isArray(list)) {
+      problems.push(`${at} must be an array`);
+      return;
+    }
+    if (list.length > SLACK_LIMITS.selectOptions)
+      problems.push(`${at}: no more than ${SLACK_LIMITS.selectOptions} items allowed`);
+    list.forEach((o, i) => {
+      const text = isJsonObject(o) && isJsonObject(o.text) ? o.text : undefined;
+      if (!isJsonObject(o) || !text) problems.push(`${at}[${i}] must be an option with text`);
+      else {
+        if (text.type !== 'plain_text') problems.push(`${at}[${i}].text must be plain_text`);
+        if (
+          typeof text.text !== 'string' ||
+          text.text.length < 1 ||
+          text.text.length > SLACK_LIMITS.optionText
+        )
+          problems.push(`${at}[${i}].text.text must be 1 to ${SLACK_LIMITS.optionText} characters`);
+        if (typeof o.value !== 'string' || o.value.length < 1 || o.value.length > SLACK_LIMITS.optionValue)
+          problems.push(`${at}[${i}].value must be 1 to ${SLACK_LIMITS.optionValue} characters`);
+      }
+    });
+  };
+  const hasOptions = body.options !== undefined;
+  const hasGroups = body.option_groups !== undefined;
+  if (hasOptions === hasGroups) problems.push('must provide exactly one of options or option_groups');
+  if (hasOptions) checkOptions(body.options, 'options');
+  if (hasGroups) {
+    const groups = body.option_groups;
+    if (!Array.isArray(groups)) problems.push('option_groups must be an array');
+    else {
+      if (groups.length > SLACK_LIMITS.selectOptionGroups)
+        problems.push(`option_groups: no more than ${SLACK_LIMITS.selectOptionGroups} items allowed`);
+      groups.forEach((g, i) => {
+        const label = isJsonObject(g) && isJsonObject(g.label) ? g.label : undefined;
+        if (!isJsonObject(g) || !label) {
+          problems.push(`option_groups[${i}] must have a label`);
+          return;
+        }
+        if (
+          label.type !== 'plain_text' ||
+          typeof label.text !== 'string' ||
+          label.text.length < 1 ||
+          label.text.length > SLACK_LIMITS.optionGroupLabel
+        )
+          problems.push(
+            `option_groups[${i}].label must be plain_text of 1 to ${SLACK_LIMITS.optionGroupLabel} characters`,
+          );
+        checkOptions(g.options, `option_groups[${i}].options`);
+      });
+    }
+  }
+  return problems;
 }
 
 /**
@@ -210,30 +322,30 @@ function elementState(
       };
     case 'static_select':
     case 'external_select':
-    case 'radio_buttons':
+    case 'radio_buttons': {
+      if (Array.isArray(input)) throw new Error(`element ${actionId} (${type}) takes one option, not a list`);
       return {
         type,
         selected_option:
           given && input !== null && input !== undefined
-            ? resolveOption(type === 'external_select' ? undefined : element, String(input), actionId)
+            ? resolveOption(element, isOptionInput(input) ? input : String(input), actionId)
             : given
               ? null
               : (element.initial_option ?? null),
       };
+    }
     case 'multi_static_select':
     case 'multi_external_select':
     case 'checkboxes': {
-      const list = Array.isArray(input)
+      const list: SelectedOption[] = Array.isArray(input)
         ? input
         : input === null || input === undefined
           ? []
-          : [String(input)];
+          : [isOptionInput(input) ? input : String(input)];
       return {
         type,
         selected_options: given
-          ? list.map((v) =>
-              resolveOption(type === 'multi_external_select' ? undefined : element, v, actionId),
-            )
+          ? list.map((v) => resolveOption(element, v, actionId))
           : (element.initial_options ?? []),
       };
     }
@@ -474,6 +586,47 @@ export function createSlackSender(opts: SlackSenderOptions) {
       }
       payload.actions = [action];
       return sendPayload(payload, sendOpts);
+    },
+
+    /**
+     * A `block_suggestion`: the person typed `value` into an external select of a modal, and Slack
+     * asks the app for the options to show (the app answers with `options` or `option_groups` as
+     * JSON in the HTTP response). Like Slack, it refuses to ask for an element that is not an
+     * external select, or for fewer characters than the element's `min_query_length` (default 3).
+     */
+    blockSuggestion(input: BlockSuggestionInput, sendOpts?: SendOptions): Promise<SlackHttpResponse> {
+      const found = findElement(input.view.blocks as unknown[] | undefined, input.actionId);
+      if (!found) throw new Error(`no element with action_id ${input.actionId} in the view`);
+      const type = String(found.element.type);
+      if (!EXTERNAL_SELECTS.includes(type)) {
+        throw new Error(
+          `element ${input.actionId} is a ${type}: Slack loads options only for ${EXTERNAL_SELECTS.join(' and ')}`,
+        );
+      }
+      const minLength =
+        typeof found.element.min_query_length === 'number'
+          ? found.element.min_query_length
+          : DEFAULT_MIN_QUERY_LENGTH;
+      if (input.value.length < minLength) {
+        throw new Error(
+          `Slack asks for ${input.actionId}'s options only once ${minLength} characters are typed (min_query_length), not for "${input.value}"`,
+        );
+      }
+      const blockId = input.blockId ?? found.blockId;
+      if (!blockId) throw new Error(`the block holding ${input.actionId} has no block_id`);
+      return sendPayload(
+        {
+          ...commonPayload('block_suggestion', input.userId),
+          action_id: input.actionId,
+          block_id: blockId,
+          value: input.value,
+          container: { type: 'view', view_id: input.view.id },
+          view: payloadView(input.view, input.values ? buildViewState(input.view, input.values) : undefined),
+          enterprise: null,
+          is_enterprise_install: false,
+        },
+        sendOpts,
+      );
     },
 
     /** A `view_submission` (the person pressed the modal's submit button). */

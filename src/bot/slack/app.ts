@@ -210,7 +210,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   app.options<'block_suggestion'>({ type: 'block_suggestion' }, async ({ ack, body }) => {
     try {
       const person = await deps.directory.person(body.user.id);
-      const query = String(body.value ?? '').slice(0, LIMITS.optionText);
+      const query = String(body.value ?? '').slice(0, LIMITS.searchQuery);
       await ack(await onOptionsLoad(deps, person, body.view, body.action_id, query));
     } catch (error) {
       log.warn({ err: error, userId: body.user.id }, 'slack.options_failed');

@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import type { FormField, FormState } from '../../core/forms/request-form.js';
 import { MAX_TICKET } from '../../domain/requests.js';
-import { BlockIds, FormIds } from './ids.js';
+import { BlockIds, FormIds, OptionValues } from './ids.js';
 import { LIMITS } from './limits.js';
 
 export const metaSchema = z.object({
@@ -78,6 +78,8 @@ export const blockId = {
   justification: (m: FormMeta) => `${BlockIds.justification}.${m.jv}`,
 };
 
+const isHint = (value: string) => (Object.values(OptionValues) as string[]).includes(value);
+
 /** The neutral form state: the metadata, overlaid with what the person has in the modal now. */
 export function readState(meta: FormMeta, view: ViewState): FormState {
   const get = (block: string, action: string) => view[block]?.[action];
@@ -85,13 +87,17 @@ export function readState(meta: FormMeta, view: ViewState): FormState {
   const approvers = get(blockId.approvers(meta), FormIds.approvers)?.selected_options;
   const state: FormState = {
     kind: meta.kind,
-    approvers: (approvers ? approvers.map((o) => o.value) : (meta.approvers ?? [])).slice(0, LIMITS.options),
+    approvers: (approvers ? approvers.map((o) => o.value) : (meta.approvers ?? []))
+      .filter((v) => !isHint(v))
+      .slice(0, LIMITS.options),
     customUnit: unit === 'day' || unit === 'week' ? unit : 'hour',
     justification: get(blockId.justification(meta), FormIds.justification)?.value ?? meta.justification ?? '',
     ticket: get(BlockIds.ticket, FormIds.ticket)?.value ?? meta.ticket ?? '',
   };
   if (meta.grantId) state.grantId = meta.grantId;
-  const resourceId = get(BlockIds.resource, FormIds.resource)?.selected_option?.value ?? meta.resourceId;
+  const picked = get(BlockIds.resource, FormIds.resource)?.selected_option?.value;
+  // A type-ahead's hint option ("… more match") is not a resource.
+  const resourceId = picked && !isHint(picked) ? picked : picked ? undefined : meta.resourceId;
   if (resourceId) state.resourceId = resourceId;
   if (meta.duration) state.quick = meta.duration;
   if (meta.query && !state.resourceId) state.query = meta.query;

@@ -28,6 +28,8 @@ export const LIMITS = {
   metaId: 200,
   /** an ISO-8601 duration in the form's metadata */
   metaDuration: 50,
+  /** what a type-ahead query is cut to before searching */
+  searchQuery: 100,
   /** an email address (RFC 5321's limit) */
   email: 320,
 } as const;

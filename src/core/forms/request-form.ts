@@ -355,6 +355,7 @@ export async function buildForm(
   const allowed = service.requestableResources(viewer.email);
   const resource = resourceOf(service, viewer, state);
   const policy = resource ? service.policyFor(resource, viewer.email) : undefined;
+  const matched = state.query && !resource ? queried(service, viewer, state.query) : undefined;
   const model: RequestFormModel = {
     kind: state.kind,
     title: state.kind === 'extension' ? 'Extend access' : 'Request access',
@@ -367,13 +368,8 @@ export async function buildForm(
           : { mode: 'none', text: 'This access can no longer be extended.' }
         : allowed.length === 0
           ? { mode: 'none', text: NO_RESOURCES }
-          : state.query && !resource && queried(service, viewer, state.query)
-            ? {
-                mode: 'choose',
-                label: 'Resource',
-                placeholder: 'Choose a resource',
-                options: queried(service, viewer, state.query) ?? [],
-              }
+          : matched
+            ? { mode: 'choose', label: 'Resource', placeholder: 'Choose a resource', options: matched }
             : allowed.length > PICKER_LIST_MAX
               ? {
                   mode: 'search',

@@ -24,12 +24,24 @@ export interface SearchResult<T extends Searchable> {
 /** Lower-case, accents stripped, runs of non-letters and non-digits as single spaces. */
 export function fold(text: string): string {
   return text
-    .normalize('NFD')
+    .normalize('NFKD')
     .replace(/\p{Diacritic}/gu, '')
     .toLowerCase()
+    .replace(/[øłßæœđþ]/g, (c) => UNDECOMPOSED[c] ?? c)
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
 }
+
+/** Letters that carry no separable accent, written as they are typed without one. */
+const UNDECOMPOSED: Record<string, string> = {
+  ø: 'o',
+  ł: 'l',
+  ß: 'ss',
+  æ: 'ae',
+  œ: 'oe',
+  đ: 'd',
+  þ: 'th',
+};
 
 interface Indexed<T> {
   item: T;

@@ -140,7 +140,8 @@ export async function onOptionsLoad(
   actionId: string,
   query: string,
 ): Promise<ReturnType<typeof buildOptionsResponse>> {
-  const limit = LIMITS.options;
+  // One option is kept for the hint that more match (or none).
+  const limit = LIMITS.options - 1;
   if (actionId === FormIds.resource) {
     const result = resourceOptions(deps.service, person, query, limit);
     return buildOptionsResponse(

@@ -5,6 +5,7 @@
  * (`block_suggestion`), and everything downstream works as with a short list.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseMeta } from '../../src/bot/slack/form.js';
 import { ActionId } from '../../src/domain/views/model.js';
 import { type Catalog, largeCatalog } from '../core/large-catalog.js';
 import { collectText, type FakeView, findElement, type JsonObject } from '../support/fake-slack.js';
@@ -444,8 +445,11 @@ describe('/request-access with words, in a catalogue of 2,000 resources', () => 
 
   it('says how many match when more match than a list holds, and keeps the type-ahead', async () => {
     const view = await openForm(t, carol, 'database');
-    expect(collectText(view.blocks)).toContain('390 resources match “database”');
+    expect(collectText(view.blocks)).toContain(
+      '390 resources match “database”: type part of the name in the menu below to narrow them down.',
+    );
     expect(element(view, 'jit.form.resource')?.type).toBe('external_select');
+    expect(parseMeta(String(view.private_metadata))?.query).toBeUndefined();
   });
 
   it('says there is no such resource to someone who may not request the one named', async () => {

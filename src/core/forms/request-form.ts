@@ -165,9 +165,12 @@ export async function openState(
     else if (single) state.resourceId = single;
     else if (found.total === 0)
       notice = `There is no resource called “${query}” that you can request. Choose one below.`;
-    else {
-      state.query = query;
+    else if (found.total <= PICKER_LIST_MAX) {
+      state.query = query; // the menu lists just these
       notice = `${found.total} resources match “${query}”: choose one below.`;
+    } else {
+      // Too many to list, and a type-ahead menu cannot be opened with a query typed in.
+      notice = `${found.total} resources match “${query}”: type part of the name in the menu below to narrow them down.`;
     }
   } else if (allowed.length === 1 && allowed[0]) {
     state.resourceId = allowed[0].id;

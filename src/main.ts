@@ -4,7 +4,14 @@
  * running jobs, close the store, exit. A shutdown that outlasts its deadline exits 1.
  * Run through src/cli.ts (`jit-access-bot start`, `npm start`).
  */
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS, loadConfigOrExit, secretFor } from './config.js';
+import {
+  type ChatPlatformsToStart,
+  ConfigError,
+  chatPlatformsToStart,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  loadConfigOrExit,
+  secretFor,
+} from './config.js';
 import { systemClock } from './domain/clock.js';
 import { createAgendaRunner } from './jobs/agenda.js';
 import { InProcessRunner } from './jobs/in-process.js';
@@ -16,9 +23,18 @@ import { startSystem } from './system.js';
 export async function main(): Promise<void> {
   const { env, access } = loadConfigOrExit();
   const log = createLogger(env.logLevel);
-  if (!env.slack.botToken || (!env.slack.signingSecret && !env.slack.appToken)) {
+  let platforms: ChatPlatformsToStart;
+  try {
+    platforms = chatPlatformsToStart(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`Configuration error:\n${error.message}\n`);
+    process.exit(2);
+  }
+  if (!platforms.slack) {
+    // Teams is wired in by the next step of the Teams work; until then say so instead of failing later.
     process.stderr.write(
-      'Configuration error:\nSLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) must be set; see README.md\n',
+      'Configuration error:\nthis build cannot serve Microsoft Teams yet; configure Slack as well (see README.md)\n',
     );
     process.exit(2);
   }
@@ -61,12 +77,7 @@ export async function main(): Promise<void> {
     clock: systemClock,
     log,
     http: { port: env.port },
-    slack: {
-      botToken: env.slack.botToken,
-      ...(env.slack.signingSecret ? { signingSecret: env.slack.signingSecret } : {}),
-      ...(env.slack.appToken ? { appToken: env.slack.appToken } : {}),
-      apiUrl: env.slack.apiUrl,
-    },
+    ...(platforms.slack ? { slack: platforms.slack } : {}),
     secretFor: (name) => secretFor(name),
   });
 

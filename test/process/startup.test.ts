@@ -251,13 +251,20 @@ describe('start-up with a bad configuration', () => {
   );
 
   it(
-    'exits with status 2 saying which Slack credentials to set when none are given',
+    'exits with status 2 saying which Slack or Teams credentials to set when none are given',
     async () => {
       const run = runMain({ PORT: String(await freePort()), ACCESS_CONFIG: validPolicy, STORE: 'memory' });
       const { code } = await exitWithin(run, STARTUP_MS);
       expect(code, run.stderr()).toBe(2);
-      expect(run.stderr()).toContain('SLACK_BOT_TOKEN');
-      expect(run.stderr()).toContain('SLACK_SIGNING_SECRET');
+      expect(run.stderr()).toContain('No chat platform is configured');
+      for (const name of [
+        'SLACK_BOT_TOKEN',
+        'SLACK_SIGNING_SECRET',
+        'MicrosoftAppId',
+        'MicrosoftAppPassword',
+      ]) {
+        expect(run.stderr()).toContain(name);
+      }
     },
     TEST_MS,
   );

@@ -1,7 +1,8 @@
 /**
  * Start-up: read and validate configuration (exit 2 on a bad value, before anything starts),
- * open the store, start the scheduler and the Slack app; on SIGTERM stop taking work, drain
- * running jobs, close the store, exit. A shutdown that outlasts its deadline exits 1.
+ * open the store, start the scheduler and the chat front ends (Slack, Teams or both, by the
+ * credentials present); on SIGTERM stop taking work, drain running jobs, close the store, exit.
+ * A shutdown that outlasts its deadline exits 1.
  * Run through src/cli.ts (`jit-access-bot start`, `npm start`).
  */
 import {
@@ -29,13 +30,6 @@ export async function main(): Promise<void> {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`Configuration error:\n${error.message}\n`);
-    process.exit(2);
-  }
-  if (!platforms.slack) {
-    // Teams is wired in by the next step of the Teams work; until then say so instead of failing later.
-    process.stderr.write(
-      'Configuration error:\nthis build cannot serve Microsoft Teams yet; configure Slack as well (see README.md)\n',
-    );
     process.exit(2);
   }
 
@@ -78,6 +72,7 @@ export async function main(): Promise<void> {
     log,
     http: { port: env.port },
     ...(platforms.slack ? { slack: platforms.slack } : {}),
+    ...(platforms.teams ? { teams: platforms.teams } : {}),
     secretFor: (name) => secretFor(name),
   });
 

@@ -213,6 +213,11 @@ export class FakeBotConnector {
     return fake;
   }
 
+  /** The bot's app id when authentication is on, else undefined. */
+  get appId(): string | undefined {
+    return this.options.auth?.appId;
+  }
+
   /** The `serviceUrl` Teams puts in every activity it sends the bot (with a trailing slash, as Teams does). */
   get serviceUrl(): string {
     return `${this.url}/teams/`;

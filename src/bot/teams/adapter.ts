@@ -12,7 +12,7 @@
  *   for the local Agents Playground only.
  * - Connector calls fail fast: the SDK's own retries are removed and each call is bounded by
  *   `timeoutMs`, so the outbox, not a request in flight, decides when to try again (as
- *   src/bot/slack/platform.ts does with Slack's client).
+ *   src/bot/slack/platform.ts does with Slack's client). See ./authentication.ts, ./connector.ts.
  *
  * botbuilder is retired (support ended December 2025; its successor is `@microsoft/agents-hosting`).
  * Every botbuilder type stays inside src/bot/teams, so that a later move touches this folder alone.
@@ -21,33 +21,20 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type Activity,
   CloudAdapter,
-  ConfigurationBotFrameworkAuthentication,
   type ConversationParameters,
   type ConversationReference,
   type TeamsChannelAccount,
   TeamsInfo,
   type TurnContext,
 } from 'botbuilder';
-import { AuthenticationConstants, AuthenticationError } from 'botframework-connector';
+import { AuthenticationConstants } from 'botframework-connector';
 import type { Log } from '../../domain/events.js';
 import { type Route, sendJson } from '../../http/server.js';
+import { createAuthentication } from './authentication.js';
+import { CONNECTOR_TIMEOUT_MS } from './connector.js';
 import { LIMITS } from './limits.js';
 
 export const TEAMS_MESSAGES_PATH = '/api/messages';
-
-/** How long one connector call may take before the outbox tries again later. */
-export const CONNECTOR_TIMEOUT_MS = 10_000;
-
-/** The public cloud's Bot Framework endpoints, for when one of them is replaced (tests). */
-const PUBLIC_CLOUD = {
-  ToChannelFromBotLoginUrl: AuthenticationConstants.ToChannelFromBotLoginUrl,
-  ToChannelFromBotOAuthScope: AuthenticationConstants.ToChannelFromBotOAuthScope,
-  ToBotFromChannelTokenIssuer: AuthenticationConstants.ToBotFromChannelTokenIssuer,
-  OAuthUrl: AuthenticationConstants.OAuthUrl,
-  ToBotFromChannelOpenIdMetadataUrl: AuthenticationConstants.ToBotFromChannelOpenIdMetadataUrl,
-  ToBotFromEmulatorOpenIdMetadataUrl: AuthenticationConstants.ToBotFromEmulatorOpenIdMetadataUrl,
-  CallerId: 'urn:botframework:azure',
-};
 
 export type MicrosoftAppType = 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
 
@@ -72,148 +59,6 @@ export interface TeamsAdapterSettings {
     openIdMetadataUrl?: string;
     outboundToken?: () => Promise<string>;
   };
-}
-
-/** A failed connector call as botbuilder reports it (core-rest-pipeline's RestError and kin). */
-export interface ConnectorFailure {
-  /** HTTP status, when the service answered. */
-  status?: number;
-  /** The service's `error.code`, when it gave one. */
-  code?: string;
-  /** `Retry-After`, in ms, when given. */
-  retryAfterMs?: number;
-  message: string;
-}
-
-type Credentials = ConstructorParameters<typeof ConfigurationBotFrameworkAuthentication>[1];
-type ConnectorFactory = ReturnType<ConfigurationBotFrameworkAuthentication['createConnectorFactory']>;
-type ConnectorClient = Awaited<ReturnType<ConnectorFactory['create']>>;
-
-/** The slice of core-rest-pipeline's pipeline that connector clients are tuned through. */
-interface PipelineLike {
-  removePolicy(options: { phase?: string; name?: string }): unknown;
-  addPolicy(policy: {
-    name: string;
-    sendRequest(request: { timeout: number }, next: (request: unknown) => Promise<unknown>): Promise<unknown>;
-  }): void;
-}
-
-/** Removes the SDK's retries and bounds every call by `timeoutMs`. */
-function failFast(client: ConnectorClient, timeoutMs: number): ConnectorClient {
-  const pipeline = (client as unknown as { client?: { pipeline?: PipelineLike } }).client?.pipeline;
-  if (!pipeline) throw new Error('botbuilder connector client has no pipeline to tune (SDK changed?)');
-  pipeline.removePolicy({ phase: 'Retry' });
-  pipeline.addPolicy({
-    name: 'jitAccessTimeout',
-    sendRequest(request, next) {
-      request.timeout = timeoutMs;
-      return next(request);
-    },
-  });
-  return client;
-}
-
-/** A connector factory whose clients fail fast (and, in tests, talk to the fake). */
-function tuned(inner: ConnectorFactory, timeoutMs: number, serviceUrl: string | undefined): ConnectorFactory {
-  const factory = {
-    async create(url: string, audience?: string) {
-      return failFast(await inner.create(serviceUrl ?? url, audience), timeoutMs);
-    },
-  };
-  return factory as unknown as ConnectorFactory;
-}
-
-class FailFastAuthentication extends ConfigurationBotFrameworkAuthentication {
-  constructor(
-    config: ConstructorParameters<typeof ConfigurationBotFrameworkAuthentication>[0],
-    credentials: Credentials,
-    private readonly timeoutMs: number,
-    private readonly serviceUrl: string | undefined,
-  ) {
-    super(config, credentials);
-  }
-
-  override createConnectorFactory(
-    ...args: Parameters<ConfigurationBotFrameworkAuthentication['createConnectorFactory']>
-  ): ConnectorFactory {
-    return tuned(super.createConnectorFactory(...args), this.timeoutMs, this.serviceUrl);
-  }
-
-  override async authenticateRequest(
-    ...args: Parameters<ConfigurationBotFrameworkAuthentication['authenticateRequest']>
-  ): ReturnType<ConfigurationBotFrameworkAuthentication['authenticateRequest']> {
-    let result: Awaited<ReturnType<ConfigurationBotFrameworkAuthentication['authenticateRequest']>>;
-    try {
-      result = await super.authenticateRequest(...args);
-    } catch (error) {
-      // A token that fails verification (a bad signature, an unknown key) is refused like a missing
-      // one: 401, not the 500 botbuilder answers for errors other than its AuthenticationError.
-      if (error instanceof AuthenticationError) throw error;
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new AuthenticationError(`Unauthorized: ${reason}`, 401);
-    }
-    if (!result.connectorFactory) return result;
-    return { ...result, connectorFactory: tuned(result.connectorFactory, this.timeoutMs, this.serviceUrl) };
-  }
-}
-
-/** Credentials whose tokens come from `token` (the test seam `fake.outboundToken`). */
-function tokenCredentials(appId: string, token: () => Promise<string>): NonNullable<Credentials> {
-  const factory = {
-    isValidAppId: async (id = '') => id === appId,
-    isAuthenticationDisabled: async () => false,
-    createCredentials: async () => ({
-      async signRequest<R extends { headers: { set(name: string, value: string): void } }>(resource: R) {
-        resource.headers.set('authorization', `Bearer ${await token()}`);
-        return resource;
-      },
-    }),
-  };
-  return factory as unknown as NonNullable<Credentials>;
-}
-
-function authConfig(settings: TeamsAdapterSettings): Record<string, string> {
-  const config: Record<string, string> = {};
-  if (settings.appId) {
-    config.MicrosoftAppId = settings.appId;
-    config.MicrosoftAppType = settings.appType === 'UserAssignedMSI' ? 'UserAssignedMsi' : settings.appType;
-    if (settings.appPassword) config.MicrosoftAppPassword = settings.appPassword;
-    if (settings.tenantId) config.MicrosoftAppTenantId = settings.tenantId;
-  }
-  if (settings.fake?.openIdMetadataUrl) {
-    // Any endpoint given makes botbuilder take them all from here: the public cloud's, but one.
-    Object.assign(config, PUBLIC_CLOUD, {
-      ToBotFromChannelOpenIdMetadataUrl: settings.fake.openIdMetadataUrl,
-    });
-  }
-  return config;
-}
-
-/** The failure behind an error from a connector call (status, service error code, Retry-After). */
-export function connectorFailure(error: unknown): ConnectorFailure {
-  const e = (error ?? {}) as {
-    statusCode?: unknown;
-    code?: unknown;
-    message?: unknown;
-    response?: { headers?: { get?: (name: string) => string | undefined }; bodyAsText?: unknown };
-  };
-  const failure: ConnectorFailure = { message: typeof e.message === 'string' ? e.message : String(error) };
-  if (typeof e.statusCode === 'number') failure.status = e.statusCode;
-  const body = typeof e.response?.bodyAsText === 'string' ? e.response.bodyAsText : '';
-  try {
-    const parsed = JSON.parse(body) as { error?: { code?: unknown } };
-    if (typeof parsed.error?.code === 'string') failure.code = parsed.error.code;
-  } catch {
-    // not the service's JSON error: the status says enough
-  }
-  if (!failure.code && typeof e.code === 'string' && failure.status !== undefined) failure.code = e.code;
-  const retryAfter = e.response?.headers?.get?.('retry-after');
-  if (retryAfter) {
-    const seconds = Number(retryAfter);
-    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - Date.now();
-    if (Number.isFinite(ms) && ms >= 0) failure.retryAfterMs = Math.round(ms);
-  }
-  return failure;
 }
 
 /** A message activity's content, without its addressing (conversation, ids). */
@@ -297,16 +142,7 @@ export function createTeamsAdapter(settings: TeamsAdapterSettings, log: Log): Te
       'Teams needs MicrosoftAppId (or TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED=true for a local playground)',
     );
   }
-  const timeoutMs = settings.timeoutMs ?? CONNECTOR_TIMEOUT_MS;
-  const outboundToken = settings.fake?.outboundToken;
-  const credentials = appId && outboundToken ? tokenCredentials(appId, outboundToken) : undefined;
-  const auth = new FailFastAuthentication(
-    authConfig(settings),
-    credentials,
-    timeoutMs,
-    settings.fake?.serviceUrl,
-  );
-  const cloud = new CloudAdapter(auth);
+  const cloud = new CloudAdapter(createAuthentication(settings, settings.timeoutMs ?? CONNECTOR_TIMEOUT_MS));
   const teamsLog = log.child({ component: 'teams' });
   cloud.onTurnError = async (context, error) => {
     teamsLog.error(

@@ -10,7 +10,7 @@
  */
 import { TeamsInfo, type TurnContext } from 'botbuilder';
 import { normalizeEmail } from '../../domain/email.js';
-import { connectorFailure } from './adapter.js';
+import { connectorFailure } from './connector.js';
 
 export interface TeamsPerson {
   email: string;

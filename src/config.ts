@@ -15,6 +15,8 @@ export interface AppEnv {
   mongodbUri?: string;
   store: 'mongo' | 'memory';
   slack: { botToken?: string; signingSecret?: string; appToken?: string; apiUrl: string };
+  /** Bot Framework credentials, by their conventional names (see `TeamsEnv`). */
+  teams: TeamsEnv;
   logLevel: string;
   /** Local state; embedded MongoDB keeps its data under `<dataDir>/mongo`. */
   dataDir: string;
@@ -23,6 +25,22 @@ export interface AppEnv {
    * Unset: `DEFAULT_SHUTDOWN_TIMEOUT_MS`.
    */
   shutdownTimeoutMs?: number;
+}
+
+/** How the bot authenticates to Azure AD (Entra ID): botbuilder's `MicrosoftAppType`. */
+export const MICROSOFT_APP_TYPES = ['MultiTenant', 'SingleTenant', 'UserAssignedMSI'] as const;
+export type MicrosoftAppType = (typeof MICROSOFT_APP_TYPES)[number];
+
+export interface TeamsEnv {
+  appId?: string;
+  appPassword?: string;
+  appType: MicrosoftAppType;
+  tenantId?: string;
+  /**
+   * `TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED=true`: serve Teams without an app id, taking every
+   * activity on `/api/messages` without checking any token (the local Agents Playground only).
+   */
+  dangerouslyAllowUnauthenticated: boolean;
 }
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
@@ -82,6 +100,24 @@ const envSchema = z.object({
       })
       .transform((s) => (s.endsWith('/') ? s : `${s}/`)),
   ),
+  MicrosoftAppId: optional(z.string().trim()),
+  MicrosoftAppPassword: optional(z.string()),
+  MicrosoftAppType: optional(
+    z
+      .string()
+      .trim()
+      .transform((s) => MICROSOFT_APP_TYPES.find((t) => t.toLowerCase() === s.toLowerCase()))
+      .refine((t) => t !== undefined, `must be one of: ${MICROSOFT_APP_TYPES.join(', ')}`),
+  ),
+  MicrosoftAppTenantId: optional(z.string().trim()),
+  TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED: optional(
+    z
+      .string()
+      .trim()
+      .toLowerCase()
+      .refine((s) => s === 'true' || s === 'false', 'must be true or false')
+      .transform((s) => s === 'true'),
+  ),
   LOG_LEVEL: optional(
     z
       .string()
@@ -110,6 +146,57 @@ function toIssues(error: z.ZodError): ConfigIssue[] {
   return error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
 }
 
+type ParsedEnv = z.infer<typeof envSchema>;
+
+/**
+ * The Teams credentials, checked as a whole: what each `MicrosoftAppType` needs (botbuilder's
+ * ConfigurationServiceClientCredentialFactory asserts the same at start-up, less readably), and
+ * no credential without an app id to go with it.
+ */
+function teamsEnv(e: ParsedEnv): { teams: TeamsEnv; issues: ConfigIssue[] } {
+  const teams: TeamsEnv = {
+    appType: e.MicrosoftAppType ?? 'MultiTenant',
+    dangerouslyAllowUnauthenticated: e.TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED ?? false,
+  };
+  if (e.MicrosoftAppId) teams.appId = e.MicrosoftAppId;
+  if (e.MicrosoftAppPassword) teams.appPassword = e.MicrosoftAppPassword;
+  if (e.MicrosoftAppTenantId) teams.tenantId = e.MicrosoftAppTenantId;
+  const issues: ConfigIssue[] = [];
+  const issue = (path: string, message: string) => issues.push({ path, message });
+  if (!teams.appId) {
+    for (const [name, value] of [
+      ['MicrosoftAppPassword', teams.appPassword],
+      ['MicrosoftAppTenantId', teams.tenantId],
+      ['MicrosoftAppType', e.MicrosoftAppType],
+    ] as const) {
+      if (value !== undefined) issue(name, 'is set but MicrosoftAppId is not; set the app id of the bot too');
+    }
+    return { teams, issues };
+  }
+  if (teams.dangerouslyAllowUnauthenticated) {
+    issue(
+      'TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED',
+      'must not be true when MicrosoftAppId is set (with an app id every request is authenticated); remove one of them',
+    );
+  }
+  if (teams.appType === 'UserAssignedMSI') {
+    if (teams.appPassword)
+      issue('MicrosoftAppPassword', 'must not be set with MicrosoftAppType=UserAssignedMSI');
+    if (!teams.tenantId) issue('MicrosoftAppTenantId', 'must be set with MicrosoftAppType=UserAssignedMSI');
+  } else {
+    if (!teams.appPassword) {
+      issue('MicrosoftAppPassword', `must be set with MicrosoftAppId (MicrosoftAppType=${teams.appType})`);
+    }
+    if (teams.appType === 'SingleTenant' && !teams.tenantId) {
+      issue(
+        'MicrosoftAppTenantId',
+        'must be set with MicrosoftAppType=SingleTenant (the bot’s Entra tenant id)',
+      );
+    }
+  }
+  return { teams, issues };
+}
+
 /** Reads and checks the process environment; throws `ConfigError` naming each bad variable. */
 export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
   const parsed = envSchema.safeParse(env);
@@ -119,17 +206,72 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
   if (e.SLACK_BOT_TOKEN) slack.botToken = e.SLACK_BOT_TOKEN;
   if (e.SLACK_SIGNING_SECRET) slack.signingSecret = e.SLACK_SIGNING_SECRET;
   if (e.SLACK_APP_TOKEN) slack.appToken = e.SLACK_APP_TOKEN;
+  const { teams, issues } = teamsEnv(e);
+  if (issues.length > 0) throw new ConfigError(issues);
   const result: AppEnv = {
     port: e.PORT ?? 3000,
     accessConfigPath: e.ACCESS_CONFIG ?? './access.yaml',
     store: e.STORE === 'memory' ? 'memory' : 'mongo',
     slack,
+    teams,
     logLevel: e.LOG_LEVEL ?? 'info',
     dataDir: e.DATA_DIR ?? './.data',
   };
   if (e.MONGODB_URI) result.mongodbUri = e.MONGODB_URI;
   if (e.SHUTDOWN_TIMEOUT_MS !== undefined) result.shutdownTimeoutMs = e.SHUTDOWN_TIMEOUT_MS;
   return result;
+}
+
+/** Slack's credentials when Slack is to start. */
+export interface SlackCredentials {
+  botToken: string;
+  signingSecret?: string;
+  appToken?: string;
+  apiUrl: string;
+}
+
+/** Which chat platforms start: each one whose credentials are present. */
+export interface ChatPlatformsToStart {
+  slack: SlackCredentials | null;
+  teams: TeamsEnv | null;
+}
+
+const NO_PLATFORM =
+  'No chat platform is configured. For Slack set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode); for Microsoft Teams set MicrosoftAppId and MicrosoftAppPassword (or TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED=true for a local playground only); see README.md';
+
+/**
+ * Slack, Teams or both start, depending on which credentials are present; at least one must be.
+ * Slack's credentials must be complete when any is given (a bot token needs a signing secret or an
+ * app token, and the reverse). Throws `ConfigError` saying what to set.
+ */
+export function chatPlatformsToStart(env: AppEnv): ChatPlatformsToStart {
+  const { botToken, signingSecret, appToken, apiUrl } = env.slack;
+  let slack: SlackCredentials | null = null;
+  if (botToken && (signingSecret || appToken)) {
+    slack = {
+      botToken,
+      apiUrl,
+      ...(signingSecret ? { signingSecret } : {}),
+      ...(appToken ? { appToken } : {}),
+    };
+  } else if (botToken) {
+    throw new ConfigError([
+      {
+        path: 'SLACK_SIGNING_SECRET',
+        message: 'must be set with SLACK_BOT_TOKEN (HTTP mode), or SLACK_APP_TOKEN for Socket Mode',
+      },
+    ]);
+  } else if (signingSecret || appToken) {
+    throw new ConfigError([
+      {
+        path: 'SLACK_BOT_TOKEN',
+        message: `must be set with ${signingSecret ? 'SLACK_SIGNING_SECRET' : 'SLACK_APP_TOKEN'} (the Bot User OAuth Token, xoxb-…)`,
+      },
+    ]);
+  }
+  const teams = env.teams.appId || env.teams.dangerouslyAllowUnauthenticated ? env.teams : null;
+  if (!slack && !teams) throw new ConfigError([{ path: '', message: NO_PLATFORM }]);
+  return { slack, teams };
 }
 
 function readText(path: string): string {

@@ -1,10 +1,18 @@
 /**
  * Start-up: read and validate configuration (exit 2 on a bad value, before anything starts),
- * open the store, start the scheduler and the Slack app; on SIGTERM stop taking work, drain
- * running jobs, close the store, exit. A shutdown that outlasts its deadline exits 1.
+ * open the store, start the scheduler and the chat front ends (Slack, Teams or both, by the
+ * credentials present); on SIGTERM stop taking work, drain running jobs, close the store, exit.
+ * A shutdown that outlasts its deadline exits 1.
  * Run through src/cli.ts (`jit-access-bot start`, `npm start`).
  */
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS, loadConfigOrExit, secretFor } from './config.js';
+import {
+  type ChatPlatformsToStart,
+  ConfigError,
+  chatPlatformsToStart,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  loadConfigOrExit,
+  secretFor,
+} from './config.js';
 import { systemClock } from './domain/clock.js';
 import { createAgendaRunner } from './jobs/agenda.js';
 import { InProcessRunner } from './jobs/in-process.js';
@@ -16,10 +24,12 @@ import { startSystem } from './system.js';
 export async function main(): Promise<void> {
   const { env, access } = loadConfigOrExit();
   const log = createLogger(env.logLevel);
-  if (!env.slack.botToken || (!env.slack.signingSecret && !env.slack.appToken)) {
-    process.stderr.write(
-      'Configuration error:\nSLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) must be set; see README.md\n',
-    );
+  let platforms: ChatPlatformsToStart;
+  try {
+    platforms = chatPlatformsToStart(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`Configuration error:\n${error.message}\n`);
     process.exit(2);
   }
 
@@ -61,12 +71,8 @@ export async function main(): Promise<void> {
     clock: systemClock,
     log,
     http: { port: env.port },
-    slack: {
-      botToken: env.slack.botToken,
-      ...(env.slack.signingSecret ? { signingSecret: env.slack.signingSecret } : {}),
-      ...(env.slack.appToken ? { appToken: env.slack.appToken } : {}),
-      apiUrl: env.slack.apiUrl,
-    },
+    ...(platforms.slack ? { slack: platforms.slack } : {}),
+    ...(platforms.teams ? { teams: platforms.teams } : {}),
     secretFor: (name) => secretFor(name),
   });
 

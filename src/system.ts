@@ -13,6 +13,10 @@ import {
 } from './bot/slack/app.js';
 import { SlackDirectory } from './bot/slack/directory.js';
 import { deliveryClient, SlackPlatform } from './bot/slack/platform.js';
+import { createTeamsAdapter, type TeamsAdapter, type TeamsAdapterSettings } from './bot/teams/adapter.js';
+import { createTeamsBot } from './bot/teams/bot.js';
+import { TeamsIdentity } from './bot/teams/identity.js';
+import { TeamsPlatform } from './bot/teams/platform.js';
 import { backoffDelayMs, MAX_ATTEMPTS_BEFORE_REPORT } from './connectors/backoff.js';
 import { createConnectorRegistry } from './connectors/registry.js';
 import type { ChatPlatform } from './core/chat.js';
@@ -47,6 +51,8 @@ export interface SystemParts {
   /** The app's HTTP server; port 0 picks a free one. */
   http: { port: number; host?: string };
   slack?: SlackSettings;
+  /** Microsoft Teams (on `POST /api/messages`) when set. */
+  teams?: TeamsAdapterSettings;
   secretFor: (envName: string) => string;
   backoffMs?: (attempt: number) => number;
   sweepIntervalMs?: number;
@@ -84,6 +90,19 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
       new SlackPlatform(deliveryClient(parts.slack.botToken, parts.slack.apiUrl), () =>
         clock.now().getTime(),
       ),
+    );
+  }
+  // Teams after Slack: a person Slack knows is reached there first.
+  let teams: TeamsAdapter | null = null;
+  if (parts.teams) {
+    teams = createTeamsAdapter(parts.teams, log);
+    platforms.push(
+      new TeamsPlatform({
+        adapter: teams,
+        conversations: store.repos.conversations,
+        now: () => clock.now().getTime(),
+        log,
+      }),
     );
   }
   if (platforms.length === 0) throw new Error('no chat platform is configured');
@@ -141,8 +160,8 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     );
   }
 
-  // Routes: health, metrics, then each front end. /api/v1 and Teams (/api/messages) are mounted
-  // by the surfaces that serve them; until then they answer 404 like any unknown path.
+  // Routes: health, metrics, then each front end (Slack's receiver, Teams' /api/messages). /api/v1
+  // is mounted by the surface that serves it; until then it answers 404 like any unknown path.
   const metrics = createMetrics(store.repos);
   http.route({
     method: 'GET',
@@ -163,13 +182,30 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     const handle = slack.handleRequest;
     if (handle) http.route({ method: 'POST', path: SLACK_EVENTS_PATH, handler: handle });
   }
+  if (teams) {
+    http.route(
+      teams.route(
+        createTeamsBot({
+          conversations: store.repos.conversations,
+          identity: new TeamsIdentity(() => clock.now().getTime()),
+          now: () => clock.now(),
+          log,
+        }),
+      ),
+    );
+  }
 
   registerJobs(runner, service, { outbox, sweepIntervalMs: parts.sweepIntervalMs ?? SWEEP_INTERVAL_MS });
   await runner.start();
   const port = await http.listen(parts.http.port, parts.http.host);
   await slack?.start();
   log.info(
-    { port, slack: slack ? (parts.slack?.appToken ? 'socket-mode' : 'http') : 'off', store: store.kind },
+    {
+      port,
+      slack: slack ? (parts.slack?.appToken ? 'socket-mode' : 'http') : 'off',
+      teams: teams ? (teams.authenticated ? 'authenticated' : 'UNAUTHENTICATED') : 'off',
+      store: store.kind,
+    },
     'app.started',
   );
   return {

@@ -118,6 +118,41 @@ describe('import boundaries', () => {
   });
 });
 
+describe('the Bot Framework SDK stays in src/bot/teams', () => {
+  const BOT_FRAMEWORK = [/^botbuilder(-|\/|$)/, /^botframework-/];
+
+  it('lets nothing outside src/bot/teams import botbuilder or botframework-* (src, tests and bench alike)', () => {
+    const outside = ['src', 'test', 'bench'].flatMap((root) =>
+      files(root)
+        .filter((f) => !relative('.', f).split(sep).join('/').startsWith('src/bot/teams/'))
+        .flatMap((file) =>
+          importsOf(file)
+            .filter((spec) => BOT_FRAMEWORK.some((b) => b.test(spec)))
+            .map((spec) => `${relative('.', file)} -> ${spec}`),
+        ),
+    );
+    expect(outside).toEqual([]);
+  });
+
+  it('keeps the Teams front end off the store, the scheduler, Slack and their packages', () => {
+    expect(reaches('src/bot/teams', ['src/store', 'src/jobs', 'src/bot/slack'])).toEqual([]);
+    expect(
+      violations('src/bot/teams', [
+        /^mongoose(\/|$)/,
+        /^mongodb/,
+        /^agenda(\/|$)/,
+        /^@agendajs\//,
+        /^@slack\//,
+      ]),
+    ).toEqual([]);
+  });
+
+  it('finds the SDK where it belongs, so the check above cannot pass for want of imports', () => {
+    const inside = files('src/bot/teams').flatMap(importsOf);
+    expect(inside.filter((spec) => BOT_FRAMEWORK.some((b) => b.test(spec)))).toContain('botbuilder');
+  });
+});
+
 describe('the import reader behind the boundary checks', () => {
   it('sees static, type-only, multi-line, re-exported, side-effect and dynamic imports', () => {
     const source = [
@@ -145,7 +180,15 @@ describe('the import reader behind the boundary checks', () => {
   });
 
   it('finds the boundaries’ folders, so no check passes for want of files', () => {
-    for (const folder of ['src/core', 'src/domain', 'src/bot/slack', 'src/store', 'src/jobs', 'src/http']) {
+    for (const folder of [
+      'src/core',
+      'src/domain',
+      'src/bot/slack',
+      'src/bot/teams',
+      'src/store',
+      'src/jobs',
+      'src/http',
+    ]) {
       expect(files(folder).length, folder).toBeGreaterThan(0);
     }
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadAccessConfig, readEnv, secretFor } from '../src/config.js';
+import { ConfigError, chatPlatformsToStart, loadAccessConfig, readEnv, secretFor } from '../src/config.js';
 
 const EXAMPLE = fileURLToPath(new URL('../access.example.yaml', import.meta.url));
 
@@ -40,6 +40,7 @@ describe('readEnv', () => {
       accessConfigPath: './access.yaml',
       store: 'mongo',
       slack: { apiUrl: 'https://slack.com/api/' },
+      teams: { appType: 'MultiTenant', dangerouslyAllowUnauthenticated: false },
       logLevel: 'info',
       dataDir: './.data',
     });
@@ -56,6 +57,10 @@ describe('readEnv', () => {
         SLACK_SIGNING_SECRET: 'shh',
         SLACK_APP_TOKEN: 'xapp-1',
         SLACK_API_URL: 'http://localhost:9999/api',
+        MicrosoftAppId: '00000000-0000-0000-0000-0000000000aa',
+        MicrosoftAppPassword: 'app-secret',
+        MicrosoftAppType: 'SingleTenant',
+        MicrosoftAppTenantId: 'tenant-1',
         LOG_LEVEL: 'debug',
         DATA_DIR: '/var/lib/jit',
       }),
@@ -69,6 +74,13 @@ describe('readEnv', () => {
         signingSecret: 'shh',
         appToken: 'xapp-1',
         apiUrl: 'http://localhost:9999/api/',
+      },
+      teams: {
+        appId: '00000000-0000-0000-0000-0000000000aa',
+        appPassword: 'app-secret',
+        appType: 'SingleTenant',
+        tenantId: 'tenant-1',
+        dangerouslyAllowUnauthenticated: false,
       },
       logLevel: 'debug',
       dataDir: '/var/lib/jit',
@@ -102,6 +114,147 @@ describe('readEnv', () => {
 
   it('reports every bad variable at once', () => {
     expect(envIssues({ PORT: 'x', STORE: 'y' })).toHaveLength(2);
+  });
+});
+
+describe('readEnv: Microsoft Teams credentials', () => {
+  const APP = { MicrosoftAppId: 'app-1', MicrosoftAppPassword: 'secret' };
+
+  it('takes MicrosoftAppType in any case, defaulting to MultiTenant', () => {
+    expect(readEnv(APP).teams.appType).toBe('MultiTenant');
+    expect(
+      readEnv({ ...APP, MicrosoftAppType: 'singletenant', MicrosoftAppTenantId: 't' }).teams.appType,
+    ).toBe('SingleTenant');
+    expect(
+      readEnv({ MicrosoftAppId: 'app-1', MicrosoftAppType: 'userassignedmsi', MicrosoftAppTenantId: 't' })
+        .teams,
+    ).toEqual({
+      appId: 'app-1',
+      appType: 'UserAssignedMSI',
+      tenantId: 't',
+      dangerouslyAllowUnauthenticated: false,
+    });
+  });
+
+  it('reads TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED as true or false only', () => {
+    expect(
+      readEnv({ TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED: 'TRUE' }).teams.dangerouslyAllowUnauthenticated,
+    ).toBe(true);
+    expect(
+      readEnv({ TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED: 'false' }).teams.dangerouslyAllowUnauthenticated,
+    ).toBe(false);
+    expect(envIssues({ TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED: 'yes' })).toEqual([
+      'TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED: must be true or false',
+    ]);
+  });
+
+  it.each([
+    [
+      { ...APP, MicrosoftAppType: 'Tenant' },
+      ['MicrosoftAppType: must be one of: MultiTenant, SingleTenant, UserAssignedMSI'],
+    ],
+    [
+      { MicrosoftAppId: 'app-1' },
+      ['MicrosoftAppPassword: must be set with MicrosoftAppId (MicrosoftAppType=MultiTenant)'],
+    ],
+    [
+      { ...APP, MicrosoftAppType: 'SingleTenant' },
+      ['MicrosoftAppTenantId: must be set with MicrosoftAppType=SingleTenant (the bot’s Entra tenant id)'],
+    ],
+    [
+      { ...APP, MicrosoftAppType: 'UserAssignedMSI' },
+      [
+        'MicrosoftAppPassword: must not be set with MicrosoftAppType=UserAssignedMSI',
+        'MicrosoftAppTenantId: must be set with MicrosoftAppType=UserAssignedMSI',
+      ],
+    ],
+    [
+      { MicrosoftAppPassword: 'secret', MicrosoftAppTenantId: 't' },
+      [
+        'MicrosoftAppPassword: is set but MicrosoftAppId is not; set the app id of the bot too',
+        'MicrosoftAppTenantId: is set but MicrosoftAppId is not; set the app id of the bot too',
+      ],
+    ],
+    [
+      { ...APP, TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED: 'true' },
+      [
+        'TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED: must not be true when MicrosoftAppId is set (with an app id every request is authenticated); remove one of them',
+      ],
+    ],
+  ])('refuses %o', (env, messages) => {
+    expect(envIssues(env)).toEqual(messages);
+  });
+});
+
+describe('chatPlatformsToStart', () => {
+  const issues = (env: NodeJS.ProcessEnv): string[] => {
+    try {
+      chatPlatformsToStart(readEnv(env));
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as ConfigError).message.split('\n');
+    }
+    throw new Error('expected a ConfigError');
+  };
+  const SLACK = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'shh' };
+  const TEAMS = { MicrosoftAppId: 'app-1', MicrosoftAppPassword: 'secret' };
+
+  it('starts Slack alone, Teams alone, or both, by which credentials are present', () => {
+    expect(chatPlatformsToStart(readEnv(SLACK))).toEqual({
+      slack: { botToken: 'xoxb-1', signingSecret: 'shh', apiUrl: 'https://slack.com/api/' },
+      teams: null,
+    });
+    expect(
+      chatPlatformsToStart(readEnv({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' })).slack,
+    ).toEqual({
+      botToken: 'xoxb-1',
+      appToken: 'xapp-1',
+      apiUrl: 'https://slack.com/api/',
+    });
+    expect(chatPlatformsToStart(readEnv(TEAMS))).toEqual({
+      slack: null,
+      teams: {
+        appId: 'app-1',
+        appPassword: 'secret',
+        appType: 'MultiTenant',
+        dangerouslyAllowUnauthenticated: false,
+      },
+    });
+    const both = chatPlatformsToStart(readEnv({ ...SLACK, ...TEAMS }));
+    expect([both.slack?.botToken, both.teams?.appId]).toEqual(['xoxb-1', 'app-1']);
+  });
+
+  it('starts Teams without an app id only when the unauthenticated mode is asked for by name', () => {
+    expect(chatPlatformsToStart(readEnv({ TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED: 'true' })).teams).toEqual({
+      appType: 'MultiTenant',
+      dangerouslyAllowUnauthenticated: true,
+    });
+    expect(issues({ TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED: 'false' })[0]).toMatch(
+      /^No chat platform is configured/,
+    );
+  });
+
+  it('refuses to start with no chat platform, saying what to set for each', () => {
+    const [message] = issues({});
+    for (const name of [
+      'SLACK_BOT_TOKEN',
+      'SLACK_SIGNING_SECRET',
+      'SLACK_APP_TOKEN',
+      'MicrosoftAppId',
+      'MicrosoftAppPassword',
+      'TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED=true',
+    ]) {
+      expect(message).toContain(name);
+    }
+  });
+
+  it('refuses half a Slack configuration even when Teams is configured', () => {
+    expect(issues({ ...TEAMS, SLACK_BOT_TOKEN: 'xoxb-1' })).toEqual([
+      'SLACK_SIGNING_SECRET: must be set with SLACK_BOT_TOKEN (HTTP mode), or SLACK_APP_TOKEN for Socket Mode',
+    ]);
+    expect(issues({ SLACK_SIGNING_SECRET: 'shh' })).toEqual([
+      'SLACK_BOT_TOKEN: must be set with SLACK_SIGNING_SECRET (the Bot User OAuth Token, xoxb-…)',
+    ]);
   });
 });
 

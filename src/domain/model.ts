@@ -143,6 +143,24 @@ export interface MessageRecord {
 }
 
 /**
+ * Where the bot can reach a person on a chat platform that cannot look people up by email (Teams):
+ * the platform's own address of its conversation with them, stored when they installed the app or
+ * wrote to the bot. One per person (by email); the latest sighting wins.
+ */
+export interface ConversationRecord {
+  /** Normalised email of the person. */
+  email: string;
+  /** The platform the reference belongs to (`teams`). */
+  platform: string;
+  /** The platform's conversation reference, as its own JSON; opaque to everything else. */
+  reference: string;
+  /** The person's IANA time zone, when the platform told it. */
+  tz?: string;
+  /** When the bot last saw the person there. */
+  updatedAt: Date;
+}
+
+/**
  * pending: waiting to be delivered (or retried); sent: the platform accepted it;
  * undeliverable: given up (the recipient cannot be reached, or it kept failing until `giveUpAt`).
  */

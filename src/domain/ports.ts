@@ -6,6 +6,7 @@
 import type {
   AccessRequest,
   AuditEvent,
+  ConversationRecord,
   Grant,
   GrantStatus,
   MessageRecord,
@@ -161,12 +162,24 @@ export interface OutboxRepo {
   count(query: { status: OutboxStatus }): Promise<number>;
 }
 
+export interface ConversationRepo {
+  /**
+   * Remembers where a person can be reached (an upsert by email). A sighting older than the one
+   * stored changes nothing, so activities handled out of order leave the newest. A record without
+   * `tz` keeps the zone stored before.
+   */
+  save(record: ConversationRecord): Promise<void>;
+  /** The record of this (normalised) email, or null. */
+  get(email: string): Promise<ConversationRecord | null>;
+}
+
 export interface Repositories {
   requests: RequestRepo;
   grants: GrantRepo;
   audit: AuditRepo;
   messages: MessageRecordRepo;
   outbox: OutboxRepo;
+  conversations: ConversationRepo;
 }
 
 export class DuplicateKeyError extends Error {

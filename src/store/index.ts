@@ -39,6 +39,7 @@ export { startEmbeddedMongo } from './mongo/embedded.js';
 export {
   type AuditDoc,
   type Collections,
+  type ConversationDoc,
   createRepositories,
   DEFAULT_LIST_LIMIT,
   type GrantDoc,

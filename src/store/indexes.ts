@@ -5,7 +5,7 @@
  * check every query shape against this table (test/store/indexes.test.ts).
  */
 
-export type CollectionName = 'requests' | 'grants' | 'audit' | 'messages' | 'outbox';
+export type CollectionName = 'requests' | 'grants' | 'audit' | 'messages' | 'outbox' | 'conversations';
 
 /**
  * Which documents an index covers: only those that have every listed field (MongoDB's
@@ -63,6 +63,8 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
     // list({ subjectId })
     { fields: { subjectId: 1, createdAt: 1 } },
   ],
+  // get(email) and save(record) go by `_id` (the email) alone
+  conversations: [],
 };
 
 /**

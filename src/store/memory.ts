@@ -329,6 +329,7 @@ export function createMemoryCollections(): Collections {
     audit: make('audit'),
     messages: make('messages'),
     outbox: make('outbox'),
+    conversations: make('conversations'),
   };
 }
 

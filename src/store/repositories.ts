@@ -6,6 +6,7 @@
 import type {
   AccessRequest,
   AuditEvent,
+  ConversationRecord,
   Grant,
   GrantStatus,
   MessageRecord,
@@ -13,6 +14,7 @@ import type {
 } from '../domain/model.js';
 import type {
   AuditRepo,
+  ConversationRepo,
   GrantChange,
   GrantGuard,
   GrantQuery,
@@ -39,6 +41,8 @@ export type GrantDoc = StoredAs<Grant> & { openKey?: string };
 export type AuditDoc = StoredAs<AuditEvent>;
 export type MessageRecordDoc = StoredAs<MessageRecord>;
 export type OutboxDoc = StoredAs<OutboxItem>;
+/** A stored conversation reference: keyed by the person's email. */
+export type ConversationDoc = Omit<ConversationRecord, 'email'> & { _id: string };
 
 export interface Collections {
   requests: DocCollection<RequestDoc>;
@@ -46,6 +50,7 @@ export interface Collections {
   audit: DocCollection<AuditDoc>;
   messages: DocCollection<MessageRecordDoc>;
   outbox: DocCollection<OutboxDoc>;
+  conversations: DocCollection<ConversationDoc>;
 }
 
 /** How many records a `list` returns when the query gives no limit. */
@@ -58,6 +63,7 @@ export function createRepositories(collections: Collections): Repositories {
     audit: auditRepo(collections.audit),
     messages: messageRecordRepo(collections.messages),
     outbox: outboxRepo(collections.outbox),
+    conversations: conversationRepo(collections.conversations),
   };
 }
 
@@ -417,6 +423,33 @@ function outboxRepo(outbox: DocCollection<OutboxDoc>): OutboxRepo {
 
     count(query) {
       return outbox.countDocuments({ status: query.status });
+    },
+  };
+}
+
+// ---------------------------------------------------------------- conversations
+
+function conversationRepo(conversations: DocCollection<ConversationDoc>): ConversationRepo {
+  return {
+    async save(record) {
+      const { email, tz, ...rest } = record;
+      try {
+        await conversations.findOneAndUpdate(
+          { _id: email, updatedAt: { $lte: record.updatedAt } },
+          { $set: compact({ ...rest, tz }) },
+          { returnDocument: 'after', upsert: true },
+        );
+      } catch (e) {
+        // A newer sighting is stored: the filter passed it by and the upsert met its `_id`.
+        if (!(e instanceof DuplicateKeyError && e.key === '_id')) throw e;
+      }
+    },
+
+    async get(email) {
+      const doc = await conversations.findOne({ _id: email });
+      if (!doc) return null;
+      const { _id, ...rest } = doc;
+      return { email: _id, ...rest };
     },
   };
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type FakeBotConnector, startFakeBotConnector } from '../support/fake-bot-connector.js';
 import { collectText, type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { createSlackSender } from '../support/slack-requests.js';
 
@@ -251,13 +252,20 @@ describe('start-up with a bad configuration', () => {
   );
 
   it(
-    'exits with status 2 saying which Slack credentials to set when none are given',
+    'exits with status 2 saying which Slack or Teams credentials to set when none are given',
     async () => {
       const run = runMain({ PORT: String(await freePort()), ACCESS_CONFIG: validPolicy, STORE: 'memory' });
       const { code } = await exitWithin(run, STARTUP_MS);
       expect(code, run.stderr()).toBe(2);
-      expect(run.stderr()).toContain('SLACK_BOT_TOKEN');
-      expect(run.stderr()).toContain('SLACK_SIGNING_SECRET');
+      expect(run.stderr()).toContain('No chat platform is configured');
+      for (const name of [
+        'SLACK_BOT_TOKEN',
+        'SLACK_SIGNING_SECRET',
+        'MicrosoftAppId',
+        'MicrosoftAppPassword',
+      ]) {
+        expect(run.stderr()).toContain(name);
+      }
     },
     TEST_MS,
   );
@@ -357,6 +365,81 @@ describe('a running process with STORE=memory', () => {
       } finally {
         client.destroy();
       }
+    },
+    TEST_MS,
+  );
+});
+
+describe('a running process serving Microsoft Teams only', () => {
+  const ANN = {
+    id: '29:1ann',
+    aadObjectId: 'aad-ann',
+    name: 'Ann Example',
+    email: 'ann@example.com',
+    userPrincipalName: 'ann@example.com',
+    tz: 'Europe/Dublin',
+  };
+  let connector: FakeBotConnector | undefined;
+  afterEach(async () => {
+    await connector?.close();
+    connector = undefined;
+  });
+
+  it(
+    'in the unsafe local mode: warns that requests are not authenticated and takes an unsigned activity on /api/messages',
+    async () => {
+      connector = await startFakeBotConnector({ users: [ANN] });
+      const port = await freePort();
+      const run = runMain({
+        PORT: String(port),
+        ACCESS_CONFIG: validPolicy,
+        STORE: 'memory',
+        TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED: 'true',
+      });
+      await until(run, 'app.started log line', () => logLines(run).some((l) => l.msg === 'app.started'));
+      const started = logLines(run).find((l) => l.msg === 'app.started');
+      expect(started).toMatchObject({ slack: 'off', teams: 'UNAUTHENTICATED' });
+      const warning = logLines(run).find((l) => l.level === 40 && /NOT AUTHENTICATED/.test(l.msg ?? ''));
+      expect(warning, run.stdout()).toBeDefined();
+
+      const answer = await connector.send(
+        `http://127.0.0.1:${port}/api/messages`,
+        connector.installationUpdate(ANN.id),
+        'missing',
+      );
+      expect(answer.status).toBe(200);
+      // The bot asked Teams who sent it, to remember where to reach them.
+      expect(connector.calls.map((c) => [c.operation, c.status])).toEqual([['getMember', 200]]);
+
+      run.child.kill('SIGTERM');
+      const { code } = await exitWithin(run, 10_000);
+      expect(code, run.stderr()).toBe(0);
+    },
+    TEST_MS,
+  );
+
+  it(
+    'with an app id: refuses an activity without a token with 401',
+    async () => {
+      const port = await freePort();
+      const run = runMain({
+        PORT: String(port),
+        ACCESS_CONFIG: validPolicy,
+        STORE: 'memory',
+        MicrosoftAppId: '00000000-0000-0000-0000-0000000000aa',
+        MicrosoftAppPassword: 'not-used-here',
+      });
+      await until(run, 'app.started log line', () => logLines(run).some((l) => l.msg === 'app.started'));
+      expect(logLines(run).find((l) => l.msg === 'app.started')).toMatchObject({ teams: 'authenticated' });
+      const res = await fetch(`http://127.0.0.1:${port}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'message', text: 'hi', channelId: 'msteams' }),
+      });
+      expect(res.status).toBe(401);
+      run.child.kill('SIGTERM');
+      const { code } = await exitWithin(run, 10_000);
+      expect(code, run.stderr()).toBe(0);
     },
     TEST_MS,
   );

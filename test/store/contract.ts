@@ -3,7 +3,14 @@
  * mongoose wherever it can run, real MongoDB wherever one is reachable).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AccessRequest, AuditEvent, Grant, MessageRecord, OutboxItem } from '../../src/domain/model.js';
+import type {
+  AccessRequest,
+  AuditEvent,
+  ConversationRecord,
+  Grant,
+  MessageRecord,
+  OutboxItem,
+} from '../../src/domain/model.js';
 import { DuplicateKeyError } from '../../src/domain/ports.js';
 import type { Store } from '../../src/store/index.js';
 import type { Collections, GrantDoc, MessageRecordDoc } from '../../src/store/repositories.js';
@@ -86,6 +93,17 @@ function makeRef(over: Partial<MessageRecord> = {}): MessageRecord {
     recipient: 'bob@example.com',
     address: '{"channel":"D123","ts":"1700000000.000100"}',
     createdAt: at(0),
+    ...over,
+  };
+}
+
+function makeConversation(over: Partial<ConversationRecord> = {}): ConversationRecord {
+  return {
+    email: 'bob@example.com',
+    platform: 'teams',
+    reference: JSON.stringify({ conversation: { id: `a:${next()}` }, serviceUrl: 'https://smba.example/' }),
+    tz: 'Europe/Berlin',
+    updatedAt: at(0),
     ...over,
   };
 }
@@ -871,6 +889,54 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
             recipient: 'bob@example.com',
           }),
         ).toEqual([]);
+      });
+    });
+
+    describe('conversation references', () => {
+      it('saves one per person and gets it by email, nothing for a stranger', async () => {
+        const bob = makeConversation();
+        const carol = makeConversation({ email: 'carol@example.com', tz: undefined, updatedAt: at(1) });
+        await store.repos.conversations.save(bob);
+        await store.repos.conversations.save(carol);
+        expect(await store.repos.conversations.get('bob@example.com')).toEqual(bob);
+        expect(await store.repos.conversations.get('carol@example.com')).toEqual({
+          email: 'carol@example.com',
+          platform: 'teams',
+          reference: carol.reference,
+          updatedAt: at(1),
+        });
+        expect(await store.repos.conversations.get('nobody@example.com')).toBeNull();
+      });
+
+      it('replaces the reference with a newer sighting, keeping the zone when the newer one has none', async () => {
+        await store.repos.conversations.save(makeConversation({ updatedAt: at(0) }));
+        const newer = makeConversation({ tz: undefined, updatedAt: at(5) });
+        await store.repos.conversations.save(newer);
+        expect(await store.repos.conversations.get('bob@example.com')).toEqual({
+          ...newer,
+          tz: 'Europe/Berlin',
+        });
+        const moved = makeConversation({ tz: 'Asia/Tokyo', updatedAt: at(6) });
+        await store.repos.conversations.save(moved);
+        expect(await store.repos.conversations.get('bob@example.com')).toEqual(moved);
+      });
+
+      it('ignores an older sighting that arrives late, and saves the same one twice harmlessly', async () => {
+        const newer = makeConversation({ updatedAt: at(5) });
+        await store.repos.conversations.save(newer);
+        await store.repos.conversations.save(makeConversation({ tz: 'UTC', updatedAt: at(4) }));
+        expect(await store.repos.conversations.get('bob@example.com')).toEqual(newer);
+        await store.repos.conversations.save(newer);
+        expect(await store.repos.conversations.get('bob@example.com')).toEqual(newer);
+      });
+
+      it('lets one of two concurrent first sightings win without an error', async () => {
+        const a = makeConversation({ updatedAt: at(1) });
+        const b = makeConversation({ updatedAt: at(1) });
+        await Promise.all([store.repos.conversations.save(a), store.repos.conversations.save(b)]);
+        const stored = await store.repos.conversations.get('bob@example.com');
+        expect([a.reference, b.reference]).toContain(stored?.reference);
+        expect(stored?.updatedAt).toEqual(at(1));
       });
     });
 

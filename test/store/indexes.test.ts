@@ -66,6 +66,7 @@ function recordingRepositories(log: Recorded[]): Repositories {
     audit: recording('audit', log),
     messages: recording('messages', log),
     outbox: recording('outbox', log),
+    conversations: recording('conversations', log),
   };
   return createRepositories(collections);
 }
@@ -166,6 +167,13 @@ const CALLS: Array<{ call: string; run: (r: Repositories) => Promise<unknown>; s
   { call: 'outbox.list: a subject', run: (r) => r.outbox.list({ subjectId: 's' }) },
   { call: 'outbox.list: a lane', run: (r) => r.outbox.list({ lane: 'lane', status: 'pending' }) },
   { call: 'outbox.count', run: (r) => r.outbox.count({ status: 'undeliverable' }) },
+
+  {
+    call: 'conversations.save',
+    run: (r) =>
+      r.conversations.save({ email: 'b@example.com', platform: 'teams', reference: '{}', updatedAt: now }),
+  },
+  { call: 'conversations.get', run: (r) => r.conversations.get('b@example.com') },
 ];
 
 interface Shape {

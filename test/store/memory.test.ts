@@ -66,6 +66,13 @@ const BASE: Record<CollectionName, Record<string, unknown>> = {
     nextAttemptAt: new Date(0),
     giveUpAt: new Date(1),
   },
+  conversations: {
+    _id: 'b@example.com',
+    platform: 'teams',
+    reference: '{"conversation":{"id":"a:1"}}',
+    tz: 'Europe/Berlin',
+    updatedAt: new Date(0),
+  },
 };
 
 const COLLECTIONS = Object.keys(INDEXES) as CollectionName[];

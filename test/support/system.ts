@@ -1,10 +1,12 @@
 /**
  * The whole product, running for real on local ports: the Bolt app (HTTP, signature checks on),
  * the domain, the memory store, the in-process scheduler on a manual clock, the webhook connector
- * posting to a local receiver, and a faithful fake of the Slack Web API.
+ * posting to a local receiver, and a faithful fake of the Slack Web API (and, when a test asks,
+ * Microsoft Teams through a fake Bot Connector).
  */
 import { createServer } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import type { TeamsAdapterSettings } from '../../src/bot/teams/adapter.js';
 import type { OutboxPolicy } from '../../src/core/outbox.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { parseAccessConfig } from '../../src/domain/policy.js';
@@ -12,6 +14,7 @@ import { InProcessRunner } from '../../src/jobs/in-process.js';
 import { createLogger } from '../../src/log.js';
 import { createMemoryStore, type Store } from '../../src/store/index.js';
 import { type RunningSystem, startSystem } from '../../src/system.js';
+import type { FakeBotConnector } from './fake-bot-connector.js';
 import { type FakeSlack, type FakeSlackUser, type FakeSlackUsergroup, startFakeSlack } from './fake-slack.js';
 import { createSlackSender } from './slack-requests.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
@@ -117,6 +120,12 @@ export async function startTestSystem(
     outbox?: Partial<OutboxPolicy>;
     /** Runs against the fake Slack before the app starts (e.g. to make Slack fail at start-up). */
     beforeStart?: (fake: FakeSlack) => void;
+    /**
+     * Serve Microsoft Teams as well (after Slack), against this fake Bot Connector: authenticated
+     * when it checks tokens (its app id), otherwise in the unsafe local mode. Activities go to
+     * `http://127.0.0.1:${system.port}/api/messages`.
+     */
+    teams?: FakeBotConnector;
   } = {},
 ): Promise<TestSystem> {
   const clock = new ManualClock(opts.start ?? new Date());
@@ -135,6 +144,24 @@ export async function startTestSystem(
         deliveryTimeoutMs: 1000,
       };
   const port = opts.socketMode ? await freePort() : 0;
+  const connector = opts.teams;
+  const teamsAppId = connector?.appId;
+  const teams: TeamsAdapterSettings | undefined = connector
+    ? {
+        ...(teamsAppId ? { appId: teamsAppId, appPassword: 'not-used-with-a-fake-token-source' } : {}),
+        appType: 'MultiTenant',
+        dangerouslyAllowUnauthenticated: !teamsAppId,
+        timeoutMs: 1000,
+        ...(teamsAppId
+          ? {
+              fake: {
+                openIdMetadataUrl: connector.openIdMetadataUrl,
+                outboundToken: async () => connector.botToken(teamsAppId),
+              },
+            }
+          : {}),
+      }
+    : undefined;
   const boot = async () => {
     // Time moves only when a test says so; what is due now (messages, provisioning) runs by itself.
     const runner = new InProcessRunner({ clock, logger: log, retry: { retries: 0 }, runDueJobs: true });
@@ -146,6 +173,7 @@ export async function startTestSystem(
       log,
       http: { port },
       slack,
+      ...(teams ? { teams } : {}),
       ...(opts.outbox ? { outbox: opts.outbox } : {}),
       secretFor: () => HOOK_SECRET,
       // deterministic backoff: 10 s, 20 s, 40 s … capped at 10 min

@@ -97,5 +97,6 @@ export function createMongoCollections(models: MongoModels): Collections {
     audit: new MongoCollection(models.audit),
     messages: new MongoCollection(models.messages),
     outbox: new MongoCollection(models.outbox),
+    conversations: new MongoCollection(models.conversations),
   };
 }

@@ -1,12 +1,19 @@
 /**
- * The mongoose schemas and models of the five collections: every document written is validated
+ * The mongoose schemas and models of the six collections: every document written is validated
  * (required fields, enums, types; unknown fields are an error), and each schema declares the
  * indexes of indexes.ts, unique and partial ones included, under the names duplicate-key errors
  * report.
  */
 import { type Connection, type Model, Schema } from 'mongoose';
 import { type CollectionName, INDEXES, uniqueKeyName } from '../indexes.js';
-import type { AuditDoc, GrantDoc, MessageRecordDoc, OutboxDoc, RequestDoc } from '../repositories.js';
+import type {
+  AuditDoc,
+  ConversationDoc,
+  GrantDoc,
+  MessageRecordDoc,
+  OutboxDoc,
+  RequestDoc,
+} from '../repositories.js';
 import {
   APPROVAL_MODES,
   AUDIT_EVENT_TYPES,
@@ -66,7 +73,7 @@ function withIndexes<S extends Schema>(schema: S, collection: CollectionName): S
   return schema;
 }
 
-/** The mongoose schemas of the five collections (exported for tests). */
+/** The mongoose schemas of the six collections (exported for tests). */
 export function buildSchemas() {
   const requests = new Schema(
     {
@@ -178,12 +185,25 @@ export function buildSchemas() {
     schemaOptions('outbox'),
   );
 
+  const conversations = new Schema(
+    {
+      // the person's email
+      _id: requiredString,
+      platform: requiredString,
+      reference: requiredString,
+      tz: { type: String },
+      updatedAt: requiredDate,
+    },
+    schemaOptions('conversations'),
+  );
+
   return {
     requests: withIndexes(requests, 'requests'),
     grants: withIndexes(grants, 'grants'),
     audit: withIndexes(audit, 'audit'),
     messages: withIndexes(messages, 'messages'),
     outbox: withIndexes(outbox, 'outbox'),
+    conversations: withIndexes(conversations, 'conversations'),
   };
 }
 
@@ -193,6 +213,7 @@ export interface MongoModels {
   audit: Model<AuditDoc>;
   messages: Model<MessageRecordDoc>;
   outbox: Model<OutboxDoc>;
+  conversations: Model<ConversationDoc>;
 }
 
 /** Compiles the models on `conn` (which need not be open yet). */
@@ -207,5 +228,9 @@ export function createModels(conn: Connection): MongoModels {
       schemas.messages as unknown as Schema<MessageRecordDoc>,
     ),
     outbox: conn.model<OutboxDoc>('OutboxItem', schemas.outbox as unknown as Schema<OutboxDoc>),
+    conversations: conn.model<ConversationDoc>(
+      'ConversationReference',
+      schemas.conversations as unknown as Schema<ConversationDoc>,
+    ),
   };
 }

@@ -12,7 +12,12 @@
  * A job whose handler throws is retried with exponential backoff (`retryDelayMs`, the in-process
  * runner's too, given to Agenda as its `backoff`). The periodic sweep is one repeating Agenda job
  * shared by all workers, and also runs once at every start().
- * A worker that dies holding a job loses it after `lockLifetimeMs`; another worker then takes it.
+ *
+ * Locks. A worker that dies holding a job loses it once the lock is older than the job kind's lock
+ * lifetime (`LOCK_LIFETIME_MS`); another worker then takes it. Agenda also cancels a job of its own
+ * whose lock outlives that lifetime while the handler keeps running, so each kind's lifetime is
+ * above its worst case, and handlers that loop (the sweep, an outbox lane) renew the lock between
+ * items (`JobControl.touch`). A run is therefore never taken for a dead worker's and run twice.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -24,8 +29,10 @@ import type { JobData, JobName } from '../domain/ports.js';
 import {
   assertValidDate,
   assertValidInterval,
+  type JobControl,
   type JobHandler,
   type JobRunner,
+  type PeriodicHandler,
   type PeriodicTaskName,
   type RetryPolicy,
   retryDelayMs,
@@ -34,14 +41,39 @@ import {
 
 export const JOBS_COLLECTION = 'jobs';
 
+type JobKind = JobName | PeriodicTaskName;
+
+/**
+ * How long a worker's lock on a job of each kind holds before the job is taken for abandoned, chosen
+ * above each kind's worst case (the connector timeout is at most 50 s, policy-schema.ts; a chat
+ * call at most 10 s, each outbox run sends at most 5 messages, outbox.ts; the sweep stops taking
+ * items after `SWEEP_BUDGET_MS`, handlers.ts). The kinds that loop also renew their lock after each
+ * item, so these bound one item, not a whole run.
+ */
+export const LOCK_LIFETIME_MS: Readonly<Record<JobKind, number>> = {
+  // store writes and queued messages only
+  'request.expire': 60_000,
+  'grant.remind': 60_000,
+  // one connector call (at most 50 s) and store writes
+  'grant.expire': 2 * 60_000,
+  'grant.retry': 2 * 60_000,
+  // one message per renewal: a few chat calls of at most 10 s each
+  'outbox.deliver': 2 * 60_000,
+  // one item per renewal, and a run stops taking items after 2 minutes
+  'grants.sweep': 5 * 60_000,
+};
+
 export interface AgendaRunnerOptions {
   db: Db;
   /** A pino logger (or anything with the same methods). */
   logger: Log;
   /** How often to look for due jobs. Default 1 second. */
   processEvery?: string | number;
-  /** A job locked for longer than this is taken over by another worker. Default 60 s. */
-  lockLifetimeMs?: number;
+  /**
+   * A job locked for longer than this is taken over by another worker: one value for every kind, or
+   * some kinds' own. Default `LOCK_LIFETIME_MS`.
+   */
+  lockLifetimeMs?: number | Partial<Record<JobKind, number>>;
   retry?: Partial<RetryPolicy>;
   /** This worker's name in `lastModifiedBy`. Default: host, pid and a random suffix. */
   workerName?: string;
@@ -50,7 +82,7 @@ export interface AgendaRunnerOptions {
 interface Periodic {
   name: PeriodicTaskName;
   intervalMs: number;
-  handler: () => Promise<void>;
+  handler: PeriodicHandler;
 }
 
 export function createAgendaRunner(options: AgendaRunnerOptions): JobRunner {
@@ -63,6 +95,7 @@ class AgendaRunner implements JobRunner {
   private readonly log: Log;
   private readonly workerName: string;
   private readonly retry: RetryPolicy;
+  private readonly lockLifetimes: Readonly<Record<JobKind, number>>;
   private readonly periodic = new Map<PeriodicTaskName, Periodic>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle';
@@ -72,6 +105,14 @@ class AgendaRunner implements JobRunner {
     this.db = options.db;
     this.log = options.logger;
     this.retry = retryPolicy(options.retry);
+    const lifetimes = options.lockLifetimeMs;
+    this.lockLifetimes =
+      typeof lifetimes === 'number'
+        ? (Object.fromEntries(Object.keys(LOCK_LIFETIME_MS).map((k) => [k, lifetimes])) as Record<
+            JobKind,
+            number
+          >)
+        : { ...LOCK_LIFETIME_MS, ...lifetimes };
     this.workerName = options.workerName ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.agenda = new Agenda({
       backend: storageOnly(
@@ -79,7 +120,8 @@ class AgendaRunner implements JobRunner {
       ),
       name: this.workerName,
       processEvery: options.processEvery ?? '1 second',
-      defaultLockLifetime: options.lockLifetimeMs ?? 60_000,
+      // Every kind is defined with its own; this is only Agenda's fallback.
+      defaultLockLifetime: LOCK_LIFETIME_MS['request.expire'],
       // Finished one-off jobs leave the collection; failed ones stay (failReason) until rescheduled.
       removeOnComplete: true,
     });
@@ -133,21 +175,25 @@ class AgendaRunner implements JobRunner {
           this.log.debug({ job: name, id }, 'job.superseded');
           return;
         }
-        await handler({ id });
+        await handler({ id }, this.control(name, job));
       },
       {
+        lockLifetime: this.lockLifetimes[name],
         // The same delays as the in-process runner (runner.ts); null: retries used up.
         backoff: ({ attempt }) => retryDelayMs(retry, attempt),
       },
     );
   }
 
-  every(name: PeriodicTaskName, intervalMs: number, handler: () => Promise<void>): void {
+  every(name: PeriodicTaskName, intervalMs: number, handler: PeriodicHandler): void {
     assertValidInterval(intervalMs);
     if (this.state !== 'idle') throw new Error('every() must be called before start()');
     this.periodic.set(name, { name, intervalMs, handler });
     // One run at a time per worker; not retried, the next interval is the retry.
-    this.agenda.define(name, async () => this.runPeriodic(name, handler), { concurrency: 1 });
+    this.agenda.define(name, async (job: Job) => this.runPeriodic(name, handler, this.control(name, job)), {
+      concurrency: 1,
+      lockLifetime: this.lockLifetimes[name],
+    });
   }
 
   start(): Promise<void> {
@@ -168,7 +214,11 @@ class AgendaRunner implements JobRunner {
       }
       await this.agenda.start();
       // ...every worker runs the periodic tasks once at start, so work overdue after downtime happens now.
-      await Promise.all([...this.periodic.values()].map((task) => this.runPeriodic(task.name, task.handler)));
+      await Promise.all(
+        [...this.periodic.values()].map((task) =>
+          this.runPeriodic(task.name, task.handler, this.control(task.name, undefined)),
+        ),
+      );
     } catch (error) {
       if (this.state === 'starting') this.state = 'idle';
       await this.agenda.stop(false).catch(() => undefined);
@@ -205,9 +255,27 @@ class AgendaRunner implements JobRunner {
     return promise;
   }
 
-  private runPeriodic(name: PeriodicTaskName, handler: () => Promise<void>): Promise<void> {
+  /**
+   * What a running job of `kind` may ask: `touch()` renews the job's lock in Agenda (in memory, which
+   * Agenda's own expiry check reads, and in the database), at most once per sixth of its lifetime.
+   * Without a job (the start-up run of a periodic task) there is no lock to renew.
+   */
+  private control(kind: JobKind, job: Job | undefined): JobControl {
+    const every = this.lockLifetimes[kind] / 6;
+    let renewed = Date.now();
+    return {
+      touch: async () => {
+        if (!job || Date.now() - renewed < every) return;
+        renewed = Date.now();
+        await job.touch();
+      },
+      shouldStop: () => this.state === 'stopping' || this.state === 'stopped',
+    };
+  }
+
+  private runPeriodic(name: PeriodicTaskName, handler: PeriodicHandler, control: JobControl): Promise<void> {
     return this.track(
-      handler().catch((error: unknown) => {
+      handler(control).catch((error: unknown) => {
         this.log.error({ err: error, task: name }, 'periodic.failed');
       }),
     );

@@ -9,8 +9,14 @@
 import { type Db, MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type AgendaRunnerOptions, createAgendaRunner, JOBS_COLLECTION } from '../../src/jobs/agenda.js';
-import type { JobRunner } from '../../src/jobs/runner.js';
+import {
+  type AgendaRunnerOptions,
+  createAgendaRunner,
+  JOBS_COLLECTION,
+  LOCK_LIFETIME_MS,
+} from '../../src/jobs/agenda.js';
+import { SWEEP_BUDGET_MS } from '../../src/jobs/handlers.js';
+import type { JobHandler, JobRunner, PeriodicHandler } from '../../src/jobs/runner.js';
 import { createMingoDb } from '../support/mingo-db.js';
 import { describeMongo, mongoUri, uniqueDbName } from '../support/mongo.js';
 import { runRunnerContract } from './runner-contract.js';
@@ -202,6 +208,98 @@ function agendaRunnerTests(contractName: string, getDb: () => Db): void {
     expect(ran).toEqual(['stale']); // the other one is still locked by its worker...
     // ...until its lock is older than the lock lifetime too.
     await vi.waitFor(() => expect(ran).toEqual(['stale', 'fresh']), { timeout: 3_000, interval: 25 });
+  });
+
+  it('runs a job that outlives its lock lifetime once across two workers, because it renews its lock', async () => {
+    const lifetime = { 'outbox.deliver': 1_000 };
+    const a = make({ lockLifetimeMs: lifetime });
+    const b = make({ lockLifetimeMs: lifetime });
+    let runs = 0;
+    let finished = 0;
+    const lockedAt: number[] = [];
+    const slowLane: JobHandler = async ({ id }, control) => {
+      runs++;
+      // 2.5 s of work, item by item, renewing the lock after each: more than twice the lifetime.
+      for (let i = 0; i < 25; i++) {
+        await sleep(100);
+        await control.touch();
+        const doc = await jobs().findOne({ name: 'outbox.deliver', 'data.id': id });
+        if (doc?.lockedAt instanceof Date) lockedAt.push(doc.lockedAt.getTime());
+      }
+      finished++;
+    };
+    a.define('outbox.deliver', slowLane);
+    b.define('outbox.deliver', slowLane);
+    await a.start();
+    await b.start();
+    await a.schedule('outbox.deliver', new Date(), { id: 'lane-1' });
+    await vi.waitFor(() => expect(finished).toBe(1), { timeout: 8_000, interval: 25 });
+    await sleep(1_500); // long enough for a takeover, had the lock run out
+    expect(runs).toBe(1);
+    expect(finished).toBe(1);
+    // The lock moved forward while it ran, and was never older than the lifetime.
+    const first = lockedAt[0] ?? 0;
+    expect((lockedAt.at(-1) ?? 0) - first).toBeGreaterThan(1_500);
+    expect(await jobs().countDocuments({ name: 'outbox.deliver' })).toBe(0);
+  });
+
+  it('without renewing its lock, the same long job is taken over and run a second time (what touch() prevents)', async () => {
+    const lifetime = { 'outbox.deliver': 1_000 };
+    const a = make({ lockLifetimeMs: lifetime });
+    const b = make({ lockLifetimeMs: lifetime });
+    let runs = 0;
+    const slowLane: JobHandler = async () => {
+      runs++;
+      await sleep(2_500);
+    };
+    a.define('outbox.deliver', slowLane);
+    b.define('outbox.deliver', slowLane);
+    await a.start();
+    await b.start();
+    await a.schedule('outbox.deliver', new Date(), { id: 'lane-1' });
+    await vi.waitFor(() => expect(runs).toBe(2), { timeout: 5_000, interval: 25 });
+  });
+
+  it('gives each job kind its own lock lifetime, above its worst case', () => {
+    // A connector call may take 50 s (policy-schema.ts); a lock must outlast one, with room to spare.
+    expect(LOCK_LIFETIME_MS['grant.expire']).toBeGreaterThanOrEqual(2 * 50_000);
+    expect(LOCK_LIFETIME_MS['grant.retry']).toBeGreaterThanOrEqual(2 * 50_000);
+    // An outbox run renews its lock after each message (a few chat calls of 10 s each).
+    expect(LOCK_LIFETIME_MS['outbox.deliver']).toBeGreaterThanOrEqual(2 * 50_000);
+    // The sweep stops taking items after its budget; one more item (a connector call) must still fit.
+    expect(SWEEP_BUDGET_MS + 50_000).toBeLessThan(LOCK_LIFETIME_MS['grants.sweep']);
+  });
+
+  it('the sweep, running longer than its lock lifetime, renews its lock and never runs on two workers at once', async () => {
+    const lifetime = { 'grants.sweep': 1_000 };
+    let long = false;
+    let running = 0;
+    let most = 0;
+    let runs = 0;
+    const sweep: PeriodicHandler = async (control) => {
+      if (!long) return; // the start-up runs are quick
+      running++;
+      runs++;
+      most = Math.max(most, running);
+      try {
+        for (let i = 0; i < 20; i++) {
+          await sleep(100);
+          await control.touch();
+        }
+      } finally {
+        running--;
+      }
+    };
+    const a = make({ lockLifetimeMs: lifetime });
+    const b = make({ lockLifetimeMs: lifetime });
+    a.every('grants.sweep', 300, sweep);
+    b.every('grants.sweep', 300, sweep);
+    await a.start();
+    await b.start();
+    long = true;
+    await vi.waitFor(() => expect(runs).toBeGreaterThanOrEqual(2), { timeout: 8_000, interval: 25 });
+    long = false;
+    expect(most).toBe(1);
   });
 
   it('a claimed job that was rescheduled meanwhile does not run at its old time', async () => {

@@ -98,6 +98,8 @@ class AgendaRunner implements JobRunner {
   private readonly lockLifetimes: Readonly<Record<JobKind, number>>;
   private readonly periodic = new Map<PeriodicTaskName, Periodic>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Ids of the jobs whose handlers run in this worker now: their locks are never released here. */
+  private readonly running = new Set<string>();
   private state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle';
   private starting: Promise<void> | undefined;
 
@@ -175,7 +177,7 @@ class AgendaRunner implements JobRunner {
           this.log.debug({ job: name, id }, 'job.superseded');
           return;
         }
-        await handler({ id }, this.control(name, job));
+        await this.whileRunning(job, () => handler({ id }, this.control(name, job)));
       },
       {
         lockLifetime: this.lockLifetimes[name],
@@ -190,7 +192,8 @@ class AgendaRunner implements JobRunner {
     if (this.state !== 'idle') throw new Error('every() must be called before start()');
     this.periodic.set(name, { name, intervalMs, handler });
     // One run at a time per worker; not retried, the next interval is the retry.
-    this.agenda.define(name, async (job: Job) => this.runPeriodic(name, handler, this.control(name, job)), {
+    const run = (job: Job) => this.runPeriodic(name, handler, this.control(name, job));
+    this.agenda.define(name, (job: Job) => this.whileRunning(job, () => run(job)), {
       concurrency: 1,
       lockLifetime: this.lockLifetimes[name],
     });
@@ -273,6 +276,16 @@ class AgendaRunner implements JobRunner {
     };
   }
 
+  private async whileRunning(job: Job, run: () => Promise<void>): Promise<void> {
+    const id = String(job.attrs._id);
+    this.running.add(id);
+    try {
+      await run();
+    } finally {
+      this.running.delete(id);
+    }
+  }
+
   private runPeriodic(name: PeriodicTaskName, handler: PeriodicHandler, control: JobControl): Promise<void> {
     return this.track(
       handler(control).catch((error: unknown) => {
@@ -310,12 +323,21 @@ class AgendaRunner implements JobRunner {
 
   /**
    * drain() lets running jobs finish but keeps the locks of jobs this worker had queued and not yet
-   * started; release them so another worker need not wait for the lock lifetime.
+   * started; release them so another worker need not wait for the lock lifetime. Only those: a job
+   * whose handler is still running here (a drain that ran out of time, or a job Agenda gave up on
+   * while its handler went on) keeps its lock, so that another worker takes it over once the lock
+   * runs out. A running one-off has no `nextRunAt` (Agenda clears it when the run starts); unlocked,
+   * it would match no lock query again and never run. Agenda's own `unlockJob` has the same guard.
    */
   private async releaseQueuedLocks(): Promise<void> {
     try {
       const result = await this.jobs.updateMany(
-        { lastModifiedBy: this.workerName, lockedAt: { $ne: null } },
+        {
+          lastModifiedBy: this.workerName,
+          lockedAt: { $ne: null },
+          nextRunAt: { $ne: null },
+          _id: { $nin: [...this.running].map((id) => new ObjectId(id)) },
+        },
         { $set: { lockedAt: null } },
       );
       if (result.modifiedCount > 0) this.log.info({ released: result.modifiedCount }, 'jobs.locks_released');

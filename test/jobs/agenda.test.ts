@@ -325,6 +325,37 @@ function agendaRunnerTests(contractName: string, getDb: () => Db): void {
     expect(left?.nextRunAt).toEqual(later);
   });
 
+  it('shutdown leaves no orphaned job: a started one-off keeps its lock for the next worker, a queued one is released', async () => {
+    const worker = 'worker-a';
+    const a = make({ workerName: worker });
+    a.define('grant.expire', async () => {});
+    // What the database holds for worker A at shutdown: a one-off it started (Agenda cleared its
+    // nextRunAt when the run began) whose handler is still going, and one it queued for later.
+    const lockedAt = new Date();
+    await a.schedule('grant.expire', new Date(Date.now() - 1_000), { id: 'started' });
+    await a.schedule('grant.expire', new Date(Date.now() + 60_000), { id: 'queued' });
+    await jobs().updateOne(
+      { 'data.id': 'started' },
+      { $set: { lockedAt, nextRunAt: null, lastRunAt: lockedAt, lastModifiedBy: worker } },
+    );
+    await jobs().updateOne({ 'data.id': 'queued' }, { $set: { lockedAt, lastModifiedBy: worker } });
+    await a.start();
+    await a.stop();
+    const started = await jobs().findOne({ 'data.id': 'started' });
+    const queued = await jobs().findOne({ 'data.id': 'queued' });
+    expect(started?.lockedAt).toEqual(lockedAt); // unlocked, it would never match a lock query again
+    expect(queued?.lockedAt).toBeNull();
+    // The next worker takes the started one over once its lock runs out, and runs it.
+    const b = make({ lockLifetimeMs: 1_500 });
+    const ran: string[] = [];
+    b.define('grant.expire', async ({ id }) => {
+      ran.push(id);
+    });
+    await b.start();
+    await vi.waitFor(() => expect(ran).toEqual(['started']), { timeout: 4_000, interval: 25 });
+    expect(await jobs().countDocuments({ 'data.id': 'started' })).toBe(0);
+  });
+
   it('stop() lets a running job finish (drain) and leaves it removed, not locked', async () => {
     const runner = make();
     let release = () => {};

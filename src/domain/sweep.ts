@@ -4,7 +4,8 @@
  */
 
 import type { ServiceContext } from './context.js';
-import { deliverExtension, onApproved, provision } from './grants.js';
+import { subtractDuration } from './duration.js';
+import { deliverExtension, onApproved, provision, remind, remindBeforeFor } from './grants.js';
 import { expireGrant, revoke } from './revocation.js';
 
 /** How far back the sweep looks for approvals that never got their grant recorded. */
@@ -61,6 +62,21 @@ export async function sweep(
       await advanceGrant(ctx, grant.id);
     } catch (error) {
       ctx.log.error({ err: error, grantId: grant.id }, 'sweep.grant_failed');
+    }
+    await done();
+  }
+  // A reminder that is due and was never sent (its job lost: e.g. a schedule made while the same
+  // job finished, deleted with it) goes out now; `remind` checks again and sends once per expiry.
+  for (const grant of await ctx.repos.grants.list({ status: 'active', limit: 1000 })) {
+    const { expiresAt } = grant;
+    if (!expiresAt || expiresAt <= now || grant.remindedFor?.getTime() === expiresAt.getTime()) continue;
+    if (stop()) return count;
+    try {
+      if (subtractDuration(expiresAt, remindBeforeFor(ctx, grant)) > now) continue;
+      ctx.log.warn({ grantId: grant.id }, 'sweep.reminder_not_sent');
+      await remind(ctx, grant.id);
+    } catch (error) {
+      ctx.log.error({ err: error, grantId: grant.id }, 'sweep.reminder_failed');
     }
     await done();
   }

@@ -1,10 +1,13 @@
 /**
  * The production scheduler: Agenda 6 on the application's MongoDB database, collection `jobs`.
  *
- * One pending job per (name, id). `schedule` upserts on `{ name, 'data.id', lockedAt: null }`, so
- * scheduling again moves the pending job rather than adding one. A job that a worker has already
- * claimed (locked: running, or queued to run within `processEvery`) is left alone and a new pending
- * job is added next to it, because Agenda rewrites a claimed job's `nextRunAt` when it runs; that
+ * One pending job per (name, id). `schedule` upserts on the unclaimed job of that name and id
+ * (`lockedAt: null`) that is not finished, so scheduling again moves the pending job rather than
+ * adding one. Finished means run to success: Agenda saves such a job (`nextRunAt: null`, no
+ * `failCount`) and then deletes it, so a schedule that matched it in between would be deleted with
+ * it. A job whose retries ran out (`failCount > 0`) stays, and scheduling starts it afresh.
+ * A job that a worker has already claimed (locked: running, or queued to run within
+ * `processEvery`) is left alone and a new pending job is added next to it, because Agenda rewrites a claimed job's `nextRunAt` when it runs; that
  * is what keeps a handler's own rescheduling (`grant.retry` rescheduling itself) from being lost.
  * When a claimed job comes to run while a pending job of the same name and id exists, it was
  * superseded: its handler is skipped and the pending one runs at its time.
@@ -150,7 +153,11 @@ class AgendaRunner implements JobRunner {
     assertValidDate(at, `schedule(${name})`);
     await this.agenda
       .create<JobData>(name, { id: data.id })
-      .unique({ 'data.id': data.id, lockedAt: null })
+      .unique({
+        'data.id': data.id,
+        lockedAt: null,
+        $or: [{ nextRunAt: { $ne: null } }, { failCount: { $gt: 0 } }],
+      })
       .schedule(at)
       .save();
   }

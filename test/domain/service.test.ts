@@ -531,6 +531,23 @@ describe('grants', () => {
     expect(statuses.sort()).toEqual(['active', 'expired']);
   });
 
+  it('sends a due reminder whose job was lost in the sweep, once, and not before its time', async () => {
+    const g = await activeGrant(); // 4 hours, reminded 5 minutes before the end
+    await runner.cancel('grant.remind', g.id);
+    const reminders = () => notifier.events.filter((e) => e.type === 'grant.reminder');
+    clock.advance(3 * 60 * 60_000);
+    await service.sweep();
+    expect(reminders()).toHaveLength(0);
+    clock.advance(56 * 60_000);
+    await service.sweep();
+    expect(reminders()).toHaveLength(1);
+    expect((await store.repos.grants.get(g.id))?.remindedFor).toEqual(g.expiresAt);
+    await service.sweep();
+    await runner.runDue();
+    expect(reminders()).toHaveLength(1);
+    expect(log.named('sweep.reminder_not_sent')).toHaveLength(1);
+  });
+
   it('takes over a revocation whose worker died mid-call once its lease runs out', async () => {
     const g = await activeGrant();
     const hang = new SwitchableConnector();

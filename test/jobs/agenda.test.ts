@@ -325,6 +325,33 @@ function agendaRunnerTests(contractName: string, getDb: () => Db): void {
     expect(left?.nextRunAt).toEqual(later);
   });
 
+  it('keeps a schedule made while the same job finishes (between Agenda saving it finished and deleting it)', async () => {
+    // Agenda saves a finished job, then deletes it: the schedule lands in between, every time.
+    let between: (() => Promise<void>) | undefined;
+    const db = beforeDelete(getDb(), JOBS_COLLECTION, async () => {
+      const schedule = between;
+      between = undefined;
+      await schedule?.();
+    });
+    const runner = createAgendaRunner({ db, logger: pino({ level: 'silent' }), processEvery: 200 });
+    runners.push(runner);
+    let runs = 0;
+    runner.define('grant.remind', async () => {
+      runs++;
+    });
+    const later = new Date(Date.now() + 3_600_000);
+    between = () => runner.schedule('grant.remind', later, { id: 'g1' });
+    await runner.start();
+    await runner.schedule('grant.remind', new Date(), { id: 'g1' });
+    await vi.waitFor(() => expect(between).toBeUndefined(), { timeout: 3_000, interval: 25 });
+    await sleep(300);
+    expect(runs).toBe(1);
+    const docs = await jobs().find({ name: 'grant.remind', 'data.id': 'g1' }).toArray();
+    expect(docs).toHaveLength(1);
+    expect(docs[0]?.nextRunAt).toEqual(later);
+    expect(docs[0]?.lockedAt).toBeNull();
+  });
+
   it('shutdown leaves no orphaned job: a started one-off keeps its lock for the next worker, a queued one is released', async () => {
     const worker = 'worker-a';
     const a = make({ workerName: worker });
@@ -380,5 +407,35 @@ function agendaRunnerTests(contractName: string, getDb: () => Db): void {
     expect(finished).toBe(true);
     expect(runner.ready()).toBe(false);
     expect(await jobs().countDocuments({ name: 'grant.expire' })).toBe(0);
+  });
+}
+
+/**
+ * `db` whose collection `name` runs `hook` before each deleteMany (and otherwise is the same
+ * collection): a way to act at an exact point of Agenda's work, on the stand-in and on MongoDB alike.
+ */
+function beforeDelete(db: Db, name: string, hook: () => Promise<void>): Db {
+  return new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop !== 'collection') return Reflect.get(target, prop, receiver);
+      return (collectionName: string, ...rest: unknown[]) => {
+        const collection = (target.collection as (n: string, ...r: unknown[]) => object)(
+          collectionName,
+          ...rest,
+        );
+        if (collectionName !== name) return collection;
+        return new Proxy(collection, {
+          get(c, key) {
+            const value: unknown = Reflect.get(c, key, c);
+            if (typeof value !== 'function') return value;
+            if (key !== 'deleteMany') return value.bind(c);
+            return async (...args: unknown[]) => {
+              await hook();
+              return value.apply(c, args);
+            };
+          },
+        });
+      };
+    },
   });
 }

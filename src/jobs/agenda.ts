@@ -40,6 +40,7 @@ import {
   type RetryPolicy,
   retryDelayMs,
   retryPolicy,
+  type StopOptions,
 } from './runner.js';
 
 export const JOBS_COLLECTION = 'jobs';
@@ -184,6 +185,12 @@ class AgendaRunner implements JobRunner {
           this.log.debug({ job: name, id }, 'job.superseded');
           return;
         }
+        if (this.stopping()) {
+          // Taken from the queue while this worker drains: handed back, due now, for another worker.
+          job.attrs.nextRunAt = new Date();
+          this.log.debug({ job: name, id }, 'job.handed_back');
+          return;
+        }
         await this.whileRunning(job, () => handler({ id }, this.control(name, job)));
       },
       {
@@ -199,7 +206,10 @@ class AgendaRunner implements JobRunner {
     if (this.state !== 'idle') throw new Error('every() must be called before start()');
     this.periodic.set(name, { name, intervalMs, handler });
     // One run at a time per worker; not retried, the next interval is the retry.
-    const run = (job: Job) => this.runPeriodic(name, handler, this.control(name, job));
+    // Not started while this worker drains: the next interval (Agenda set it already) is soon enough.
+    const run = async (job: Job) => {
+      if (!this.stopping()) await this.runPeriodic(name, handler, this.control(name, job));
+    };
     this.agenda.define(name, (job: Job) => this.whileRunning(job, () => run(job)), {
       concurrency: 1,
       lockLifetime: this.lockLifetimes[name],
@@ -222,6 +232,7 @@ class AgendaRunner implements JobRunner {
         // One shared document per task; its first run is an interval from now, because...
         await this.agenda.every(task.intervalMs, task.name, undefined, { skipImmediate: true });
       }
+      if (this.state !== 'starting') return; // stop() was called meanwhile: take no work
       await this.agenda.start();
       // ...every worker runs the periodic tasks once at start, so work overdue after downtime happens now.
       await Promise.all(
@@ -231,23 +242,49 @@ class AgendaRunner implements JobRunner {
       );
     } catch (error) {
       if (this.state === 'starting') this.state = 'idle';
-      await this.agenda.stop(false).catch(() => undefined);
+      await this.agenda.drain({ closeConnection: false, timeout: 0 }).catch(() => undefined);
+      await this.releaseQueuedLocks();
       throw error;
     }
     if (this.state === 'starting') this.state = 'running';
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops taking work and lets running jobs finish, until `options.deadline` at most: handlers that
+   * loop see `shouldStop()` and return at their next item. A job still running at the deadline
+   * keeps its lock, and another worker takes it over once the lock runs out (every job is
+   * idempotent); the queued ones are released at once.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
     if (this.state === 'stopped') return;
     const wasStarted = this.state !== 'idle';
     this.state = 'stopping';
-    if (this.starting) await this.starting.catch(() => undefined);
+    const { deadline } = options;
+    const left = () => (deadline === undefined ? undefined : Math.max(0, deadline - Date.now()));
+    if (this.starting)
+      await within(
+        this.starting.catch(() => undefined),
+        left(),
+      );
     if (wasStarted) {
       // Stops polling and waits for running jobs; the database connection is not ours to close.
-      const result = await this.agenda.drain({ closeConnection: false });
-      this.log.info({ completed: result.completed }, 'jobs.drained');
+      const timeout = left();
+      const result = await this.agenda.drain({
+        closeConnection: false,
+        ...(timeout === undefined ? {} : { timeout }),
+      });
+      if (result.timedOut) {
+        this.log.warn({ completed: result.completed, running: result.running }, 'jobs.drain_timeout');
+      } else {
+        this.log.info({ completed: result.completed }, 'jobs.drained');
+      }
     }
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight.size > 0) {
+      if (!(await within(Promise.allSettled([...this.inFlight]), left()))) {
+        this.log.warn({ running: this.inFlight.size }, 'jobs.drain_timeout');
+        break;
+      }
+    }
     if (wasStarted) await this.releaseQueuedLocks();
     this.state = 'stopped';
   }
@@ -279,8 +316,12 @@ class AgendaRunner implements JobRunner {
         renewed = Date.now();
         await job.touch();
       },
-      shouldStop: () => this.state === 'stopping' || this.state === 'stopped',
+      shouldStop: () => this.stopping(),
     };
+  }
+
+  private stopping(): boolean {
+    return this.state === 'stopping' || this.state === 'stopped';
   }
 
   private async whileRunning(job: Job, run: () => Promise<void>): Promise<void> {
@@ -368,6 +409,23 @@ function storageOnly(mongo: MongoBackend): AgendaBackend {
     connect: () => mongo.repository.connect(),
     disconnect: async () => {},
   };
+}
+
+/** Whether `promise` settled within `ms` (always, when `ms` is undefined). */
+async function within(promise: Promise<unknown>, ms: number | undefined): Promise<boolean> {
+  if (ms === undefined) {
+    await promise;
+    return true;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function jobFields(job: Job<unknown>): { job: string; id?: unknown } {

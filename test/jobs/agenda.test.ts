@@ -383,6 +383,90 @@ function agendaRunnerTests(contractName: string, getDb: () => Db): void {
     expect(await jobs().countDocuments({ 'data.id': 'started' })).toBe(0);
   });
 
+  it('stop() with a deadline leaves a hanging job locked, and the next worker runs it once the lock runs out', async () => {
+    const a = make();
+    let release = () => {};
+    const hang = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let started = false;
+    a.define('grant.expire', async () => {
+      started = true;
+      await hang; // a connector call that does not answer
+    });
+    await a.start();
+    await a.schedule('grant.expire', new Date(), { id: 'g1' });
+    await vi.waitFor(() => expect(started).toBe(true), { timeout: 3_000, interval: 25 });
+    const before = Date.now();
+    await a.stop({ deadline: before + 300 });
+    expect(Date.now() - before).toBeLessThan(1_500);
+    const left = await jobs().findOne({ name: 'grant.expire', 'data.id': 'g1' });
+    expect(left?.lockedAt).toBeInstanceOf(Date);
+    const b = make({ lockLifetimeMs: 1_000 });
+    const ran: string[] = [];
+    b.define('grant.expire', async ({ id }) => {
+      ran.push(id);
+    });
+    await b.start();
+    await vi.waitFor(() => expect(ran).toEqual(['g1']), { timeout: 4_000, interval: 25 });
+    release();
+  });
+
+  it('a sweep still running at the drain deadline keeps its lock, so no other worker starts it meanwhile', async () => {
+    const a = make({ workerName: 'worker-a' });
+    let hanging = false;
+    let inside = false;
+    let release = () => {};
+    const hang = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    a.every('grants.sweep', 300, async () => {
+      if (!hanging) return; // the start-up run is quick
+      inside = true;
+      await hang;
+    });
+    await a.start();
+    hanging = true;
+    await vi.waitFor(() => expect(inside).toBe(true), { timeout: 3_000, interval: 25 });
+    await a.stop({ deadline: Date.now() + 200 });
+    const doc = await jobs().findOne({ name: 'grants.sweep' });
+    expect(doc?.lockedAt).toBeInstanceOf(Date);
+    expect(doc?.lastModifiedBy).toBe('worker-a');
+    expect(doc?.nextRunAt).toBeInstanceOf(Date); // a repeating job keeps its next run while it runs
+    release();
+  });
+
+  it('hands a job back, due now, when it comes to run while the worker drains', async () => {
+    const a = make({ processEvery: 2_000 });
+    const ran: string[] = [];
+    let release = () => {};
+    const hang = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    a.define('grant.expire', async ({ id }) => {
+      ran.push(id);
+      if (id === 'first') await hang;
+    });
+    // At start the first runs (and hangs) and the second is taken, queued for 1 s from now.
+    await a.schedule('grant.expire', new Date(), { id: 'first' });
+    await a.schedule('grant.expire', new Date(Date.now() + 1_000), { id: 'second' });
+    await a.start();
+    await vi.waitFor(() => expect(ran).toEqual(['first']), { timeout: 900, interval: 10 });
+    expect((await jobs().findOne({ 'data.id': 'second' }))?.lockedAt).toBeInstanceOf(Date);
+    await a.stop({ deadline: Date.now() + 1_500 });
+    expect(ran).toEqual(['first']);
+    const second = await jobs().findOne({ name: 'grant.expire', 'data.id': 'second' });
+    expect(second?.lockedAt ?? null).toBeNull();
+    expect(second?.nextRunAt).toBeInstanceOf(Date);
+    const b = make();
+    b.define('grant.expire', async ({ id }) => {
+      ran.push(id);
+    });
+    await b.start();
+    await vi.waitFor(() => expect(ran).toEqual(['first', 'second']), { timeout: 3_000, interval: 25 });
+    release();
+  });
+
   it('stop() lets a running job finish (drain) and leaves it removed, not locked', async () => {
     const runner = make();
     let release = () => {};

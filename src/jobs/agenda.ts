@@ -81,7 +81,18 @@ export interface AgendaRunnerOptions {
   retry?: Partial<RetryPolicy>;
   /** This worker's name in `lastModifiedBy`. Default: host, pid and a random suffix. */
   workerName?: string;
+  /**
+   * How many jobs this worker locks at once: of each kind (also how many of a kind run at once,
+   * default `PER_KIND_LOCK_LIMIT`) and in all (default `TOTAL_LOCK_LIMIT`). What is due beyond that
+   * stays unlocked for other workers, rather than waiting in this worker's queue with its lock ageing.
+   */
+  lockLimit?: { perKind?: number; total?: number };
 }
+
+/** Jobs of one kind a worker locks, and runs, at once. The sweep: one. */
+export const PER_KIND_LOCK_LIMIT = 5;
+/** Jobs a worker locks at once in all: as many as Agenda runs at once (its `maxConcurrency`). */
+export const TOTAL_LOCK_LIMIT = 20;
 
 interface Periodic {
   name: PeriodicTaskName;
@@ -100,6 +111,7 @@ class AgendaRunner implements JobRunner {
   private readonly workerName: string;
   private readonly retry: RetryPolicy;
   private readonly lockLifetimes: Readonly<Record<JobKind, number>>;
+  private readonly perKindLockLimit: number;
   private readonly periodic = new Map<PeriodicTaskName, Periodic>();
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Ids of the jobs whose handlers run in this worker now: their locks are never released here. */
@@ -120,6 +132,8 @@ class AgendaRunner implements JobRunner {
           >)
         : { ...LOCK_LIFETIME_MS, ...lifetimes };
     this.workerName = options.workerName ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.perKindLockLimit = options.lockLimit?.perKind ?? PER_KIND_LOCK_LIMIT;
+    const totalLockLimit = options.lockLimit?.total ?? TOTAL_LOCK_LIMIT;
     this.agenda = new Agenda({
       backend: storageOnly(
         new MongoBackend({ mongo: options.db, collection: JOBS_COLLECTION, ensureIndex: false }),
@@ -128,6 +142,9 @@ class AgendaRunner implements JobRunner {
       processEvery: options.processEvery ?? '1 second',
       // Every kind is defined with its own; this is only Agenda's fallback.
       defaultLockLifetime: LOCK_LIFETIME_MS['request.expire'],
+      // Without limits one worker locks every due job after downtime, and most wait in its queue.
+      maxConcurrency: totalLockLimit,
+      lockLimit: totalLockLimit,
       // Finished one-off jobs leave the collection; failed ones stay (failReason) until rescheduled.
       removeOnComplete: true,
     });
@@ -195,6 +212,8 @@ class AgendaRunner implements JobRunner {
       },
       {
         lockLifetime: this.lockLifetimes[name],
+        concurrency: this.perKindLockLimit,
+        lockLimit: this.perKindLockLimit,
         // The same delays as the in-process runner (runner.ts); null: retries used up.
         backoff: ({ attempt }) => retryDelayMs(retry, attempt),
       },
@@ -212,6 +231,7 @@ class AgendaRunner implements JobRunner {
     };
     this.agenda.define(name, (job: Job) => this.whileRunning(job, () => run(job)), {
       concurrency: 1,
+      lockLimit: 1,
       lockLifetime: this.lockLifetimes[name],
     });
   }
@@ -230,16 +250,12 @@ class AgendaRunner implements JobRunner {
       await this.ensureIndexes();
       for (const task of this.periodic.values()) {
         // One shared document per task; its first run is an interval from now, because...
-        await this.agenda.every(task.intervalMs, task.name, undefined, { skipImmediate: true });
+        await this.definePeriodicJob(task);
       }
       if (this.state !== 'starting') return; // stop() was called meanwhile: take no work
       await this.agenda.start();
       // ...every worker runs the periodic tasks once at start, so work overdue after downtime happens now.
-      await Promise.all(
-        [...this.periodic.values()].map((task) =>
-          this.runPeriodic(task.name, task.handler, this.control(task.name, undefined)),
-        ),
-      );
+      await Promise.all([...this.periodic.values()].map((task) => this.runPeriodicAtStart(task)));
     } catch (error) {
       if (this.state === 'starting') this.state = 'idle';
       await this.agenda.drain({ closeConnection: false, timeout: 0 }).catch(() => undefined);
@@ -318,6 +334,80 @@ class AgendaRunner implements JobRunner {
       },
       shouldStop: () => this.stopping(),
     };
+  }
+
+  /**
+   * The shared document of a periodic task, as Agenda's `every()` makes it (type `single`, one per
+   * name) but without what `every()` also does on every start: set `lockedAt: null`, which during a
+   * rolling restart releases a sweep another worker is running, so that it can be started again
+   * beside itself. A live lock is left alone; the interval is brought up to date, and the next run
+   * moved earlier if the interval got shorter.
+   */
+  private async definePeriodicJob(task: Periodic): Promise<void> {
+    await this.jobs.updateOne(
+      { name: task.name, type: 'single' },
+      {
+        $setOnInsert: {
+          data: null,
+          priority: 0,
+          lockedAt: null,
+          lastRunAt: null,
+          lastFinishedAt: null,
+          disabled: null,
+          lastModifiedBy: this.workerName,
+        },
+        $set: { repeatInterval: task.intervalMs, repeatTimezone: null },
+        $min: { nextRunAt: new Date(Date.now() + task.intervalMs) },
+      },
+      { upsert: true },
+    );
+  }
+
+  /**
+   * The run of a periodic task at start, under the task's shared lock, as Agenda would take it: if
+   * another worker (or this one's Agenda) runs the task right now, it is not started beside it.
+   */
+  private async runPeriodicAtStart(task: Periodic): Promise<void> {
+    const lifetime = this.lockLifetimes[task.name];
+    const lockedAt = new Date();
+    const doc = await this.jobs.findOneAndUpdate(
+      {
+        name: task.name,
+        type: 'single',
+        disabled: { $ne: true },
+        $or: [{ lockedAt: null }, { lockedAt: { $lte: new Date(lockedAt.getTime() - lifetime) } }],
+      },
+      { $set: { lockedAt, lastModifiedBy: this.workerName } },
+      { returnDocument: 'after', projection: { _id: 1 } },
+    );
+    if (!doc) {
+      this.log.info({ task: task.name }, 'periodic.running_elsewhere');
+      return;
+    }
+    const id = String(doc._id);
+    let held = lockedAt;
+    const control: JobControl = {
+      touch: async () => {
+        if (Date.now() - held.getTime() < lifetime / 6) return;
+        const renewed = new Date();
+        const result = await this.jobs.updateOne(
+          { _id: doc._id, lockedAt: held },
+          { $set: { lockedAt: renewed } },
+        );
+        if (result.matchedCount !== 1) throw new Error(`${task.name}: the lock was lost`);
+        held = renewed;
+      },
+      shouldStop: () => this.stopping(),
+    };
+    this.running.add(id);
+    try {
+      await this.runPeriodic(task.name, task.handler, control);
+    } finally {
+      this.running.delete(id);
+      await this.jobs
+        .updateOne({ _id: doc._id, lockedAt: held }, { $set: { lockedAt: null } })
+        .catch((error: unknown) => this.log.warn({ err: error, task: task.name }, 'periodic.unlock_failed'));
+    }
   }
 
   private stopping(): boolean {

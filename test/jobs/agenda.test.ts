@@ -14,6 +14,7 @@ import {
   createAgendaRunner,
   JOBS_COLLECTION,
   LOCK_LIFETIME_MS,
+  PER_KIND_LOCK_LIMIT,
 } from '../../src/jobs/agenda.js';
 import { SWEEP_BUDGET_MS } from '../../src/jobs/handlers.js';
 import type { JobHandler, JobRunner, PeriodicHandler } from '../../src/jobs/runner.js';
@@ -300,6 +301,80 @@ function agendaRunnerTests(contractName: string, getDb: () => Db): void {
     await vi.waitFor(() => expect(runs).toBeGreaterThanOrEqual(2), { timeout: 8_000, interval: 25 });
     long = false;
     expect(most).toBe(1);
+  });
+
+  it('a worker starting while another runs the sweep leaves that sweep locked and does not start it again', async () => {
+    let running = 0;
+    let most = 0;
+    let runs = 0;
+    let hanging = false;
+    let release = () => {};
+    const hang = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const sweep: PeriodicHandler = async () => {
+      running++;
+      runs++;
+      most = Math.max(most, running);
+      try {
+        if (hanging) await hang;
+      } finally {
+        running--;
+      }
+    };
+    const a = make({ workerName: 'worker-a' });
+    a.every('grants.sweep', 300, sweep);
+    await a.start();
+    hanging = true;
+    await vi.waitFor(() => expect(running).toBe(1), { timeout: 3_000, interval: 10 });
+    const locked = await jobs().findOne({ name: 'grants.sweep' });
+    expect(locked?.lockedAt).toBeInstanceOf(Date);
+    // A rolling restart: worker B starts (defines the sweep, runs it at start) while A runs it.
+    const b = make({ workerName: 'worker-b' });
+    b.every('grants.sweep', 300, sweep);
+    await b.start();
+    await sleep(800); // several intervals
+    const still = await jobs().findOne({ name: 'grants.sweep' });
+    expect(still?.lockedAt).toEqual(locked?.lockedAt);
+    expect(still?.lastModifiedBy).toBe('worker-a');
+    expect(most).toBe(1);
+    const before = runs;
+    release();
+    await vi.waitFor(() => expect(runs).toBeGreaterThan(before), { timeout: 3_000, interval: 25 });
+    expect(most).toBe(1);
+    expect(await jobs().countDocuments({ name: 'grants.sweep' })).toBe(1);
+  });
+
+  it('locks at most its limit of due jobs, leaving the rest to other workers', async () => {
+    let release = () => {};
+    const hang = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const handler: JobHandler = async () => {
+      await hang;
+    };
+    const a = make({ workerName: 'worker-a' });
+    a.define('grant.expire', handler);
+    // Downtime: thirty jobs are due at once.
+    for (let i = 0; i < 30; i++)
+      await a.schedule('grant.expire', new Date(Date.now() - 1_000), { id: `g${i}` });
+    await a.start();
+    const lockedBy = (worker: string) =>
+      jobs().countDocuments({ lastModifiedBy: worker, lockedAt: { $ne: null } });
+    await vi.waitFor(async () => expect(await lockedBy('worker-a')).toBe(PER_KIND_LOCK_LIMIT), {
+      timeout: 3_000,
+      interval: 25,
+    });
+    await sleep(600); // a few more polls
+    expect(await lockedBy('worker-a')).toBe(PER_KIND_LOCK_LIMIT);
+    const b = make({ workerName: 'worker-b' });
+    b.define('grant.expire', handler);
+    await b.start();
+    await vi.waitFor(async () => expect(await lockedBy('worker-b')).toBe(PER_KIND_LOCK_LIMIT), {
+      timeout: 3_000,
+      interval: 25,
+    });
+    release();
   });
 
   it('a claimed job that was rescheduled meanwhile does not run at its old time', async () => {

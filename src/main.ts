@@ -46,7 +46,7 @@ export async function main(): Promise<void> {
         process.exit(1);
       }
     }
-    store = await connectMongo(uri);
+    store = await connectMongo(uri, { log });
   }
 
   let runner: JobRunner;

@@ -29,6 +29,7 @@ import { Agenda, type AgendaBackend, type Job, type JobWithId } from 'agenda';
 import { type Db, ObjectId } from 'mongodb';
 import type { Log } from '../domain/events.js';
 import type { JobData, JobName } from '../domain/ports.js';
+import { createIndexKeepingExisting } from '../store/mongo/create-index.js';
 import {
   assertValidDate,
   assertValidInterval,
@@ -46,6 +47,16 @@ import {
 export const JOBS_COLLECTION = 'jobs';
 
 type JobKind = JobName | PeriodicTaskName;
+
+/**
+ * The indexes of `jobs`: the one Agenda's MongoBackend creates itself (same name and keys), made by
+ * start() instead so that a failure surfaces there rather than as an unhandled rejection in
+ * Agenda's constructor, and the one `schedule` and `cancel` look jobs up by.
+ */
+export const JOB_INDEXES: ReadonlyArray<{ name: string; key: Record<string, 1 | -1> }> = [
+  { name: 'findAndLockNextJobIndex', key: { name: 1, nextRunAt: 1, priority: -1, lockedAt: 1, disabled: 1 } },
+  { name: 'name_data_id', key: { name: 1, 'data.id': 1 } },
+];
 
 /**
  * How long a worker's lock on a job of each kind holds before the job is taken for abandoned, chosen
@@ -450,13 +461,10 @@ class AgendaRunner implements JobRunner {
   }
 
   private async ensureIndexes(): Promise<void> {
-    // The index Agenda's MongoBackend creates itself (same name and keys), made here so that a
-    // failure surfaces from start() instead of as an unhandled rejection in Agenda's constructor.
-    await this.jobs.createIndex(
-      { name: 1, nextRunAt: 1, priority: -1, lockedAt: 1, disabled: 1 },
-      { name: 'findAndLockNextJobIndex' },
-    );
-    await this.jobs.createIndex({ name: 1, 'data.id': 1 }, { name: 'name_data_id' });
+    // Created, never dropped: one that exists with another definition is kept and reported.
+    for (const index of JOB_INDEXES) {
+      await createIndexKeepingExisting(this.jobs, index.key, { name: index.name }, this.log);
+    }
   }
 
   /**

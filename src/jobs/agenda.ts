@@ -14,7 +14,15 @@
  *
  * A job whose handler throws is retried with exponential backoff (`retryDelayMs`, the in-process
  * runner's too, given to Agenda as its `backoff`). The periodic sweep is one repeating Agenda job
- * shared by all workers, and also runs once at every start().
+ * shared by all workers, and also runs once at every start(), under the same shared lock (skipped
+ * when another worker runs it right now). Defining it never resets that lock.
+ *
+ * Limits. A worker locks at most `PER_KIND_LOCK_LIMIT` jobs of a kind and `TOTAL_LOCK_LIMIT` in all,
+ * so after downtime the due jobs spread over the workers instead of queueing behind one.
+ *
+ * Shutdown. stop() drains until its deadline; a job still running then keeps its lock (the next
+ * worker takes it over), jobs queued and not started are released, and a job that comes to run
+ * while draining is handed back, due now.
  *
  * Locks. A worker that dies holding a job loses it once the lock is older than the job kind's lock
  * lifetime (`LOCK_LIFETIME_MS`); another worker then takes it. Agenda also cancels a job of its own

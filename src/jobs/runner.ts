@@ -36,7 +36,10 @@ export interface StopOptions {
 
 export interface JobRunner extends Scheduler {
   define(name: JobName, handler: JobHandler): void;
-  /** A periodic task (the sweep). Runs once right at start() too, so overdue work after downtime happens on start-up. */
+  /**
+   * A periodic task (the sweep). Runs once right at start() too, so overdue work after downtime
+   * happens on start-up (Agenda: unless another worker is running it at that moment).
+   */
   every(name: PeriodicTaskName, intervalMs: number, handler: PeriodicHandler): void;
   start(): Promise<void>;
   /** Stop taking work, let running jobs finish (drain, until `deadline` at most), then resolve. */

@@ -2,7 +2,8 @@
 /**
  * The command line (`bin` in package.json): `jit-access-bot start` runs the bot (src/main.ts,
  * what `npm start` runs); `jit-access-bot check-config <file>` checks a policy file and starts
- * nothing. Exit status: 0 fine, 1 unexpected failure, 2 bad usage or configuration.
+ * nothing; `jit-access-bot migrate` rebuilds changed MongoDB indexes (src/migrate.ts). Exit
+ * status: 0 fine, 1 unexpected failure, 2 bad usage or configuration.
  */
 import { parseArgs } from 'node:util';
 import { checkConfig } from './check-config.js';
@@ -14,6 +15,11 @@ const USAGE = `Usage:
       Check a policy file without starting anything: exit 0 with a one-line summary, or 2
       listing every problem by path. Webhook secrets missing from the environment are notes,
       or problems with --require-secrets.
+  jit-access-bot migrate
+      Rebuild the MongoDB indexes whose definition changed (drops and builds them again), for the
+      store configured as for start (MONGODB_URI, or the embedded one in DATA_DIR). Instances only
+      create missing indexes when they start; run this once, with the bot stopped, when the
+      release notes or a store.index_conflict log line say so.
   jit-access-bot --help
       Show this text.
 `;
@@ -33,6 +39,15 @@ async function run(args: string[]): Promise<void> {
       // Loaded only here: check-config need not load Bolt, mongoose and Agenda.
       const { main } = await import('./main.js');
       await main();
+      return;
+    }
+    case 'migrate': {
+      if (rest.length > 0) throw new UsageError(`migrate takes no arguments (got ${rest.join(' ')})`);
+      const { migrate } = await import('./migrate.js');
+      process.exitCode = await migrate({
+        stdout: (line) => process.stdout.write(`${line}\n`),
+        stderr: (line) => process.stderr.write(`${line}\n`),
+      });
       return;
     }
     case 'check-config': {

@@ -1,8 +1,9 @@
 /**
  * Start-up: read and validate configuration (exit 2 on a bad value, before anything starts),
  * open the store, start the scheduler and the chat front ends (Slack, Teams or both, by the
- * credentials present); on SIGTERM stop taking work, drain running jobs, close the store, exit.
- * A shutdown that outlasts its deadline exits 1.
+ * credentials present); on SIGTERM or SIGINT stop taking work, drain running jobs until half the
+ * shutdown timeout, close the store, stop the embedded MongoDB, exit (src/shutdown.ts). A shutdown
+ * that outlasts its timeout exits 1.
  * Run through src/cli.ts (`jit-access-bot start`, `npm start`).
  */
 import {
@@ -18,6 +19,7 @@ import { createAgendaRunner } from './jobs/agenda.js';
 import { InProcessRunner } from './jobs/in-process.js';
 import type { JobRunner } from './jobs/runner.js';
 import { createLogger } from './log.js';
+import { shutdown } from './shutdown.js';
 import { connectMongo, createMemoryStore, type Store, startEmbeddedMongo } from './store/index.js';
 import { startSystem } from './system.js';
 
@@ -54,7 +56,7 @@ export async function main(): Promise<void> {
         process.exit(1);
       }
     }
-    store = await connectMongo(uri);
+    store = await connectMongo(uri, { log });
   }
 
   let runner: JobRunner;
@@ -77,27 +79,15 @@ export async function main(): Promise<void> {
   });
 
   let shuttingDown = false;
-  const shutdown = async (signal: string) => {
+  const stop = (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
     const timeoutMs = env.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-    log.info({ signal, timeoutMs }, 'app.stopping');
-    // Whatever hangs (a job that never finishes, a connection that never closes), the process ends.
-    setTimeout(() => {
-      log.error({ timeoutMs }, 'app.stop_timeout');
-      process.exit(1);
-    }, timeoutMs);
-    try {
-      await system.stop();
-      await store.close();
-      await stopEmbedded?.();
-      log.info({}, 'app.stopped');
-      process.exit(0);
-    } catch (error) {
-      log.error({ err: error }, 'app.stop_failed');
-      process.exit(1);
-    }
+    void shutdown(
+      { system, store, stopEmbedded, log, timeoutMs, exit: (code) => process.exit(code) },
+      signal,
+    );
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }

@@ -29,7 +29,7 @@ import { AccessService } from './domain/service.js';
 import { createMetrics } from './http/metrics.js';
 import { createHttpServer, sendJson } from './http/server.js';
 import { registerJobs, SWEEP_INTERVAL_MS } from './jobs/handlers.js';
-import type { JobRunner } from './jobs/runner.js';
+import type { JobRunner, StopOptions } from './jobs/runner.js';
 import type { Store } from './store/index.js';
 
 export interface SlackSettings {
@@ -67,8 +67,11 @@ export interface RunningSystem {
   slack: SlackFrontEnd | null;
   /** The HTTP port actually listened on (useful with port 0). */
   port: number;
-  /** Stops taking requests, waits for work already acknowledged, drains running jobs. */
-  stop(): Promise<void>;
+  /**
+   * Stops taking requests, waits for work already acknowledged, drains running jobs (until
+   * `options.deadline` at most; see `JobRunner.stop`).
+   */
+  stop(options?: StopOptions): Promise<void>;
 }
 
 export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
@@ -213,12 +216,12 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     outbox,
     slack,
     port,
-    async stop() {
+    async stop(options) {
       stopping = true;
       await http.close(); // stop taking requests
       await slack?.stop();
       await slack?.idle(); // work begun for requests already acknowledged
-      await runner.stop(); // let running jobs finish
+      await runner.stop(options); // let running jobs finish, until the deadline
     },
   };
 }

@@ -44,6 +44,14 @@ export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = {
   batch: 5,
 };
 
+/** How a caller bounds a run: it may stop between messages, and hears of each one done. */
+export interface OutboxRunControl {
+  /** Asked before each message: true ends the run there; the lane stays due for the next one. */
+  shouldStop?: () => boolean;
+  /** Called after each message (e.g. to renew the job's lock). */
+  heartbeat?: () => Promise<void>;
+}
+
 export interface OutboxDeps {
   repos: Repositories;
   scheduler: Scheduler;
@@ -98,8 +106,9 @@ export class Outbox {
    * Job `outbox.deliver`: sends the lane's pending items in order. Stops at an item that is not
    * due yet (a retry waiting for its time), re-scheduling the lane for then. Idempotent.
    */
-  async deliverLane(lane: string): Promise<void> {
+  async deliverLane(lane: string, control: OutboxRunControl = {}): Promise<void> {
     for (let i = 0; i < this.policy.batch; i++) {
+      if (control.shouldStop?.()) break;
       const head = await this.deps.repos.outbox.head(lane);
       if (!head) return;
       const now = this.deps.clock.now();
@@ -115,6 +124,7 @@ export class Outbox {
       if (!claimed) return; // another worker has this lane's head
       const moved = await this.attempt(claimed);
       if (!moved) return; // waiting for a retry; the lane job is scheduled for it
+      await control.heartbeat?.();
     }
     await this.deps.scheduler.schedule('outbox.deliver', this.deps.clock.now(), { id: lane });
   }
@@ -123,16 +133,19 @@ export class Outbox {
    * The sweep's part: lanes whose head is due but whose job was lost (a crash between storing and
    * scheduling, a lost Agenda job) are delivered now. Returns how many lanes it moved along.
    */
-  async sweep(limit = 200): Promise<number> {
+  async sweep(limit = 200, control: OutboxRunControl = {}): Promise<number> {
     const lanes = await this.deps.repos.outbox.dueLanes(this.deps.clock.now(), limit);
+    let count = 0;
     for (const lane of lanes) {
+      if (control.shouldStop?.()) break;
       try {
-        await this.deliverLane(lane);
+        await this.deliverLane(lane, control);
       } catch (error) {
         this.deps.log.error({ err: error, lane }, 'outbox.sweep_failed');
       }
+      count++;
     }
-    return lanes.length;
+    return count;
   }
 
   /** One attempt at a claimed item. True when the item is done (sent or given up). */

@@ -108,7 +108,7 @@ export async function provision(ctx: ServiceContext, current: Grant): Promise<vo
   });
 }
 
-function remindBeforeFor(ctx: ServiceContext, grant: Grant): string {
+export function remindBeforeFor(ctx: ServiceContext, grant: Grant): string {
   const resource = ctx.resource(grant.resourceId);
   const policy = effectivePolicy(ctx.config, resource, grant.holder.email);
   return durationOption(policy, grant.duration)?.remindBefore ?? policy.remindBefore;

@@ -25,7 +25,7 @@ import {
   submitRequest,
 } from './requests.js';
 import { endAccess, expireGrant } from './revocation.js';
-import { advanceGrant, sweep } from './sweep.js';
+import { advanceGrant, type SweepControl, sweep } from './sweep.js';
 
 export type { FieldError, SubmitInput };
 
@@ -137,7 +137,7 @@ export class AccessService {
     'grant.retry': (id: string) => advanceGrant(this.ctx, id),
   } as const;
 
-  sweep(): Promise<number> {
-    return sweep(this.ctx, (id) => expireRequest(this.ctx, id));
+  sweep(control?: SweepControl): Promise<number> {
+    return sweep(this.ctx, (id) => expireRequest(this.ctx, id), control);
   }
 }

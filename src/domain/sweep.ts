@@ -4,7 +4,8 @@
  */
 
 import type { ServiceContext } from './context.js';
-import { deliverExtension, onApproved, provision } from './grants.js';
+import { subtractDuration } from './duration.js';
+import { deliverExtension, onApproved, provision, remind, remindBeforeFor } from './grants.js';
 import { expireGrant, revoke } from './revocation.js';
 
 /** How far back the sweep looks for approvals that never got their grant recorded. */
@@ -30,31 +31,63 @@ export async function advanceGrant(ctx: ServiceContext, grantId: string): Promis
   }
 }
 
+/** How a caller bounds a sweep: it may stop between items, and hears of each item done. */
+export interface SweepControl {
+  /** Asked before each item: true ends the sweep there (time budget used up, shutting down). */
+  shouldStop?: () => boolean;
+  /** Called after each item (e.g. to renew a scheduler's lock on the sweep). */
+  heartbeat?: () => Promise<void>;
+}
+
 /**
  * The periodic sweep: whatever is overdue (a lost job, a crash, downtime) is done now, so access
- * can never stay open past its expiry. Returns how many items it moved along.
+ * can never stay open past its expiry. Returns how many items it moved along. Stopped early
+ * (`control.shouldStop`), it leaves the rest due, and the next sweep takes it up, oldest first.
  */
 export async function sweep(
   ctx: ServiceContext,
   expireRequest: (id: string) => Promise<void>,
+  control: SweepControl = {},
 ): Promise<number> {
   const now = ctx.clock.now();
   let count = 0;
+  const stop = () => control.shouldStop?.() ?? false;
+  const done = async () => {
+    count++;
+    await control.heartbeat?.();
+  };
   for (const grant of await ctx.repos.grants.findDue(now, 200)) {
+    if (stop()) return count;
     try {
       await advanceGrant(ctx, grant.id);
     } catch (error) {
       ctx.log.error({ err: error, grantId: grant.id }, 'sweep.grant_failed');
     }
-    count++;
+    await done();
+  }
+  // A reminder that is due and was never sent (its job lost: e.g. a schedule made while the same
+  // job finished, deleted with it) goes out now; `remind` checks again and sends once per expiry.
+  for (const grant of await ctx.repos.grants.list({ status: 'active', limit: 1000 })) {
+    const { expiresAt } = grant;
+    if (!expiresAt || expiresAt <= now || grant.remindedFor?.getTime() === expiresAt.getTime()) continue;
+    if (stop()) return count;
+    try {
+      if (subtractDuration(expiresAt, remindBeforeFor(ctx, grant)) > now) continue;
+      ctx.log.warn({ grantId: grant.id }, 'sweep.reminder_not_sent');
+      await remind(ctx, grant.id);
+    } catch (error) {
+      ctx.log.error({ err: error, grantId: grant.id }, 'sweep.reminder_failed');
+    }
+    await done();
   }
   for (const request of await ctx.repos.requests.findOverdue(now, 200)) {
+    if (stop()) return count;
     try {
       await expireRequest(request.id);
     } catch (error) {
       ctx.log.error({ err: error, requestId: request.id }, 'sweep.request_failed');
     }
-    count++;
+    await done();
   }
   // An approval whose effect was never recorded (a crash between the two writes) is finished
   // here: an access request without its grant, or an extension not yet applied to an active grant.
@@ -64,6 +97,7 @@ export async function sweep(
     limit: 200,
   });
   for (const request of recent) {
+    if (stop()) return count;
     if (request.kind === 'extension') {
       const grant = request.grantId ? await ctx.repos.grants.get(request.grantId) : null;
       if (grant?.status !== 'active' || grant.appliedExtensions?.includes(request.id)) continue;
@@ -76,7 +110,7 @@ export async function sweep(
     } catch (error) {
       ctx.log.error({ err: error, requestId: request.id }, 'sweep.request_failed');
     }
-    count++;
+    await done();
   }
   return count;
 }

@@ -16,12 +16,15 @@ import type { JobData, JobName } from '../domain/ports.js';
 import {
   assertValidDate,
   assertValidInterval,
+  type JobControl,
   type JobHandler,
   type JobRunner,
+  type PeriodicHandler,
   type PeriodicTaskName,
   type RetryPolicy,
   retryDelayMs,
   retryPolicy,
+  type StopOptions,
   silentLog,
 } from './runner.js';
 
@@ -58,7 +61,7 @@ interface Entry {
 interface Periodic {
   name: PeriodicTaskName;
   intervalMs: number;
-  handler: () => Promise<void>;
+  handler: PeriodicHandler;
   /** Manual mode: when it is next due. */
   nextAt: number;
   seq: number;
@@ -128,7 +131,7 @@ export class InProcessRunner implements JobRunner {
     this.arm();
   }
 
-  every(name: PeriodicTaskName, intervalMs: number, handler: () => Promise<void>): void {
+  every(name: PeriodicTaskName, intervalMs: number, handler: PeriodicHandler): void {
     assertValidInterval(intervalMs);
     if (this.state !== 'idle') throw new Error('every() must be called before start()');
     this.periodic.set(name, { name, intervalMs, handler, nextAt: Number.POSITIVE_INFINITY, seq: 0 });
@@ -156,14 +159,33 @@ export class InProcessRunner implements JobRunner {
     this.arm();
   }
 
-  async stop(): Promise<void> {
+  async stop(options: StopOptions = {}): Promise<void> {
     if (this.state !== 'stopped') this.state = 'stopping';
     this.disarm();
     for (const task of this.periodic.values()) {
       if (task.interval) clearInterval(task.interval);
       task.interval = undefined;
     }
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    // Running handlers see shouldStop() and return at their next item; past the deadline, stop waiting.
+    const { deadline } = options;
+    let timer: NodeJS.Timeout | undefined;
+    const late =
+      deadline === undefined
+        ? undefined
+        : new Promise<'late'>((resolve) => {
+            timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()));
+          });
+    try {
+      while (this.inFlight.size > 0) {
+        const settled = Promise.allSettled([...this.inFlight]);
+        if ((await (late ? Promise.race([settled, late]) : settled)) === 'late') {
+          this.log.warn({ running: this.inFlight.size }, 'jobs.drain_timeout');
+          break;
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+    }
     this.state = 'stopped';
   }
 
@@ -224,6 +246,12 @@ export class InProcessRunner implements JobRunner {
   }
 
   // ------------------------------------------------------------------ internals
+
+  /** Nothing to renew in memory; a running handler stops at its next item once the runner stops. */
+  private readonly control: JobControl = {
+    touch: async () => {},
+    shouldStop: () => this.stopping(),
+  };
 
   private stopping(): boolean {
     return this.state === 'stopping' || this.state === 'stopped';
@@ -321,7 +349,7 @@ export class InProcessRunner implements JobRunner {
     const run = { touched: false };
     this.running.set(entry.key, run);
     try {
-      await handler({ id: entry.id });
+      await handler({ id: entry.id }, this.control);
     } catch (error) {
       this.failed(entry, error, run.touched);
     } finally {
@@ -352,7 +380,7 @@ export class InProcessRunner implements JobRunner {
     if (task.running) return task.running;
     const run = (async () => {
       try {
-        await task.handler();
+        await task.handler(this.control);
       } catch (error) {
         this.log.error({ err: error, task: task.name }, 'periodic.failed');
       } finally {

@@ -7,18 +7,43 @@ import { exponentialBackoff } from '../domain/backoff.js';
 import type { Log } from '../domain/events.js';
 import type { JobData, JobName, Scheduler } from '../domain/ports.js';
 
-export type JobHandler = (data: JobData) => Promise<void>;
+/**
+ * What a running job may ask of its runner. A handler that loops over many items (the sweep, an
+ * outbox lane) calls `touch()` between items, so that a run longer than the job's lock lifetime is
+ * not taken for a dead worker's and run a second time beside it, and stops at the next item once
+ * `shouldStop()` says so.
+ */
+export interface JobControl {
+  /** Renews the job's lock (cheap: at most one write per few seconds). Throws when the lock was lost. */
+  touch(): Promise<void>;
+  /** True once the runner is stopping: finish the item at hand and return, the rest is picked up later. */
+  shouldStop(): boolean;
+}
+
+export type JobHandler = (data: JobData, control: JobControl) => Promise<void>;
+export type PeriodicHandler = (control: JobControl) => Promise<void>;
 
 /** The only periodic task there is. */
 export type PeriodicTaskName = 'grants.sweep';
 
+export interface StopOptions {
+  /**
+   * Wait for running jobs until this time (epoch ms) at most. Jobs still running then keep their
+   * locks, so another worker takes them over once the lock runs out. Default: wait for them all.
+   */
+  deadline?: number;
+}
+
 export interface JobRunner extends Scheduler {
   define(name: JobName, handler: JobHandler): void;
-  /** A periodic task (the sweep). Runs once right at start() too, so overdue work after downtime happens on start-up. */
-  every(name: PeriodicTaskName, intervalMs: number, handler: () => Promise<void>): void;
+  /**
+   * A periodic task (the sweep). Runs once right at start() too, so overdue work after downtime
+   * happens on start-up (Agenda: unless another worker is running it at that moment).
+   */
+  every(name: PeriodicTaskName, intervalMs: number, handler: PeriodicHandler): void;
   start(): Promise<void>;
-  /** Stop taking work, let running jobs finish (drain), then resolve. */
-  stop(): Promise<void>;
+  /** Stop taking work, let running jobs finish (drain, until `deadline` at most), then resolve. */
+  stop(options?: StopOptions): Promise<void>;
   ready(): boolean;
 }
 

@@ -32,8 +32,10 @@ export { createMemoryCollections, createMemoryStore, MemoryCollection } from './
 export {
   connectMongo,
   type MongoStoreOptions,
+  migrateMongoIndexes,
+  openConnection,
+  openMongoCollections,
   openMongoStore,
-  syncMongoCollections,
 } from './mongo/connect.js';
 export { startEmbeddedMongo } from './mongo/embedded.js';
 export {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { ChatPlatform } from '../../src/core/chat.js';
 import { type Delivery, laneOf, plan } from '../../src/core/deliveries.js';
 import { Outbox } from '../../src/core/outbox.js';
 import { ManualClock } from '../../src/domain/clock.js';
@@ -235,5 +236,64 @@ describe('delivery lanes', () => {
       'send decision-notice',
       'send grant-status',
     ]);
+  });
+});
+
+describe('an outbox run (job outbox.deliver)', () => {
+  /** Bob's lane of req-1 with four messages waiting, sent by a platform that knows everyone. */
+  async function laneOfFour() {
+    const clock = new ManualClock('2026-11-23T09:00:00Z');
+    const store = createMemoryStore();
+    const sent: string[] = [];
+    const platform: ChatPlatform = {
+      name: 'slack',
+      reach: async (email) => ({ email, name: email }),
+      send: async (_person, view) => {
+        sent.push(view.text);
+        return `address-${sent.length}`;
+      },
+      update: async () => {},
+    };
+    const outbox = new Outbox({
+      repos: store.repos,
+      scheduler: new InProcessRunner({ clock }),
+      platforms: [platform],
+      clock,
+      log: createLogger('silent'),
+      newId: randomUUID,
+    });
+    await outbox.enqueue(plan({ type: 'request.submitted', request: request(), resource }));
+    await outbox.enqueue(plan({ type: 'request.decided', request: decided, resource }));
+    await outbox.enqueue(plan({ type: 'grant.activated', grant: grant(), resource }));
+    const lane = laneOf('req-1', BOB);
+    const pending = async () => (await store.repos.outbox.list({ lane, status: 'pending' })).length;
+    expect(await pending()).toBe(4);
+    return { outbox, lane, pending };
+  }
+
+  it('renews its lock after each message it sends', async () => {
+    const { outbox, lane, pending } = await laneOfFour();
+    let heartbeats = 0;
+    await outbox.deliverLane(lane, {
+      heartbeat: async () => {
+        heartbeats++;
+      },
+    });
+    expect(await pending()).toBe(0);
+    expect(heartbeats).toBe(4);
+  });
+
+  it('stops at the next message once told to, leaving the rest pending for the next run', async () => {
+    const { outbox, lane, pending } = await laneOfFour();
+    let heartbeats = 0;
+    await outbox.deliverLane(lane, {
+      shouldStop: () => heartbeats >= 2,
+      heartbeat: async () => {
+        heartbeats++;
+      },
+    });
+    expect(await pending()).toBe(2);
+    await outbox.deliverLane(lane);
+    expect(await pending()).toBe(0);
   });
 });

@@ -4,11 +4,13 @@ import { parse as parseYaml } from 'yaml';
 import { ManualClock } from '../../src/domain/clock.js';
 import { DomainError } from '../../src/domain/errors.js';
 import type { LifecycleEvent, Log, Notifier } from '../../src/domain/events.js';
+import type { Grant } from '../../src/domain/model.js';
 import { parseAccessConfig } from '../../src/domain/policy.js';
 import { type Connector, ConnectorError, type ConnectorEvent } from '../../src/domain/ports.js';
 import { AccessService, type SubmitInput } from '../../src/domain/service.js';
 import { registerJobs } from '../../src/jobs/handlers.js';
 import { InProcessRunner } from '../../src/jobs/in-process.js';
+import type { JobRunner, PeriodicHandler } from '../../src/jobs/runner.js';
 import { createMemoryStore, type Store } from '../../src/store/index.js';
 
 const POLICY = `
@@ -447,6 +449,103 @@ describe('grants', () => {
     await runner.runDue();
     expect((await store.repos.grants.findByRequestId(r.id))?.status).toBe('active');
     expect(connector.delivered.map((e) => e.event)).toEqual(['grant.activated']);
+  });
+
+  it('stops the periodic sweep once its time budget is used up, renewing its lock after each grant; the next run resumes', async () => {
+    const grants: Grant[] = [];
+    const holders = [
+      [bob, 'prod'],
+      [carol, 'prod'],
+      [bob, 'frozen'],
+      [carol, 'frozen'],
+      [erin, 'frozen'],
+    ] as const;
+    for (const [requester, resourceId] of holders) {
+      const r = await service.submit(input({ requester, resourceId, approvers: [alice.email] }));
+      await service.decide(r.id, alice, 'approve');
+      await runner.runDue();
+      const g = await store.repos.grants.findByRequestId(r.id);
+      if (g?.status !== 'active') throw new Error(`no active grant: ${g?.status}`);
+      // Their jobs were lost: only the sweep revokes them.
+      await runner.cancel('grant.expire', g.id);
+      await runner.cancel('grant.remind', g.id);
+      grants.push(g);
+    }
+    // Every revocation takes 50 s of the (manual) clock: a slow target.
+    const slow = new SwitchableConnector();
+    slow.deliver = async (e) => {
+      slow.calls.push(e);
+      clock.advance(50_000);
+      slow.delivered.push(e);
+    };
+    connector = slow;
+    clock.advance(5 * 60 * 60_000);
+    let sweepTask: PeriodicHandler | undefined;
+    const capture = {
+      define() {},
+      every(_name: string, _interval: number, handler: PeriodicHandler) {
+        sweepTask = handler;
+      },
+    } as unknown as JobRunner;
+    registerJobs(capture, service, { sweepIntervalMs: 60_000, sweepBudgetMs: 120_000 });
+    let touches = 0;
+    const control = {
+      touch: async () => {
+        touches++;
+      },
+      shouldStop: () => false,
+    };
+    const expired = async () => {
+      const all = await Promise.all(grants.map((g) => store.repos.grants.get(g.id)));
+      return all.filter((g) => g?.status === 'expired').length;
+    };
+    await sweepTask?.(control);
+    // 0 s, 50 s, 100 s: three revocations started within the 120 s budget, then it stopped.
+    expect(await expired()).toBe(3);
+    expect(touches).toBe(3);
+    await sweepTask?.(control);
+    expect(await expired()).toBe(5);
+    expect(slow.delivered.map((e) => e.grant.id).sort()).toEqual(grants.map((g) => g.id).sort());
+  });
+
+  it('stops the sweep at the next item when the runner stops', async () => {
+    const g1 = await activeGrant();
+    const g2 = await activeGrant('frozen');
+    for (const g of [g1, g2]) {
+      await runner.cancel('grant.expire', g.id);
+      await runner.cancel('grant.remind', g.id);
+    }
+    clock.advance(5 * 60 * 60_000);
+    let stopping = false;
+    const moved = await service.sweep({
+      shouldStop: () => stopping,
+      heartbeat: async () => {
+        stopping = true; // SIGTERM arrives while the first grant is revoked
+      },
+    });
+    expect(moved).toBe(1);
+    const statuses = [
+      (await store.repos.grants.get(g1.id))?.status,
+      (await store.repos.grants.get(g2.id))?.status,
+    ];
+    expect(statuses.sort()).toEqual(['active', 'expired']);
+  });
+
+  it('sends a due reminder whose job was lost in the sweep, once, and not before its time', async () => {
+    const g = await activeGrant(); // 4 hours, reminded 5 minutes before the end
+    await runner.cancel('grant.remind', g.id);
+    const reminders = () => notifier.events.filter((e) => e.type === 'grant.reminder');
+    clock.advance(3 * 60 * 60_000);
+    await service.sweep();
+    expect(reminders()).toHaveLength(0);
+    clock.advance(56 * 60_000);
+    await service.sweep();
+    expect(reminders()).toHaveLength(1);
+    expect((await store.repos.grants.get(g.id))?.remindedFor).toEqual(g.expiresAt);
+    await service.sweep();
+    await runner.runDue();
+    expect(reminders()).toHaveLength(1);
+    expect(log.named('sweep.reminder_not_sent')).toHaveLength(1);
   });
 
   it('takes over a revocation whose worker died mid-call once its lease runs out', async () => {

@@ -187,5 +187,53 @@ export function runRunnerContract(name: string, makeRunner: MakeRunner): void {
       await sleep(300);
       expect(later).toBe(0);
     });
+
+    it('stop() with a deadline returns by then while a handler hangs', async () => {
+      const r = await make();
+      const started = deferred();
+      const never = deferred();
+      r.define('grant.expire', async () => {
+        started.resolve();
+        await never.promise;
+      });
+      await r.start();
+      await r.schedule('grant.expire', new Date(), { id: 'g1' });
+      await started.promise;
+      const before = Date.now();
+      await r.stop({ deadline: before + 300 });
+      const took = Date.now() - before;
+      expect(took).toBeGreaterThanOrEqual(250);
+      expect(took).toBeLessThan(1_500);
+      expect(r.ready()).toBe(false);
+      never.resolve();
+    });
+
+    it('a handler looping over items stops at the next item once stop() is called', async () => {
+      const r = await make();
+      const started = deferred();
+      let items = 0;
+      let stoppedAt = -1;
+      r.define('outbox.deliver', async (_data, control) => {
+        started.resolve();
+        for (let i = 0; i < 1_000; i++) {
+          if (control.shouldStop()) {
+            stoppedAt = items;
+            return;
+          }
+          await sleep(20);
+          items++;
+          await control.touch();
+        }
+      });
+      await r.start();
+      await r.schedule('outbox.deliver', new Date(), { id: 'lane' });
+      await started.promise;
+      await sleep(100);
+      const before = Date.now();
+      await r.stop();
+      expect(Date.now() - before).toBeLessThan(1_000);
+      expect(stoppedAt).toBeGreaterThan(0);
+      expect(items).toBe(stoppedAt);
+    });
   });
 }

@@ -7,7 +7,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mongoose from 'mongoose';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -128,6 +129,7 @@ describe('jit-access-bot usage', () => {
     [['check-config', 'a.yaml', 'b.yaml'], 'check-config checks one file'],
     [['check-config', '--strict', 'a.yaml'], "Unknown option '--strict'"],
     [['start', 'now'], 'start takes no arguments'],
+    [['migrate', 'now'], 'migrate takes no arguments'],
   ])('%j prints the usage on stderr and exits 2', async (args, reason) => {
     const run = await cli(args);
     expect(run.code, run.stderr).toBe(2);
@@ -142,7 +144,41 @@ describe('jit-access-bot usage', () => {
       const run = await cli(args);
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toContain('jit-access-bot check-config <file>');
+      expect(run.stdout).toContain('jit-access-bot migrate');
       expect(run.stderr).toBe('');
     },
   );
+});
+
+describe('jit-access-bot migrate', () => {
+  it('exits 2 with STORE=memory: there is nothing to migrate', async () => {
+    const run = await cli(['migrate'], { STORE: 'memory' });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain('no indexes to migrate');
+  });
+
+  it('exits 2 naming MONGODB_URI when it is not a MongoDB URI', async () => {
+    const run = await cli(['migrate'], { MONGODB_URI: 'postgres://localhost' });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain('MONGODB_URI');
+  });
+
+  const uri = inject('mongoUri');
+  const title = 'builds the indexes of an empty database on MongoDB, and finds nothing to do the second time';
+  it.skipIf(!uri)(uri ? title : `${title} [skipped: no MongoDB reachable — set MONGODB_URI]`, async () => {
+    const database = new URL(uri as string);
+    database.pathname = `/jit_cli_migrate_${process.pid}`;
+    try {
+      const first = await cli(['migrate'], { MONGODB_URI: database.toString(), LOG_LEVEL: 'silent' });
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).toContain('Indexes migrated.');
+      const second = await cli(['migrate'], { MONGODB_URI: database.toString(), LOG_LEVEL: 'silent' });
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stdout).toContain('nothing to do');
+    } finally {
+      const conn = await mongoose.createConnection(database.toString()).asPromise();
+      await conn.dropDatabase();
+      await conn.close();
+    }
+  });
 });

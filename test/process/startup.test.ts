@@ -10,9 +10,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { connectMongo } from '../../src/store/mongo/connect.js';
 import { type FakeBotConnector, startFakeBotConnector } from '../support/fake-bot-connector.js';
 import { collectText, type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
+import { uniqueDbName } from '../support/mongo.js';
 import { createSlackSender } from '../support/slack-requests.js';
+import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SIGNING_SECRET = 'process-test-signing-secret';
@@ -472,5 +475,83 @@ describe('start-up with the embedded MongoDB', () => {
       expect(await listening(port)).toBe(false);
     },
     90_000,
+  );
+});
+
+describe('SIGTERM on MongoDB while a connector call hangs', () => {
+  const uri = inject('mongoUri');
+  const title =
+    'exits 0 within 25 s with the default SHUTDOWN_TIMEOUT_MS, leaving the hung job locked for the next worker';
+  it.skipIf(!uri)(
+    uri ? title : `${title} [skipped: no MongoDB reachable — set MONGODB_URI]`,
+    async () => {
+      const hookSecret = 'process-hook-secret';
+      const hooks = await startWebhookReceiver({ secret: hookSecret, delayMs: 10 * 60_000 });
+      const fake = await startFakeSlack({ users: Object.values(USERS) });
+      const policy = path.join(dir, 'hook.yaml');
+      await writeFile(
+        policy,
+        `resources:\n  - id: prod\n    name: Production\n    approvers: [alice@example.com]\n    connector: { type: webhook, url: "${hooks.url}", secretEnv: HOOK_SECRET, timeoutMs: 50000 }\n`,
+      );
+      const database = new URL(uri as string);
+      database.pathname = `/${uniqueDbName('sigterm')}`;
+      const store = await connectMongo(database.toString());
+      try {
+        const run = runMain({
+          PORT: String(await freePort()),
+          ACCESS_CONFIG: policy,
+          MONGODB_URI: database.toString(),
+          HOOK_SECRET: hookSecret,
+          SLACK_API_URL: fake.apiUrl,
+          SLACK_BOT_TOKEN: fake.botToken,
+          SLACK_SIGNING_SECRET: SIGNING_SECRET,
+          LOG_LEVEL: 'info',
+        });
+        await until(run, 'app.started log line', () => logLines(run).some((l) => l.msg === 'app.started'));
+        const now = Date.now();
+        await store.repos.grants.insert({
+          id: 'grant-1',
+          requestId: 'req-1',
+          resourceId: 'prod',
+          holder: { email: 'bob@example.com', name: 'Bob' },
+          duration: 'PT1H',
+          justification: 'incident',
+          status: 'active',
+          createdAt: new Date(now - 3_600_000),
+          startsAt: new Date(now - 3_600_000),
+          expiresAt: new Date(now - 1_000),
+          attempts: 0,
+        });
+        // Its grant.expire job, as Agenda stores one, due now.
+        await store.db?.collection('jobs').insertOne({
+          name: 'grant.expire',
+          data: { id: 'grant-1' },
+          type: 'normal',
+          priority: 0,
+          nextRunAt: new Date(),
+          lockedAt: null,
+          disabled: null,
+          lastModifiedBy: null,
+        });
+        await until(run, 'the connector call', () => hooks.calls.length > 0);
+        const signalled = Date.now();
+        run.child.kill('SIGTERM');
+        const { code, signal } = await exitWithin(run, 25_000);
+        expect({ code, signal }, run.stderr()).toEqual({ code: 0, signal: null });
+        expect(Date.now() - signalled).toBeLessThan(25_000);
+        const messages = logLines(run).map((l) => l.msg);
+        expect(messages).toContain('jobs.drain_timeout');
+        expect(messages).toContain('app.stopped');
+        const job = await store.db?.collection('jobs').findOne({ name: 'grant.expire' });
+        expect(job?.lockedAt).toBeInstanceOf(Date);
+        expect((await store.repos.grants.get('grant-1'))?.status).toBe('revoking');
+      } finally {
+        await store.db?.dropDatabase();
+        await store.close();
+        await hooks.close();
+        await fake.close();
+      }
+    },
+    2 * TEST_MS,
   );
 });

@@ -9,12 +9,15 @@
  *    databases are evaluated by mingo). That stand-in is not MongoDB, and it shares no code with the
  *    memory store, so the contract suite compares two independent engines.
  */
-import { MongoServerError } from 'mongodb';
+import { type Db, MongoServerError } from 'mongodb';
 import mongoose from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Log } from '../../src/domain/events.js';
+import { createAgendaRunner, JOBS_COLLECTION } from '../../src/jobs/agenda.js';
+import { migrateIndexes } from '../../src/migrate.js';
 import type { Store } from '../../src/store/index.js';
 import { INDEXES, uniqueKeyName } from '../../src/store/indexes.js';
-import { openMongoStore, syncMongoCollections } from '../../src/store/mongo/connect.js';
+import { openMongoCollections, openMongoStore } from '../../src/store/mongo/connect.js';
 import { toDuplicateKeyError } from '../../src/store/mongo/duplicate-key.js';
 import { startEmbeddedMongo } from '../../src/store/mongo/embedded.js';
 import { createRepositories } from '../../src/store/repositories.js';
@@ -33,7 +36,7 @@ describeMongo('MongoDB store', () => {
       .createConnection(uri, { dbName: uniqueDbName('coll'), autoIndex: false })
       .asPromise();
     return {
-      collections: await syncMongoCollections(conn),
+      collections: await openMongoCollections(conn),
       async dispose() {
         await conn.dropDatabase();
         await conn.close();
@@ -100,7 +103,7 @@ describe('mongoose store through its own connection onto a mingo stand-in for th
   runCollectionContract('collections', async () => {
     const conn = await standInConnection();
     return {
-      collections: await syncMongoCollections(conn),
+      collections: await openMongoCollections(conn),
       dispose: () => conn.close(),
     };
   });
@@ -111,7 +114,7 @@ describe('mongoose store through its own connection onto a mingo stand-in for th
     store = undefined;
   });
 
-  it('connects through the stand-in client: ping, and the declared indexes built by syncIndexes', async () => {
+  it('connects through the stand-in client: ping, and the declared indexes created at start', async () => {
     store = await standInStore();
     expect(await store.ping()).toBe(true);
     const db = store.db;
@@ -195,7 +198,7 @@ describe('mongoose store through its own connection onto a mingo stand-in for th
 
   it('validates documents: required fields, enums, types, unknown fields', async () => {
     const conn = await standInConnection();
-    const collections = await syncMongoCollections(conn);
+    const collections = await openMongoCollections(conn);
     store = {
       kind: 'mongo',
       repos: createRepositories(collections),
@@ -247,6 +250,132 @@ describe('mongoose store through its own connection onto a mingo stand-in for th
 });
 
 // ---------------------------------------------------------------- pieces
+
+// ---------------------------------------------------------------- indexes at start, and migrate
+
+describe('indexes at start and `jit-access-bot migrate`, on a mingo stand-in for the driver (not MongoDB)', () => {
+  indexTests(async () => {
+    const conn = await standInConnection();
+    return { conn, dispose: () => conn.close() };
+  });
+});
+
+describeMongo('indexes at start and `jit-access-bot migrate`, on MongoDB', () => {
+  indexTests(async () => {
+    const conn = await mongoose
+      .createConnection(mongoUri() as string, { dbName: uniqueDbName('migrate'), autoIndex: false })
+      .asPromise();
+    return {
+      conn,
+      async dispose() {
+        await conn.dropDatabase();
+        await conn.close();
+      },
+    };
+  });
+});
+
+/** A log that keeps its entries' event names and fields. */
+function recordingLog() {
+  const entries: Array<{ level: string; msg: string; fields: Record<string, unknown> }> = [];
+  const at =
+    (level: string) =>
+    (fields: object, msg = '') =>
+      void entries.push({ level, msg, fields: fields as Record<string, unknown> });
+  const log: Log = {
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    debug: at('debug'),
+    child: () => log,
+  };
+  const named = (prefix: string) => entries.filter((e) => e.msg.startsWith(prefix));
+  return { log, entries, named };
+}
+
+function indexTests(
+  connection: () => Promise<{ conn: mongoose.Connection; dispose(): Promise<void> }>,
+): void {
+  /** A database whose indexes an older version (or a person) made otherwise. */
+  async function drifted(conn: mongoose.Connection) {
+    const db = conn.db;
+    if (!db) throw new Error('no db');
+    // Declared unique under this name; here it is not.
+    await db.collection('requests').createIndex({ submissionKey: 1 }, { name: 'submissionKey' });
+    // Not declared at all (any more).
+    await db.collection('requests').createIndex({ legacyField: 1 }, { name: 'legacyField_1' });
+    // The scheduler's index, under its name with another key.
+    await db.collection(JOBS_COLLECTION).createIndex({ name: 1 }, { name: 'name_data_id' });
+    return db;
+  }
+  const byName = async (db: Db, collection: string) =>
+    new Map(
+      (await db.collection(collection).listIndexes().toArray()).map((i) => [
+        i.name as string,
+        i as { key: Record<string, unknown>; unique?: boolean },
+      ]),
+    );
+
+  it('creates the missing indexes at start and drops none: one defined otherwise is kept, and reported', async () => {
+    const { conn, dispose } = await connection();
+    try {
+      const db = await drifted(conn);
+      const { log, named } = recordingLog();
+      const store = await openMongoStore(conn, { log });
+      const requests = await byName(db, 'requests');
+      expect(requests.get('submissionKey')?.unique).toBeUndefined(); // kept as it was
+      expect(requests.get('legacyField_1')?.key).toEqual({ legacyField: 1 }); // not dropped
+      expect([...requests.values()].map((i) => i.key)).toContainEqual({ status: 1, decideBy: 1 }); // created
+      expect((await byName(db, 'grants')).get('openKey')?.unique).toBe(true);
+      const conflicts = named('store.index_conflict');
+      expect(conflicts.map((e) => [e.level, e.fields.collection, e.fields.index, e.fields.unique])).toEqual([
+        ['error', 'requests', 'submissionKey', true],
+      ]);
+      expect(conflicts[0]?.msg).toContain('jit-access-bot migrate');
+      // The scheduler starts too, keeping its conflicting index and saying so.
+      const runner = createAgendaRunner({ db, logger: log, processEvery: 200 });
+      await runner.start();
+      await runner.stop();
+      expect((await byName(db, JOBS_COLLECTION)).get('name_data_id')?.key).toEqual({ name: 1 });
+      expect(named('store.index_conflict').map((e) => e.fields.index)).toEqual([
+        'submissionKey',
+        'name_data_id',
+      ]);
+      expect(await store.ping()).toBe(true);
+    } finally {
+      await dispose();
+    }
+  });
+
+  it('migrate drops what is no longer declared or defined otherwise, and builds the declarations', async () => {
+    const { conn, dispose } = await connection();
+    try {
+      const db = await drifted(conn);
+      const { log } = recordingLog();
+      const changes = await migrateIndexes(conn, log);
+      const requests = await byName(db, 'requests');
+      expect(requests.get('submissionKey')?.unique).toBe(true);
+      expect(requests.has('legacyField_1')).toBe(false);
+      expect((await byName(db, JOBS_COLLECTION)).get('name_data_id')?.key).toEqual({ name: 1, 'data.id': 1 });
+      const of = (collection: string) => changes.find((c) => c.collection === collection);
+      expect(of('requests')?.dropped.sort()).toEqual(['legacyField_1', 'submissionKey']);
+      expect(of('requests')?.created).toContain('submissionKey');
+      expect(of(JOBS_COLLECTION)).toEqual({
+        collection: JOBS_COLLECTION,
+        dropped: ['name_data_id'],
+        created: ['findAndLockNextJobIndex', 'name_data_id'],
+      });
+      // Run again, nothing is left to change; and a start then reports no conflict.
+      const again = await migrateIndexes(conn, log);
+      expect(again.every((c) => c.dropped.length === 0 && c.created.length === 0)).toBe(true);
+      const start = recordingLog();
+      await openMongoStore(conn, { log: start.log });
+      expect(start.named('store.index_conflict')).toEqual([]);
+    } finally {
+      await dispose();
+    }
+  });
+}
 
 describe('toDuplicateKeyError', () => {
   it('names the key from keyPattern, or from the index name of older servers', () => {

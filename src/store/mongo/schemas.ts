@@ -216,21 +216,20 @@ export interface MongoModels {
   conversations: Model<ConversationDoc>;
 }
 
-/** Compiles the models on `conn` (which need not be open yet). */
+/**
+ * Compiles the models on `conn` (which need not be open yet), or gives those compiled on it
+ * before (the store and `jit-access-bot migrate` may share a connection).
+ */
 export function createModels(conn: Connection): MongoModels {
   const schemas = buildSchemas();
+  const model = <T>(name: string, schema: unknown): Model<T> =>
+    (conn.models[name] as Model<T> | undefined) ?? conn.model<T>(name, schema as Schema<T>);
   return {
-    requests: conn.model<RequestDoc>('AccessRequest', schemas.requests as unknown as Schema<RequestDoc>),
-    grants: conn.model<GrantDoc>('Grant', schemas.grants as unknown as Schema<GrantDoc>),
-    audit: conn.model<AuditDoc>('AuditEvent', schemas.audit as unknown as Schema<AuditDoc>),
-    messages: conn.model<MessageRecordDoc>(
-      'MessageRecord',
-      schemas.messages as unknown as Schema<MessageRecordDoc>,
-    ),
-    outbox: conn.model<OutboxDoc>('OutboxItem', schemas.outbox as unknown as Schema<OutboxDoc>),
-    conversations: conn.model<ConversationDoc>(
-      'ConversationReference',
-      schemas.conversations as unknown as Schema<ConversationDoc>,
-    ),
+    requests: model<RequestDoc>('AccessRequest', schemas.requests),
+    grants: model<GrantDoc>('Grant', schemas.grants),
+    audit: model<AuditDoc>('AuditEvent', schemas.audit),
+    messages: model<MessageRecordDoc>('MessageRecord', schemas.messages),
+    outbox: model<OutboxDoc>('OutboxItem', schemas.outbox),
+    conversations: model<ConversationDoc>('ConversationReference', schemas.conversations),
   };
 }

@@ -4,6 +4,7 @@
  * answers the person who clicked. It keeps no product rule: who is told what is decided in
  * ./deliveries.ts, and when, in ./outbox.ts.
  */
+import type { z } from 'zod';
 import type { MessageView } from '../domain/views/model.js';
 
 /** A person as one platform knows them. */
@@ -43,4 +44,16 @@ export class DeliveryError extends Error {
     super(message);
     this.name = 'DeliveryError';
   }
+}
+
+/** A stored address read back with the platform's own schema; null when it is not one of its. */
+export function parseAddress<T>(address: string, schema: z.ZodType<T>): T | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(address);
+  } catch {
+    return null;
+  }
+  const parsed = schema.safeParse(raw);
+  return parsed.success ? parsed.data : null;
 }

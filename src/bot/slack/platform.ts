@@ -6,7 +6,7 @@
  */
 import { WebAPIPlatformError, WebAPIRateLimitedError, WebClient } from '@slack/web-api';
 import { z } from 'zod';
-import { type ChatPerson, type ChatPlatform, DeliveryError } from '../../core/chat.js';
+import { type ChatPerson, type ChatPlatform, DeliveryError, parseAddress } from '../../core/chat.js';
 import type { Log } from '../../domain/events.js';
 import type { MessageView } from '../../domain/views/model.js';
 import { SlackDirectory, UnknownSlackUserError } from './directory.js';
@@ -117,19 +117,12 @@ export class SlackPlatform implements ChatPlatform {
   }
 
   async update(address: string, view: MessageView): Promise<void> {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(address);
-    } catch {
-      raw = null;
-    }
-    const parsed = addressSchema.safeParse(raw);
-    if (!parsed.success)
-      throw new DeliveryError(`not a Slack message address: ${address.slice(0, 100)}`, true);
+    const parsed = parseAddress(address, addressSchema);
+    if (!parsed) throw new DeliveryError(`not a Slack message address: ${address.slice(0, 100)}`, true);
     try {
       await this.client.chat.update({
-        channel: parsed.data.channel,
-        ts: parsed.data.ts,
+        channel: parsed.channel,
+        ts: parsed.ts,
         ...renderMessage(view),
       });
     } catch (error) {

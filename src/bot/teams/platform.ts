@@ -15,7 +15,7 @@
  * conversation or message is gone) and 400/413 (a message Teams refuses) are permanent.
  */
 import { z } from 'zod';
-import { type ChatPerson, type ChatPlatform, DeliveryError } from '../../core/chat.js';
+import { type ChatPerson, type ChatPlatform, DeliveryError, parseAddress } from '../../core/chat.js';
 import { normalizeEmail } from '../../domain/email.js';
 import type { Log } from '../../domain/events.js';
 import type { ConversationRecord } from '../../domain/model.js';
@@ -125,19 +125,13 @@ export class TeamsPlatform implements ChatPlatform {
   }
 
   async update(address: string, view: MessageView): Promise<void> {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(address);
-    } catch {
-      raw = null;
-    }
-    const parsed = addressSchema.safeParse(raw);
-    const reference = parsed.success ? toReference(parsed.data.reference) : null;
-    if (!parsed.success || !reference) {
+    const parsed = parseAddress(address, addressSchema);
+    const reference = parsed ? toReference(parsed.reference) : null;
+    if (!parsed || !reference) {
       throw new DeliveryError(`not a Teams message address: ${address.slice(0, 100)}`, true);
     }
     try {
-      await this.deps.adapter.update(reference, parsed.data.activityId, this.activity(view));
+      await this.deps.adapter.update(reference, parsed.activityId, this.activity(view));
     } catch (error) {
       throw toDeliveryError(error);
     }

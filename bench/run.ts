@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadAccessConfig } from '../src/config.js';
 import { createConnectorRegistry } from '../src/connectors/registry.js';
-import { PICKER_LIST_MAX, resourceOptions } from '../src/core/forms/request-form.js';
+import { PICKER_LIST_MAX, resourceOptions } from '../src/core/forms/pickers.js';
 import { systemClock } from '../src/domain/clock.js';
 import type { Notifier } from '../src/domain/events.js';
 import type { Grant, Person } from '../src/domain/model.js';

@@ -9,7 +9,7 @@
  * overtakes the message it edits.
  */
 import type { LifecycleEvent } from '../domain/events.js';
-import type { Grant } from '../domain/model.js';
+import type { Grant, OutboxItem } from '../domain/model.js';
 import type { Message } from './messages.js';
 
 export const Purpose = {
@@ -18,16 +18,10 @@ export const Purpose = {
   reminder: 'reminder',
 } as const;
 
-export interface Delivery {
-  key: string;
-  lane: string;
-  recipient: string;
-  mode: 'send' | 'update';
-  subjectId: string;
-  /** For `send`: remember where it went under this purpose ('' for a one-off notice). */
-  purpose: string;
+/** An outbox item as planned: what is sent to whom, before the outbox adds its bookkeeping. */
+export type Delivery = Pick<OutboxItem, 'key' | 'lane' | 'recipient' | 'mode' | 'subjectId' | 'purpose'> & {
   message: Message;
-}
+};
 
 /** The lane of a person's messages about one request and the grant it led to. */
 export const laneOf = (requestId: string, email: string) => `${requestId}|${email}`;

@@ -25,8 +25,8 @@ import { asMessage, type Message, namesIn, renderMessage } from './messages.js';
 export interface OutboxPolicy {
   /** How long one attempt may hold its item before another worker may take it over. */
   leaseMs: number;
-  /** Delay before retry number `attempt` (1-based), before jitter. */
-  backoffMs: (attempt: number) => number;
+  /** Retry delays: `baseMs` after the first failure, doubling, capped at `maxMs`, then ±20 %. */
+  retry: { baseMs: number; maxMs: number };
   /** A delivery still failing this long after it was enqueued is given up. */
   giveUpAfterMs: number;
   /**
@@ -39,7 +39,7 @@ export interface OutboxPolicy {
 /** 2 s, 4 s, 8 s … capped at 5 minutes; given up after 24 hours. */
 export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = {
   leaseMs: 60_000,
-  backoffMs: (attempt) => exponentialBackoff({ baseMs: 2_000, maxMs: 5 * 60_000, attempt }),
+  retry: { baseMs: 2_000, maxMs: 5 * 60_000 },
   giveUpAfterMs: 24 * 60 * 60_000,
   batch: 5,
 };
@@ -177,10 +177,14 @@ export class Outbox {
         return true;
       }
       const attempts = item.attempts + 1;
-      // ±20 % so that many messages failing together do not come back in lock-step.
-      const base = this.policy.backoffMs(attempts);
-      const jittered = Math.round(base * (0.8 + 0.4 * this.random()));
-      const wait = Math.max(jittered, error instanceof DeliveryError ? (error.retryAfterMs ?? 0) : 0);
+      // Jittered, so that many messages failing together do not come back in lock-step.
+      const backoff = exponentialBackoff({
+        ...this.policy.retry,
+        attempt: attempts,
+        jitter: 0.2,
+        random: this.random,
+      });
+      const wait = Math.max(backoff, error instanceof DeliveryError ? (error.retryAfterMs ?? 0) : 0);
       const next = new Date(Math.min(now.getTime() + wait, Math.max(item.giveUpAt.getTime(), now.getTime())));
       const updated = await this.deps.repos.outbox.update(
         item.id,

@@ -6,15 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import {
-  buildForm,
-  emptyState,
-  type NamesOf,
-  PICKER_LIST_MAX,
-  resourceOptions,
-  type SearchOptions,
-  type Viewer,
-} from '../../src/core/forms/request-form.js';
+import { PICKER_LIST_MAX, resourceOptions, type SearchOptions } from '../../src/core/forms/pickers.js';
+import { buildForm, emptyState, type NamesOf, type Viewer } from '../../src/core/forms/request-form.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { parseAccessConfig } from '../../src/domain/policy.js';
 import { AccessService } from '../../src/domain/service.js';

@@ -3,7 +3,8 @@
  * of the form lives here: only how Slack shows it.
  */
 import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
-import type { FormField, RequestFormModel, SearchOptions } from '../../core/forms/request-form.js';
+import type { SearchOptions } from '../../core/forms/pickers.js';
+import type { FormField, RequestFormModel } from '../../core/forms/request-form.js';
 import type { FormView } from '../../domain/views/model.js';
 import { blockId, encodeMeta, type FormMeta } from './form.js';
 import { BlockIds, FormIds, OptionValues } from './ids.js';

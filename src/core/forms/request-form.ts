@@ -23,7 +23,7 @@ import { durationOption, type EffectivePolicy, type ResourceConfig } from '../..
 import { MAX_JUSTIFICATION, MAX_TICKET } from '../../domain/requests.js';
 import type { AccessService, SubmitInput } from '../../domain/service.js';
 import { formatTime } from '../../domain/views/time.js';
-import { type Searchable, SearchIndex } from './search.js';
+import { PICKER_LIST_MAX, queried, resourceOf, resourceOptions } from './pickers.js';
 
 export type CustomUnit = 'hour' | 'day' | 'week';
 export const CUSTOM_UNITS: ReadonlyArray<{ value: CustomUnit; label: string }> = [
@@ -117,12 +117,6 @@ export interface Viewer extends Person {
 
 /** Display names of emails (the platform's directory); an unknown email stands for itself. */
 export type NamesOf = (emails: string[]) => Promise<Map<string, string>>;
-
-/**
- * A picker lists at most this many choices; beyond it the person searches (Slack's menus hold
- * 100 options, and a longer list is no help to anyone).
- */
-export const PICKER_LIST_MAX = 100;
 
 export const NO_RESOURCES = 'There are no resources you can request access to. Ask an administrator.';
 
@@ -283,12 +277,6 @@ function normalized(service: AccessService, viewer: Viewer, input: FormState): F
     else delete state.quick;
   }
   return state;
-}
-
-function resourceOf(service: AccessService, viewer: Viewer, state: FormState): ResourceConfig | undefined {
-  if (!state.resourceId) return undefined;
-  if (state.kind === 'extension') return service.findResource(state.resourceId);
-  return service.requestableResources(viewer.email).find((r) => r.id === state.resourceId);
 }
 
 function policyOf(service: AccessService, viewer: Viewer, state: FormState): EffectivePolicy | undefined {
@@ -511,107 +499,4 @@ export async function validateSubmission(
   if (state.ticket.length > MAX_TICKET)
     put('ticket', `Keep the ticket reference under ${MAX_TICKET} characters.`);
   return Object.keys(errors).length ? { errors } : { input };
-}
-
-// ---------------------------------------------------------------- type-ahead
-
-/** The matches of a `/request-access` search, when they fit one list. */
-function queried(service: AccessService, viewer: Viewer, query: string): Choice[] | undefined {
-  const found = resourceOptions(service, viewer, query, PICKER_LIST_MAX);
-  if (found.total === 0 || found.total > PICKER_LIST_MAX) return undefined;
-  return found.groups.flatMap((g) =>
-    g.options.map((o) => ({ ...o, label: g.label === 'Other' ? o.label : `${o.label} (${g.label})` })),
-  );
-}
-
-export interface OptionGroup {
-  label: string;
-  options: Choice[];
-}
-
-export interface SearchOptions {
-  /** The matches, under their group's heading (ungrouped ones under "Other"). */
-  groups: OptionGroup[];
-  total: number;
-  /** Said when the list was cut or nothing matched. */
-  hint?: string;
-}
-
-const resourceIndexes = new WeakMap<object, SearchIndex<Searchable & { resource: ResourceConfig }>>();
-
-function resourceIndex(service: AccessService) {
-  const key = service.config;
-  let index = resourceIndexes.get(key);
-  if (!index) {
-    index = new SearchIndex(
-      service.config.resources.map((r) => ({
-        value: r.id,
-        label: r.name,
-        ...(r.group ? { group: r.group } : {}),
-        resource: r,
-      })),
-    );
-    resourceIndexes.set(key, index);
-  }
-  return index;
-}
-
-function grouped(matches: Searchable[]): OptionGroup[] {
-  const groups = new Map<string, Choice[]>();
-  for (const m of matches) {
-    const label = m.group ?? 'Other';
-    const list = groups.get(label) ?? [];
-    list.push({ value: m.value, label: m.label });
-    groups.set(label, list);
-  }
-  return [...groups].map(([label, options]) => ({ label, options }));
-}
-
-function hintFor(query: string, shown: number, total: number, what: string): string | undefined {
-  if (total === 0) return `No ${what} matches “${query.slice(0, 50)}”.`;
-  if (total > shown) return `${total - shown} more match: type more to narrow the search.`;
-  return undefined;
-}
-
-/** The resources the person may request that match `query`, best first, at most `limit`. */
-export function resourceOptions(
-  service: AccessService,
-  viewer: Viewer,
-  query: string,
-  limit: number,
-): SearchOptions {
-  const allowed = new Set(service.requestableResources(viewer.email).map((r) => r.id));
-  const result = resourceIndex(service).search(query, limit, (item) => allowed.has(item.value));
-  const hint = hintFor(query, result.matches.length, result.total, 'resource you can request');
-  return { groups: grouped(result.matches), total: result.total, ...(hint ? { hint } : {}) };
-}
-
-/** The eligible approvers of the resource in `state` that match `query`, best first. */
-export async function approverOptions(
-  service: AccessService,
-  viewer: Viewer,
-  state: FormState,
-  query: string,
-  limit: number,
-  namesOf: NamesOf,
-): Promise<SearchOptions> {
-  const resource = resourceOf(service, viewer, state);
-  const eligible = resource ? service.approversFor(resource, viewer.email) : [];
-  const names = await namesOf(eligible);
-  const index = new SearchIndex(
-    eligible.map((email) => ({
-      value: email,
-      label: `${names.get(email) ?? email} (${email})`,
-      keywords: [email],
-    })),
-  );
-  const result = index.search(query, limit);
-  const hint = hintFor(query, result.matches.length, result.total, 'approver');
-  return {
-    groups: [
-      { label: 'Approvers', options: result.matches.map((m) => ({ value: m.value, label: m.label })) },
-    ],
-    total: result.total,
-    ...(hint ? { hint } : {}),
-  };
 }

@@ -4,15 +4,14 @@
  * src/core/forms/request-form.ts; this module only moves it in and out of a modal.
  */
 import type { ModalView } from '@slack/types';
+import { approverOptions, resourceOptions } from '../../../core/forms/pickers.js';
 import {
   applyChange,
-  approverOptions,
   buildForm,
   type FormChange,
   type FormState,
   NO_RESOURCES,
   openState,
-  resourceOptions,
   validateSubmission,
 } from '../../../core/forms/request-form.js';
 import type { AccessRequest } from '../../../domain/model.js';

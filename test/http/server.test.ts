@@ -77,3 +77,17 @@ describe('Slack unreachable at start-up', () => {
     await waitForDm(t, USERS.alice, 'Approve');
   });
 });
+
+describe('stopping', () => {
+  it('waits for work begun after an acknowledgement before it resolves', async () => {
+    // Slack is slow to open the form: the command is acknowledged at once, the work goes on after.
+    t.fake.setLatency(400, 'views.open');
+    const res = await t.slack.slashCommand({ command: '/request-access', userId: USERS.carol.id });
+    expect(res.status).toBe(200);
+    await t.fake.waitFor('users.info');
+    expect(t.fake.callsTo('views.open')).toHaveLength(0);
+    await t.system.stop();
+    // The form was opened before stop() returned, not dropped half-way.
+    expect(t.fake.callsTo('views.open')).toHaveLength(1);
+  });
+});

@@ -139,6 +139,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
         }
       : {}),
   });
+  const metrics = createMetrics(store.repos, clock);
   const service = new AccessService({
     config: parts.access,
     repos: store.repos,
@@ -150,6 +151,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     newId: randomUUID,
     backoffMs: parts.backoffMs ?? ((attempt) => backoffDelayMs(attempt)),
     reportAfterAttempts: MAX_ATTEMPTS_BEFORE_REPORT,
+    metrics: metrics.port,
   });
   // Grants of resources no longer in the policy file cannot be revoked by their connector.
   const known = new Set(parts.access.resources.map((r) => r.id));
@@ -165,7 +167,6 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
 
   // Routes: health, metrics, then each front end (Slack's receiver, Teams' /api/messages). /api/v1
   // is mounted by the surface that serves it; until then it answers 404 like any unknown path.
-  const metrics = createMetrics(store.repos);
   http.route({
     method: 'GET',
     path: '/healthz',

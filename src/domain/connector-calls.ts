@@ -48,6 +48,15 @@ export function connectorEvent(
   return body;
 }
 
+/** The connector's type (`webhook`, `slack-usergroup` …), for metrics; `unknown` if it has none. */
+function connectorType(ctx: ServiceContext, grant: Grant): string {
+  try {
+    return ctx.connectors.forResource(grant.resourceId).type;
+  } catch {
+    return 'unknown';
+  }
+}
+
 /**
  * Whether a failed connector call is tried again. A `ConnectorError` says so itself; anything
  * else (an unexpected throw) is retried, as a transient fault would be.
@@ -95,6 +104,7 @@ export async function recordFailure(
     );
   }
   if (!updated) return; // someone else moved the grant on meanwhile
+  ctx.metrics.connectorFailure(connectorType(ctx, grant), grant.resourceId, operation);
   if (nextAttemptAt) await ctx.scheduler.schedule('grant.retry', nextAttemptAt, { id: grant.id });
   if (retry) log.warn({ operation, attempts, error: message, willRetry: true }, 'connector.failed');
   else log.error({ operation, attempts, error: message, willRetry: false }, 'connector.failed');
@@ -156,6 +166,7 @@ export async function revokeAgain(ctx: ServiceContext, grant: Grant, key: string
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     ctx.log.error({ err: error, grantId: grant.id }, 'connector.re_revoke_failed');
+    ctx.metrics.connectorFailure(connectorType(ctx, grant), grant.resourceId, 'revoke');
     await ctx.audit('grant.revocation_failed', 'system', {
       grantId: grant.id,
       requestId: grant.requestId,

@@ -2,6 +2,7 @@
 import type { Clock } from './clock.js';
 import type { LifecycleEvent, Log, Notifier } from './events.js';
 import { sortableId } from './ids.js';
+import { type Metrics, NO_METRICS } from './metrics.js';
 import type { AccessRequest, AuditEvent } from './model.js';
 import type { AccessConfig, ResourceConfig } from './policy.js';
 import type { ConnectorRegistry, Repositories, Scheduler } from './ports.js';
@@ -19,9 +20,12 @@ export interface ServiceDeps {
   backoffMs: (attempt: number) => number;
   /** After this many failed attempts in a row the resource's approvers are told. */
   reportAfterAttempts: number;
+  /** Counters and timings (src/http/metrics.ts); none when absent. */
+  metrics?: Metrics;
 }
 
 export interface ServiceContext extends ServiceDeps {
+  metrics: Metrics;
   resource(id: string): ResourceConfig;
   audit(
     type: AuditEvent['type'],
@@ -47,6 +51,7 @@ export function makeContext(
 ) {
   const ctx: ServiceContext = {
     ...deps,
+    metrics: deps.metrics ?? NO_METRICS,
     resource(id) {
       const found = deps.config.resources.find((r) => r.id === id);
       // A resource removed from the policy file still has requests and grants to finish.

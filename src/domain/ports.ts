@@ -102,6 +102,11 @@ export interface GrantRepo {
    */
   findDue(now: Date, limit: number): Promise<Grant[]>;
   list(query: GrantQuery): Promise<Grant[]>;
+  /**
+   * How many grants have this status; with `retrying`, only those whose connector call has failed
+   * and is being retried (`attempts > 0`, or a pending extension delivery with `attempts > 0`).
+   */
+  count(query: { status: GrantStatus | GrantStatus[]; retrying?: boolean }): Promise<number>;
 }
 
 export interface AuditRepo {
@@ -159,7 +164,8 @@ export interface OutboxRepo {
   dueLanes(now: Date, limit: number): Promise<string[]>;
   /** Oldest first. */
   list(query: OutboxQuery): Promise<OutboxItem[]>;
-  count(query: { status: OutboxStatus }): Promise<number>;
+  /** How many items have this status; with `retrying`, only those that failed at least once. */
+  count(query: { status: OutboxStatus; retrying?: boolean }): Promise<number>;
 }
 
 export interface ConversationRepo {

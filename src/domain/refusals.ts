@@ -22,6 +22,8 @@ export interface Refusal {
 /** Audits and logs a refusal without throwing (a dry run reports it; the caller decides what next). */
 export async function recordRefusal(ctx: ServiceContext, refusal: Refusal, code: ErrorCode): Promise<void> {
   const { actor, action, ...subject } = refusal;
+  if (action === 'request' || action === 'extend') ctx.metrics.request('refused');
+  if (action === 'approve' || action === 'deny') ctx.metrics.decision('refused');
   await ctx.audit('action.refused', actor, { ...subject, details: { action, code } });
   ctx.log.warn({ ...subject, actor, action, code }, 'action.refused');
 }

@@ -210,6 +210,7 @@ export async function decideRequest(
     { requestId: decided.id, by: actorEmail },
     decision === 'approve' ? 'request.approved' : 'request.denied',
   );
+  ctx.metrics.decision(decided.status === 'approved' ? 'approved' : 'denied', latencyMs(decided));
   await ctx.scheduler.cancel('request.expire', decided.id);
   await ctx.publish({ type: 'request.decided', request: decided, resource: resourceRef(resource) });
   await followUp?.();
@@ -235,6 +236,7 @@ export async function cancelRequest(
     return refused(describeOutcome(ctx, latest, actor.tz));
   }
   await ctx.audit('request.cancelled', actorEmail, { requestId, resourceId: cancelled.resourceId });
+  ctx.metrics.decision('cancelled');
   await ctx.scheduler.cancel('request.expire', requestId);
   await ctx.publish({
     type: 'request.cancelled',
@@ -244,12 +246,18 @@ export async function cancelRequest(
   return cancelled;
 }
 
+/** From submission to decision, for the decision-latency histogram. */
+function latencyMs(r: AccessRequest): number {
+  return (r.decidedAt?.getTime() ?? r.createdAt.getTime()) - r.createdAt.getTime();
+}
+
 /** Job `request.expire`: idempotent; does nothing unless the request is pending and overdue. */
 export async function expireRequest(ctx: ServiceContext, requestId: string): Promise<void> {
   const expired = await ctx.repos.requests.expire(requestId, ctx.clock.now());
   if (!expired) return;
   await ctx.audit('request.expired', 'system', { requestId, resourceId: expired.resourceId });
   ctx.log.info({ requestId }, 'request.expired');
+  ctx.metrics.decision('expired');
   await ctx.publish({
     type: 'request.expired',
     request: expired,

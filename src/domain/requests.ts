@@ -279,6 +279,7 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
     }
     await ctx.audit('request.auto_approved', 'system', { requestId: request.id, resourceId: resource.id });
     log.info({}, 'request.auto_approved');
+    ctx.metrics.request('auto_approved');
     await ctx.publish({
       type: 'request.auto_approved',
       request: approved,
@@ -290,5 +291,6 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
   }
   await ctx.scheduler.schedule('request.expire', request.decideBy, { id: request.id });
   await ctx.publish({ type: 'request.submitted', request, resource: resourceRef(resource) });
+  ctx.metrics.request('submitted');
   return request;
 }

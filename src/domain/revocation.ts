@@ -124,6 +124,8 @@ export async function revoke(ctx: ServiceContext, current: Grant): Promise<void>
     },
   );
   if (!ended) return;
+  if (final === 'expired' && grant.expiresAt)
+    ctx.metrics.revocationLag(now.getTime() - grant.expiresAt.getTime());
   await ctx.scheduler.cancel('grant.remind', grant.id);
   await ctx.scheduler.cancel('grant.expire', grant.id);
   await ctx.scheduler.cancel('grant.retry', grant.id);

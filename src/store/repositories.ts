@@ -266,6 +266,14 @@ function grantRepo(grants: DocCollection<GrantDoc>): GrantRepo {
       });
       return docs.map(grantFromDoc);
     },
+
+    count(query) {
+      const filter: Filter<GrantDoc> = { status: oneOrIn(query.status) };
+      if (query.retrying) {
+        filter.$or = [{ attempts: { $gt: 0 } }, { 'pendingExtension.attempts': { $gt: 0 } }];
+      }
+      return grants.countDocuments(filter);
+    },
   };
 }
 
@@ -422,7 +430,10 @@ function outboxRepo(outbox: DocCollection<OutboxDoc>): OutboxRepo {
     },
 
     count(query) {
-      return outbox.countDocuments({ status: query.status });
+      return outbox.countDocuments({
+        status: query.status,
+        ...(query.retrying ? { attempts: { $gt: 0 } } : {}),
+      });
     },
   };
 }

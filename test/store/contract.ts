@@ -659,6 +659,30 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         ]);
         expect(await store.repos.grants.list({ holderEmail: 'nobody@example.com' })).toEqual([]);
       });
+
+      it('counts by status, and those whose connector call is being retried', async () => {
+        await store.repos.grants.insert(makeGrant());
+        await store.repos.grants.insert(
+          makeGrant({ status: 'provisioning', attempts: 0, nextAttemptAt: at(1) }),
+        );
+        await store.repos.grants.insert(
+          makeGrant({ status: 'provisioning', attempts: 3, nextAttemptAt: at(9) }),
+        );
+        await store.repos.grants.insert(makeGrant({ status: 'revoking', attempts: 1, nextAttemptAt: at(9) }));
+        await store.repos.grants.insert(
+          makeGrant({ pendingExtension: { requestId: 'x', attempts: 2, nextAttemptAt: at(9) } }),
+        );
+        await store.repos.grants.insert(makeGrant({ status: 'expired', attempts: 0 }));
+
+        expect(await store.repos.grants.count({ status: 'active' })).toBe(2);
+        expect(await store.repos.grants.count({ status: 'provisioning' })).toBe(2);
+        expect(await store.repos.grants.count({ status: ['revoking', 'expired'] })).toBe(2);
+        expect(await store.repos.grants.count({ status: 'provisioning', retrying: true })).toBe(1);
+        expect(
+          await store.repos.grants.count({ status: ['provisioning', 'active', 'revoking'], retrying: true }),
+        ).toBe(3);
+        expect(await store.repos.grants.count({ status: 'revoked' })).toBe(0);
+      });
     });
 
     describe('one open grant per person and resource', () => {
@@ -1091,6 +1115,9 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(await store.repos.outbox.count({ status: 'pending' })).toBe(2);
         expect(await store.repos.outbox.count({ status: 'sent' })).toBe(1);
         expect(await store.repos.outbox.count({ status: 'undeliverable' })).toBe(1);
+        await store.repos.outbox.update(a.id, { status: 'pending' }, { set: { attempts: 2 } });
+        expect(await store.repos.outbox.count({ status: 'pending', retrying: true })).toBe(1);
+        expect(await store.repos.outbox.count({ status: 'sent', retrying: true })).toBe(0);
       });
 
       it('keeps an empty purpose and an empty message', async () => {

@@ -1,27 +1,56 @@
-/** The process logger: structured, with secrets redacted wherever they might appear. */
+/**
+ * The process logger: JSON lines (pino), each carrying the id of the work it belongs to (`reqId`,
+ * see src/request-id.ts), with secrets redacted wherever they might appear.
+ */
 import { pino } from 'pino';
+import { currentRequestId } from './request-id.js';
+
+/** Keys whose values are secrets, wherever they sit (top level, or one or two levels down). */
+const SECRET_KEYS = [
+  'token',
+  'botToken',
+  'appToken',
+  'accessToken',
+  'refreshToken',
+  'secret',
+  'signingSecret',
+  'clientSecret',
+  'hookSecret',
+  'webhookSecret',
+  'password',
+  'appPassword',
+  'MicrosoftAppPassword',
+  'apiToken',
+  'authorization',
+  'Authorization',
+  'cookie',
+];
+
+/** Headers that carry a secret or a signature. */
+const SECRET_HEADERS = [
+  'authorization',
+  'Authorization',
+  'cookie',
+  'x-slack-signature',
+  'x-jit-signature',
+  'X-Jit-Signature',
+];
+
+export const REDACTED_PATHS = [
+  ...SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
+  ...SECRET_HEADERS.flatMap((h) => [`headers["${h}"]`, `*.headers["${h}"]`, `*.*.headers["${h}"]`]),
+];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): pino.Logger {
   return pino(
     {
       level,
       base: { app: 'jit-access-bot' },
-      redact: {
-        paths: [
-          'token',
-          'secret',
-          '*.token',
-          '*.secret',
-          '*.signingSecret',
-          '*.botToken',
-          '*.appToken',
-          'headers.authorization',
-          '*.headers.authorization',
-          'headers["x-slack-signature"]',
-          'headers["x-jit-signature"]',
-        ],
-        censor: '[redacted]',
+      mixin() {
+        const reqId = currentRequestId();
+        return reqId ? { reqId } : {};
       },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       serializers: { err: pino.stdSerializers.err },
     },
     destination,

@@ -28,7 +28,7 @@ import { ConnectorError } from './domain/ports.js';
 import { AccessService } from './domain/service.js';
 import { createMetrics } from './http/metrics.js';
 import { createHttpServer, sendJson } from './http/server.js';
-import { registerJobs, SWEEP_INTERVAL_MS } from './jobs/handlers.js';
+import { carryingRequestIds, registerJobs, SWEEP_INTERVAL_MS } from './jobs/handlers.js';
 import type { JobRunner, StopOptions } from './jobs/runner.js';
 import type { Store } from './store/index.js';
 
@@ -110,9 +110,10 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   }
   if (platforms.length === 0) throw new Error('no chat platform is configured');
 
+  const scheduler = carryingRequestIds(runner);
   const outbox = new Outbox({
     repos: store.repos,
-    scheduler: runner,
+    scheduler,
     platforms,
     clock,
     log,
@@ -143,7 +144,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   const service = new AccessService({
     config: parts.access,
     repos: store.repos,
-    scheduler: runner,
+    scheduler,
     connectors,
     notifier: new OutboxNotifier(outbox, log),
     clock,

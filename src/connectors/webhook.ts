@@ -1,5 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import { type Connector, ConnectorError, type ConnectorEvent } from '../domain/ports.js';
+import { currentRequestId } from '../request-id.js';
 import { signBody } from './signing.js';
 
 export interface WebhookConnectorOptions {
@@ -82,6 +83,7 @@ export class WebhookConnector implements Connector {
   async deliver(event: ConnectorEvent): Promise<void> {
     const body = JSON.stringify(event);
     const timestamp = String(Math.floor(this.clock.now().getTime() / 1000));
+    const reqId = currentRequestId();
     let response: Response;
     try {
       response = await fetch(this.url, {
@@ -92,6 +94,7 @@ export class WebhookConnector implements Connector {
           'X-Jit-Timestamp': timestamp,
           'X-Jit-Signature': signBody(this.secret, timestamp, body),
           'X-Jit-Idempotency-Key': event.idempotencyKey,
+          ...(reqId ? { 'X-Request-Id': reqId } : {}),
           ...(this.authorization ? { Authorization: this.authorization } : {}),
         },
         body,

@@ -18,6 +18,7 @@ import { sortableId } from '../domain/ids.js';
 import type { AuditEvent, OutboxItem } from '../domain/model.js';
 import type { Repositories, Scheduler } from '../domain/ports.js';
 import type { Viewer } from '../domain/views/messages.js';
+import { currentRequestId, withRequestId } from '../request-id.js';
 import { type ChatPerson, type ChatPlatform, DeliveryError } from './chat.js';
 import { type Delivery, laneOf, Purpose } from './deliveries.js';
 import { asMessage, type Message, namesIn, renderMessage } from './messages.js';
@@ -81,6 +82,7 @@ export class Outbox {
   async enqueue(deliveries: Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
     const now = this.deps.clock.now();
+    const reqId = currentRequestId();
     const items: OutboxItem[] = deliveries.map((d) => ({
       id: sortableId(now, this.deps.newId()),
       key: d.key,
@@ -95,6 +97,7 @@ export class Outbox {
       attempts: 0,
       nextAttemptAt: now,
       giveUpAt: new Date(now.getTime() + this.policy.giveUpAfterMs),
+      ...(reqId ? { reqId } : {}),
     }));
     const stored = await this.deps.repos.outbox.enqueue(items);
     for (const lane of new Set(stored.map((i) => i.lane))) {
@@ -148,8 +151,12 @@ export class Outbox {
     return count;
   }
 
-  /** One attempt at a claimed item. True when the item is done (sent or given up). */
-  private async attempt(item: OutboxItem): Promise<boolean> {
+  /** One attempt at a claimed item, under the id of the work that queued it. True when it is done. */
+  private attempt(item: OutboxItem): Promise<boolean> {
+    return item.reqId ? withRequestId(item.reqId, () => this.tryOnce(item)) : this.tryOnce(item);
+  }
+
+  private async tryOnce(item: OutboxItem): Promise<boolean> {
     const message = asMessage(item.message);
     const log = this.deps.log.child({ outboxId: item.id, subjectId: item.subjectId, lane: item.lane });
     try {

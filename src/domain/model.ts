@@ -197,4 +197,6 @@ export interface OutboxItem {
   /** The platform it went out on. */
   platform?: string;
   lastError?: string;
+  /** The id of the work that queued it (src/request-id.ts): its delivery logs under the same id. */
+  reqId?: string;
 }

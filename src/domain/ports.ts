@@ -203,6 +203,8 @@ export type JobName = 'request.expire' | 'grant.remind' | 'grant.expire' | 'gran
 export interface JobData {
   /** request id for request.*, grant id for grant.*, the lane for outbox.deliver */
   id: string;
+  /** The id of the work that scheduled it (src/request-id.ts), so its run logs under the same id. */
+  reqId?: string;
 }
 
 /** The domain's view of the scheduler: one pending job per (name, id); scheduling again replaces it. */

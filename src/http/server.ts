@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Log } from '../domain/events.js';
+import { requestIdFrom, withRequestId } from '../request-id.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -58,18 +59,23 @@ export function createHttpServer(log: Log): HttpServer {
       return;
     }
     const method = (req.method ?? 'GET').toUpperCase();
+    // One id for everything this request causes (src/request-id.ts), also told to the caller.
+    const reqId = requestIdFrom(req.headers['x-request-id']);
+    res.setHeader('x-request-id', reqId);
     const route = routes.find((r) => pathMatches(r, path) && methodMatches(r, method));
     if (!route) {
       const known = routes.some((r) => pathMatches(r, path));
       sendJson(res, known ? 405 : 404, { error: known ? 'method_not_allowed' : 'not_found' });
       return;
     }
-    Promise.resolve()
-      .then(() => route.handler(req, res))
-      .catch((error: unknown) => {
-        log.error({ err: error, path, method }, 'http.handler_failed');
-        sendJson(res, 500, { error: 'internal_error' });
-      });
+    withRequestId(reqId, () =>
+      Promise.resolve()
+        .then(() => route.handler(req, res))
+        .catch((error: unknown) => {
+          log.error({ err: error, path, method }, 'http.handler_failed');
+          sendJson(res, 500, { error: 'internal_error' });
+        }),
+    );
   });
   // Slack expects an answer within 3 s; nobody legitimate holds a request open longer than this.
   server.requestTimeout = 30_000;

@@ -189,7 +189,7 @@ class AgendaRunner implements JobRunner {
   async schedule(name: JobName, at: Date, data: JobData): Promise<void> {
     assertValidDate(at, `schedule(${name})`);
     await this.agenda
-      .create<JobData>(name, { id: data.id })
+      .create<JobData>(name, { id: data.id, ...(data.reqId ? { reqId: data.reqId } : {}) })
       .unique({
         'data.id': data.id,
         lockedAt: null,
@@ -213,6 +213,7 @@ class AgendaRunner implements JobRunner {
       name,
       async (job: Job<JobData>) => {
         const id = (job.attrs.data as Partial<JobData> | null | undefined)?.id;
+        const reqId = (job.attrs.data as Partial<JobData> | null | undefined)?.reqId;
         if (typeof id !== 'string') {
           this.log.error({ job: name, jobId: job.attrs._id }, 'job.bad_data');
           return;
@@ -227,7 +228,9 @@ class AgendaRunner implements JobRunner {
           this.log.debug({ job: name, id }, 'job.handed_back');
           return;
         }
-        await this.whileRunning(job, () => handler({ id }, this.control(name, job)));
+        await this.whileRunning(job, () =>
+          handler({ id, ...(typeof reqId === 'string' ? { reqId } : {}) }, this.control(name, job)),
+        );
       },
       {
         lockLifetime: this.lockLifetimes[name],

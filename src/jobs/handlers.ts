@@ -1,6 +1,8 @@
 /** Wires the domain's idempotent job handlers, the outbox and the sweep into a runner. */
 import type { Outbox } from '../core/outbox.js';
+import type { JobData, JobName, Scheduler } from '../domain/ports.js';
 import type { AccessService } from '../domain/service.js';
+import { currentRequestId, newRequestId, withRequestId } from '../request-id.js';
 import type { JobControl, JobRunner } from './runner.js';
 
 /** How often the sweep looks for overdue revocations, retries, expired requests and unsent messages. */
@@ -20,20 +22,41 @@ export function registerJobs(
   opts: { outbox?: Outbox; sweepIntervalMs?: number; sweepBudgetMs?: number } = {},
 ): void {
   for (const name of Object.keys(service.jobs) as Array<keyof AccessService['jobs']>) {
-    runner.define(name, (data) => service.jobs[name](data.id));
+    runner.define(name, (data) => underId(data, () => service.jobs[name](data.id)));
   }
   const outbox = opts.outbox;
   if (outbox) {
-    runner.define('outbox.deliver', (data, control) => outbox.deliverLane(data.id, itemControl(control)));
+    runner.define('outbox.deliver', (data, control) =>
+      underId(data, () => outbox.deliverLane(data.id, itemControl(control))),
+    );
   }
   const budgetMs = opts.sweepBudgetMs ?? SWEEP_BUDGET_MS;
-  runner.every('grants.sweep', opts.sweepIntervalMs ?? SWEEP_INTERVAL_MS, async (control) => {
+  runner.every('grants.sweep', opts.sweepIntervalMs ?? SWEEP_INTERVAL_MS, (control) =>
+    withRequestId(newRequestId(), () => runSweep(control)),
+  );
+  async function runSweep(control: JobControl) {
     // The service's clock, so a test's manual clock decides when the budget is used up.
     const deadline = service.now().getTime() + budgetMs;
     const bounded = itemControl(control, () => service.now().getTime() >= deadline);
     await service.sweep(bounded);
     await outbox?.sweep(undefined, bounded);
-  });
+  }
+}
+
+/** A job runs under the id of the work that scheduled it, or, scheduled by none, an id of its own. */
+function underId<T>(data: JobData, run: () => Promise<T>): Promise<T> {
+  return withRequestId(data.reqId ?? newRequestId(), run);
+}
+
+/** A scheduler that records, on each job, the id of the work scheduling it (see src/request-id.ts). */
+export function carryingRequestIds(scheduler: Scheduler): Scheduler {
+  return {
+    schedule(name: JobName, at: Date, data: JobData) {
+      const reqId = data.reqId ?? currentRequestId();
+      return scheduler.schedule(name, at, reqId ? { ...data, reqId } : data);
+    },
+    cancel: (name, id) => scheduler.cancel(name, id),
+  };
 }
 
 /** Stop between items when the runner stops (or `overBudget` says so); renew the lock after each. */

@@ -56,6 +56,7 @@ interface Entry {
   seq: number;
   /** Failed runs so far. */
   failures: number;
+  reqId?: string;
 }
 
 interface Periodic {
@@ -112,7 +113,15 @@ export class InProcessRunner implements JobRunner {
   async schedule(name: JobName, at: Date, data: JobData): Promise<void> {
     const time = assertValidDate(at, `schedule(${name})`);
     const key = keyOf(name, data.id);
-    this.jobs.set(key, { key, name, id: data.id, at: time, seq: ++this.seq, failures: 0 });
+    this.jobs.set(key, {
+      key,
+      name,
+      id: data.id,
+      at: time,
+      seq: ++this.seq,
+      failures: 0,
+      ...(data.reqId ? { reqId: data.reqId } : {}),
+    });
     this.touch(key);
     this.arm();
   }
@@ -349,7 +358,7 @@ export class InProcessRunner implements JobRunner {
     const run = { touched: false };
     this.running.set(entry.key, run);
     try {
-      await handler({ id: entry.id }, this.control);
+      await handler({ id: entry.id, ...(entry.reqId ? { reqId: entry.reqId } : {}) }, this.control);
     } catch (error) {
       this.failed(entry, error, run.touched);
     } finally {

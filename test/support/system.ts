@@ -5,6 +5,7 @@
  * Microsoft Teams through a fake Bot Connector).
  */
 import { createServer } from 'node:net';
+import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import type { TeamsAdapterSettings } from '../../src/bot/teams/adapter.js';
 import type { OutboxPolicy } from '../../src/core/outbox.js';
@@ -126,6 +127,8 @@ export async function startTestSystem(
      * `http://127.0.0.1:${system.port}/api/messages`.
      */
     teams?: FakeBotConnector;
+    /** The app's logger (default: silent, or `TEST_LOG_LEVEL`). */
+    log?: Logger;
   } = {},
 ): Promise<TestSystem> {
   const clock = new ManualClock(opts.start ?? new Date());
@@ -134,7 +137,7 @@ export async function startTestSystem(
   const hooks = await startWebhookReceiver({ secret: HOOK_SECRET, now: () => clock.now() });
   const access = parseAccessConfig(parseYaml((opts.policy ?? TEST_POLICY).replaceAll('{{HOOK}}', hooks.url)));
   const store = createMemoryStore();
-  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const log = opts.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const slack = opts.socketMode
     ? { botToken: fake.botToken, appToken: fake.appToken, apiUrl: fake.apiUrl, deliveryTimeoutMs: 1000 }
     : {

@@ -9,6 +9,7 @@ import { WebClient } from '@slack/web-api';
 import { DomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
 import { ActionId } from '../../domain/views/model.js';
+import { currentRequestId, newRequestId, withRequestId } from '../../request-id.js';
 import type { SlackDeps } from './deps.js';
 import * as actions from './handlers/actions.js';
 import { onFormChange, onFormSubmit, onOptionsLoad, openRequestForm } from './handlers/request-form.js';
@@ -121,7 +122,8 @@ export function createSlackFrontEnd(opts: SlackAppOptions): SlackFrontEnd {
   // Every listener's work, including what runs after ack(), is tracked so shutdown can wait for it.
   const inFlight = new Set<Promise<unknown>>();
   app.use(async ({ next }) => {
-    const work = next();
+    // Over HTTP the server gave this work its id; a Socket Mode event starts one here.
+    const work = currentRequestId() ? next() : withRequestId(newRequestId(), next);
     inFlight.add(work);
     try {
       await work;

@@ -181,6 +181,7 @@ export function buildSchemas() {
       sentAt: { type: Date },
       platform: { type: String },
       lastError: { type: String },
+      reqId: { type: String },
     },
     schemaOptions('outbox'),
   );

@@ -16,7 +16,7 @@ import type { Clock } from '../domain/clock.js';
 import type { Log } from '../domain/events.js';
 import { sortableId } from '../domain/ids.js';
 import type { AuditEvent, OutboxItem } from '../domain/model.js';
-import type { Repositories, Scheduler } from '../domain/ports.js';
+import { DuplicateKeyError, type Repositories, type Scheduler } from '../domain/ports.js';
 import type { Viewer } from '../domain/views/messages.js';
 import { currentRequestId, withRequestId } from '../request-id.js';
 import { type ChatPerson, type ChatPlatform, DeliveryError } from './chat.js';
@@ -161,19 +161,21 @@ export class Outbox {
     const log = this.deps.log.child({ outboxId: item.id, subjectId: item.subjectId, lane: item.lane });
     try {
       const platform = item.mode === 'send' ? await this.send(item, message) : await this.edit(item, message);
+      if (message.view === 'reminder' && item.mode === 'send') {
+        // A reminder counts as sent only once it is delivered; recorded before the item is marked
+        // sent, under the item's key, so a crash in between neither loses nor repeats the record.
+        await this.audit(
+          'grant.reminded',
+          { grantId: message.grant.id, resourceId: message.grant.resourceId },
+          `${item.key}:reminded`,
+        );
+      }
       await this.finish(item, {
         status: 'sent',
         sentAt: this.deps.clock.now(),
         ...(platform ? { platform } : {}),
       });
       log.debug({ attempts: item.attempts + 1, platform }, 'message.delivered');
-      if (message.view === 'reminder' && item.mode === 'send') {
-        // A reminder counts as sent only once it is delivered.
-        await this.audit('grant.reminded', {
-          grantId: message.grant.id,
-          resourceId: message.grant.resourceId,
-        });
-      }
       return true;
     } catch (error) {
       const now = this.deps.clock.now();
@@ -341,17 +343,23 @@ export class Outbox {
     );
   }
 
+  /** Appends to the audit trail; with `once`, under that id, and a repeat changes nothing. */
   private async audit(
     type: AuditEvent['type'],
     subject: Pick<AuditEvent, 'requestId' | 'grantId' | 'resourceId' | 'details'>,
+    once?: string,
   ): Promise<void> {
     const at = this.deps.clock.now();
-    await this.deps.repos.audit.append({
-      id: sortableId(at, this.deps.newId()),
-      type,
-      at,
-      actor: 'system',
-      ...subject,
-    });
+    try {
+      await this.deps.repos.audit.append({
+        id: once ?? sortableId(at, this.deps.newId()),
+        type,
+        at,
+        actor: 'system',
+        ...subject,
+      });
+    } catch (error) {
+      if (!(once && error instanceof DuplicateKeyError)) throw error;
+    }
   }
 }

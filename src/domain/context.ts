@@ -5,7 +5,7 @@ import { sortableId } from './ids.js';
 import { type Metrics, NO_METRICS } from './metrics.js';
 import type { AccessRequest, AuditEvent } from './model.js';
 import type { AccessConfig, ResourceConfig } from './policy.js';
-import type { ConnectorRegistry, Repositories, Scheduler } from './ports.js';
+import { type ConnectorRegistry, DuplicateKeyError, type Repositories, type Scheduler } from './ports.js';
 
 export interface ServiceDeps {
   config: AccessConfig;
@@ -27,10 +27,15 @@ export interface ServiceDeps {
 export interface ServiceContext extends ServiceDeps {
   metrics: Metrics;
   resource(id: string): ResourceConfig;
+  /**
+   * Appends to the audit trail. With `once`, the event's id is that key and a second append under
+   * it changes nothing, so an effect that is finished again after a crash is recorded once.
+   */
   audit(
     type: AuditEvent['type'],
     actor: string,
     subject: Pick<AuditEvent, 'requestId' | 'grantId' | 'resourceId' | 'details'>,
+    once?: string,
   ): Promise<void>;
   /**
    * Publishes an event after the change it reports was stored: its messages are queued (the
@@ -68,14 +73,18 @@ export function makeContext(
         }
       );
     },
-    async audit(type, actor, subject) {
+    async audit(type, actor, subject, once) {
       const at = deps.clock.now();
-      const event: AuditEvent = { id: sortableId(at, deps.newId()), type, at, actor };
+      const event: AuditEvent = { id: once ?? sortableId(at, deps.newId()), type, at, actor };
       if (subject.requestId) event.requestId = subject.requestId;
       if (subject.grantId) event.grantId = subject.grantId;
       if (subject.resourceId) event.resourceId = subject.resourceId;
       if (subject.details) event.details = subject.details;
-      await deps.repos.audit.append(event);
+      try {
+        await deps.repos.audit.append(event);
+      } catch (error) {
+        if (!(once && error instanceof DuplicateKeyError)) throw error;
+      }
     },
     async publish(event) {
       try {

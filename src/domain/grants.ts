@@ -16,6 +16,7 @@ import type { AccessRequest, Grant } from './model.js';
 import { durationOption, effectivePolicy } from './policy.js';
 import { DuplicateKeyError } from './ports.js';
 import { resourceRef } from './requests.js';
+import { settleGrant, settleNow } from './settle.js';
 
 /**
  * Called once a request is approved (by a person or automatically). Records what the approval
@@ -84,7 +85,10 @@ export async function provision(ctx: ServiceContext, current: Grant): Promise<vo
   const active = await ctx.repos.grants.update(
     grant.id,
     { status: 'provisioning', nextAttemptAt: grant.nextAttemptAt ?? null },
-    { set: { status: 'active', startsAt, expiresAt, attempts: 0 }, unset: ['nextAttemptAt', 'lastError'] },
+    {
+      set: { status: 'active', startsAt, expiresAt, attempts: 0, unsettled: 'activated' },
+      unset: ['nextAttemptAt', 'lastError'],
+    },
   );
   if (!active) {
     const latest = await ctx.repos.grants.get(grant.id);
@@ -93,19 +97,7 @@ export async function provision(ctx: ServiceContext, current: Grant): Promise<vo
     }
     return;
   }
-  await ctx.audit('grant.activated', 'system', {
-    grantId: grant.id,
-    requestId: grant.requestId,
-    resourceId: grant.resourceId,
-    details: { expiresAt: expiresAt.toISOString() },
-  });
-  ctx.log.info({ grantId: grant.id, expiresAt }, 'grant.activated');
-  await scheduleTimers(ctx, active);
-  await ctx.publish({
-    type: 'grant.activated',
-    grant: active,
-    resource: resourceRef(ctx.resource(grant.resourceId)),
-  });
+  await settleNow(ctx, () => settleGrant(ctx, active));
 }
 
 export function remindBeforeFor(ctx: ServiceContext, grant: Grant): string {
@@ -114,7 +106,7 @@ export function remindBeforeFor(ctx: ServiceContext, grant: Grant): string {
   return durationOption(policy, grant.duration)?.remindBefore ?? policy.remindBefore;
 }
 
-async function scheduleTimers(ctx: ServiceContext, grant: Grant): Promise<void> {
+export async function scheduleTimers(ctx: ServiceContext, grant: Grant): Promise<void> {
   if (!grant.expiresAt) return;
   const remindAt = subtractDuration(grant.expiresAt, remindBeforeFor(ctx, grant));
   const now = ctx.clock.now();
@@ -169,27 +161,14 @@ async function applyExtension(ctx: ServiceContext, request: AccessRequest): Prom
         appliedExtensions: [...(grant.appliedExtensions ?? []), request.id],
         // due now: the follow-up (or, after a crash, the sweep) claims it
         pendingExtension: { requestId: request.id, attempts: 0, nextAttemptAt: ctx.clock.now() },
+        unsettled: `extended:${request.id}`,
       },
       unset: ['remindedFor'],
     },
   );
   if (!extended) return nothing;
-  await ctx.audit('grant.extended', request.decidedBy ?? 'system', {
-    grantId: grant.id,
-    requestId: request.id,
-    resourceId: grant.resourceId,
-    details: { from: grant.expiresAt.toISOString(), to: expiresAt.toISOString() },
-  });
-  await scheduleTimers(ctx, extended);
-  return async () => {
-    await ctx.publish({
-      type: 'grant.extended',
-      grant: extended,
-      request,
-      resource: resourceRef(ctx.resource(grant.resourceId)),
-    });
-    await ctx.advanceSoon(extended.id);
-  };
+  // Audit, timers, the holder's message and the connector call: see ./settle.ts.
+  return () => settleNow(ctx, () => settleGrant(ctx, extended));
 }
 
 /** Tells the connector about a moved expiry (`grant.extended`), retrying until it confirms. */

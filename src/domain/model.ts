@@ -41,6 +41,12 @@ export interface AccessRequest {
   reason?: string;
   /** Client-supplied idempotency key (e.g. Slack view id) so a replayed submission creates nothing new. */
   submissionKey: string;
+  /**
+   * Set by the write that moved the request to `status`, removed once that move's effects (audit,
+   * timers, messages) are all done: a crash in between leaves it set, and the sweep finishes them
+   * (see ../domain/settle.ts).
+   */
+  unsettled?: RequestStatus;
 }
 
 /**
@@ -91,7 +97,15 @@ export interface Grant {
   appliedExtensions?: string[];
   /** Pending connector notification of an approved extension (grant.extended), if any. */
   pendingExtension?: { requestId: string; attempts: number; nextAttemptAt: Date };
+  /**
+   * The effects (audit, timers, messages) still owed for the grant's last move: `activated`,
+   * `extended:<request id>` or `ended`; set by the write that made the move, removed once they are
+   * all done (see ../domain/settle.ts).
+   */
+  unsettled?: GrantSettlement;
 }
+
+export type GrantSettlement = 'activated' | 'ended' | `extended:${string}`;
 
 export type AuditEventType =
   | 'request.created'

@@ -8,6 +8,7 @@ import type {
   AuditEvent,
   ConversationRecord,
   Grant,
+  GrantSettlement,
   GrantStatus,
   MessageRecord,
   OutboxItem,
@@ -62,6 +63,10 @@ export interface RequestRepo {
   undoApproval(id: string, by: string, decidedAt: Date): Promise<AccessRequest | null>;
   /** pending requests with `decideBy <= now`, oldest first. */
   findOverdue(now: Date, limit: number): Promise<AccessRequest[]>;
+  /** Removes `unsettled` if it still says `status` (a later move's is kept). */
+  settle(id: string, status: RequestStatus): Promise<void>;
+  /** Requests whose last move still owes effects (`unsettled` set), oldest first. */
+  findUnsettled(limit: number): Promise<AccessRequest[]>;
   list(query: RequestQuery): Promise<AccessRequest[]>;
 }
 
@@ -82,6 +87,7 @@ export interface GrantGuard {
   nextAttemptAt?: Date | null;
   /** `pendingExtension.nextAttemptAt`, the lease of an extension delivery. */
   pendingExtensionAt?: Date;
+  unsettled?: GrantSettlement;
 }
 
 export interface GrantChange {
@@ -101,6 +107,8 @@ export interface GrantRepo {
    * `nextAttemptAt <= now`; grants whose `pendingExtension.nextAttemptAt <= now`. Oldest first.
    */
   findDue(now: Date, limit: number): Promise<Grant[]>;
+  /** Grants whose last move still owes effects (`unsettled` set), oldest first. */
+  findUnsettled(limit: number): Promise<Grant[]>;
   list(query: GrantQuery): Promise<Grant[]>;
   /**
    * How many grants have this status; with `retrying`, only those whose connector call has failed

@@ -11,7 +11,8 @@ import { DomainError } from './errors.js';
 import type { AccessRequest, Person } from './model.js';
 import { canRequest, checkDuration, effectivePolicy, eligibleApprovers } from './policy.js';
 import { recordRefusal, refuse } from './refusals.js';
-import { MAX_JUSTIFICATION, resourceRef } from './requests.js';
+import { MAX_JUSTIFICATION } from './requests.js';
+import { settleNow, settleRequest } from './settle.js';
 import { formatTime } from './views/time.js';
 
 /** What happened to a request, for someone who tries to act on it; times in their own zone. */
@@ -165,19 +166,12 @@ export async function decideRequest(
         ctx.clock.now(),
         'The access it would extend has already ended.',
       );
-      if (cancelled) {
-        await ctx.publish({
-          type: 'request.cancelled',
-          request: cancelled,
-          resource: resourceRef(ctx.resource(request.resourceId)),
-        });
-      }
+      if (cancelled) await settleNow(ctx, () => settleRequest(ctx, cancelled));
     }
   }
   if (refusal || !request)
     return refused(refusal?.error ?? new DomainError('NOT_FOUND', 'This request no longer exists.'));
   const now = ctx.clock.now();
-  const resource = ctx.resource(request.resourceId);
   const trimmedReason = reason?.trim().slice(0, MAX_JUSTIFICATION);
   const decided = await ctx.repos.requests.decide(
     request.id,
@@ -201,19 +195,9 @@ export async function decideRequest(
     if (error instanceof DomainError) return refused(error); // taken back: it would overlap a grant
     throw error;
   }
-  await ctx.audit(decision === 'approve' ? 'request.approved' : 'request.denied', actorEmail, {
-    requestId: decided.id,
-    resourceId: decided.resourceId,
-    ...(trimmedReason ? { details: { reason: trimmedReason } } : {}),
-  });
-  ctx.log.info(
-    { requestId: decided.id, by: actorEmail },
-    decision === 'approve' ? 'request.approved' : 'request.denied',
-  );
   ctx.metrics.decision(decided.status === 'approved' ? 'approved' : 'denied', latencyMs(decided));
-  await ctx.scheduler.cancel('request.expire', decided.id);
-  await ctx.publish({ type: 'request.decided', request: decided, resource: resourceRef(resource) });
-  await followUp?.();
+  // Audit, timers, everyone's messages and the grant's next step: see ./settle.ts.
+  await settleNow(ctx, () => settleRequest(ctx, decided, followUp ? { followUp } : {}));
   return decided;
 }
 
@@ -235,14 +219,8 @@ export async function cancelRequest(
     const latest = (await ctx.repos.requests.get(requestId)) ?? request;
     return refused(describeOutcome(ctx, latest, actor.tz));
   }
-  await ctx.audit('request.cancelled', actorEmail, { requestId, resourceId: cancelled.resourceId });
   ctx.metrics.decision('cancelled');
-  await ctx.scheduler.cancel('request.expire', requestId);
-  await ctx.publish({
-    type: 'request.cancelled',
-    request: cancelled,
-    resource: resourceRef(ctx.resource(cancelled.resourceId)),
-  });
+  await settleNow(ctx, () => settleRequest(ctx, cancelled));
   return cancelled;
 }
 
@@ -255,12 +233,6 @@ function latencyMs(r: AccessRequest): number {
 export async function expireRequest(ctx: ServiceContext, requestId: string): Promise<void> {
   const expired = await ctx.repos.requests.expire(requestId, ctx.clock.now());
   if (!expired) return;
-  await ctx.audit('request.expired', 'system', { requestId, resourceId: expired.resourceId });
-  ctx.log.info({ requestId }, 'request.expired');
   ctx.metrics.decision('expired');
-  await ctx.publish({
-    type: 'request.expired',
-    request: expired,
-    resource: resourceRef(ctx.resource(expired.resourceId)),
-  });
+  await settleNow(ctx, () => settleRequest(ctx, expired));
 }

@@ -21,6 +21,7 @@ import {
 } from './policy.js';
 import { DuplicateKeyError } from './ports.js';
 import { type Refusal, recordRefusal, refuse } from './refusals.js';
+import { autoApprove, settleNow, settleRequest } from './settle.js';
 
 export const MAX_JUSTIFICATION = 2000;
 export const MAX_TICKET = 200;
@@ -213,7 +214,11 @@ export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): 
 /** Submits a request (or an extension). A replay of the same submission returns the first result. */
 export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Promise<AccessRequest> {
   const existing = await ctx.repos.requests.findBySubmissionKey(input.submissionKey);
-  if (existing) return existing;
+  if (existing) {
+    // The same submission again (a retry after an error, a replay): finish what it may still owe.
+    await settleNow(ctx, () => settleRequest(ctx, existing));
+    return existing;
+  }
   const errors = await checkSubmission(ctx, input);
   const first = errors[0];
   if (first) {
@@ -238,6 +243,7 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
     createdAt: now,
     decideBy: addDuration(now, policy.approvalWindow),
     submissionKey: input.submissionKey,
+    unsettled: 'pending',
   };
   try {
     await ctx.repos.requests.insert(request);
@@ -248,49 +254,9 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
     }
     throw e;
   }
-  const log = ctx.log.child({ requestId: request.id });
-  await ctx.audit('request.created', requesterEmail, {
-    requestId: request.id,
-    resourceId: resource.id,
-    grantId: request.grantId,
-    details: { kind: request.kind, duration: request.duration, approval: request.approval },
-  });
-  log.info({ resourceId: resource.id, kind: request.kind }, 'request.created');
-
-  if (policy.approval === 'auto') {
-    const approved = await ctx.repos.requests.decide(
-      request.id,
-      { status: 'approved', by: 'system', byName: 'Automatic approval' },
-      now,
-    );
-    if (!approved) return (await ctx.repos.requests.get(request.id)) ?? request;
-    let followUp: () => Promise<void>;
-    try {
-      followUp = await ctx.onApproved(approved);
-    } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
-      // It would overlap a grant the requester already holds (a race the store's key caught).
-      await ctx.repos.requests.cancel(request.id, requesterEmail, ctx.clock.now(), error.message);
-      return refuse(
-        ctx,
-        { actor: requesterEmail, action: 'request', requestId: request.id, resourceId: resource.id },
-        error,
-      );
-    }
-    await ctx.audit('request.auto_approved', 'system', { requestId: request.id, resourceId: resource.id });
-    log.info({}, 'request.auto_approved');
-    ctx.metrics.request('auto_approved');
-    await ctx.publish({
-      type: 'request.auto_approved',
-      request: approved,
-      resource: resourceRef(resource),
-      informed: resource.approvers.filter((a) => a !== requesterEmail),
-    });
-    await followUp();
-    return approved;
-  }
-  await ctx.scheduler.schedule('request.expire', request.decideBy, { id: request.id });
-  await ctx.publish({ type: 'request.submitted', request, resource: resourceRef(resource) });
+  if (policy.approval === 'auto') return autoApprove(ctx, request);
   ctx.metrics.request('submitted');
+  // Audit, the expiry timer and the approvers' cards: see ./settle.ts.
+  await settleNow(ctx, () => settleRequest(ctx, request));
   return request;
 }

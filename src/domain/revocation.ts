@@ -12,7 +12,7 @@ import { DomainError } from './errors.js';
 import { type Grant, type Person, retriesStopped } from './model.js';
 import { canAdminister } from './policy.js';
 import { refuse } from './refusals.js';
-import { resourceRef } from './requests.js';
+import { settleGrant, settleNow } from './settle.js';
 
 /** Job `grant.expire`: starts revocation of an active grant whose time is up. */
 export async function expireGrant(ctx: ServiceContext, grantId: string): Promise<void> {
@@ -119,29 +119,12 @@ export async function revoke(ctx: ServiceContext, current: Grant): Promise<void>
     grant.id,
     { status: 'revoking' },
     {
-      set: { status: final, endedAt: now, attempts: 0 },
+      set: { status: final, endedAt: now, attempts: 0, unsettled: 'ended' },
       unset: ['nextAttemptAt', 'lastError', 'pendingExtension'],
     },
   );
   if (!ended) return;
   if (final === 'expired' && grant.expiresAt)
     ctx.metrics.revocationLag(now.getTime() - grant.expiresAt.getTime());
-  await ctx.scheduler.cancel('grant.remind', grant.id);
-  await ctx.scheduler.cancel('grant.expire', grant.id);
-  await ctx.scheduler.cancel('grant.retry', grant.id);
-  await ctx.audit(final === 'expired' ? 'grant.expired' : 'grant.revoked', grant.endedBy ?? 'system', {
-    grantId: grant.id,
-    requestId: grant.requestId,
-    resourceId: grant.resourceId,
-    details: { reason: grant.endReason ?? 'expired' },
-  });
-  ctx.log.info(
-    { grantId: grant.id, reason: grant.endReason },
-    final === 'expired' ? 'grant.expired' : 'grant.revoked',
-  );
-  await ctx.publish({
-    type: 'grant.ended',
-    grant: ended,
-    resource: resourceRef(ctx.resource(grant.resourceId)),
-  });
+  await settleNow(ctx, () => settleGrant(ctx, ended));
 }

@@ -7,6 +7,7 @@ import type { ServiceContext } from './context.js';
 import { subtractDuration } from './duration.js';
 import { deliverExtension, onApproved, provision, remind, remindBeforeFor } from './grants.js';
 import { expireGrant, revoke } from './revocation.js';
+import { settleGrant, settleRequest } from './settle.js';
 
 /** How far back the sweep looks for approvals that never got their grant recorded. */
 export const RECOVERY_WINDOW_MS = 24 * 60 * 60_000;
@@ -56,6 +57,28 @@ export async function sweep(
     count++;
     await control.heartbeat?.();
   };
+  // A move whose effects were cut short (a crash, a store that failed for a moment) is finished
+  // first: its audit event, timers and messages (see ./settle.ts).
+  for (const request of await ctx.repos.requests.findUnsettled(200)) {
+    if (stop()) return count;
+    try {
+      ctx.log.warn({ requestId: request.id, status: request.unsettled }, 'sweep.request_unsettled');
+      await settleRequest(ctx, request, { recovering: true });
+    } catch (error) {
+      ctx.log.error({ err: error, requestId: request.id }, 'sweep.settle_failed');
+    }
+    await done();
+  }
+  for (const grant of await ctx.repos.grants.findUnsettled(200)) {
+    if (stop()) return count;
+    try {
+      ctx.log.warn({ grantId: grant.id, owed: grant.unsettled }, 'sweep.grant_unsettled');
+      await settleGrant(ctx, grant);
+    } catch (error) {
+      ctx.log.error({ err: error, grantId: grant.id }, 'sweep.settle_failed');
+    }
+    await done();
+  }
   for (const grant of await ctx.repos.grants.findDue(now, 200)) {
     if (stop()) return count;
     try {

@@ -107,6 +107,7 @@ function requestRepo(requests: DocCollection<RequestDoc>): RequestRepo {
             decidedAt: now,
             decidedBy: decision.by,
             decidedByName: decision.byName,
+            unsettled: decision.status,
             ...(decision.reason !== undefined ? { reason: decision.reason } : {}),
           },
         },
@@ -116,7 +117,7 @@ function requestRepo(requests: DocCollection<RequestDoc>): RequestRepo {
     expire(id, now) {
       return decideOne(
         { _id: id, status: 'pending', decideBy: { $lte: now } },
-        { $set: { status: 'expired', decidedAt: now, decidedBy: 'system' } },
+        { $set: { status: 'expired', decidedAt: now, decidedBy: 'system', unsettled: 'expired' } },
       );
     },
 
@@ -128,6 +129,7 @@ function requestRepo(requests: DocCollection<RequestDoc>): RequestRepo {
             status: 'cancelled',
             decidedAt: now,
             decidedBy: by,
+            unsettled: 'cancelled',
             ...(reason !== undefined ? { reason } : {}),
           },
         },
@@ -139,9 +141,25 @@ function requestRepo(requests: DocCollection<RequestDoc>): RequestRepo {
         { _id: id, status: 'approved', decidedBy: by, decidedAt },
         {
           $set: { status: 'pending' },
-          $unset: { decidedAt: '', decidedBy: '', decidedByName: '', reason: '' },
+          $unset: { decidedAt: '', decidedBy: '', decidedByName: '', reason: '', unsettled: '' },
         },
       );
+    },
+
+    async settle(id, status) {
+      await requests.findOneAndUpdate(
+        { _id: id, unsettled: status },
+        { $unset: { unsettled: '' } },
+        { returnDocument: 'after' },
+      );
+    },
+
+    async findUnsettled(limit) {
+      const docs = await requests.find(
+        { unsettled: { $exists: true } },
+        { sort: { createdAt: 1, _id: 1 }, limit },
+      );
+      return docs.map(fromDoc);
     },
 
     async findOverdue(now, limit) {
@@ -224,6 +242,7 @@ function grantRepo(grants: DocCollection<GrantDoc>): GrantRepo {
       const filter: Filter<GrantDoc> = { _id: id, status: oneOrIn(guard.status) };
       if (guard.expiresAt !== undefined) filter.expiresAt = guard.expiresAt;
       if (guard.attempts !== undefined) filter.attempts = guard.attempts;
+      if (guard.unsettled !== undefined) filter.unsettled = guard.unsettled;
       if (guard.pendingExtensionAt !== undefined) {
         filter['pendingExtension.nextAttemptAt'] = guard.pendingExtensionAt;
       }
@@ -250,6 +269,14 @@ function grantRepo(grants: DocCollection<GrantDoc>): GrantRepo {
             { status: 'active', 'pendingExtension.nextAttemptAt': { $lte: now } },
           ],
         },
+        { sort: { createdAt: 1, _id: 1 }, limit },
+      );
+      return docs.map(grantFromDoc);
+    },
+
+    async findUnsettled(limit) {
+      const docs = await grants.find(
+        { unsettled: { $exists: true } },
         { sort: { createdAt: 1, _id: 1 }, limit },
       );
       return docs.map(grantFromDoc);

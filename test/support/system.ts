@@ -129,6 +129,13 @@ export async function startTestSystem(
     teams?: FakeBotConnector;
     /** The app's logger (default: silent, or `TEST_LOG_LEVEL`). */
     log?: Logger;
+    /**
+     * What the app gets as its store, made afresh at every (re)start from the one memory store
+     * (`t.store` stays the plain one, for the test's own reads): e.g. test/support/faulty-store.ts.
+     */
+    wrapStore?: (store: Store) => Store;
+    /** How often the sweep runs (default 30 s, as in production). */
+    sweepIntervalMs?: number;
   } = {},
 ): Promise<TestSystem> {
   const clock = new ManualClock(opts.start ?? new Date());
@@ -170,7 +177,7 @@ export async function startTestSystem(
     const runner = new InProcessRunner({ clock, logger: log, retry: { retries: 0 }, runDueJobs: true });
     const system = await startSystem({
       access,
-      store,
+      store: opts.wrapStore ? opts.wrapStore(store) : store,
       runner,
       clock,
       log,
@@ -178,6 +185,7 @@ export async function startTestSystem(
       slack,
       ...(teams ? { teams } : {}),
       ...(opts.outbox ? { outbox: opts.outbox } : {}),
+      ...(opts.sweepIntervalMs ? { sweepIntervalMs: opts.sweepIntervalMs } : {}),
       secretFor: () => HOOK_SECRET,
       // deterministic backoff: 10 s, 20 s, 40 s … capped at 10 min
       backoffMs: (attempt) => Math.min(10_000 * 2 ** (attempt - 1), 600_000),

@@ -95,6 +95,7 @@ export function buildSchemas() {
       decidedByName: { type: String },
       reason: { type: String },
       submissionKey: requiredString,
+      unsettled: { type: String, enum: REQUEST_STATUSES },
     },
     schemaOptions('requests'),
   );
@@ -129,6 +130,7 @@ export function buildSchemas() {
       lastError: { type: String },
       pendingExtension: { type: pendingExtension },
       appliedExtensions: { type: [String], default: undefined },
+      unsettled: { type: String, match: /^(activated|ended|extended:.+)$/ },
       // Kept by the repository while the grant is open (repositories.ts): not part of the domain.
       openKey: { type: String },
     },

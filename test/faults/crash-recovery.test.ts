@@ -1,0 +1,55 @@
+/**
+ * The process dies at every write of a whole access lifecycle in turn (request, approval,
+ * provisioning, reminder, extension, its approval, expiry, revocation and the messages between),
+ * and starts again over the same data: nothing is duplicated, nothing is lost, every overdue
+ * revocation is done. See ./crash-scenario.ts. `npm run test:faults` also dies just after each write.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectConverged, type Outcome, runScenario } from './crash-scenario.js';
+
+let baseline: Outcome;
+beforeAll(async () => {
+  baseline = await runScenario({});
+});
+afterAll(async () => {
+  await baseline.t.close();
+});
+
+/** `npm run test:faults` (JIT_FAULTS=all): every write, dying before and after it; `npm test`: the first write of each step. */
+const EVERY_WRITE = process.env.JIT_FAULTS === 'all';
+
+describe('a crash at any step', () => {
+  it('runs the lifecycle without a crash as the baseline', async () => {
+    expect(baseline.diedAt).toBeUndefined();
+    expect(baseline.writes.length).toBeGreaterThan(20);
+    await expectConverged(baseline, baseline);
+  });
+
+  for (const when of EVERY_WRITE ? (['before', 'after'] as const) : (['before'] as const)) {
+    const which = EVERY_WRITE ? 'each write' : 'the first write of each step';
+    it(`converges after dying ${when} ${which} in turn`, async () => {
+      const total = baseline.writes.length;
+      const failures: string[] = [];
+      const writes = EVERY_WRITE
+        ? Array.from({ length: total }, (_, i) => i + 1)
+        : [...new Set(baseline.stepStarts.map((s) => s.write).filter((n) => n <= total))];
+      expect(writes.length).toBeGreaterThanOrEqual(EVERY_WRITE ? 20 : 7);
+      for (const n of writes) {
+        const outcome = await runScenario({ dieAtWrite: n, when }).catch((error: Error) => error);
+        if (outcome instanceof Error) {
+          failures.push(`write ${n} (${baseline.writes[n - 1]}): ${outcome.message.split('\n')[0]}`);
+          continue;
+        }
+        try {
+          expect(outcome.diedAt, `write ${n} of ${total}`).toBeDefined();
+          await expectConverged(outcome, baseline);
+        } catch (error) {
+          failures.push(`write ${n}: ${(error as Error).message.split('\n')[0]}`);
+        } finally {
+          await outcome.t.close();
+        }
+      }
+      expect(failures).toEqual([]);
+    }, 600_000);
+  }
+});

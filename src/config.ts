@@ -44,6 +44,7 @@ export interface TeamsEnv {
 }
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
+export const DEFAULT_PORT = 3000;
 /** One hour; also keeps it below setTimeout's limit (2^31 - 1 ms). */
 const MAX_SHUTDOWN_TIMEOUT_MS = 3_600_000;
 
@@ -141,6 +142,9 @@ const envSchema = z.object({
       ),
   ),
 });
+/** Every environment variable the app reads (besides each webhook connector's `secretEnv`). */
+export const ENV_NAMES: readonly string[] = Object.keys(envSchema.shape);
+
 
 function toIssues(error: z.ZodError): ConfigIssue[] {
   return error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
@@ -209,7 +213,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
   const { teams, issues } = teamsEnv(e);
   if (issues.length > 0) throw new ConfigError(issues);
   const result: AppEnv = {
-    port: e.PORT ?? 3000,
+    port: e.PORT ?? DEFAULT_PORT,
     accessConfigPath: e.ACCESS_CONFIG ?? './access.yaml',
     store: e.STORE === 'memory' ? 'memory' : 'mongo',
     slack,

@@ -145,7 +145,6 @@ const envSchema = z.object({
 /** Every environment variable the app reads (besides each webhook connector's `secretEnv`). */
 export const ENV_NAMES: readonly string[] = Object.keys(envSchema.shape);
 
-
 function toIssues(error: z.ZodError): ConfigIssue[] {
   return error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
 }

@@ -204,6 +204,18 @@ export class DuplicateKeyError extends Error {
   }
 }
 
+/**
+ * The store could not be reached (network, no primary, closed connection): nothing was written by
+ * the call that failed. What a person is told ("try again in a minute") differs from a bug's.
+ */
+export class StoreUnavailableError extends Error {
+  readonly code = 'STORE_UNAVAILABLE';
+  constructor(readonly detail: string) {
+    super(`store unavailable: ${detail}`);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 // ---------------------------------------------------------------- scheduler
 
 export type JobName = 'request.expire' | 'grant.remind' | 'grant.expire' | 'grant.retry' | 'outbox.deliver';

@@ -193,7 +193,10 @@ export async function decideRequest(
     followUp = decided.status === 'approved' ? await ctx.onApproved(decided) : undefined;
   } catch (error) {
     if (error instanceof DomainError) return refused(error); // taken back: it would overlap a grant
-    throw error;
+    // The decision is stored and marked unsettled: the sweep records the grant and tells everyone.
+    ctx.log.error({ err: error, requestId: decided.id }, 'settle.deferred');
+    ctx.metrics.decision('approved', latencyMs(decided));
+    return decided;
   }
   ctx.metrics.decision(decided.status === 'approved' ? 'approved' : 'denied', latencyMs(decided));
   // Audit, timers, everyone's messages and the grant's next step: see ./settle.ts.

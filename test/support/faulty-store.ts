@@ -7,8 +7,9 @@
  *   every later call fail, for good. A test then starts a new app over the same data, as after a
  *   crash; `wrapStore` gives each boot a fresh wrapper, so the dead one stays dead.
  * - `down: true` — the store is unreachable for a moment: every call fails until set back.
+ * - `failWrite: n` — only the n-th write fails (a blip): the caller hears of it, the rest works.
  */
-import type { Repositories } from '../../src/domain/ports.js';
+import { type Repositories, StoreUnavailableError } from '../../src/domain/ports.js';
 import type { Store } from '../../src/store/index.js';
 
 /** The repository methods that change data; everything else only reads. */
@@ -24,15 +25,13 @@ const WRITES = new Set([
   'enqueue',
 ]);
 
-export class StoreUnavailableError extends Error {
-  constructor(what: string) {
-    super(`store unavailable (injected fault at ${what})`);
-    this.name = 'MongoNetworkError';
-  }
-}
+/** What MongoDB's adapter throws when the server cannot be reached (src/store/mongo/collection.ts). */
+const unavailable = (what: string) => new StoreUnavailableError(`injected fault at ${what}`);
 
 export interface StoreFaults {
   dieAtWrite?: number;
+  /** Only the n-th write fails (not made); everything before and after works. */
+  failWrite?: number;
   when?: 'before' | 'after';
   down?: boolean;
 }
@@ -61,14 +60,15 @@ export function faultyStore(inner: Store, faults: StoreFaults = {}): FaultyStore
         if (typeof value !== 'function') return value;
         const what = `${name}.${String(prop)}`;
         return async (...args: unknown[]) => {
-          if (self.diedAt) throw new StoreUnavailableError(`${what} after dying at ${self.diedAt}`);
-          if (faults.down) throw new StoreUnavailableError(what);
+          if (self.diedAt) throw unavailable(`${what} after dying at ${self.diedAt}`);
+          if (faults.down) throw unavailable(what);
           if (!WRITES.has(String(prop))) return value.apply(target, args);
           writes.push(what);
+          if (faults.failWrite === writes.length) throw unavailable(what);
           if (faults.dieAtWrite === writes.length) {
             if (faults.when === 'after') await value.apply(target, args).catch(() => {});
             self.diedAt = `#${writes.length} ${what}`;
-            throw new StoreUnavailableError(what);
+            throw unavailable(what);
           }
           return value.apply(target, args);
         };

@@ -3,11 +3,16 @@ import { randomUUID } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import { isDomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
+import { StoreUnavailableError } from '../../domain/ports.js';
 import { UnknownSlackUserError } from './directory.js';
 import { escapeMrkdwn } from './render.js';
 
 export function userMessageFor(error: unknown, log: Log): string {
   if (isDomainError(error)) return error.message;
+  if (error instanceof StoreUnavailableError) {
+    log.warn({ err: error }, 'slack.store_unavailable');
+    return 'The bot could not reach its database just now. Try again in a minute: what you did was either saved in full or not at all.';
+  }
   if (error instanceof UnknownSlackUserError) {
     return 'The bot cannot tell who you are: Slack gave it no confirmed email address for your account. Ask an administrator (the app needs the users:read.email scope).';
   }

@@ -5,6 +5,7 @@
  */
 import type mongoose from 'mongoose';
 import type { Model } from 'mongoose';
+import { StoreUnavailableError } from '../../domain/ports.js';
 import type {
   DocCollection,
   Filter,
@@ -16,6 +17,24 @@ import type {
 import type { Collections } from '../repositories.js';
 import { toDuplicateKeyError } from './duplicate-key.js';
 import type { MongoModels } from './schemas.js';
+
+/** Driver errors that mean MongoDB could not be reached, by the driver's own error names. */
+const UNREACHABLE = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+]);
+
+/** E11000 as `DuplicateKeyError`, an unreachable server as `StoreUnavailableError`, else as it was. */
+function storeError(e: unknown): unknown {
+  const duplicate = toDuplicateKeyError(e);
+  if (duplicate) return duplicate;
+  if (e instanceof Error && UNREACHABLE.has(e.name)) return new StoreUnavailableError(e.message);
+  return e;
+}
 
 type QueryFilterOf<T> = mongoose.QueryFilter<T>;
 type UpdateQueryOf<T> = mongoose.UpdateQuery<T>;
@@ -31,12 +50,16 @@ export class MongoCollection<T extends { _id: string }> implements DocCollection
     try {
       await this.model.insertOne(doc as Parameters<Model<T>['insertOne']>[0]);
     } catch (e) {
-      throw toDuplicateKeyError(e) ?? e;
+      throw storeError(e);
     }
   }
 
   async findOne(filter: Filter<T>): Promise<T | null> {
-    const doc = await this.model.findOne(this.#filter(filter)).lean<T>().exec();
+    const doc = await this.model
+      .findOne(this.#filter(filter))
+      .lean<T>()
+      .exec()
+      .catch((e: unknown) => Promise.reject(storeError(e)));
     return doc ?? null;
   }
 
@@ -44,7 +67,10 @@ export class MongoCollection<T extends { _id: string }> implements DocCollection
     const query = this.model.find(this.#filter(filter));
     if (options.sort && Object.keys(options.sort).length > 0) query.sort({ ...options.sort });
     if (options.limit !== undefined && options.limit > 0) query.limit(options.limit);
-    return query.lean<T[]>().exec();
+    return query
+      .lean<T[]>()
+      .exec()
+      .catch((e: unknown) => Promise.reject(storeError(e)));
   }
 
   async findOneAndUpdate(
@@ -66,7 +92,7 @@ export class MongoCollection<T extends { _id: string }> implements DocCollection
         .exec();
       return doc ?? null;
     } catch (e) {
-      throw toDuplicateKeyError(e) ?? e;
+      throw storeError(e);
     }
   }
 
@@ -77,12 +103,15 @@ export class MongoCollection<T extends { _id: string }> implements DocCollection
         .exec();
       return { matchedCount: result.matchedCount, modifiedCount: result.modifiedCount };
     } catch (e) {
-      throw toDuplicateKeyError(e) ?? e;
+      throw storeError(e);
     }
   }
 
   async countDocuments(filter: Filter<T>): Promise<number> {
-    return this.model.countDocuments(this.#filter(filter)).exec();
+    return this.model
+      .countDocuments(this.#filter(filter))
+      .exec()
+      .catch((e: unknown) => Promise.reject(storeError(e)));
   }
 
   #filter(filter: Filter<T>): QueryFilterOf<T> {

@@ -177,6 +177,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
           decidedAt: at(10),
           decidedBy: 'bob@example.com',
           decidedByName: 'Bob',
+          unsettled: 'approved',
         });
         expect(decided).not.toHaveProperty('reason');
         expect(await store.repos.requests.get(r.id)).toEqual(decided);
@@ -262,11 +263,37 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(stored).toEqual(winners[0]);
       });
 
+      it('keeps what a move still owes until it is settled, and finds the unsettled oldest first', async () => {
+        const a = await store.repos.requests.insert(makeRequest({ createdAt: at(2), unsettled: 'pending' }));
+        const b = await store.repos.requests.insert(makeRequest({ createdAt: at(1) }));
+        const c = await store.repos.requests.insert(makeRequest({ createdAt: at(0), unsettled: 'pending' }));
+        expect(ids(await store.repos.requests.findUnsettled(10))).toEqual([c.id, a.id]);
+        await store.repos.requests.decide(
+          a.id,
+          { status: 'denied', by: 'bob@example.com', byName: 'Bob' },
+          at(3),
+        );
+        // An older move's settlement does not clear a newer move's mark.
+        await store.repos.requests.settle(a.id, 'pending');
+        expect((await store.repos.requests.get(a.id))?.unsettled).toBe('denied');
+        await store.repos.requests.settle(a.id, 'denied');
+        await store.repos.requests.settle(c.id, 'pending');
+        expect(await store.repos.requests.findUnsettled(10)).toEqual([]);
+        expect(await store.repos.requests.get(a.id)).not.toHaveProperty('unsettled');
+        expect(await store.repos.requests.get(b.id)).not.toHaveProperty('unsettled');
+      });
+
       it('expires only pending requests, and only from the deadline on', async () => {
         const r = await store.repos.requests.insert(makeRequest({ decideBy: at(60) }));
         expect(await store.repos.requests.expire(r.id, at(59))).toBeNull();
         const expired = await store.repos.requests.expire(r.id, at(60));
-        expect(expired).toEqual({ ...r, status: 'expired', decidedAt: at(60), decidedBy: 'system' });
+        expect(expired).toEqual({
+          ...r,
+          status: 'expired',
+          decidedAt: at(60),
+          decidedBy: 'system',
+          unsettled: 'expired',
+        });
         expect(await store.repos.requests.expire(r.id, at(61))).toBeNull();
 
         const decided = await store.repos.requests.insert(makeRequest({ decideBy: at(60) }));
@@ -288,6 +315,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
           status: 'cancelled',
           decidedAt: at(2),
           decidedBy: 'alice@example.com',
+          unsettled: 'cancelled',
           reason: 'not needed',
         });
         expect(await store.repos.requests.cancel(r.id, 'alice@example.com', at(3))).toBeNull();

@@ -163,7 +163,15 @@ describe('mongoose store through its own connection onto a mingo stand-in for th
         collection: 'requests',
         params: [
           { _id: 'r1', status: 'pending', decideBy: { $gt: now }, approvers: 'b@example.com' },
-          { $set: { status: 'approved', decidedAt: now, decidedBy: 'b@example.com', decidedByName: 'B' } },
+          {
+            $set: {
+              status: 'approved',
+              decidedAt: now,
+              decidedBy: 'b@example.com',
+              decidedByName: 'B',
+              unsettled: 'approved',
+            },
+          },
           // runValidators is mongoose's own, and mongoose adds the legacy returnOriginal: the driver reads neither.
           {
             returnDocument: 'after',

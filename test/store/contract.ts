@@ -688,6 +688,30 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(await store.repos.grants.list({ holderEmail: 'nobody@example.com' })).toEqual([]);
       });
 
+      it('keeps what a grant’s move still owes until it is settled, and finds the unsettled oldest first', async () => {
+        const a = await store.repos.grants.insert(makeGrant({ createdAt: at(2), unsettled: 'activated' }));
+        const b = await store.repos.grants.insert(
+          makeGrant({ createdAt: at(0), unsettled: 'extended:ext-1' }),
+        );
+        await store.repos.grants.insert(makeGrant({ createdAt: at(1) }));
+        expect(ids(await store.repos.grants.findUnsettled(10))).toEqual([b.id, a.id]);
+        // Settling an older move does not clear a newer one's mark.
+        expect(
+          await store.repos.grants.update(
+            a.id,
+            { status: 'active', unsettled: 'ended' },
+            { unset: ['unsettled'] },
+          ),
+        ).toBeNull();
+        await store.repos.grants.update(
+          a.id,
+          { status: 'active', unsettled: 'activated' },
+          { unset: ['unsettled'] },
+        );
+        expect(ids(await store.repos.grants.findUnsettled(10))).toEqual([b.id]);
+        expect(await store.repos.grants.get(a.id)).not.toHaveProperty('unsettled');
+      });
+
       it('counts by status, and those whose connector call is being retried', async () => {
         await store.repos.grants.insert(makeGrant());
         await store.repos.grants.insert(

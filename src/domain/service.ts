@@ -125,8 +125,9 @@ export class AccessService {
 
   // ------------------------------------------------------------ grants
 
-  endAccess(grantId: string, actor: Person): Promise<Grant> {
-    return endAccess(this.ctx, grantId, actor);
+  /** Ends a grant now: by its holder, an admin, the resource's owner, or the API (`api`); `reason` is kept. */
+  endAccess(grantId: string, actor: Person, reason?: string): Promise<Grant> {
+    return endAccess(this.ctx, grantId, actor, reason);
   }
 
   getGrant(id: string): Promise<Grant | null> {

@@ -68,9 +68,7 @@ export interface InvalidRequest {
 export function invalid(error: z.ZodError): InvalidRequest {
   const issue = error.issues[0];
   const field =
-    issue?.code === 'unrecognized_keys'
-      ? String(issue.keys[0] ?? '')
-      : (issue?.path.map(String).join('.') ?? '');
+    issue?.code === 'unrecognized_keys' ? String(issue.keys[0] ?? '') : String(issue?.path[0] ?? '');
   const message =
     issue?.code === 'unrecognized_keys' ? 'is not a known field' : (issue?.message ?? 'is not valid');
   return { error: 'invalid_request', field, message: `${field || 'body'} ${message}` };

@@ -119,7 +119,7 @@ export class FakeSlackFiles {
     for (const entry of list) {
       const id = entry && typeof entry === 'object' ? (entry as Args).id : undefined;
       const file = typeof id === 'string' ? this.files.get(id) : undefined;
-      if (!file || !file.content || file.completed) return fail('file_not_found');
+      if (!file?.content || file.completed) return fail('file_not_found');
       const title = (entry as Args).title;
       if (typeof title === 'string' && title !== '') file.title = title;
       files.push(file);

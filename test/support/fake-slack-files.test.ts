@@ -41,7 +41,10 @@ describe('fake Slack: file uploads', () => {
   it('takes raw bytes at the upload URL once, and refuses to complete what was never uploaded', async () => {
     const missing = await call('files.getUploadURLExternal', { filename: 'x.csv' });
     expect(missing).toMatchObject({ ok: false, error: 'invalid_arguments' });
-    const got = (await client.apiCall('files.getUploadURLExternal', { filename: 'x.csv', length: '3' })) as {
+    const got = (await client.apiCall('files.getUploadURLExternal', {
+      filename: 'x.csv',
+      length: '3',
+    })) as unknown as {
       upload_url: string;
       file_id: string;
     };

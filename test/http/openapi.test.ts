@@ -31,8 +31,11 @@ describe(DOC, () => {
   });
 
   it('is refused when broken, so the validation really checks', async () => {
-    const broken = structuredClone(doc) as { paths: Record<string, Record<string, Record<string, unknown>>> };
-    delete broken.paths['/api/v1/access']?.get?.responses;
+    const broken = structuredClone(doc) as {
+      paths: Record<string, Record<string, { parameters?: Array<Record<string, unknown>> }>>;
+    };
+    const param = broken.paths['/api/v1/access']?.get?.parameters?.[0];
+    if (param) delete param.in; // a parameter must say where it goes
     expect((await validate(broken as never)).valid).toBe(false);
   });
 

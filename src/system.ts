@@ -24,6 +24,7 @@ import { OutboxNotifier } from './core/notifier.js';
 import { Outbox, type OutboxPolicy } from './core/outbox.js';
 import { ReportLinks } from './core/reports/links.js';
 import type { Clock } from './domain/clock.js';
+import type { Person } from './domain/model.js';
 import type { AccessConfig } from './domain/policy.js';
 import { ConnectorError } from './domain/ports.js';
 import { AccessService } from './domain/service.js';
@@ -79,8 +80,11 @@ export interface RunningSystem {
   port: number;
   /** Every route the app's server answers (method and path), in order. */
   routes(): Array<{ method: string; path: string }>;
-  /** Signs short-lived report download links (`GET /reports/access.csv?token=…`). */
-  reportLinks: ReportLinks;
+  /**
+   * A short-lived signed link to `person`'s access report of `query` (the words of /access-report),
+   * on PUBLIC_URL (else this server's local address): how Teams delivers the report.
+   */
+  reportLink(person: Person, query: string): string;
   /**
    * Stops taking requests, waits for work already acknowledged, drains running jobs (until
    * `options.deadline` at most; see `JobRunner.stop`).
@@ -247,7 +251,8 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     slack,
     port,
     routes: () => http.routes(),
-    reportLinks,
+    reportLink: (person, query) =>
+      reportLinks.url(parts.publicUrl ?? `http://127.0.0.1:${port}`, person, query),
     async stop(options) {
       stopping = true;
       await http.close(); // stop taking requests

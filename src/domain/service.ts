@@ -25,6 +25,7 @@ import {
 } from './queries/history.js';
 import { accessReport, type Report } from './queries/report.js';
 import { type GrantTimeline, grantTimeline } from './queries/timeline.js';
+import { type Viewer, viewerOf } from './queries/visibility.js';
 import { cancelRequest, checkDecision, decideRequest, expireRequest } from './request-decisions.js';
 import {
   checkAndAuditSubmission,
@@ -135,6 +136,11 @@ export class AccessService {
   }
 
   // ------------------------------------------------------------ reads (each as the asking person)
+
+  /** Who `person` is to the read model: an admin, and the resources they approve or own. */
+  viewer(person: Pick<Person, 'email'>): Viewer {
+    return viewerOf(this.ctx.config, person.email);
+  }
 
   /** The grants `viewer` may see that match `filter`, newest first, a page at a time. */
   listGrants(

@@ -24,6 +24,7 @@ import { OutboxNotifier } from './core/notifier.js';
 import { Outbox, type OutboxPolicy } from './core/outbox.js';
 import type { Clock } from './domain/clock.js';
 import type { AccessConfig } from './domain/policy.js';
+import { PolicySource } from './domain/policy-source.js';
 import { ConnectorError } from './domain/ports.js';
 import { AccessService } from './domain/service.js';
 import { createMetrics } from './http/metrics.js';
@@ -67,6 +68,13 @@ export interface RunningSystem {
   slack: SlackFrontEnd | null;
   /** The HTTP port actually listened on (useful with port 0). */
   port: number;
+  /** The policy in force: the file, with the owners' settings layered over it. */
+  policy: PolicySource;
+  /**
+   * Puts a reloaded policy file in force, connectors included (src/policy-reload.ts reads and
+   * checks the file). Throws, and changes nothing, when a connector cannot be built from it.
+   */
+  applyPolicy(access: AccessConfig): Promise<void>;
   /**
    * Stops taking requests, waits for work already acknowledged, drains running jobs (until
    * `options.deadline` at most; see `JobRunner.stop`).
@@ -120,30 +128,34 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     ...(parts.outbox ? { policy: parts.outbox } : {}),
   });
   const slackDirectory = directory;
-  const connectors = createConnectorRegistry({
-    resources: parts.access.resources,
-    secretFor: parts.secretFor,
-    clock,
-    logger: log,
-    ...(slack && slackDirectory
-      ? {
-          slack: {
-            client: slack.client,
-            lookupUserId: async (email: string) => {
-              const person = await slackDirectory.byEmail(email);
-              // Not retried: Slack has nobody with this email, so the group cannot hold them.
-              if (!person) throw new ConnectorError(`no Slack user with email ${email}`, false);
-              return person.userId;
+  const buildConnectors = (access: AccessConfig) =>
+    createConnectorRegistry({
+      resources: access.resources,
+      secretFor: parts.secretFor,
+      clock,
+      logger: log,
+      ...(slack && slackDirectory
+        ? {
+            slack: {
+              client: slack.client,
+              lookupUserId: async (email: string) => {
+                const person = await slackDirectory.byEmail(email);
+                // Not retried: Slack has nobody with this email, so the group cannot hold them.
+                if (!person) throw new ConnectorError(`no Slack user with email ${email}`, false);
+                return person.userId;
+              },
             },
-          },
-        }
-      : {}),
-  });
+          }
+        : {}),
+    });
+  const policy = new PolicySource(parts.access, store.repos.settings);
+  // Replaced as a whole when the policy file is reloaded (applyPolicy below).
+  let connectors = buildConnectors(parts.access);
   const service = new AccessService({
-    config: parts.access,
+    policy,
     repos: store.repos,
     scheduler: runner,
-    connectors,
+    connectors: { forResource: (resourceId) => connectors.forResource(resourceId) },
     notifier: new OutboxNotifier(outbox, log),
     clock,
     log,
@@ -152,16 +164,19 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     reportAfterAttempts: MAX_ATTEMPTS_BEFORE_REPORT,
   });
   // Grants of resources no longer in the policy file cannot be revoked by their connector.
-  const known = new Set(parts.access.resources.map((r) => r.id));
-  const stranded = (
-    await store.repos.grants.list({ status: ['provisioning', 'active', 'revoking'], limit: 1000 })
-  ).filter((g) => !known.has(g.resourceId));
-  for (const g of stranded) {
-    log.error(
-      { grantId: g.id, resourceId: g.resourceId, holder: g.holder.email, status: g.status },
-      'grant.resource_missing: this grant belongs to a resource that is no longer in the policy file, so its access cannot be revoked automatically; put the resource back or remove the access by hand',
-    );
-  }
+  const reportStranded = async (access: AccessConfig) => {
+    const known = new Set(access.resources.map((r) => r.id));
+    const stranded = (
+      await store.repos.grants.list({ status: ['provisioning', 'active', 'revoking'], limit: 1000 })
+    ).filter((g) => !known.has(g.resourceId));
+    for (const g of stranded) {
+      log.error(
+        { grantId: g.id, resourceId: g.resourceId, holder: g.holder.email, status: g.status },
+        'grant.resource_missing: this grant belongs to a resource that is no longer in the policy file, so its access cannot be revoked automatically; put the resource back or remove the access by hand',
+      );
+    }
+  };
+  await reportStranded(parts.access);
 
   // Routes: health, metrics, then each front end (Slack's receiver, Teams' /api/messages). /api/v1
   // is mounted by the surface that serves it; until then it answers 404 like any unknown path.
@@ -216,6 +231,14 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     outbox,
     slack,
     port,
+    policy,
+    async applyPolicy(access) {
+      // Connectors first: a connector that cannot be built (a missing secret) refuses the whole file.
+      const next = buildConnectors(access);
+      policy.replace(access);
+      connectors = next;
+      await reportStranded(access);
+    },
     async stop(options) {
       stopping = true;
       await http.close(); // stop taking requests

@@ -281,7 +281,9 @@ export class Outbox {
     const subject =
       'request' in message
         ? { requestId: message.request.id, resourceId: message.request.resourceId }
-        : { grantId: message.grant.id, resourceId: message.grant.resourceId };
+        : 'grant' in message
+          ? { grantId: message.grant.id, resourceId: message.grant.resourceId }
+          : { resourceId: message.resource.id };
     await this.audit('message.undeliverable', {
       ...subject,
       details: {

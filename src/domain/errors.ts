@@ -22,6 +22,10 @@ export type ErrorCode =
   | 'EXTENSIONS_DISABLED'
   | 'ALREADY_HAS_ACCESS'
   | 'ALREADY_REQUESTED'
+  | 'RESOURCE_CLOSED'
+  | 'NOT_OWNER'
+  | 'WINDOW_IN_PAST'
+  | 'SETTINGS_CHANGED'
   | 'INVALID_INPUT';
 
 /** Form fields an error can be attached to, for inline errors in request forms. */

@@ -8,7 +8,7 @@ import type { ServiceContext } from './context.js';
 import type { DomainError, ErrorCode } from './errors.js';
 
 /** What was refused: `request` and `extend` are submissions; the rest are clicks on a request or grant. */
-export type RefusedAction = 'request' | 'extend' | 'approve' | 'deny' | 'cancel' | 'end';
+export type RefusedAction = 'request' | 'extend' | 'approve' | 'deny' | 'cancel' | 'end' | 'change-settings';
 
 export interface Refusal {
   /** The normalised email of who tried. */

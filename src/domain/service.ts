@@ -7,6 +7,7 @@ import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import { onApproved, remind } from './grants.js';
 import type { AccessRequest, Grant, Person } from './model.js';
+import { endWindow, type SettingsInput, saveSettings, sweepEndedWindows } from './owner-settings.js';
 import {
   type AccessConfig,
   effectivePolicy,
@@ -15,6 +16,7 @@ import {
   type ResourceConfig,
   requestableResources,
 } from './policy.js';
+import type { ResourceAccess } from './policy-source.js';
 import type { GrantQuery } from './ports.js';
 import { cancelRequest, checkDecision, decideRequest, expireRequest } from './request-decisions.js';
 import {
@@ -27,7 +29,7 @@ import {
 import { endAccess, expireGrant } from './revocation.js';
 import { advanceGrant, type SweepControl, sweep } from './sweep.js';
 
-export type { FieldError, SubmitInput };
+export type { FieldError, SettingsInput, SubmitInput };
 
 export class AccessService {
   private readonly ctx: ServiceContext;
@@ -60,6 +62,18 @@ export class AccessService {
 
   approversFor(resource: ResourceConfig, requesterEmail: string): string[] {
     return eligibleApprovers(resource, normalizeEmail(requesterEmail));
+  }
+
+  // ------------------------------------------------------------ owners' settings
+
+  /** Whether `resource` may be requested now, and until when (the file with its owners' setting over it). */
+  resourceAccess(resource: ResourceConfig): Promise<ResourceAccess> {
+    return this.ctx.policy.access(resource);
+  }
+
+  /** Stores an owner's setting (refused, and audited, for anyone else); see ./owner-settings.ts. */
+  saveSettings(actor: Person, input: SettingsInput) {
+    return saveSettings(this.ctx, actor, input);
   }
 
   // ------------------------------------------------------------ requests
@@ -135,9 +149,12 @@ export class AccessService {
     'grant.remind': (id: string) => remind(this.ctx, id),
     'grant.expire': (id: string) => expireGrant(this.ctx, id),
     'grant.retry': (id: string) => advanceGrant(this.ctx, id),
+    'resource.window_end': (id: string) => endWindow(this.ctx, id),
   } as const;
 
-  sweep(control?: SweepControl): Promise<number> {
-    return sweep(this.ctx, (id) => expireRequest(this.ctx, id), control);
+  async sweep(control?: SweepControl): Promise<number> {
+    const count = await sweep(this.ctx, (id) => expireRequest(this.ctx, id), control);
+    if (control?.shouldStop?.()) return count;
+    return count + (await sweepEndedWindows(this.ctx));
   }
 }

@@ -15,6 +15,7 @@ import {
 import { ManualClock } from '../../src/domain/clock.js';
 import type { LifecycleEvent, Notifier } from '../../src/domain/events.js';
 import { parseAccessConfig } from '../../src/domain/policy.js';
+import { PolicySource } from '../../src/domain/policy-source.js';
 import { AccessService, type SubmitInput } from '../../src/domain/service.js';
 import { registerJobs } from '../../src/jobs/handlers.js';
 import { InProcessRunner } from '../../src/jobs/in-process.js';
@@ -84,7 +85,7 @@ beforeEach(async () => {
   store = createMemoryStore();
   runner = new InProcessRunner({ clock, retry: { retries: 0 } });
   service = new AccessService({
-    config: parseAccessConfig(parseYaml(POLICY)),
+    policy: new PolicySource(parseAccessConfig(parseYaml(POLICY)), store.repos.settings),
     repos: store.repos,
     scheduler: runner,
     connectors: { forResource: () => ({ type: 'test', deliver: async () => {} }) },

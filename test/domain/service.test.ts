@@ -6,6 +6,7 @@ import { DomainError } from '../../src/domain/errors.js';
 import type { LifecycleEvent, Log, Notifier } from '../../src/domain/events.js';
 import type { Grant } from '../../src/domain/model.js';
 import { parseAccessConfig } from '../../src/domain/policy.js';
+import { PolicySource } from '../../src/domain/policy-source.js';
 import { type Connector, ConnectorError, type ConnectorEvent } from '../../src/domain/ports.js';
 import { AccessService, type SubmitInput } from '../../src/domain/service.js';
 import { registerJobs } from '../../src/jobs/handlers.js';
@@ -136,7 +137,7 @@ function build(policy = POLICY, keep?: { store: Store; clock: ManualClock }) {
   log = new RecordingLog();
   connector = new SwitchableConnector();
   service = new AccessService({
-    config: parseAccessConfig(parseYaml(policy)),
+    policy: new PolicySource(parseAccessConfig(parseYaml(policy)), store.repos.settings),
     repos: store.repos,
     scheduler: runner,
     connectors: { forResource: () => connector },

@@ -23,9 +23,14 @@ function requestFields(r: AccessRequest, resource: ResourceRef, viewer: Viewer):
   ];
   if (r.ticket) fields.push({ label: 'Ticket', value: r.ticket });
   if (r.status === 'pending' && r.kind === 'access') {
+    const wanted = addDuration(viewer.now, r.duration);
+    const window = resource.windowEndsAt;
     fields.push({
       label: 'Access would end',
-      value: `${formatTime(addDuration(viewer.now, r.duration), viewer.tz)} if approved now`,
+      value:
+        window && window < wanted
+          ? `${formatTime(window, viewer.tz)} if approved now (the end of the owners' access window)`
+          : `${formatTime(wanted, viewer.tz)} if approved now`,
     });
   }
   if (r.status === 'pending')
@@ -197,6 +202,10 @@ function endLine(g: Grant, viewer: Viewer, nameOf: NameOf): string {
       return `You ended it at ${when}.`;
     case 'revoked-by-admin':
       return `${g.endedBy ? nameOf(g.endedBy) : 'An administrator'} revoked it at ${when}.`;
+    case 'closed-by-owner':
+      return g.endedBy && g.endedBy !== 'system'
+        ? `${nameOf(g.endedBy)}, an owner of the resource, switched off access to it; it ended at ${when}.`
+        : `The access window its owners set has ended; it ended at ${when}.`;
     default:
       return `It expired at ${when}.`;
   }

@@ -1,5 +1,8 @@
 /** Every Slack-side identifier the app registers. The manifest test checks these against manifests/slack.yaml. */
-export const SLASH_COMMANDS = ['/request-access'] as const;
+export const REQUEST_COMMAND = '/request-access';
+/** The owners' support-access controls (src/core/forms/access-settings.ts). */
+export const SETTINGS_COMMAND = '/access-settings';
+export const SLASH_COMMANDS = [REQUEST_COMMAND, SETTINGS_COMMAND] as const;
 /** Global and message shortcuts (none yet; the manifest must declare none either). */
 export const SHORTCUTS: readonly string[] = [];
 
@@ -15,6 +18,25 @@ export const FormIds = {
   template: 'jit.form.template',
   justification: 'jit.form.justification',
   ticket: 'jit.form.ticket',
+} as const;
+
+/** The access settings modal (`/access-settings`). */
+export const SettingsIds = {
+  callback: 'jit.settings.form',
+  resource: 'jit.settings.resource',
+  jit: 'jit.settings.jit',
+  window: 'jit.settings.window',
+  date: 'jit.settings.date',
+  time: 'jit.settings.time',
+} as const;
+
+export const SettingsBlocks = {
+  resource: 'settings_resource',
+  jit: 'settings_jit',
+  window: 'settings_window',
+  date: 'settings_date',
+  time: 'settings_time',
+  preview: 'settings_preview',
 } as const;
 
 export const BlockIds = {

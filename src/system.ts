@@ -20,6 +20,7 @@ import { TeamsPlatform } from './bot/teams/platform.js';
 import { backoffDelayMs, MAX_ATTEMPTS_BEFORE_REPORT } from './connectors/backoff.js';
 import { createConnectorRegistry } from './connectors/registry.js';
 import type { ChatPlatform } from './core/chat.js';
+import { webhookSink } from './core/notifications.js';
 import { OutboxNotifier } from './core/notifier.js';
 import { Outbox, type OutboxPolicy } from './core/outbox.js';
 import type { Clock } from './domain/clock.js';
@@ -118,6 +119,8 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   }
   if (platforms.length === 0) throw new Error('no chat platform is configured');
 
+  // The policy file in force (replaced on reload, see applyPolicy) with the owners' settings over it.
+  const policy = new PolicySource(parts.access, store.repos.settings);
   const outbox = new Outbox({
     repos: store.repos,
     scheduler: runner,
@@ -126,6 +129,11 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     log,
     newId: randomUUID,
     ...(parts.outbox ? { policy: parts.outbox } : {}),
+    notifications: webhookSink({
+      webhook: () => policy.current().notifications.webhook,
+      secretFor: parts.secretFor,
+      clock,
+    }),
   });
   const slackDirectory = directory;
   const buildConnectors = (access: AccessConfig) =>
@@ -148,7 +156,6 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
           }
         : {}),
     });
-  const policy = new PolicySource(parts.access, store.repos.settings);
   // Replaced as a whole when the policy file is reloaded (applyPolicy below).
   let connectors = buildConnectors(parts.access);
   const service = new AccessService({
@@ -156,7 +163,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     repos: store.repos,
     scheduler: runner,
     connectors: { forResource: (resourceId) => connectors.forResource(resourceId) },
-    notifier: new OutboxNotifier(outbox, log),
+    notifier: new OutboxNotifier(outbox, log, () => Boolean(policy.current().notifications.webhook)),
     clock,
     log,
     newId: randomUUID,

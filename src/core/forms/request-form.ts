@@ -19,8 +19,8 @@ import {
 import { normalizeEmail } from '../../domain/email.js';
 import { isDomainError } from '../../domain/errors.js';
 import type { AccessRequest, Person } from '../../domain/model.js';
-import { durationOption, type EffectivePolicy, type ResourceConfig } from '../../domain/policy.js';
 import { closedReason } from '../../domain/owner-settings.js';
+import { durationOption, type EffectivePolicy, type ResourceConfig } from '../../domain/policy.js';
 import { MAX_JUSTIFICATION, MAX_TICKET } from '../../domain/requests.js';
 import type { AccessService, SubmitInput } from '../../domain/service.js';
 import { formatTime } from '../../domain/views/time.js';

@@ -33,7 +33,7 @@ export function checkConfig(file: string, options: { requireSecrets: boolean }):
     if (!(error instanceof ConfigError)) throw error;
     return problems(file, error.issues);
   }
-  const missing = missingSecrets(access, process.env);
+  const missing = missingSecrets(access);
   if (options.requireSecrets && missing.length > 0) return problems(file, missing);
   const notes = missing.map(
     (i) =>

@@ -49,7 +49,7 @@ export function createPolicyReloader(opts: PolicyReloaderOptions): PolicyReloade
     lastSeen = digest(file);
     let access: AccessConfig;
     try {
-      access = loadAccessConfig(file, opts.env ?? process.env);
+      access = loadAccessConfig(file, opts.env);
       await opts.apply(access);
     } catch (error) {
       const problems =

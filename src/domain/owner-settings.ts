@@ -165,14 +165,22 @@ export async function endWindow(ctx: ServiceContext, resourceId: string): Promis
   }
 }
 
-/** The sweep's part: resources whose window has ended and that still have open grants. */
-export async function sweepEndedWindows(ctx: ServiceContext, limit = 100): Promise<number> {
+/**
+ * The sweep's part: resources switched off, or whose window has ended, that still have open grants
+ * (a lost job, a crash between the save and the revocations) are closed now.
+ */
+export async function sweepClosedResources(ctx: ServiceContext, limit = 100): Promise<number> {
   let count = 0;
-  for (const setting of await ctx.repos.settings.windowsEndedBy(ctx.clock.now(), limit)) {
+  const now = ctx.clock.now();
+  const settings = [
+    ...(await ctx.repos.settings.switchedOff(limit)),
+    ...(await ctx.repos.settings.windowsEndedBy(now, limit)),
+  ];
+  for (const setting of settings) {
     const open = await openGrants(ctx, setting.resourceId);
     if (open.length === 0) continue;
-    ctx.log.warn({ resourceId: setting.resourceId }, 'sweep.window_end_not_applied');
-    await endWindow(ctx, setting.resourceId);
+    ctx.log.warn({ resourceId: setting.resourceId }, 'sweep.resource_closed_not_applied');
+    await closeGrants(ctx, open, setting.jitEnabled ? 'system' : setting.updatedBy);
     count++;
   }
   return count;

@@ -184,6 +184,8 @@ export interface ResourceSettingRepo {
   save(setting: ResourceSetting, expectedVersion: number): Promise<ResourceSetting | null>;
   /** Settings whose window ends at or before `by`, soonest first (the sweep's safety net). */
   windowsEndedBy(by: Date, limit: number): Promise<ResourceSetting[]>;
+  /** Settings with JIT access switched off, most recently changed first (the sweep's safety net). */
+  switchedOff(limit: number): Promise<ResourceSetting[]>;
 }
 
 export interface Repositories {

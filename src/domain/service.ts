@@ -7,7 +7,7 @@ import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import { onApproved, remind } from './grants.js';
 import type { AccessRequest, Grant, Person } from './model.js';
-import { endWindow, type SettingsInput, saveSettings, sweepEndedWindows } from './owner-settings.js';
+import { endWindow, type SettingsInput, saveSettings, sweepClosedResources } from './owner-settings.js';
 import {
   type AccessConfig,
   effectivePolicy,
@@ -155,6 +155,6 @@ export class AccessService {
   async sweep(control?: SweepControl): Promise<number> {
     const count = await sweep(this.ctx, (id) => expireRequest(this.ctx, id), control);
     if (control?.shouldStop?.()) return count;
-    return count + (await sweepEndedWindows(this.ctx));
+    return count + (await sweepClosedResources(this.ctx));
   }
 }

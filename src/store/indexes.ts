@@ -72,8 +72,9 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
   ],
   // get(email) and save(record) go by `_id` (the email) alone
   conversations: [],
-  // get and save go by `_id` (the resource id); windowsEndedBy(by): windows by their end
-  resource_settings: [{ fields: { windowEndsAt: 1 } }],
+  // get and save go by `_id` (the resource id); windowsEndedBy(by): windows by their end;
+  // switchedOff(): the resources switched off, newest change first
+  resource_settings: [{ fields: { windowEndsAt: 1 } }, { fields: { jitEnabled: 1, updatedAt: 1 } }],
 };
 
 /**

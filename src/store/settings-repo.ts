@@ -50,5 +50,10 @@ export function resourceSettingRepo(settings: DocCollection<ResourceSettingDoc>)
       const docs = await settings.find({ windowEndsAt: { $lte: by } }, { sort: { windowEndsAt: 1 }, limit });
       return docs.map(fromDoc);
     },
+
+    async switchedOff(limit) {
+      const docs = await settings.find({ jitEnabled: false }, { sort: { updatedAt: -1 }, limit });
+      return docs.map(fromDoc);
+    },
   };
 }

@@ -257,4 +257,28 @@ describe('switching JIT access off', () => {
     const form = await openForm(t, carol, 'acme-prod');
     expect(text(form)).toContain('have switched off just-in-time access');
   });
+
+  it('is finished by the sweep when the process stopped between the save and the revocations', async () => {
+    const { grant } = await bobHoldsAcme('4 hours');
+    // As if the save was stored and the process died before revoking anything.
+    await t.store.repos.settings.save(
+      {
+        resourceId: 'acme-prod',
+        jitEnabled: false,
+        updatedBy: erin.email,
+        updatedByName: erin.realName,
+        updatedAt: t.clock.now(),
+        version: 1,
+      },
+      0,
+    );
+    await t.runner.advance(MIN);
+    await eventually(async () =>
+      expect(await t.store.repos.grants.get(grant.id)).toMatchObject({
+        status: 'revoked',
+        endReason: 'closed-by-owner',
+        endedBy: erin.email,
+      }),
+    );
+  });
 });

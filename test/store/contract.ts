@@ -991,6 +991,13 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         const ended = await store.repos.settings.windowsEndedBy(at(30), 10);
         expect(ended.map((s) => s.resourceId)).toEqual(['early', 'late']);
       });
+
+      it('lists the resources switched off, most recently changed first', async () => {
+        await store.repos.settings.save(setting({ resourceId: 'a', jitEnabled: false, updatedAt: at(1) }), 0);
+        await store.repos.settings.save(setting({ resourceId: 'b', jitEnabled: true, updatedAt: at(2) }), 0);
+        await store.repos.settings.save(setting({ resourceId: 'c', jitEnabled: false, updatedAt: at(3) }), 0);
+        expect((await store.repos.settings.switchedOff(10)).map((s) => s.resourceId)).toEqual(['c', 'a']);
+      });
     });
 
     describe('outbox', () => {

@@ -194,6 +194,7 @@ const CALLS: Array<{ call: string; run: (r: Repositories) => Promise<unknown>; s
       ),
   },
   { call: 'settings.windowsEndedBy', run: (r) => r.settings.windowsEndedBy(now, 50) },
+  { call: 'settings.switchedOff', run: (r) => r.settings.switchedOff(50) },
 ];
 
 interface Shape {

@@ -189,6 +189,11 @@ describe('the window', () => {
     const { grant, cardText } = await bobHoldsAcme('4 hours');
     expect(cardText).toContain("Thu 3 Dec 11:00 GMT if approved now (the end of the owners' access window)");
     expect(grant.expiresAt).toEqual(new Date('2026-12-03T11:00:00Z'));
+    // The holder is told the end, in their own zone (Asia/Tokyo), and why it comes then.
+    const active = await waitForDm(t, bob, "the end of its owners' access window");
+    expect(collectText(active.blocks)).toMatch(
+      /active until Thu 3 Dec 20:00 (JST|GMT\+9), the end of its owners/,
+    );
 
     // At the window's end the grant is revoked, and a new request is refused with the reason.
     await t.runner.advance(2 * 60 * MIN);

@@ -218,7 +218,13 @@ export function grantStatus(g: Grant, resource: ResourceRef, viewer: Viewer, nam
         text: `Your access to ${resource.name} is active`,
         title: 'Access granted',
         lines: [
-          `Your access to ${resource.name} is active until ${g.expiresAt ? formatTime(g.expiresAt, viewer.tz) : '?'}.`,
+          `Your access to ${resource.name} is active until ${g.expiresAt ? formatTime(g.expiresAt, viewer.tz) : '?'}${
+            g.expiresAt &&
+            resource.windowEndsAt &&
+            g.expiresAt.getTime() === new Date(resource.windowEndsAt).getTime()
+              ? ", the end of its owners' access window"
+              : ''
+          }.`,
         ],
         actions: [endAccessAction(g, resource)],
       };

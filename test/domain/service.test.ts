@@ -329,6 +329,44 @@ describe('grants', () => {
     return g;
   }
 
+  it("clamps an extension to the owners' window, and refuses approvals once the resource is switched off", async () => {
+    const olga = { email: 'olga@example.com', name: 'Olga' };
+    const g = await activeGrant();
+    const windowEndsAt = new Date(g.expiresAt!.getTime() + 60 * 60_000);
+    await service.saveSettings(olga, {
+      resourceId: 'prod',
+      jitEnabled: true,
+      windowEndsAt,
+      expectedVersion: 0,
+    });
+    const ext = await service.submit(input({ grantId: g.id, duration: 'PT8H' }));
+    await service.decide(ext.id, alice, 'approve');
+    expect((await store.repos.grants.get(g.id))?.expiresAt).toEqual(windowEndsAt);
+
+    const pending = await service.submit(input({ requester: carol, approvers: [alice.email] }));
+    // A stale form (opened at version 0) cannot overwrite the newer setting.
+    expect(
+      await refusal(
+        service.saveSettings(olga, {
+          resourceId: 'prod',
+          jitEnabled: false,
+          windowEndsAt: null,
+          expectedVersion: 0,
+        }),
+      ),
+    ).toBe('SETTINGS_CHANGED');
+    await service.saveSettings(olga, {
+      resourceId: 'prod',
+      jitEnabled: false,
+      windowEndsAt: null,
+      expectedVersion: 1,
+    });
+    expect(await refusal(service.decide(pending.id, alice, 'approve'))).toBe('RESOURCE_CLOSED');
+    expect(await refusal(service.submit(input()))).toBe('RESOURCE_CLOSED');
+    await runner.runDue();
+    expect((await store.repos.grants.get(g.id))?.status).toBe('revoked');
+  });
+
   it('lets the holder, an admin or an owner end access, and nobody else', async () => {
     const g1 = await activeGrant();
     expect(await refusal(service.endAccess(g1.id, erin))).toBe('NOT_HOLDER');

@@ -22,7 +22,6 @@ export interface ResourceAccess {
 
 export class PolicySource {
   #config: AccessConfig;
-  readonly #listeners = new Set<(config: AccessConfig) => void>();
 
   constructor(
     config: AccessConfig,
@@ -39,13 +38,6 @@ export class PolicySource {
   /** Puts a newly loaded (and already checked) policy file in force. */
   replace(config: AccessConfig): void {
     this.#config = config;
-    for (const listener of this.#listeners) listener(config);
-  }
-
-  /** Called with every policy put in force after this. Returns the way to stop listening. */
-  onReplace(listener: (config: AccessConfig) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
   }
 
   /** The resource's access as its owners set it, else as the file starts it (`ownerControlled`: off). */

@@ -244,7 +244,7 @@ describe('switching JIT access off', () => {
     expect(text(view)).not.toContain('active sessions may be interrupted');
     view = await formAction(t, erin, view, SettingsIds.jit, { values: { [SettingsIds.jit]: 'off' } });
     expect(text(view)).toContain(
-      'Switching JIT access off revokes every active grant on this resource as soon as you save: active sessions may be interrupted.',
+      'Switching JIT access off revokes every active grant on this resource as soon as you save: active sessions may be interrupted. 1 grant is active now.',
     );
     await save(erin, view, { [SettingsIds.jit]: 'off' });
 

@@ -191,6 +191,22 @@ function previewOf(resource: ResourceConfig, state: SettingsFormState, viewer: {
   };
 }
 
+/** The warning shown before switching off, with how many grants it would end now. */
+async function interruptWarning(service: AccessService, resource: ResourceConfig): Promise<string> {
+  const open = await service.listGrants({
+    resourceId: resource.id,
+    status: ['provisioning', 'active'],
+    limit: 1000,
+  });
+  const now =
+    open.length === 0
+      ? 'No grant is active now.'
+      : open.length === 1
+        ? '1 grant is active now.'
+        : `${open.length} grants are active now.`;
+  return `${INTERRUPT_WARNING} ${now}`;
+}
+
 /** The model a platform renders for `viewer` and `state`. */
 export async function buildSettingsForm(
   service: AccessService,
@@ -251,7 +267,7 @@ export async function buildSettingsForm(
     label: 'JIT access',
     options: JIT_OPTIONS,
     value: state.jitEnabled ? 'on' : 'off',
-    ...(state.jitEnabled ? {} : { warning: INTERRUPT_WARNING }),
+    ...(state.jitEnabled ? {} : { warning: await interruptWarning(service, resource) }),
   };
   model.window = {
     label: 'Window',

@@ -10,10 +10,10 @@ import { DomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
 import { ActionId } from '../../domain/views/model.js';
 import type { SlackDeps } from './deps.js';
-import { onSettingsChange, onSettingsSubmit, openAccessSettings } from './handlers/access-settings.js';
+import { openAccessSettings, registerAccessSettings } from './handlers/access-settings.js';
 import * as actions from './handlers/actions.js';
 import { onFormChange, onFormSubmit, onOptionsLoad, openRequestForm } from './handlers/request-form.js';
-import { FormIds, REQUEST_COMMAND, SETTINGS_COMMAND, SettingsIds } from './ids.js';
+import { FormIds, REQUEST_COMMAND, SETTINGS_COMMAND } from './ids.js';
 import { LIMITS } from './limits.js';
 import { slackLogger } from './logger.js';
 import { buildMessageModal } from './modal.js';
@@ -192,40 +192,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     });
   }
 
-  // The access settings form: every change re-renders it (preview, warning); Save Changes stores it.
-  const settingsActions = [
-    SettingsIds.resource,
-    SettingsIds.jit,
-    SettingsIds.window,
-    SettingsIds.date,
-    SettingsIds.time,
-  ];
-  app.action<BlockAction>(
-    new RegExp(`^(${settingsActions.map((s) => s.replace(/\./g, '\\.')).join('|')})$`),
-    async ({ ack, body, action }) => {
-      await ack();
-      if (!body.view) return;
-      try {
-        const person = await deps.directory.person(body.user.id);
-        await onSettingsChange(deps, person, body.view, action.action_id);
-      } catch (error) {
-        await fail(error, { userId: body.user.id });
-      }
-    },
-  );
-  app.view(SettingsIds.callback, async ({ ack, body, view }) => {
-    try {
-      const person = await deps.directory.person(body.user.id);
-      const result = await onSettingsSubmit(deps, person, view);
-      if ('errors' in result) await ack({ response_action: 'errors', errors: result.errors });
-      else await ack({ response_action: 'update', view: result.replace });
-    } catch (error) {
-      await ack({
-        response_action: 'update',
-        view: buildMessageModal('Access settings', `Nothing was saved. ${userMessageFor(error, log)}`),
-      });
-    }
-  });
+  registerAccessSettings(app, deps, fail);
 
   // Form changes: resource, approvers, quick durations, custom amount/unit, template.
   const formActions = [

@@ -28,6 +28,7 @@ import type {
 } from '../domain/ports.js';
 import { DuplicateKeyError } from '../domain/ports.js';
 import type { DocCollection, Filter, UpdateFilter } from './collection.js';
+import { type ResourceSettingDoc, resourceSettingRepo } from './settings-repo.js';
 
 /** What is stored: the domain record with `id` as `_id`. */
 export type StoredAs<E extends { id: string }> = Omit<E, 'id'> & { _id: string };
@@ -52,6 +53,7 @@ export interface Collections {
   messages: DocCollection<MessageRecordDoc>;
   outbox: DocCollection<OutboxDoc>;
   conversations: DocCollection<ConversationDoc>;
+  resource_settings: DocCollection<ResourceSettingDoc>;
 }
 
 /** How many records a `list` returns when the query gives no limit. */
@@ -65,6 +67,7 @@ export function createRepositories(collections: Collections): Repositories {
     messages: messageRecordRepo(collections.messages),
     outbox: outboxRepo(collections.outbox),
     conversations: conversationRepo(collections.conversations),
+    settings: resourceSettingRepo(collections.resource_settings),
   };
 }
 

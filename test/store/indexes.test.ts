@@ -67,6 +67,7 @@ function recordingRepositories(log: Recorded[]): Repositories {
     messages: recording('messages', log),
     outbox: recording('outbox', log),
     conversations: recording('conversations', log),
+    resource_settings: recording('resource_settings', log),
   };
   return createRepositories(collections);
 }
@@ -225,6 +226,26 @@ const CALLS: Array<{ call: string; run: (r: Repositories) => Promise<unknown>; s
       r.conversations.save({ email: 'b@example.com', platform: 'teams', reference: '{}', updatedAt: now }),
   },
   { call: 'conversations.get', run: (r) => r.conversations.get('b@example.com') },
+
+  { call: 'settings.get', run: (r) => r.settings.get('db') },
+  {
+    call: 'settings.save',
+    run: (r) =>
+      r.settings.save(
+        {
+          resourceId: 'db',
+          jitEnabled: false,
+          windowEndsAt: now,
+          updatedBy: 'o@example.com',
+          updatedByName: 'O',
+          updatedAt: now,
+          version: 2,
+        },
+        1,
+      ),
+  },
+  { call: 'settings.windowsEndedBy', run: (r) => r.settings.windowsEndedBy(now, 50) },
+  { call: 'settings.switchedOff', run: (r) => r.settings.switchedOff(50) },
 ];
 
 interface Shape {

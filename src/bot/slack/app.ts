@@ -10,6 +10,7 @@ import { DomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
 import { ActionId } from '../../domain/views/model.js';
 import type { SlackDeps } from './deps.js';
+import { openAccessSettings, registerAccessSettings } from './handlers/access-settings.js';
 import * as actions from './handlers/actions.js';
 import { sendAccessReport } from './handlers/report.js';
 import { onFormChange, onFormSubmit, onOptionsLoad, openRequestForm } from './handlers/request-form.js';
@@ -185,26 +186,31 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     }
   };
 
-  app.command(SlashCommand.requestAccess, async ({ ack, command: cmd, respond }) => {
-    await ack();
-    try {
-      const person = await deps.directory.person(cmd.user_id);
-      await openRequestForm(deps, cmd.trigger_id, person, { query: cmd.text });
-    } catch (error) {
-      // response_url reaches the person even in a channel the bot is not in.
-      await fail(error, { userId: cmd.user_id, channelId: cmd.channel_id, respond });
-    }
-  });
+  type Person = Awaited<ReturnType<typeof deps.directory.person>>;
+  const commands = {
+    [SlashCommand.requestAccess]: (person, cmd) =>
+      openRequestForm(deps, cmd.trigger_id, person, { query: cmd.text }),
+    [SlashCommand.accessSettings]: (person, cmd) =>
+      openAccessSettings(deps, cmd.trigger_id, person, cmd.text),
+    [SlashCommand.accessReport]: (person, cmd) => sendAccessReport(deps, person, cmd.user_id, cmd.text),
+  } satisfies Record<
+    string,
+    (person: Person, cmd: { trigger_id: string; user_id: string; text: string }) => Promise<void>
+  >;
+  for (const [command, run] of Object.entries(commands)) {
+    app.command(command, async ({ ack, command: cmd, respond }) => {
+      await ack();
+      try {
+        const person = await deps.directory.person(cmd.user_id);
+        await run(person, cmd);
+      } catch (error) {
+        // response_url reaches the person even in a channel the bot is not in.
+        await fail(error, { userId: cmd.user_id, channelId: cmd.channel_id, respond });
+      }
+    });
+  }
 
-  app.command(SlashCommand.accessReport, async ({ ack, command: cmd, respond }) => {
-    await ack();
-    try {
-      const person = await deps.directory.person(cmd.user_id);
-      await sendAccessReport(deps, person, cmd.user_id, cmd.text);
-    } catch (error) {
-      await fail(error, { userId: cmd.user_id, channelId: cmd.channel_id, respond });
-    }
-  });
+  registerAccessSettings(app, deps, fail);
 
   // Form changes: resource, approvers, quick durations, custom amount/unit, template.
   const formActions = [

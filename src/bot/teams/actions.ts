@@ -6,8 +6,10 @@
  * - Who clicked is the verified activity's `from`, resolved to an email through Teams (./identity.ts);
  *   never anything in the card's data. The data (`action.data`) is untrusted: parsed with zod (an id
  *   as this app makes them, a deny reason of bounded length), an unknown verb or anything else is
- *   refused and nothing changes. A tampered id meets the same checks as a genuine one: the domain
- *   decides, against the store, whether this person may act on that request or grant.
+ *   refused and nothing changes. On an approval card or a requester's status card, the id must be
+ *   the one the clicked message (the invoke's `replyToId`) was sent about, as the outbox recorded
+ *   it; and whatever the id, the domain decides, against the store, whether this person may act on
+ *   that request or grant.
  * - Whether a click may go ahead is the domain's to say (`decide`, `cancel`, `endAccess`, and the dry
  *   runs `checkDecision`, `checkExtension`); its refusal text is the answer, and it is audited there.
  * - The first decision wins (a conditional write in the domain); the clicked card is replaced by the
@@ -22,19 +24,22 @@ import { randomUUID } from 'node:crypto';
 import type { TurnContext } from 'botbuilder';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { Purpose } from '../../core/deliveries.js';
 import { DomainError, isDomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
 import { idValue } from '../../domain/ids.js';
 import type { AccessRequest, Person } from '../../domain/model.js';
-import type { ConversationRepo } from '../../domain/ports.js';
+import type { ConversationRepo, MessageRecordRepo } from '../../domain/ports.js';
 import type { AccessService } from '../../domain/service.js';
 import { DENY_REASON_INPUT, denyForm, MAX_DENY_REASON } from '../../domain/views/forms.js';
 import { approvalCard, grantStatus, requesterStatus, type Viewer } from '../../domain/views/messages.js';
 import { ActionId, type MessageView } from '../../domain/views/model.js';
 import { type AdaptiveCard, renderCard } from './cards.js';
+import { TEAMS_PLATFORM } from './conversations.js';
 import { renderFormCard } from './form-card.js';
 import type { TeamsIdentity, TeamsPerson } from './identity.js';
 import { type InvokeAnswer, invokeCard, invokeMessage } from './invoke.js';
+import { activityIdOf } from './platform.js';
 
 /** The invoke name of a Universal Action. */
 export const CARD_ACTION_INVOKE = 'adaptiveCard/action';
@@ -62,6 +67,8 @@ export interface TeamsCardActionDeps {
   service: AccessService;
   identity: TeamsIdentity;
   conversations: ConversationRepo;
+  /** Where each card was sent (the outbox's records), to check a click's id against its card. */
+  messages: MessageRecordRepo;
   log: Log;
   /** A display name for an email (the approvers listed on a requester's card). */
   nameOf?: (email: string) => Promise<string>;
@@ -185,6 +192,24 @@ const HANDLERS: Record<string, Handler> = {
   },
 };
 
+/** The recorded message a verb's button is on (buttons on unrecorded notices are not checked). */
+const CARD_PURPOSE: Record<string, string> = {
+  [ActionId.approve]: Purpose.approvalCard,
+  [ActionId.deny]: Purpose.approvalCard,
+  [DenyFormVerb.submit]: Purpose.approvalCard,
+  [DenyFormVerb.back]: Purpose.approvalCard,
+  [ActionId.cancel]: Purpose.requesterStatus,
+};
+
+/** False when the click came from a recorded card that is not about `id` (tampered data). */
+async function onClickedCard(deps: TeamsCardActionDeps, context: TurnContext, verb: string, id: string) {
+  const purpose = CARD_PURPOSE[verb];
+  const clicked = context.activity.replyToId;
+  if (!purpose || !clicked) return true;
+  const records = await deps.messages.find({ subjectId: id, purpose });
+  return records.some((r) => r.platform === TEAMS_PLATFORM && activityIdOf(r.address) === clicked);
+}
+
 /** The verbs this module answers (the neutral action ids and the deny form's). */
 export const CARD_VERBS: readonly string[] = Object.keys(HANDLERS);
 
@@ -215,6 +240,10 @@ export async function answerCardAction(
     return invokeMessage(tooLong ? tooLong.message : NOT_RECOGNISED);
   }
   try {
+    if (!(await onClickedCard(deps, context, invoke.data.action.verb, data.data.value))) {
+      log.warn({ verb: invoke.data.action.verb }, 'teams.card_data_mismatch');
+      return invokeMessage(NOT_RECOGNISED);
+    }
     const who = await deps.identity.of(context);
     if (!who) return invokeMessage(UNKNOWN_PERSON);
     await deps.seen?.(who.email).catch((error: unknown) => log.warn({ err: error }, 'teams.seen_failed'));

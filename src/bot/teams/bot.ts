@@ -8,17 +8,18 @@ import type { TeamsLogic } from './adapter.js';
 import { type RememberDeps, rememberConversation } from './conversations.js';
 import { invokeMessage, sendInvokeAnswer } from './invoke.js';
 
-/** Without `service` (a bot that only remembers people), a click is answered that it is not handled. */
+/** Without `service` and `messages` (a bot that only remembers people), a click is answered that it is not handled. */
 export type TeamsBotDeps = RememberDeps & Partial<TeamsCardActionDeps>;
 
 export function createTeamsBot(deps: TeamsBotDeps): TeamsLogic {
   return async (context) => {
     const { type, name } = context.activity;
     if (type === 'invoke' && name === CARD_ACTION_INVOKE) {
-      const { service } = deps;
-      const answer = service
-        ? await answerCardAction(context, { ...deps, service })
-        : invokeMessage('This bot does not handle card buttons here.');
+      const { service, messages } = deps;
+      const answer =
+        service && messages
+          ? await answerCardAction(context, { ...deps, service, messages })
+          : invokeMessage('This bot does not handle card buttons here.');
       await sendInvokeAnswer(context, answer);
       return;
     }

@@ -170,6 +170,37 @@ describe('Teams: refused clicks change nothing', () => {
     expect((await sys.t.store.repos.requests.get(id))?.status).toBe('pending');
   });
 
+  it('says something went wrong, with a reference, when Teams cannot say who clicked, and changes nothing', async () => {
+    const sys = await start();
+    const { id, card } = await pending(sys);
+    // Past the identity cache, so Teams is asked again.
+    sys.t.clock.advance(3 * 60_000);
+    sys.connector.setFault({ status: 503, operations: ['getMember'] });
+    const failed = await pressButton(
+      sys.connector,
+      sys.botUrl,
+      sys.user('tina@example.com').id,
+      card,
+      ActionId.approve,
+    );
+    expect(failed.result.status).toBe(200);
+    expect(failed.answer).toEqual({
+      kind: 'message',
+      text: expect.stringMatching(/^Something went wrong \(reference [0-9a-f]{8}\)\. Try again/),
+    });
+    expect((await sys.t.store.repos.requests.get(id))?.status).toBe('pending');
+    sys.connector.setFault(null);
+    const again = await pressButton(
+      sys.connector,
+      sys.botUrl,
+      sys.user('tina@example.com').id,
+      card,
+      ActionId.approve,
+    );
+    expect(again.answer.kind).toBe('card');
+    expect((await sys.t.store.repos.requests.get(id))?.status).toBe('approved');
+  });
+
   it('answers 401 to an invoke that is unsigned, forged, expired, for another bot or from another service, and changes nothing', async () => {
     const sys = await start();
     const { id, card } = await pending(sys);

@@ -55,7 +55,7 @@ export const UNKNOWN_PERSON =
   'The bot cannot tell who you are: Teams gave it no email address for your account. Ask an administrator.';
 /** What Request again and Request extension answer while no request form card is wired in. */
 export const FORM_NOT_AVAILABLE =
-  'The request form is not available in Teams yet: ask for access with /request-access in Slack.';
+  'The request form cannot be opened in Teams yet: use /request-access in Slack, or ask an administrator.';
 
 /** Opens the request form as a card: again after an expiry, or to extend a grant (the Teams form). */
 export type RequestFormCard = (

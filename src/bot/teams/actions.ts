@@ -25,6 +25,7 @@ import type { TurnContext } from 'botbuilder';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { Purpose } from '../../core/deliveries.js';
+import { NO_RESOURCES } from '../../core/forms/request-form.js';
 import { DomainError, isDomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
 import { idValue } from '../../domain/ids.js';
@@ -36,9 +37,9 @@ import { approvalCard, grantStatus, requesterStatus, type Viewer } from '../../d
 import { ActionId, type MessageView } from '../../domain/views/model.js';
 import { type AdaptiveCard, renderCard } from './cards.js';
 import { TEAMS_PLATFORM } from './conversations.js';
-import { renderFormCard } from './form-card.js';
+import { renderFormCard } from './form-view-card.js';
 import type { TeamsIdentity, TeamsPerson } from './identity.js';
-import { type InvokeAnswer, invokeCard, invokeMessage } from './invoke.js';
+import { type InvokeAnswer, invokeCard, invokeMessage, sendInvokeAnswer } from './invoke.js';
 import { activityIdOf } from './platform.js';
 
 /** The invoke name of a Universal Action. */
@@ -57,11 +58,17 @@ export const UNKNOWN_PERSON =
 export const FORM_NOT_AVAILABLE =
   'The request form cannot be opened in Teams yet: use /request-access in Slack, or ask an administrator.';
 
-/** Opens the request form as a card: again after an expiry, or to extend a grant (the Teams form). */
+/**
+ * Opens the request form as a card: again after an expiry, or to extend a grant (the Teams form's
+ * `openFormCard`); null when there is nothing the person may request.
+ */
 export type RequestFormCard = (
   person: TeamsPerson & { tz?: string },
   opts: { again?: AccessRequest; extendGrantId?: string },
-) => Promise<AdaptiveCard>;
+) => Promise<AdaptiveCard | null>;
+
+/** Verbs of the request form's own buttons, answered by the Teams request form, not here. */
+export const FORM_VERB_PREFIX = 'form.';
 
 export interface TeamsCardActionDeps {
   service: AccessService;
@@ -133,7 +140,8 @@ async function requestForm(
   opts: { again?: AccessRequest; extendGrantId?: string },
 ): Promise<InvokeAnswer> {
   if (!deps.requestFormCard) return invokeMessage(FORM_NOT_AVAILABLE);
-  return invokeCard(await deps.requestFormCard(clicker.person, opts));
+  const form = await deps.requestFormCard(clicker.person, opts);
+  return form ? invokeCard(form) : invokeMessage(NO_RESOURCES);
 }
 
 const HANDLERS: Record<string, Handler> = {
@@ -219,6 +227,19 @@ async function zoneOf(deps: TeamsCardActionDeps, context: TurnContext, email: st
   if (typeof tz === 'string' && IANAZone.isValidZone(tz)) return tz;
   const record = await deps.conversations.get(email).catch(() => null);
   return record?.tz;
+}
+
+/**
+ * Answers an `adaptiveCard/action` invoke with one of this module's verbs (or an unknown one);
+ * false, and nothing sent, for any other activity and for the request form's `form.*` verbs.
+ */
+export async function handleCardAction(context: TurnContext, deps: TeamsCardActionDeps): Promise<boolean> {
+  const { type, name, value } = context.activity;
+  if (type !== 'invoke' || name !== CARD_ACTION_INVOKE) return false;
+  const verb = invokeSchema.safeParse(value).data?.action.verb;
+  if (verb?.startsWith(FORM_VERB_PREFIX)) return false;
+  await sendInvokeAnswer(context, await answerCardAction(context, deps));
+  return true;
 }
 
 /** The answer to one `adaptiveCard/action` invoke (never throws: every failure is an answer). */

@@ -1,29 +1,22 @@
 /**
  * What the bot does with each activity Teams sends it (after the adapter has authenticated it):
- * clicks on its cards (`adaptiveCard/action` invokes, ./actions.ts) are answered; every other
- * activity shows where a person can be reached (./conversations.ts).
+ * remember where each person can be reached (./conversations.ts), then hand the activity to the
+ * first handler that owns it: the buttons of the bot's cards (./actions.ts: `adaptiveCard/action`
+ * invokes other than the request form's `form.*` verbs).
  */
-import { answerCardAction, CARD_ACTION_INVOKE, type TeamsCardActionDeps } from './actions.js';
+import { handleCardAction, type TeamsCardActionDeps } from './actions.js';
 import type { TeamsLogic } from './adapter.js';
 import { type RememberDeps, rememberConversation } from './conversations.js';
-import { invokeMessage, sendInvokeAnswer } from './invoke.js';
 
-/** Without `service` and `messages` (a bot that only remembers people), a click is answered that it is not handled. */
+/** Without `service` and `messages` (the chat contract's delivery-only harness) the bot only remembers people. */
 export type TeamsBotDeps = RememberDeps & Partial<TeamsCardActionDeps>;
 
 export function createTeamsBot(deps: TeamsBotDeps): TeamsLogic {
   return async (context) => {
-    const { type, name } = context.activity;
-    if (type === 'invoke' && name === CARD_ACTION_INVOKE) {
-      const { service, messages } = deps;
-      const answer =
-        service && messages
-          ? await answerCardAction(context, { ...deps, service, messages })
-          : invokeMessage('This bot does not handle card buttons here.');
-      await sendInvokeAnswer(context, answer);
-      return;
-    }
     const person = await rememberConversation(context, deps);
     if (person) await deps.seen?.(person.email);
+    const { service, messages } = deps;
+    if (!service || !messages) return;
+    if (await handleCardAction(context, { ...deps, service, messages })) return;
   };
 }

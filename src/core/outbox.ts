@@ -26,6 +26,7 @@ import {
   type NotificationDelivery,
   type NotificationSink,
 } from './notifications.js';
+import { inPreferredOrder } from './presence.js';
 
 export interface OutboxPolicy {
   /** How long one attempt may hold its item before another worker may take it over. */
@@ -62,6 +63,8 @@ export interface OutboxDeps {
   scheduler: Scheduler;
   /** In order of preference: a person is reached on the first platform that knows their email. */
   platforms: ChatPlatform[];
+  /** The platform to try first for a person (./presence.ts); null or absent keeps `platforms`' order. */
+  preferred?: (email: string) => Promise<string | null>;
   clock: Clock;
   log: Log;
   newId: () => string;
@@ -256,7 +259,8 @@ export class Outbox {
 
   private async reach(email: string): Promise<{ platform: ChatPlatform; person: ChatPerson }> {
     let transient: unknown;
-    for (const platform of this.deps.platforms) {
+    const first = (await this.deps.preferred?.(email)) ?? null;
+    for (const platform of inPreferredOrder(this.deps.platforms, first)) {
       try {
         const person = await platform.reach(email);
         if (person) return { platform, person };

@@ -172,6 +172,7 @@ export function parseAccessConfig(data: unknown): AccessConfig {
   const notifications = file.notifications?.webhook ? { webhook: { ...file.notifications.webhook } } : {};
   return {
     resources,
+    chat: { prefer: file.chat?.prefer ?? 'last-seen' },
     groups,
     admins,
     notifications,

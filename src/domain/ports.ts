@@ -14,6 +14,7 @@ import type {
   OutboxStatus,
   RequestStatus,
   ResourceSetting,
+  Sighting,
 } from './model.js';
 
 // ---------------------------------------------------------------- repositories
@@ -230,6 +231,13 @@ export interface ResourceSettingRepo {
   switchedOff(limit: number): Promise<ResourceSetting[]>;
 }
 
+export interface SightingRepo {
+  /** Remembers that the person was seen on a platform (an upsert by email); an older sighting changes nothing. */
+  record(sighting: Sighting): Promise<void>;
+  /** The latest sighting of this (normalised) email, or null. */
+  get(email: string): Promise<Sighting | null>;
+}
+
 export interface Repositories {
   requests: RequestRepo;
   grants: GrantRepo;
@@ -238,6 +246,7 @@ export interface Repositories {
   outbox: OutboxRepo;
   conversations: ConversationRepo;
   settings: ResourceSettingRepo;
+  sightings: SightingRepo;
 }
 
 export class DuplicateKeyError extends Error {

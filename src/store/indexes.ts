@@ -12,7 +12,8 @@ export type CollectionName =
   | 'messages'
   | 'outbox'
   | 'conversations'
-  | 'resource_settings';
+  | 'resource_settings'
+  | 'sightings';
 
 /**
  * Which documents an index covers: only those that have every listed field (MongoDB's
@@ -79,6 +80,8 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
   // get and save go by `_id` (the resource id); windowsEndedBy(by): windows by their end;
   // switchedOff(): the resources switched off, newest change first
   resource_settings: [{ fields: { windowEndsAt: 1 } }, { fields: { jitEnabled: 1, updatedAt: 1 } }],
+  // get(email) and record(sighting) go by `_id` (the email) alone
+  sightings: [],
 };
 
 /**

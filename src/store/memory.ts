@@ -331,6 +331,7 @@ export function createMemoryCollections(): Collections {
     outbox: make('outbox'),
     conversations: make('conversations'),
     resource_settings: make('resource_settings'),
+    sightings: make('sightings'),
   };
 }
 

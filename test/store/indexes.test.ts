@@ -68,6 +68,7 @@ function recordingRepositories(log: Recorded[]): Repositories {
     outbox: recording('outbox', log),
     conversations: recording('conversations', log),
     resource_settings: recording('resource_settings', log),
+    sightings: recording('sightings', log),
   };
   return createRepositories(collections);
 }
@@ -246,6 +247,11 @@ const CALLS: Array<{ call: string; run: (r: Repositories) => Promise<unknown>; s
   },
   { call: 'settings.windowsEndedBy', run: (r) => r.settings.windowsEndedBy(now, 50) },
   { call: 'settings.switchedOff', run: (r) => r.settings.switchedOff(50) },
+  {
+    call: 'sightings.record',
+    run: (r) => r.sightings.record({ email: 'b@example.com', platform: 'slack', seenAt: now }),
+  },
+  { call: 'sightings.get', run: (r) => r.sightings.get('b@example.com') },
 ];
 
 interface Shape {

@@ -83,6 +83,7 @@ const BASE: Record<CollectionName, Record<string, unknown>> = {
     updatedAt: new Date(0),
     version: 1,
   },
+  sightings: { _id: 'b@example.com', platform: 'slack', seenAt: new Date(0) },
 };
 
 const COLLECTIONS = Object.keys(INDEXES) as CollectionName[];

@@ -99,5 +99,6 @@ export function createMongoCollections(models: MongoModels): Collections {
     outbox: new MongoCollection(models.outbox),
     conversations: new MongoCollection(models.conversations),
     resource_settings: new MongoCollection(models.resource_settings),
+    sightings: new MongoCollection(models.sightings),
   };
 }

@@ -13,6 +13,7 @@ import type {
   MessageRecordDoc,
   OutboxDoc,
   RequestDoc,
+  SightingDoc,
 } from '../repositories.js';
 import type { ResourceSettingDoc } from '../settings-repo.js';
 import {
@@ -213,6 +214,16 @@ export function buildSchemas() {
     schemaOptions('resource_settings'),
   );
 
+  const sightings = new Schema(
+    {
+      // the person's email
+      _id: requiredString,
+      platform: requiredString,
+      seenAt: requiredDate,
+    },
+    schemaOptions('sightings'),
+  );
+
   return {
     requests: withIndexes(requests, 'requests'),
     grants: withIndexes(grants, 'grants'),
@@ -221,6 +232,7 @@ export function buildSchemas() {
     outbox: withIndexes(outbox, 'outbox'),
     conversations: withIndexes(conversations, 'conversations'),
     resource_settings: withIndexes(resourceSettings, 'resource_settings'),
+    sightings: withIndexes(sightings, 'sightings'),
   };
 }
 
@@ -232,6 +244,7 @@ export interface MongoModels {
   outbox: Model<OutboxDoc>;
   conversations: Model<ConversationDoc>;
   resource_settings: Model<ResourceSettingDoc>;
+  sightings: Model<SightingDoc>;
 }
 
 /**
@@ -250,5 +263,6 @@ export function createModels(conn: Connection): MongoModels {
     outbox: model<OutboxDoc>('OutboxItem', schemas.outbox),
     conversations: model<ConversationDoc>('ConversationReference', schemas.conversations),
     resource_settings: model<ResourceSettingDoc>('ResourceSetting', schemas.resource_settings),
+    sightings: model<SightingDoc>('Sighting', schemas.sightings),
   };
 }

@@ -26,6 +26,18 @@ export type PeriodicHandler = (control: JobControl) => Promise<void>;
 /** The only periodic task there is. */
 export type PeriodicTaskName = 'grants.sweep';
 
+/** How many jobs a worker runs at once: of one name, and in all. */
+export interface JobConcurrency {
+  perKind: number;
+  total: number;
+}
+
+/**
+ * Both runners' default: five of a kind and twenty in all, so a slow connector (one kind) cannot
+ * take every slot, and a backlog drains in parallel rather than one job at a time.
+ */
+export const JOB_CONCURRENCY: Readonly<JobConcurrency> = { perKind: 5, total: 20 };
+
 export interface StopOptions {
   /**
    * Wait for running jobs until this time (epoch ms) at most. Jobs still running then keep their

@@ -1,0 +1,50 @@
+/**
+ * (4) Memory: the resident memory of the running app (its own process, after a full garbage
+ * collection) with 10,000 active grants and 10,000 pending requests stored, as their flows would
+ * have left them (lib/seed.ts), and again with 10,000 more of each.
+ */
+import { startEnv } from './lib/env.js';
+import type { Report } from './lib/report.js';
+import { progress, round } from './lib/stats.js';
+
+const STEP = 10_000;
+const MB = 2 ** 20;
+
+export async function memoryBench(report: Report): Promise<void> {
+  const env = await startEnv({ users: [], approvers: ['approver@bench.example'] });
+  try {
+    const rss = async () => (await env.app.call<NodeJS.MemoryUsage>('memory')).rss / MB;
+    const empty = await rss();
+    const seed = async (from: number) => {
+      await env.app.call('seedFlows', { from, count: STEP, prefix: 'held' });
+      await env.app.call('seedPending', { from, count: STEP, prefix: 'waiting' });
+    };
+    progress(`(4) storing ${STEP} active grants and ${STEP} pending requests`);
+    await seed(0);
+    const at10k = await rss();
+    progress(`(4) storing ${STEP} more of each`);
+    await seed(STEP);
+    const at20k = await rss();
+    const perStep = at20k - at10k;
+    report.row('(4) RSS, nothing stored', `${empty.toFixed(0)} MB`, 'the running app right after start');
+    report.row(
+      `(4) RSS, ${STEP / 1000}k grants + ${STEP / 1000}k pending`,
+      `${at10k.toFixed(0)} MB`,
+      'memory store: every record, its audit events, outbox items and message records in the process',
+      '< 300 MB',
+    );
+    report.row(
+      `(4) RSS per extra ${STEP / 1000}k of each`,
+      `+${perStep.toFixed(0)} MB`,
+      `${at20k.toFixed(0)} MB with ${(2 * STEP) / 1000}k of each`,
+    );
+    report.set({
+      rss_mb_empty: round(empty, 1),
+      rss_mb_10k: round(at10k, 1),
+      rss_mb_20k: round(at20k, 1),
+      rss_mb_per_10k: round(perStep, 1),
+    });
+  } finally {
+    await env.close();
+  }
+}

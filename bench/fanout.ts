@@ -14,7 +14,7 @@ import { ms, progress, round, summarize } from './lib/stats.js';
 const APPROVERS = 20;
 const RUNS = 6;
 const RUN_TIMEOUT_MS = 70_000;
-const TOTAL_BUDGET_MS = 150_000;
+const TOTAL_BUDGET_MS = 90_000;
 
 export async function fanoutBench(report: Report): Promise<void> {
   const approvers = users('f', APPROVERS);

@@ -72,9 +72,15 @@ function equalityValues(condition: unknown): Scalar[] | null {
   return null;
 }
 
+/**
+ * The ids under one key: most keys of selective fields (an outbox item's key, a request's id in
+ * the audit trail) hold one document, kept as a plain string rather than a set of one.
+ */
+type Bucket = string | Set<string>;
+
 /** One hash map over the leading `fields` of an index. */
 class PrefixMap {
-  readonly #buckets = new Map<string, Set<string>>();
+  readonly #buckets = new Map<string, Bucket>();
   /** Documents under an array on one of the paths: a candidate for every lookup. */
   readonly #multikey = new Set<string>();
 
@@ -96,12 +102,11 @@ class PrefixMap {
       this.#multikey.add(id);
       return;
     }
-    let bucket = this.#buckets.get(key);
-    if (!bucket) {
-      bucket = new Set();
-      this.#buckets.set(key, bucket);
-    }
-    bucket.add(id);
+    const bucket = this.#buckets.get(key);
+    if (bucket === undefined) this.#buckets.set(key, id);
+    else if (typeof bucket === 'string') {
+      if (bucket !== id) this.#buckets.set(key, new Set([bucket, id]));
+    } else bucket.add(id);
   }
 
   remove(id: string, doc: unknown): void {
@@ -111,13 +116,17 @@ class PrefixMap {
       return;
     }
     const bucket = this.#buckets.get(key);
-    if (!bucket) return;
+    if (bucket === undefined) return;
+    if (typeof bucket === 'string') {
+      if (bucket === id) this.#buckets.delete(key);
+      return;
+    }
     bucket.delete(id);
-    if (bucket.size === 0) this.#buckets.delete(key);
+    if (bucket.size === 1) this.#buckets.set(key, bucket.values().next().value as string);
   }
 
-  /** The ids that can match these values of `fields`, one list of values per field. */
-  lookup(values: readonly Scalar[][]): Set<string> {
+  /** The keys of the buckets holding these values of `fields`, one list of values per field. */
+  keys(values: readonly Scalar[][]): string[] {
     let keys = [''];
     for (const options of values) {
       keys = keys.flatMap((prefix) =>
@@ -127,8 +136,27 @@ class PrefixMap {
         }),
       );
     }
+    return keys;
+  }
+
+  /** How many ids `lookup(keys)` would give at most (without building the set). */
+  count(keys: readonly string[]): number {
+    let n = this.#multikey.size;
+    for (const key of keys) {
+      const bucket = this.#buckets.get(key);
+      n += bucket === undefined ? 0 : typeof bucket === 'string' ? 1 : bucket.size;
+    }
+    return n;
+  }
+
+  /** The ids that can match: those in these buckets, and the multikey ones. */
+  lookup(keys: readonly string[]): Set<string> {
     const out = new Set(this.#multikey);
-    for (const key of keys) for (const id of this.#buckets.get(key) ?? []) out.add(id);
+    for (const key of keys) {
+      const bucket = this.#buckets.get(key);
+      if (typeof bucket === 'string') out.add(bucket);
+      else if (bucket) for (const id of bucket) out.add(id);
+    }
     return out;
   }
 }
@@ -181,7 +209,7 @@ export class LookupIndexes {
 
   /** The smallest candidate set any one map gives for the filter's own equality fields. */
   #bestFor(filter: Record<string, unknown>): Set<string> | null {
-    let best: Set<string> | null = null;
+    let best: { map: PrefixMap; keys: string[]; count: number } | null = null;
     for (const map of this.#maps) {
       const values: Scalar[][] = [];
       let combinations = 1;
@@ -192,10 +220,11 @@ export class LookupIndexes {
         combinations *= accepted.length;
       }
       if (values.length < map.fields.length || combinations > MAX_COMBINATIONS) continue;
-      const found = map.lookup(values);
-      if (!best || found.size < best.size) best = found;
-      if (best.size === 0) break;
+      const keys = map.keys(values);
+      const count = map.count(keys);
+      if (!best || count < best.count) best = { map, keys, count };
+      if (count === 0) break;
     }
-    return best;
+    return best ? best.map.lookup(best.keys) : null;
   }
 }

@@ -9,7 +9,7 @@ import { startEnv, users } from './lib/env.js';
 import type { Report } from './lib/report.js';
 import { ms, progress, round, sleep, summarize } from './lib/stats.js';
 
-const GRANTS = 10_000;
+const GRANTS = Number(process.env.BENCH_EXPIRY_GRANTS ?? 10_000);
 const LEAD_MS = 20_000;
 const WINDOW_MS = 60_000;
 /** Give up waiting this long after the last expiry. */

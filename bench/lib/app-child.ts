@@ -167,6 +167,8 @@ const commands: Record<string, (args: never) => Promise<unknown>> = {
     await system?.stop();
     await store?.close();
     await bare?.stop();
+    // Exit on our own (rather than be killed), so that a --cpu-prof profile is written.
+    setTimeout(() => process.exit(0), 50);
     return true;
   },
 };

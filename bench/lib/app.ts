@@ -1,5 +1,6 @@
 /** The parent's handle on a process running the system under test (./app-child.ts). */
 import { type ChildProcess, fork } from 'node:child_process';
+import { openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StartArgs } from './app-child.js';
@@ -16,8 +17,15 @@ export class AppProcess {
 
   constructor() {
     this.#child = fork(CHILD, [], {
-      execArgv: ['--import', 'tsx', '--expose-gc'],
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      execArgv: [
+        '--import',
+        'tsx',
+        '--expose-gc',
+        // BENCH_CPU_PROF=<dir>: a CPU profile of the app for each run, to find where its time goes.
+        ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      ],
+      // BENCH_APP_LOG=<file>: the app's log lines (JSON, at BENCH_LOG_LEVEL, default info) go there.
+      stdio: ['ignore', process.env.BENCH_APP_LOG ? openSync(process.env.BENCH_APP_LOG, 'a') : 'ignore', 'inherit', 'ipc'],
     });
     this.#ready = new Promise((resolve, reject) => {
       this.#waiting.set(0, { resolve: () => resolve(), reject });
@@ -60,11 +68,16 @@ export class AppProcess {
   }
 
   async stop(): Promise<void> {
+    const exited = new Promise((resolve) => {
+      if (this.#child.exitCode !== null) resolve(undefined);
+      else this.#child.once('exit', resolve);
+    });
     try {
       await Promise.race([this.call('stop'), new Promise((r) => setTimeout(r, 10_000))]);
     } catch {
       // gone already
     }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
     this.#child.kill();
   }
 }

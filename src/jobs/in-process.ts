@@ -23,6 +23,7 @@ import {
   assertValidDate,
   assertValidInterval,
   JOB_CONCURRENCY,
+  JOB_PRIORITY,
   type JobConcurrency,
   type JobControl,
   type JobHandler,
@@ -53,6 +54,12 @@ export interface InProcessRunnerOptions {
    * clock (tests see a strict order), `JOB_CONCURRENCY` on real timers.
    */
   concurrency?: Partial<JobConcurrency>;
+  /**
+   * Start due jobs by `JOB_PRIORITY` first (a job of a lower priority starts only while none of a
+   * higher one is due), then earliest first. Default: on with real timers, off with a manual clock
+   * (tests see jobs in time order).
+   */
+  priorities?: boolean;
 }
 
 export interface PendingJob {
@@ -97,6 +104,7 @@ export class InProcessRunner implements JobRunner {
   private readonly useTimers: boolean;
   private readonly runDueJobs: boolean;
   private readonly concurrency: JobConcurrency;
+  private readonly priorities: boolean;
   private dueSoon: NodeJS.Immediate | undefined;
 
   private readonly handlers = new Map<JobName, JobHandler>();
@@ -124,6 +132,7 @@ export class InProcessRunner implements JobRunner {
     this.useTimers = options.timers ?? !(options.clock instanceof ManualClock);
     this.runDueJobs = options.runDueJobs ?? false;
     const serial = !this.useTimers;
+    this.priorities = options.priorities ?? !serial;
     this.concurrency = {
       perKind: Math.max(1, options.concurrency?.perKind ?? (serial ? 1 : JOB_CONCURRENCY.perKind)),
       total: Math.max(1, options.concurrency?.total ?? (serial ? 1 : JOB_CONCURRENCY.total)),
@@ -315,16 +324,26 @@ export class InProcessRunner implements JobRunner {
     let best: Due | undefined;
     let bestAt = Number.POSITIVE_INFINITY;
     let bestSeq = Number.POSITIVE_INFINITY;
+    /** With priorities: the most urgent priority with a job due, and whether one of it can start. */
+    let urgent = Number.POSITIVE_INFINITY;
     for (const name of this.jobs.names()) {
       if (!this.handlers.has(name)) continue;
-      if ((this.runningByName.get(name) ?? 0) >= this.concurrency.perKind) continue;
+      const full = (this.runningByName.get(name) ?? 0) >= this.concurrency.perKind;
       let entry = this.jobs.peek(name);
-      while (entry && entry.at <= now && this.running.has(entry.key)) {
+      while (!full && entry && entry.at <= now && this.running.has(entry.key)) {
         this.jobs.shift(name);
         this.parked.set(entry.key, entry);
         entry = this.jobs.peek(name);
       }
       if (!entry || entry.at > now) continue;
+      const rank = this.priorities ? JOB_PRIORITY[name] : 0;
+      if (rank < urgent) {
+        urgent = rank;
+        best = undefined;
+        bestAt = Number.POSITIVE_INFINITY;
+        bestSeq = Number.POSITIVE_INFINITY;
+      }
+      if (rank > urgent || full) continue;
       if (entry.at < bestAt || (entry.at === bestAt && entry.seq < bestSeq)) {
         best = { kind: 'job', entry };
         bestAt = entry.at;

@@ -38,6 +38,20 @@ export interface JobConcurrency {
  */
 export const JOB_CONCURRENCY: Readonly<JobConcurrency> = { perKind: 5, total: 20 };
 
+/**
+ * Which jobs go first when more are due than can run (lower first): taking access away and
+ * finishing grants before deadlines and reminders, and those before messages. Under a burst (10,000
+ * grants expiring in one minute) revocations are not queued behind the messages they cause; the
+ * messages follow as soon as the burst leaves room.
+ */
+export const JOB_PRIORITY: Readonly<Record<JobName, number>> = {
+  'grant.expire': 0,
+  'grant.retry': 0,
+  'request.expire': 1,
+  'grant.remind': 1,
+  'outbox.deliver': 2,
+};
+
 export interface StopOptions {
   /**
    * Wait for running jobs until this time (epoch ms) at most. Jobs still running then keep their

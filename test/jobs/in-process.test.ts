@@ -438,6 +438,30 @@ describe('InProcessRunner (system clock, timers)', () => {
     expect(runner.pending()).toEqual([]);
   });
 
+  it('on real timers, starts due revocations before due messages, even messages due earlier', async () => {
+    const runner = new InProcessRunner({ clock: systemClock, concurrency: { perKind: 2, total: 4 } });
+    const started: string[] = [];
+    const handler =
+      (name: JobName) =>
+      async ({ id }: { id: string }) => {
+        started.push(`${name}:${id}`);
+        await new Promise((resolve) => setImmediate(resolve));
+      };
+    runner.define('grant.expire', handler('grant.expire'));
+    runner.define('outbox.deliver', handler('outbox.deliver'));
+    const past = Date.now() - 10_000;
+    for (let i = 0; i < 50; i++) {
+      await runner.schedule('outbox.deliver', new Date(past), { id: `lane${i}` });
+      await runner.schedule('grant.expire', new Date(past + 5_000), { id: `g${i}` });
+    }
+    await runner.start();
+    const until = Date.now() + 30_000;
+    while (started.length < 100 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    await runner.stop();
+    expect(started).toHaveLength(100);
+    expect(started.slice(0, 50).every((s) => s.startsWith('grant.expire:'))).toBe(true);
+  });
+
   it('runs the periodic task at its interval', async () => {
     const runner = new InProcessRunner({ clock: systemClock });
     let runs = 0;

@@ -40,6 +40,7 @@ async function main(): Promise<void> {
   }
   const report = new Report();
   const started = performance.now();
+  const loadBefore = os.loadavg()[0] ?? 0;
   for (const [name, run] of Object.entries(SECTIONS)) {
     if (wanted.length > 0 && !wanted.includes(name)) continue;
     const t0 = performance.now();
@@ -67,6 +68,8 @@ async function main(): Promise<void> {
     machine,
     sections: wanted.length > 0 ? wanted.join(',') : 'all',
     total_s: Math.round(seconds),
+    load_avg_start: Math.round(loadBefore * 10) / 10,
+    load_avg_end: Math.round((os.loadavg()[0] ?? 0) * 10) / 10,
     at: new Date().toISOString(),
   });
 }

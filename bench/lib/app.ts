@@ -25,7 +25,12 @@ export class AppProcess {
         ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
       ],
       // BENCH_APP_LOG=<file>: the app's log lines (JSON, at BENCH_LOG_LEVEL, default info) go there.
-      stdio: ['ignore', process.env.BENCH_APP_LOG ? openSync(process.env.BENCH_APP_LOG, 'a') : 'ignore', 'inherit', 'ipc'],
+      stdio: [
+        'ignore',
+        process.env.BENCH_APP_LOG ? openSync(process.env.BENCH_APP_LOG, 'a') : 'ignore',
+        'inherit',
+        'ipc',
+      ],
     });
     this.#ready = new Promise((resolve, reject) => {
       this.#waiting.set(0, { resolve: () => resolve(), reject });

@@ -57,8 +57,9 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const store = process.env.MONGODB_URI ? 'MongoDB + Agenda' : 'memory store + in-process runner';
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
+  const load = `load average ${loadBefore.toFixed(1)} at the start, ${(os.loadavg()[0] ?? 0).toFixed(1)} at the end`;
   process.stdout.write(
-    `\n${report.table()}\n\n${store}; Node ${process.version}; ${machine}; ${seconds.toFixed(0)} s in all.\n`,
+    `\n${report.table()}\n\n${store}; Node ${process.version}; ${machine}; ${load}; ${seconds.toFixed(0)} s in all.\n`,
   );
   process.stdout.write('Timings vary by machine; nothing here is a pass/fail threshold.\n');
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -42,6 +42,8 @@ export class AppProcess {
       if (m.ok) waiter.resolve(m.value);
       else waiter.reject(new Error(`app process: ${m.error}`));
     });
+    // A send to a process that has gone: the call is rejected below, not the whole run.
+    this.#child.on('error', () => {});
     this.#child.on('exit', (code, signal) => {
       for (const w of this.#waiting.values()) w.reject(new Error(`app process exited (${code ?? signal})`));
       this.#waiting.clear();
@@ -56,6 +58,10 @@ export class AppProcess {
     await this.#ready;
     const id = this.#next++;
     return new Promise<T>((resolve, reject) => {
+      if (!this.#child.connected) {
+        reject(new Error(`app process is gone (${cmd})`));
+        return;
+      }
       this.#waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.#child.send({ id, cmd, args });
     });

@@ -21,7 +21,7 @@ import type { Report } from './lib/report.js';
 import { ms, progress, round, seeded, summarize } from './lib/stats.js';
 
 const RESOURCES = 5000;
-const LOADS = 10;
+const LOADS = 5;
 const QUERIES = 400;
 
 function service(access: AccessConfig): AccessService {

@@ -9,7 +9,7 @@ import { progress, round } from './lib/stats.js';
 
 const STEP = 10_000;
 /** The extra records are measured in a smaller step and scaled to 10,000 (growth is linear). */
-const EXTRA = 5_000;
+const EXTRA = 2_500;
 const MB = 2 ** 20;
 
 export async function memoryBench(report: Report): Promise<void> {

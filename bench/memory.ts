@@ -43,7 +43,8 @@ export async function memoryBench(report: Report): Promise<void> {
     report.set({
       rss_mb_empty: round(empty, 1),
       rss_mb_10k: round(at10k, 1),
-      [`rss_mb_${(STEP + EXTRA) / 1000}k`]: round(atMore, 1),
+      rss_mb_after_extra: round(atMore, 1),
+      rss_extra_records: EXTRA,
       rss_mb_per_10k: round(perStep, 1),
     });
   } finally {

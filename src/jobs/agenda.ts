@@ -41,6 +41,7 @@ import { createIndexKeepingExisting } from '../store/mongo/create-index.js';
 import {
   assertValidDate,
   assertValidInterval,
+  JOB_CONCURRENCY,
   type JobControl,
   type JobHandler,
   type JobRunner,
@@ -111,9 +112,9 @@ export interface AgendaRunnerOptions {
 }
 
 /** Jobs of one kind a worker locks, and runs, at once. The sweep: one. */
-export const PER_KIND_LOCK_LIMIT = 5;
+export const PER_KIND_LOCK_LIMIT = JOB_CONCURRENCY.perKind;
 /** Jobs a worker locks at once in all: as many as Agenda runs at once (its `maxConcurrency`). */
-export const TOTAL_LOCK_LIMIT = 20;
+export const TOTAL_LOCK_LIMIT = JOB_CONCURRENCY.total;
 
 interface Periodic {
   name: PeriodicTaskName;

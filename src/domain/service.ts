@@ -24,7 +24,7 @@ import {
   type SubmitInput,
   submitRequest,
 } from './requests.js';
-import { endAccess, expireGrant } from './revocation.js';
+import { checkEndAccess, endAccess, expireGrant } from './revocation.js';
 import { advanceGrant, type SweepControl, sweep } from './sweep.js';
 
 export type { FieldError, SubmitInput };
@@ -116,8 +116,17 @@ export class AccessService {
 
   // ------------------------------------------------------------ grants
 
-  endAccess(grantId: string, actor: Person): Promise<Grant> {
-    return endAccess(this.ctx, grantId, actor);
+  /**
+   * Ends access now: the holder's own "End access now", or a revocation by an admin or an owner or
+   * approver of the resource, with an optional `reason` the holder is told.
+   */
+  endAccess(grantId: string, actor: Person, reason?: string): Promise<Grant> {
+    return endAccess(this.ctx, grantId, actor, reason);
+  }
+
+  /** The dry run of `endAccess`: the refusal it would give, or null. Changes nothing (refusals are audited). */
+  checkEndAccess(grantId: string, actor: Person): Promise<DomainError | null> {
+    return checkEndAccess(this.ctx, grantId, actor);
   }
 
   getGrant(id: string): Promise<Grant | null> {

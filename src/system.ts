@@ -12,6 +12,7 @@ import {
   type SlackFrontEnd,
 } from './bot/slack/app.js';
 import { SlackDirectory } from './bot/slack/directory.js';
+import { SlackHomeSurface } from './bot/slack/home-surface.js';
 import { deliveryClient, SlackPlatform } from './bot/slack/platform.js';
 import { createTeamsAdapter, type TeamsAdapter, type TeamsAdapterSettings } from './bot/teams/adapter.js';
 import { createTeamsBot } from './bot/teams/bot.js';
@@ -20,9 +21,11 @@ import { TeamsPlatform } from './bot/teams/platform.js';
 import { backoffDelayMs, MAX_ATTEMPTS_BEFORE_REPORT } from './connectors/backoff.js';
 import { createConnectorRegistry } from './connectors/registry.js';
 import type { ChatPlatform } from './core/chat.js';
+import { HomeRefreshNotifier, Homes, Notifiers } from './core/home.js';
 import { OutboxNotifier } from './core/notifier.js';
 import { Outbox, type OutboxPolicy } from './core/outbox.js';
 import type { Clock } from './domain/clock.js';
+import type { Notifier } from './domain/events.js';
 import type { AccessConfig } from './domain/policy.js';
 import { ConnectorError } from './domain/ports.js';
 import { AccessService } from './domain/service.js';
@@ -139,18 +142,27 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
         }
       : {}),
   });
+  // Homes (Slack's App Home) are refreshed after every change they show, as a job per person.
+  const homeSurface = slack && directory ? new SlackHomeSurface(slack.client, directory) : null;
+  const notifiers: Notifier[] = [new OutboxNotifier(outbox, log)];
+  if (homeSurface) {
+    notifiers.push(new HomeRefreshNotifier({ scheduler: runner, clock, config: () => parts.access }));
+  }
   const service = new AccessService({
     config: parts.access,
     repos: store.repos,
     scheduler: runner,
     connectors,
-    notifier: new OutboxNotifier(outbox, log),
+    notifier: new Notifiers(notifiers),
     clock,
     log,
     newId: randomUUID,
     backoffMs: parts.backoffMs ?? ((attempt) => backoffDelayMs(attempt)),
     reportAfterAttempts: MAX_ATTEMPTS_BEFORE_REPORT,
   });
+  const homes = homeSurface
+    ? new Homes({ service, repos: store.repos, surfaces: [homeSurface], clock, newId: randomUUID })
+    : null;
   // Grants of resources no longer in the policy file cannot be revoked by their connector.
   const known = new Set(parts.access.resources.map((r) => r.id));
   const stranded = (
@@ -181,7 +193,13 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   });
   http.route({ method: 'GET', path: '/metrics', handler: metrics.handler });
   if (slack && directory) {
-    registerListeners(slack.app, { service, directory, client: slack.client, log });
+    registerListeners(slack.app, {
+      service,
+      directory,
+      client: slack.client,
+      log,
+      ...(homes && homeSurface ? { home: { homes, surface: homeSurface } } : {}),
+    });
     const handle = slack.handleRequest;
     if (handle) http.route({ method: 'POST', path: SLACK_EVENTS_PATH, handler: handle });
   }
@@ -198,7 +216,11 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     );
   }
 
-  registerJobs(runner, service, { outbox, sweepIntervalMs: parts.sweepIntervalMs ?? SWEEP_INTERVAL_MS });
+  registerJobs(runner, service, {
+    outbox,
+    ...(homes ? { homes } : {}),
+    sweepIntervalMs: parts.sweepIntervalMs ?? SWEEP_INTERVAL_MS,
+  });
   await runner.start();
   const port = await http.listen(parts.http.port, parts.http.host);
   await slack?.start();

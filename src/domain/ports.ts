@@ -195,10 +195,16 @@ export class DuplicateKeyError extends Error {
 
 // ---------------------------------------------------------------- scheduler
 
-export type JobName = 'request.expire' | 'grant.remind' | 'grant.expire' | 'grant.retry' | 'outbox.deliver';
+export type JobName =
+  | 'request.expire'
+  | 'grant.remind'
+  | 'grant.expire'
+  | 'grant.retry'
+  | 'outbox.deliver'
+  | 'home.refresh';
 
 export interface JobData {
-  /** request id for request.*, grant id for grant.*, the lane for outbox.deliver */
+  /** request id for request.*, grant id for grant.*, the lane for outbox.deliver, an email for home.refresh */
   id: string;
 }
 

@@ -6,6 +6,8 @@ import { makeContext, type ServiceContext, type ServiceDeps } from './context.js
 import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import { onApproved, remind } from './grants.js';
+import { type BuiltHome, buildHome } from './home/build.js';
+import type { HomeState } from './home/state.js';
 import type { AccessRequest, Grant, Person } from './model.js';
 import {
   type AccessConfig,
@@ -135,6 +137,16 @@ export class AccessService {
 
   listGrants(query: GrantQuery): Promise<Grant[]> {
     return this.ctx.repos.grants.list(query);
+  }
+
+  // ------------------------------------------------------------ the home
+
+  /**
+   * `person`'s home as they may see it, at `state` (pages and filters); also the state as shown,
+   * to keep for the next change. `nameOf` names people by email, when the platform knows them.
+   */
+  home(person: Person, state: HomeState, nameOf?: (email: string) => string): Promise<BuiltHome> {
+    return buildHome(this.ctx, { ...person, email: normalizeEmail(person.email) }, state, nameOf);
   }
 
   // ------------------------------------------------------------ job handlers (idempotent)

@@ -4,7 +4,7 @@
  * behind a request is the Slack user id in the signed payload, resolved through the Web API.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { App, type BlockAction, type ButtonAction, HTTPReceiver } from '@slack/bolt';
+import { App, type BlockAction, HTTPReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { DomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
@@ -14,6 +14,7 @@ import * as actions from './handlers/actions.js';
 import { onFormChange, onFormSubmit, onOptionsLoad, openRequestForm } from './handlers/request-form.js';
 import { FormIds, SLASH_COMMANDS } from './ids.js';
 import { LIMITS } from './limits.js';
+import { buttonRegistrar, registerHomeListeners } from './listeners.js';
 import { slackLogger } from './logger.js';
 import { buildMessageModal } from './modal.js';
 import { type Recipient, tellUser, userMessageFor } from './respond.js';
@@ -154,8 +155,6 @@ export function createSlackFrontEnd(opts: SlackAppOptions): SlackFrontEnd {
   };
 }
 
-type ButtonBody = BlockAction<ButtonAction>;
-
 export function registerListeners(app: App, deps: SlackDeps): void {
   const log = deps.log;
   const fail = async (error: unknown, target: Recipient) => {
@@ -247,39 +246,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     }
   });
 
-  /** Registers a button whose value is one of our ids; bad values are refused before anything runs. */
-  const button = (
-    id: string,
-    run: (
-      person: Awaited<ReturnType<typeof deps.directory.person>>,
-      value: string,
-      body: ButtonBody,
-      target: Recipient,
-    ) => Promise<void>,
-  ) => {
-    app.action<ButtonBody>(
-      { type: 'block_actions', action_id: id },
-      async ({ ack, body, action, respond }) => {
-        await ack();
-        const target = { userId: body.user.id, channelId: body.channel?.id, respond };
-        const parsed = actions.idValue.safeParse(action.value);
-        if (!parsed.success) {
-          log.warn({ actionId: id, userId: body.user.id }, 'slack.bad_button_value');
-          await fail(
-            new DomainError('INVALID_INPUT', 'That button was not recognised, so nothing was changed.'),
-            target,
-          );
-          return;
-        }
-        try {
-          const person = await deps.directory.person(body.user.id);
-          await run(person, parsed.data, body, target);
-        } catch (error) {
-          await fail(error, target);
-        }
-      },
-    );
-  };
+  const button = buttonRegistrar(app, deps, fail);
 
   button(ActionId.approve, (person, id) => actions.approve(deps, person, id));
   button(ActionId.deny, (person, id, body) =>
@@ -314,6 +281,8 @@ export function registerListeners(app: App, deps: SlackDeps): void {
       await fail(error, target);
     }
   });
+
+  registerHomeListeners(app, deps, fail, button);
 
   app.error(async (error) => {
     log.error({ err: error }, 'slack.unhandled_error');

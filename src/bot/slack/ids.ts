@@ -1,11 +1,14 @@
 /** Every Slack-side identifier the app registers. The manifest test checks these against manifests/slack.yaml. */
 export const SLASH_COMMANDS = ['/request-access'] as const;
+/** Events API events the app subscribes to (the manifest's `bot_events`). */
+export const BOT_EVENTS = ['app_home_opened'] as const;
 /** Global and message shortcuts (none yet; the manifest must declare none either). */
 export const SHORTCUTS: readonly string[] = [];
 
 export const FormIds = {
   requestCallback: 'jit.request.form',
   denyCallback: 'jit.deny.form',
+  revokeCallback: 'jit.revoke.form',
   resource: 'jit.form.resource',
   approvers: 'jit.form.approvers',
   /** one action id per quick-duration button: prefix + index */

@@ -12,6 +12,20 @@ export const ActionId = {
   requestAgain: 'jit.request.again',
   extend: 'jit.grant.extend',
   endAccess: 'jit.grant.end',
+  /** Revoke someone's access (admins, the resource's owners and approvers): asks a reason first. */
+  revoke: 'jit.grant.revoke',
+  /** Opens a grant's timeline. */
+  details: 'jit.grant.details',
+  /** Home: opens the request form. */
+  requestAccess: 'jit.home.request',
+  /** Home: the next or previous page of a list (value `<section>:next` or `<section>:previous`). */
+  page: 'jit.home.page',
+  /** Home: the grants dashboard's filters, and clearing them. */
+  filterResource: 'jit.home.filter.resource',
+  filterUser: 'jit.home.filter.user',
+  filterStatus: 'jit.home.filter.status',
+  filterExpires: 'jit.home.filter.expires',
+  clearFilters: 'jit.home.filter.clear',
 } as const;
 export type ActionId = (typeof ActionId)[keyof typeof ActionId];
 

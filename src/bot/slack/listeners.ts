@@ -1,0 +1,146 @@
+/**
+ * Listener registration shared by the cards and the App Home: buttons whose value is one of our
+ * ids, and the home's own listeners (`app_home_opened`, pages, filters, Revoke, Details, Request
+ * access). Handlers ack() first; a click made in the home shows the home again once it is done,
+ * so the person sees its effect at once (others' homes follow through `home.refresh`).
+ */
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { DomainError } from '../../domain/errors.js';
+import { ActionId } from '../../domain/views/model.js';
+import type { SlackDeps } from './deps.js';
+import type { SlackPerson } from './directory.js';
+import * as actions from './handlers/actions.js';
+import * as home from './handlers/home.js';
+import { openRequestForm } from './handlers/request-form.js';
+import { FormIds } from './ids.js';
+import type { Recipient } from './respond.js';
+
+export type ButtonBody = BlockAction<ButtonAction>;
+export type Fail = (error: unknown, target: Recipient) => Promise<void>;
+export type ButtonRun = (
+  person: SlackPerson,
+  value: string,
+  body: ButtonBody,
+  target: Recipient,
+) => Promise<void>;
+
+/** Whether a block action was made in the App Home tab. */
+function inHome(body: BlockAction): boolean {
+  return body.container?.type === 'view' && body.view?.type === 'home';
+}
+
+/** Registers a button whose value is one of our ids; bad values are refused before anything runs. */
+export function buttonRegistrar(app: App, deps: SlackDeps, fail: Fail) {
+  return (id: string, run: ButtonRun) => {
+    app.action<ButtonBody>(
+      { type: 'block_actions', action_id: id },
+      async ({ ack, body, action, respond }) => {
+        await ack();
+        const target = { userId: body.user.id, channelId: body.channel?.id, respond };
+        const parsed = actions.idValue.safeParse(action.value);
+        if (!parsed.success) {
+          deps.log.warn({ actionId: id, userId: body.user.id }, 'slack.bad_button_value');
+          await fail(
+            new DomainError('INVALID_INPUT', 'That button was not recognised, so nothing was changed.'),
+            target,
+          );
+          return;
+        }
+        let person: SlackPerson | undefined;
+        try {
+          person = await deps.directory.person(body.user.id);
+          await run(person, parsed.data, body, target);
+        } catch (error) {
+          await fail(error, target);
+        }
+        if (person && inHome(body)) await showAfterClick(deps, person, fail, target);
+      },
+    );
+  };
+}
+
+async function showAfterClick(deps: SlackDeps, person: SlackPerson, fail: Fail, target: Recipient) {
+  try {
+    await home.showHome(deps, person);
+  } catch (error) {
+    await fail(error, target);
+  }
+}
+
+export function registerHomeListeners(
+  app: App,
+  deps: SlackDeps,
+  fail: Fail,
+  button: ReturnType<typeof buttonRegistrar>,
+): void {
+  app.event('app_home_opened', async ({ event }) => {
+    if (event.tab !== 'home') return;
+    try {
+      await home.showHome(deps, await deps.directory.person(event.user));
+    } catch (error) {
+      await fail(error, { userId: event.user });
+    }
+  });
+
+  button(ActionId.requestAccess, (person, _value, body) => openRequestForm(deps, body.trigger_id, person));
+  button(ActionId.revoke, (person, id, body) => home.startRevoke(deps, person, id, body.trigger_id));
+  button(ActionId.details, (person, id, body) => home.showDetails(deps, person, id, body.trigger_id));
+
+  // Pages and filters change only what the home shows; their values are parsed in the handler.
+  const homeAction = (
+    ids: string[],
+    run: (person: SlackPerson, action: BlockAction['actions'][number]) => Promise<void>,
+  ) => {
+    const pattern = new RegExp(`^(${ids.map((s) => s.replace(/\./g, '\\.')).join('|')})$`);
+    app.action<BlockAction>(pattern, async ({ ack, body, action }) => {
+      await ack();
+      try {
+        await run(await deps.directory.person(body.user.id), action);
+      } catch (error) {
+        await fail(error, { userId: body.user.id });
+      }
+    });
+  };
+  homeAction([ActionId.page], (person, action) =>
+    home.turnHomePage(deps, person, 'value' in action ? action.value : undefined),
+  );
+  homeAction(
+    [
+      ActionId.filterResource,
+      ActionId.filterStatus,
+      ActionId.filterUser,
+      ActionId.filterExpires,
+      ActionId.clearFilters,
+    ],
+    (person, action) =>
+      home.filterHome(deps, person, {
+        actionId: action.action_id,
+        ...('selected_option' in action && action.selected_option
+          ? { option: action.selected_option.value }
+          : {}),
+        ...('selected_user' in action && action.selected_user ? { userId: action.selected_user } : {}),
+        ...('selected_date' in action && action.selected_date ? { date: action.selected_date } : {}),
+      }),
+  );
+
+  app.view(FormIds.revokeCallback, async ({ ack, body, view }) => {
+    await ack();
+    const meta = home.parseRevokeMeta(view.private_metadata);
+    const target = { userId: body.user.id };
+    if (!meta) {
+      deps.log.warn({ userId: body.user.id }, 'slack.bad_revoke_metadata');
+      await fail(
+        new DomainError('INVALID_INPUT', 'That form was not recognised, so nothing was changed.'),
+        target,
+      );
+      return;
+    }
+    try {
+      const person = await deps.directory.person(body.user.id);
+      await deps.service.endAccess(meta.grantId, person, home.revokeReason(view.state));
+      await home.showHome(deps, person);
+    } catch (error) {
+      await fail(error, target);
+    }
+  });
+}

@@ -115,7 +115,9 @@ export type AuditEventType =
   | 'grant.revoked'
   | 'grant.expired'
   | 'message.undeliverable'
-  | 'action.refused';
+  | 'action.refused'
+  /** A use of access reported by the protected system (`at` is when it happened). */
+  | 'access.used';
 
 export interface AuditEvent {
   id: string;

@@ -196,7 +196,9 @@ describe('opening the request form', () => {
     const request = await service.submit(submission());
     await service.decide(request.id, alice, 'approve');
     await runner.runDue(); // provisioning
-    const [grant] = await service.listGrants({ holderEmail: bob.email });
+    const {
+      rows: [grant],
+    } = await service.listGrants(bob, { user: bob.email });
     expect(grant?.status).toBe('active');
 
     const opened = await openState(service, bob, { extendGrantId: grant!.id });

@@ -101,8 +101,13 @@ export function registerHomeListeners(
       }
     });
   };
-  homeAction([ActionId.page], (person, action) =>
-    home.turnHomePage(deps, person, 'value' in action ? action.value : undefined),
+  homeAction([ActionId.pageNext, ActionId.pagePrevious], (person, action) =>
+    home.turnHomePage(
+      deps,
+      person,
+      action.action_id === ActionId.pageNext ? 'next' : 'previous',
+      'value' in action ? action.value : undefined,
+    ),
   );
   homeAction(
     [

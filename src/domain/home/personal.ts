@@ -44,8 +44,8 @@ export function paged<T>(
 
 export function pagerActions(section: HomeSectionId, previous: boolean, next: boolean): ViewAction[] {
   const out: ViewAction[] = [];
-  if (previous) out.push({ id: ActionId.page, label: 'Previous', value: `${section}:previous` });
-  if (next) out.push({ id: ActionId.page, label: 'Next', value: `${section}:next` });
+  if (previous) out.push({ id: ActionId.pagePrevious, label: 'Previous', value: section });
+  if (next) out.push({ id: ActionId.pageNext, label: 'Next', value: section });
   return out;
 }
 

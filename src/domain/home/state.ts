@@ -4,10 +4,8 @@
  * what the person was looking at. Read back with zod: a stored or clicked state is untrusted.
  */
 import { z } from 'zod';
+import { GRANT_LIST_STATUSES } from '../queries/grants.js';
 import { HOME_SECTIONS, type HomeSectionId } from '../views/home.js';
-
-export const DASHBOARD_STATUSES = ['provisioning', 'active', 'revoking', 'ended'] as const;
-export type DashboardStatus = (typeof DASHBOARD_STATUSES)[number];
 
 const email = z.string().trim().toLowerCase().email().max(320);
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is YYYY-MM-DD');
@@ -17,7 +15,7 @@ export const dashboardFiltersSchema = z
     resource: z.string().min(1).max(200).optional(),
     group: z.string().min(1).max(200).optional(),
     user: email.optional(),
-    status: z.enum(DASHBOARD_STATUSES).optional(),
+    status: z.enum(GRANT_LIST_STATUSES).optional(),
     /** Expiring on or before this day (in the viewer's zone). */
     expiresBy: day.optional(),
   })

@@ -17,6 +17,9 @@ export interface HomeItem {
   actions?: ViewAction[];
 }
 
+/** At most this many choices in one filter (Slack's select limit; Teams' choice sets are shown alike). */
+export const FILTER_CHOICES_MAX = 100;
+
 export interface HomeChoice {
   label: string;
   value: string;

@@ -18,8 +18,9 @@ export const ActionId = {
   details: 'jit.grant.details',
   /** Home: opens the request form. */
   requestAccess: 'jit.home.request',
-  /** Home: the next or previous page of a list (value `<section>:next` or `<section>:previous`). */
-  page: 'jit.home.page',
+  /** Home: the next or previous page of a list (the value names the list). */
+  pageNext: 'jit.home.page.next',
+  pagePrevious: 'jit.home.page.previous',
   /** Home: the grants dashboard's filters, and clearing them. */
   filterResource: 'jit.home.filter.resource',
   filterUser: 'jit.home.filter.user',

@@ -16,10 +16,11 @@ import {
 import { MAX_REVOKE_REASON, REVOKE_REASON_INPUT, revokeForm } from '../../../domain/views/forms.js';
 import { HOME_SECTIONS } from '../../../domain/views/home.js';
 import { ActionId } from '../../../domain/views/model.js';
+import { timelineView } from '../../../domain/views/timeline.js';
 import type { SlackDeps } from '../deps.js';
 import type { SlackPerson } from '../directory.js';
 import { FormIds } from '../ids.js';
-import { buildFormModal } from '../modal.js';
+import { buildFormModal, buildInfoModal } from '../modal.js';
 import { formInput, idValue } from './actions.js';
 
 /** Shows `person` their home, after `change` to where it stood. */
@@ -32,13 +33,18 @@ export async function showHome(
   await deps.home.homes.show(deps.home.surface, person, change);
 }
 
-const pageValue = z.string().regex(new RegExp(`^(${HOME_SECTIONS.join('|')}):(next|previous)$`));
+const pageValue = z.enum(HOME_SECTIONS);
 
-export async function turnHomePage(deps: SlackDeps, person: SlackPerson, value: unknown): Promise<void> {
+export async function turnHomePage(
+  deps: SlackDeps,
+  person: SlackPerson,
+  way: 'next' | 'previous',
+  value: unknown,
+): Promise<void> {
   const parsed = pageValue.safeParse(value);
   if (!parsed.success)
     throw new DomainError('INVALID_INPUT', 'That button was not recognised, so nothing was changed.');
-  const [section, way] = parsed.data.split(':') as [(typeof HOME_SECTIONS)[number], 'next' | 'previous'];
+  const section = parsed.data;
   await showHome(deps, person, (s) => turnPage(s, section, way));
 }
 
@@ -127,16 +133,14 @@ export function revokeReason(state: unknown): string | undefined {
   return formInput(state, REVOKE_REASON_INPUT, MAX_REVOKE_REASON);
 }
 
-/** Details: the grant's timeline, in a modal, times in the viewer's zone. */
+/** Details: the grant's timeline, in a modal, times in the viewer's zone; refused (audited) unless they may see it. */
 export async function showDetails(
   deps: SlackDeps,
   person: SlackPerson,
   grantId: string,
   triggerId: string,
 ): Promise<void> {
-  void deps;
-  void person;
-  void grantId;
-  void triggerId;
-  throw new DomainError('INVALID_INPUT', 'Details are not available yet.');
+  const timeline = await deps.service.grantTimeline(person, grantId);
+  const view = timelineView(timeline, { now: deps.service.now(), ...(person.tz ? { tz: person.tz } : {}) });
+  await deps.client.views.open({ trigger_id: triggerId, view: buildInfoModal(view) });
 }

@@ -71,4 +71,78 @@ describe('the App Home tab for everyone', () => {
     expect(textOf(sectionOf(home(t, bob), 'history'))).toContain('Approved by Alice Approver');
     await waitForDm(t, bob, 'is active');
   });
+
+  it('asks the reason for a Deny made in the home, the same way the card does', async () => {
+    await openHome(t, alice);
+    await requestAccess(t, bob, { approvers: [alice.email] });
+    await refreshed(t);
+    const [deny] = buttons(sectionOf(home(t, alice), 'decisions'), 'jit.request.deny');
+    const mark = t.fake.checkpoint();
+    await t.slack.blockAction({
+      userId: alice.id,
+      actionId: 'jit.request.deny',
+      view: home(t, alice) as never,
+      value: deny?.value,
+      blockId: deny?.blockId,
+    });
+    const opened = await t.fake.waitFor('views.open', (c) => c.seq >= mark);
+    const dialog = opened.response.view as { callback_id: string };
+    expect(dialog.callback_id).toBe('jit.deny.form');
+    await t.slack.viewSubmission({
+      userId: alice.id,
+      view: dialog as never,
+      values: { 'jit.deny.reason': 'Use staging' },
+    });
+    await eventually(async () =>
+      expect(await onlyRequest(t)).toMatchObject({ status: 'denied', reason: 'Use staging' }),
+    );
+    await refreshed(t);
+    expect(textOf(sectionOf(await openHome(t, bob), 'history'))).toContain('Denied by Alice Approver');
+    expect(textOf(sectionOf(home(t, bob), 'history'))).toContain('Reason: Use staging');
+    expect(textOf(sectionOf(home(t, alice), 'decisions'))).toContain(
+      'No request is waiting for your decision.',
+    );
+  });
+
+  it('refreshes a home once for a burst of changes, and never publishes one nobody opened', async () => {
+    await openHome(t, alice);
+    const before = t.fake.callsTo('views.publish').length;
+    await requestAccess(t, bob, { approvers: [alice.email], justification: 'First' });
+    await requestAccess(t, bob, { resource: 'staging-db', duration: '1 hour', justification: 'Second' });
+    await refreshed(t);
+    const published = t.fake.callsTo('views.publish').slice(before);
+    expect(published.filter((c) => c.args.user_id === alice.id)).toHaveLength(1);
+    // Bob never opened his home: nothing is published for him, however much changes.
+    expect(published.filter((c) => c.args.user_id === bob.id)).toEqual([]);
+    expect(textOf(sectionOf(home(t, alice), 'decisions'))).toContain('First');
+  });
+
+  it('pages a long personal list, saying what is shown of how many', async () => {
+    const now = t.clock.now();
+    for (let i = 0; i < 7; i++) {
+      await t.store.repos.requests.insert({
+        id: `old-${i}`,
+        kind: 'access',
+        resourceId: 'staging-db',
+        requester: { email: erin.email, name: 'Erin Outsider' },
+        approvers: [alice.email],
+        duration: 'PT1H',
+        justification: `Old reason ${i}`,
+        approval: 'manual',
+        status: 'denied',
+        createdAt: new Date(now.getTime() - (10 - i) * 60_000),
+        decideBy: now,
+        decidedAt: new Date(now.getTime() - (10 - i) * 60_000),
+        decidedBy: alice.email,
+        decidedByName: 'Alice Approver',
+        submissionKey: `old-${i}`,
+      });
+    }
+    let view = await openHome(t, erin);
+    expect(textOf(sectionOf(view, 'history'))).toContain('Showing 1–5 of 7.');
+    view = await homeAction(t, erin, 'jit.home.page.next', { value: 'history', blockId: 'history.pager' });
+    expect(textOf(sectionOf(view, 'history'))).toContain('Showing 6–7 of 7.');
+    expect(buttons(sectionOf(view, 'history'), 'jit.home.page.next')).toEqual([]);
+    expect(buttons(sectionOf(view, 'history'), 'jit.home.page.previous')).toHaveLength(1);
+  });
 });

@@ -2,7 +2,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Grant } from '../../src/domain/model.js';
 import { collectText, type FakeView, type JsonObject } from '../support/fake-slack.js';
 import { click, eventually, onlyRequest, requestAccess, settle, waitForDm } from '../support/flows.js';
-import { buttons, home, homeAction, openHome, refreshed, sectionOf, textOf } from '../support/home.js';
+import {
+  buttons,
+  home,
+  homeAction,
+  modalFromHome,
+  openHome,
+  refreshed,
+  sectionOf,
+  textOf,
+} from '../support/home.js';
 import { startTestSystem, type TestSystem, USERS } from '../support/system.js';
 
 const { admin, alice, bob, dave, erin, carol } = USERS;
@@ -31,6 +40,10 @@ async function twoGrants(): Promise<{ acme: Grant; staging: Grant }> {
 }
 
 const dashboard = (view: FakeView) => sectionOf(view, 'dashboard');
+
+/** The admin's Next or Previous under the dashboard. */
+const turn = (way: 'next' | 'previous') =>
+  homeAction(t, admin, `jit.home.page.${way}`, { value: 'dashboard', blockId: 'dashboard.pager' });
 
 describe('the grants dashboard in the App Home tab', () => {
   it('shows admins every grant, approvers their resources only, and nobody else a dashboard', async () => {
@@ -120,23 +133,14 @@ describe('the grants dashboard in the App Home tab', () => {
     expect(textOf(dashboard(view))).toContain('Person 22'); // newest first
     expect(buttons(dashboard(view), 'jit.home.page.next')).toHaveLength(1);
     expect(buttons(dashboard(view), 'jit.home.page.previous')).toHaveLength(0);
-    view = await homeAction(t, admin, 'jit.home.page.next', {
-      value: 'dashboard',
-      blockId: 'dashboard.pager',
-    });
+    view = await turn('next');
     expect(textOf(dashboard(view))).toContain('Showing 11–20 of 23.');
     expect(buttons(dashboard(view), 'jit.home.page.previous')).toHaveLength(1);
-    view = await homeAction(t, admin, 'jit.home.page.next', {
-      value: 'dashboard',
-      blockId: 'dashboard.pager',
-    });
+    view = await turn('next');
     expect(textOf(dashboard(view))).toContain('Showing 21–23 of 23.');
     expect(textOf(dashboard(view))).toContain('Person 00');
     expect(buttons(dashboard(view), 'jit.home.page.next')).toHaveLength(0);
-    view = await homeAction(t, admin, 'jit.home.page.previous', {
-      value: 'dashboard',
-      blockId: 'dashboard.pager',
-    });
+    view = await turn('previous');
     expect(textOf(dashboard(view))).toContain('Showing 11–20 of 23.');
     // Everything fits Slack's 100 blocks (the fake refuses more), and every row has its buttons.
     expect(view.blocks.length).toBeLessThanOrEqual(100);
@@ -149,16 +153,7 @@ describe('the grants dashboard in the App Home tab', () => {
     const [revoke] = buttons(dashboard(home(t, admin)), 'jit.grant.revoke').filter(
       (b) => b.value === acme.id,
     );
-    const mark = t.fake.checkpoint();
-    await t.slack.blockAction({
-      userId: admin.id,
-      actionId: 'jit.grant.revoke',
-      view: home(t, admin) as unknown as JsonObject,
-      value: revoke?.value,
-      blockId: revoke?.blockId,
-    });
-    const opened = await t.fake.waitFor('views.open', (c) => c.seq >= mark);
-    const modal = opened.response.view as FakeView;
+    const modal = await modalFromHome(t, admin, 'jit.grant.revoke', revoke ?? {});
     expect(modal.callback_id).toBe('jit.revoke.form');
     expect(collectText(modal.blocks)).toContain(
       "Revoke Bob Support's access to Acme Corp — production tenant now?",
@@ -187,29 +182,15 @@ describe('the grants dashboard in the App Home tab', () => {
   it('lets an approver of the resource revoke too, and opens the timeline from Details', async () => {
     const { acme } = await twoGrants();
     await openHome(t, dave);
-    const mark = t.fake.checkpoint();
-    await t.slack.blockAction({
-      userId: dave.id,
-      actionId: 'jit.grant.details',
-      view: home(t, dave) as unknown as JsonObject,
-      value: acme.id,
-    });
-    const opened = await t.fake.waitFor('views.open', (c) => c.seq >= mark);
-    expect(opened.response.ok).toBe(true);
-    const details = collectText((opened.response.view as FakeView).blocks);
+    const details = collectText(
+      (await modalFromHome(t, dave, 'jit.grant.details', { value: acme.id })).blocks,
+    );
     expect(details).toContain('Requested by Bob Support (bob@example.com)');
     expect(details).toContain('Approved by Alice Approver (alice@example.com)');
     expect(details).toContain('Access set up (provisioned)');
     expect(details).toMatch(/EST|EDT/);
 
-    const mark2 = t.fake.checkpoint();
-    await t.slack.blockAction({
-      userId: dave.id,
-      actionId: 'jit.grant.revoke',
-      view: home(t, dave) as unknown as JsonObject,
-      value: acme.id,
-    });
-    const modal = (await t.fake.waitFor('views.open', (c) => c.seq >= mark2)).response.view as FakeView;
+    const modal = await modalFromHome(t, dave, 'jit.grant.revoke', { value: acme.id });
     await t.slack.viewSubmission({ userId: dave.id, view: modal as unknown as JsonObject, values: {} });
     await eventually(async () =>
       expect(await t.store.repos.grants.get(acme.id)).toMatchObject({

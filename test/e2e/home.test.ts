@@ -1,7 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectText } from '../support/fake-slack.js';
 import { eventually, onlyRequest, requestAccess, waitForDm } from '../support/flows.js';
-import { buttons, home, homeAction, openHome, refreshed, sectionOf, textOf } from '../support/home.js';
+import {
+  buttons,
+  home,
+  homeAction,
+  modalFromHome,
+  openHome,
+  refreshed,
+  sectionOf,
+  textOf,
+} from '../support/home.js';
 import { startTestSystem, type TestSystem, USERS } from '../support/system.js';
 
 const { alice, bob, erin } = USERS;
@@ -77,16 +86,7 @@ describe('the App Home tab for everyone', () => {
     await requestAccess(t, bob, { approvers: [alice.email] });
     await refreshed(t);
     const [deny] = buttons(sectionOf(home(t, alice), 'decisions'), 'jit.request.deny');
-    const mark = t.fake.checkpoint();
-    await t.slack.blockAction({
-      userId: alice.id,
-      actionId: 'jit.request.deny',
-      view: home(t, alice) as never,
-      value: deny?.value,
-      blockId: deny?.blockId,
-    });
-    const opened = await t.fake.waitFor('views.open', (c) => c.seq >= mark);
-    const dialog = opened.response.view as { callback_id: string };
+    const dialog = await modalFromHome(t, alice, 'jit.request.deny', deny ?? {});
     expect(dialog.callback_id).toBe('jit.deny.form');
     await t.slack.viewSubmission({
       userId: alice.id,

@@ -92,3 +92,22 @@ export async function homeShows(t: TestSystem, user: User, needle: string): Prom
     return view;
   });
 }
+
+/** Clicks a button in the home that opens a modal (Revoke, Details, Deny) and returns that modal. */
+export async function modalFromHome(
+  t: TestSystem,
+  user: User,
+  actionId: string,
+  button: { value?: string; blockId?: string },
+): Promise<FakeView> {
+  const mark = t.fake.checkpoint();
+  await t.slack.blockAction({
+    userId: user.id,
+    actionId,
+    view: home(t, user) as unknown as JsonObject,
+    ...button,
+  });
+  const opened = await t.fake.waitFor('views.open', (c) => c.seq >= mark);
+  expect(opened.response.ok, JSON.stringify(opened.response)).toBe(true);
+  return opened.response.view as FakeView;
+}

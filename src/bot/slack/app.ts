@@ -6,7 +6,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, type BlockAction, HTTPReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import { DomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
 import { ActionId } from '../../domain/views/model.js';
 import type { SlackDeps } from './deps.js';
@@ -14,7 +13,7 @@ import * as actions from './handlers/actions.js';
 import { onFormChange, onFormSubmit, onOptionsLoad, openRequestForm } from './handlers/request-form.js';
 import { FormIds, SLASH_COMMANDS } from './ids.js';
 import { LIMITS } from './limits.js';
-import { buttonRegistrar, registerHomeListeners } from './listeners.js';
+import { buttonRegistrar, formSubmission, registerHomeListeners } from './listeners.js';
 import { slackLogger } from './logger.js';
 import { buildMessageModal } from './modal.js';
 import { type Recipient, tellUser, userMessageFor } from './respond.js';
@@ -262,24 +261,11 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   });
   button(ActionId.endAccess, (person, id) => actions.endAccess(deps, person, id));
 
-  app.view(FormIds.denyCallback, async ({ ack, body, view }) => {
-    await ack();
-    const meta = actions.parseDenyMeta(view.private_metadata);
-    const target = { userId: body.user.id, ...(meta?.channelId ? { channelId: meta.channelId } : {}) };
-    if (!meta) {
-      log.warn({ userId: body.user.id }, 'slack.bad_deny_metadata');
-      await fail(
-        new DomainError('INVALID_INPUT', 'That form was not recognised, so nothing was changed.'),
-        target,
-      );
-      return;
-    }
-    try {
-      const person = await deps.directory.person(body.user.id);
-      await deps.service.decide(meta.requestId, person, 'deny', actions.denyReason(view.state));
-    } catch (error) {
-      await fail(error, target);
-    }
+  formSubmission(app, deps, fail, {
+    callbackId: FormIds.denyCallback,
+    parse: actions.parseDenyMeta,
+    run: (person, meta, view) =>
+      deps.service.decide(meta.requestId, person, 'deny', actions.denyReason(view.state)).then(() => {}),
   });
 
   registerHomeListeners(app, deps, fail, button);

@@ -128,12 +128,37 @@ export function registerHomeListeners(
       }),
   );
 
-  app.view(FormIds.revokeCallback, async ({ ack, body, view }) => {
+  formSubmission(app, deps, fail, {
+    callbackId: FormIds.revokeCallback,
+    parse: home.parseRevokeMeta,
+    run: async (person, meta, view) => {
+      await deps.service.endAccess(meta.grantId, person, home.revokeReason(view.state));
+      await home.showHome(deps, person);
+    },
+  });
+}
+
+/**
+ * Registers the submission of a small neutral form (a deny or revoke reason): acked at once (the
+ * modal closes), its metadata parsed (an unrecognised one changes nothing and says so), then run.
+ */
+export function formSubmission<M extends object>(
+  app: App,
+  deps: SlackDeps,
+  fail: Fail,
+  form: {
+    callbackId: string;
+    parse: (raw: string | undefined) => M | null;
+    run: (person: SlackPerson, meta: M, view: { state?: unknown }) => Promise<void>;
+  },
+): void {
+  app.view(form.callbackId, async ({ ack, body, view }) => {
     await ack();
-    const meta = home.parseRevokeMeta(view.private_metadata);
-    const target = { userId: body.user.id };
+    const meta = form.parse(view.private_metadata);
+    const channelId = meta && 'channelId' in meta && typeof meta.channelId === 'string' ? meta.channelId : '';
+    const target = { userId: body.user.id, ...(channelId ? { channelId } : {}) };
     if (!meta) {
-      deps.log.warn({ userId: body.user.id }, 'slack.bad_revoke_metadata');
+      deps.log.warn({ userId: body.user.id, callbackId: form.callbackId }, 'slack.bad_form_metadata');
       await fail(
         new DomainError('INVALID_INPUT', 'That form was not recognised, so nothing was changed.'),
         target,
@@ -141,9 +166,7 @@ export function registerHomeListeners(
       return;
     }
     try {
-      const person = await deps.directory.person(body.user.id);
-      await deps.service.endAccess(meta.grantId, person, home.revokeReason(view.state));
-      await home.showHome(deps, person);
+      await form.run(await deps.directory.person(body.user.id), meta, view);
     } catch (error) {
       await fail(error, target);
     }

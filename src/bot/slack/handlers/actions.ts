@@ -49,13 +49,18 @@ export async function startDeny(
   });
 }
 
-export function parseDenyMeta(raw: string | undefined): z.infer<typeof denyMetaSchema> | null {
+/** A form's `private_metadata` read back with its schema; null when it is not what we wrote. */
+export function parseMeta<T>(raw: string | undefined, schema: z.ZodType<T>): T | null {
   try {
-    const parsed = denyMetaSchema.safeParse(JSON.parse(raw ?? ''));
+    const parsed = schema.safeParse(JSON.parse(raw ?? ''));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
   }
+}
+
+export function parseDenyMeta(raw: string | undefined): z.infer<typeof denyMetaSchema> | null {
+  return parseMeta(raw, denyMetaSchema);
 }
 
 /** The text typed into a neutral form's input (block and action id `inputId`), cut to `max`; none when blank. */

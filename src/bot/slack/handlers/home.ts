@@ -21,7 +21,7 @@ import type { SlackDeps } from '../deps.js';
 import type { SlackPerson } from '../directory.js';
 import { FormIds } from '../ids.js';
 import { buildFormModal, buildInfoModal } from '../modal.js';
-import { formInput, idValue } from './actions.js';
+import { formInput, idValue, parseMeta } from './actions.js';
 
 /** Shows `person` their home, after `change` to where it stood. */
 export async function showHome(
@@ -121,12 +121,7 @@ export async function startRevoke(
 }
 
 export function parseRevokeMeta(raw: string | undefined): z.infer<typeof revokeMetaSchema> | null {
-  try {
-    const parsed = revokeMetaSchema.safeParse(JSON.parse(raw ?? ''));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+  return parseMeta(raw, revokeMetaSchema);
 }
 
 export function revokeReason(state: unknown): string | undefined {

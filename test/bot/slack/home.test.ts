@@ -64,7 +64,9 @@ describe('the App Home in Block Kit', () => {
     const view = renderHome(homeWith(80));
     expect(validateView(view, 'home')).toEqual([]);
     expect(view.blocks.length).toBeLessThanOrEqual(100);
-    const shown = view.blocks.filter((b) => b.type === 'actions' && /^dashboard\.\d+\.actions$/.test(b.block_id ?? '')).length;
+    const shown = view.blocks.filter(
+      (b) => b.type === 'actions' && /^dashboard\.\d+\.actions$/.test(b.block_id ?? ''),
+    ).length;
     expect(collectText(view.blocks)).toContain(`${80 - shown} more on this page could not be shown here`);
     // The pager is kept, so the rest can still be reached.
     expect(JSON.stringify(view.blocks)).toContain(ActionId.pageNext);

@@ -264,3 +264,35 @@ describe('refusals and admin decisions from the home', () => {
     await waitForDm(t, bob, 'Approved by Ada Admin (as administrator)');
   });
 });
+
+describe('the dashboard over resource groups', () => {
+  const GROUPED = `
+defaults: { approval: auto, durations: [PT1H] }
+admins: [admin@example.com]
+resources:
+  - { id: acme-prod, name: Acme production, group: Acme, approvers: [alice@example.com] }
+  - { id: acme-staging, name: Acme staging, group: Acme, approvers: [alice@example.com] }
+  - { id: globex-prod, name: Globex production, group: Globex, approvers: [dave@example.com] }
+`;
+
+  it('offers the resources by group, and filters by a whole group', async () => {
+    await t.close();
+    t = await startTestSystem({ policy: GROUPED });
+    for (const resource of ['acme-prod', 'acme-staging', 'globex-prod']) {
+      await requestAccess(t, erin, { resource, duration: '1 hour', justification: 'Audit' });
+    }
+    await eventually(async () =>
+      expect(await t.store.repos.grants.list({ status: 'active' })).toHaveLength(3),
+    );
+    const view = await openHome(t, admin);
+    const filter = JSON.stringify(dashboard(view));
+    expect(filter).toContain('"label":{"type":"plain_text","text":"Acme"}');
+    expect(filter).toContain('"value":"group:Globex"');
+    const byGroup = await homeAction(t, admin, 'jit.home.filter.resource', { selectedOption: 'group:Acme' });
+    expect(textOf(dashboard(byGroup))).toContain('Filtered: group Acme.');
+    expect(buttons(dashboard(byGroup), 'jit.grant.details')).toHaveLength(2);
+    const rows = dashboard(byGroup).filter((b) => /^dashboard\.\d+\.text$/.test(String(b.block_id)));
+    expect(textOf(rows)).toContain('Acme staging');
+    expect(textOf(rows)).not.toContain('Globex production');
+  });
+});

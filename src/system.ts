@@ -24,12 +24,16 @@ import type { ChatPlatform } from './core/chat.js';
 import { HomeRefreshNotifier, Homes, Notifiers } from './core/home.js';
 import { OutboxNotifier } from './core/notifier.js';
 import { Outbox, type OutboxPolicy } from './core/outbox.js';
+import { ReportLinks } from './core/reports/links.js';
 import type { Clock } from './domain/clock.js';
 import type { Notifier } from './domain/events.js';
 import type { AccessConfig } from './domain/policy.js';
 import { ConnectorError } from './domain/ports.js';
 import { AccessService } from './domain/service.js';
+import { mountApi } from './http/api/routes.js';
 import { createMetrics } from './http/metrics.js';
+import { reportDownloadRoute } from './http/report-download.js';
+import { requestLinkRoute, requestUrlFor } from './http/request-link.js';
 import { createHttpServer, sendJson } from './http/server.js';
 import { registerJobs, SWEEP_INTERVAL_MS } from './jobs/handlers.js';
 import type { JobRunner, StopOptions } from './jobs/runner.js';
@@ -62,6 +66,12 @@ export interface SystemParts {
   outbox?: Partial<OutboxPolicy>;
   /** Wall-clock ms for inbound request timestamps (tests with a manual clock keep real time here). */
   wallClock?: () => number;
+  /** `API_TOKEN`: serves the HTTP API under /api/v1 with this bearer token; unset, /api/v1 is 404. */
+  apiToken?: string;
+  /** `PUBLIC_URL`: the base of the links the bot hands out (request links, report downloads). */
+  publicUrl?: string;
+  /** `LINK_SIGNING_SECRET`: signs report download links; unset, a random key per process. */
+  linkSigningSecret?: string;
 }
 
 export interface RunningSystem {
@@ -70,6 +80,10 @@ export interface RunningSystem {
   slack: SlackFrontEnd | null;
   /** The HTTP port actually listened on (useful with port 0). */
   port: number;
+  /** Every route the app's server answers (method and path), in order. */
+  routes(): Array<{ method: string; path: string }>;
+  /** Signs short-lived report download links (`GET /reports/access.csv?token=…`). */
+  reportLinks: ReportLinks;
   /**
    * Stops taking requests, waits for work already acknowledged, drains running jobs (until
    * `options.deadline` at most; see `JobRunner.stop`).
@@ -175,8 +189,8 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     );
   }
 
-  // Routes: health, metrics, then each front end (Slack's receiver, Teams' /api/messages). /api/v1
-  // is mounted by the surface that serves it; until then it answers 404 like any unknown path.
+  // Routes: health, metrics, each front end (Slack's receiver, Teams' /api/messages), the links the
+  // bot hands out, and the HTTP API under /api/v1 when API_TOKEN is set (else 404 like any unknown path).
   const metrics = createMetrics(store.repos);
   http.route({
     method: 'GET',
@@ -216,6 +230,21 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     );
   }
 
+  // Links the bot hands out: the request page (the API's requestUrl) and report downloads (Teams).
+  const slackFront = slack;
+  http.route(requestLinkRoute(async () => (slackFront ? slackFront.target() : null)));
+  const reportLinks = new ReportLinks(parts.linkSigningSecret, () => clock.now().getTime());
+  http.route(reportDownloadRoute(service, reportLinks));
+  if (parts.apiToken) {
+    const publicUrl = parts.publicUrl;
+    mountApi(http, {
+      service,
+      token: parts.apiToken,
+      log,
+      requestUrl: (resourceId, req) => requestUrlFor(publicUrl, resourceId, req),
+    });
+  }
+
   registerJobs(runner, service, {
     outbox,
     ...(homes ? { homes } : {}),
@@ -230,6 +259,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
       slack: slack ? (parts.slack?.appToken ? 'socket-mode' : 'http') : 'off',
       teams: teams ? (teams.authenticated ? 'authenticated' : 'UNAUTHENTICATED') : 'off',
       store: store.kind,
+      api: parts.apiToken ? 'on' : 'off',
     },
     'app.started',
   );
@@ -238,6 +268,8 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     outbox,
     slack,
     port,
+    routes: () => http.routes(),
+    reportLinks,
     async stop(options) {
       stopping = true;
       await http.close(); // stop taking requests

@@ -83,9 +83,9 @@ export interface Grant {
   /** Why and by whom revocation started, when it did. */
   endReason?: 'expired' | 'ended-by-holder' | 'revoked-by-admin';
   endedBy?: string;
+  /** The reason given by whoever revoked it (an admin, an owner, the API), if any. */
+  endComment?: string;
   endedAt?: Date;
-  /** The reason given by whoever revoked it (admin, owner or approver), if any; the holder is told. */
-  revokeReason?: string;
   /** Connector retry bookkeeping for the current pending operation. */
   attempts: number;
   /**

@@ -10,8 +10,9 @@ import type { ServiceContext } from './context.js';
 import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import { type Grant, type Person, retriesStopped } from './model.js';
+import { API_ACTOR } from './queries/visibility.js';
 import { recordRefusal, refuse } from './refusals.js';
-import { MAX_JUSTIFICATION, resourceRef } from './requests.js';
+import { resourceRef } from './requests.js';
 import { canRevokeGrantsOf } from './roles.js';
 
 /** Job `grant.expire`: starts revocation of an active grant whose time is up. */
@@ -36,9 +37,13 @@ export async function expireGrant(ctx: ServiceContext, grantId: string): Promise
   if (revoking) await revoke(ctx, revoking);
 }
 
+/** The longest revocation reason kept. */
+export const MAX_END_COMMENT = 500;
+
 /**
  * Why `actorEmail` may not end `grant` now, or null (with whether they end their own access). The
- * holder may end their own access; admins, and the resource's owners and approvers, may revoke it.
+ * holder may end their own access; admins, the resource's owners and approvers, and the HTTP API
+ * (actor `api`) may revoke it.
  */
 function endRefusal(
   ctx: ServiceContext,
@@ -48,7 +53,9 @@ function endRefusal(
   if (!grant) return { error: new DomainError('NOT_FOUND', 'This access no longer exists.') };
   const isHolder = grant.holder.email === actorEmail;
   const resource = ctx.config.resources.find((r) => r.id === grant.resourceId);
-  if (!isHolder && !(resource && canRevokeGrantsOf(ctx.config, resource, actorEmail))) {
+  const mayRevoke =
+    actorEmail === API_ACTOR || (resource ? canRevokeGrantsOf(ctx.config, resource, actorEmail) : false);
+  if (!isHolder && !mayRevoke) {
     return {
       error: new DomainError(
         'NOT_HOLDER',
@@ -80,8 +87,9 @@ export async function checkEndAccess(
 }
 
 /**
- * "End access now" by the holder, or a revocation (with an optional reason the holder is told) by
- * an admin, or an owner or approver of the resource. Takes effect at once: the connector call runs
+ * "End access now" by the holder, or a revocation (with an optional reason the holder is told, and
+ * the timeline and the audit trail keep) by an admin, an owner or approver of the resource, or the
+ * HTTP API (actor `api`). Takes effect at once: the connector call runs
  * as a job now; the grant ends when the connector confirms, and the holder is told then.
  */
 export async function endAccess(
@@ -91,6 +99,7 @@ export async function endAccess(
   reason?: string,
 ): Promise<Grant> {
   const actorEmail = normalizeEmail(actor.email);
+  const comment = reason?.trim().slice(0, MAX_END_COMMENT);
   const grant = await ctx.repos.grants.get(grantId);
   const refused = (error: DomainError) => refuse(ctx, { actor: actorEmail, action: 'end', grantId }, error);
   const allowed = endRefusal(ctx, grant, actorEmail);
@@ -103,7 +112,6 @@ export async function endAccess(
     // Under way already; or stopped by the target's refusal, and then it is tried once more.
     return retriesStopped(grant) ? retryRevocation(ctx, grant, actorEmail) : grant;
   }
-  const note = allowed.isHolder ? undefined : reason?.trim().slice(0, MAX_JUSTIFICATION);
   const revoking = await ctx.repos.grants.update(
     grantId,
     { status: grant.status },
@@ -112,7 +120,7 @@ export async function endAccess(
         status: 'revoking',
         endReason: allowed.isHolder ? 'ended-by-holder' : 'revoked-by-admin',
         endedBy: actorEmail,
-        ...(note ? { revokeReason: note } : {}),
+        ...(comment ? { endComment: comment } : {}),
         attempts: 0,
         nextAttemptAt: ctx.clock.now(), // due now: claimed just below
       },
@@ -183,7 +191,7 @@ export async function revoke(ctx: ServiceContext, current: Grant): Promise<void>
     resourceId: grant.resourceId,
     details: {
       reason: grant.endReason ?? 'expired',
-      ...(grant.revokeReason ? { comment: grant.revokeReason } : {}),
+      ...(grant.endComment ? { comment: grant.endComment } : {}),
     },
   });
   ctx.log.info(

@@ -128,8 +128,8 @@ export class AccessService {
   // ------------------------------------------------------------ grants
 
   /**
-   * Ends access now: the holder's own "End access now", or a revocation by an admin or an owner or
-   * approver of the resource, with an optional `reason` the holder is told.
+   * Ends access now: the holder's own "End access now", or a revocation by an admin, an owner or
+   * approver of the resource, or the API (`api`), with an optional `reason` the holder is told.
    */
   endAccess(grantId: string, actor: Person, reason?: string): Promise<Grant> {
     return endAccess(this.ctx, grantId, actor, reason);

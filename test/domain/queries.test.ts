@@ -5,16 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
-import { ManualClock } from '../../src/domain/clock.js';
-import { DomainError } from '../../src/domain/errors.js';
-import type { Log } from '../../src/domain/events.js';
+import type { ManualClock } from '../../src/domain/clock.js';
 import type { Grant, Person } from '../../src/domain/model.js';
-import { parseAccessConfig } from '../../src/domain/policy.js';
-import { AccessService } from '../../src/domain/service.js';
-import { registerJobs } from '../../src/jobs/handlers.js';
-import { InProcessRunner } from '../../src/jobs/in-process.js';
-import { createMemoryStore, type Store } from '../../src/store/index.js';
+import type { AccessService } from '../../src/domain/service.js';
+import type { InProcessRunner } from '../../src/jobs/in-process.js';
+import type { Store } from '../../src/store/index.js';
+import { refusalCode as codeOf, startMemoryDomain } from '../support/domain.js';
 
 const POLICY = `
 groups: { auditors: [ann@example.com] }
@@ -35,31 +31,13 @@ const [ann, alice, olga, dave, bob, erin] = ['Ann', 'Alice', 'Olga', 'Dave', 'Bo
   Person,
 ];
 
-const silent: Log = { info() {}, warn() {}, error() {}, debug() {}, child: () => silent };
-
 let clock: ManualClock;
 let store: Store;
 let runner: InProcessRunner;
 let service: AccessService;
 
 beforeEach(async () => {
-  clock = new ManualClock('2026-11-23T09:00:00Z');
-  store = createMemoryStore();
-  runner = new InProcessRunner({ clock, retry: { retries: 0 } });
-  service = new AccessService({
-    config: parseAccessConfig(parseYaml(POLICY)),
-    repos: store.repos,
-    scheduler: runner,
-    connectors: { forResource: () => ({ type: 'test', deliver: async () => {} }) },
-    notifier: { notify: async () => {} },
-    clock,
-    log: silent,
-    newId: randomUUID,
-    backoffMs: () => 1000,
-    reportAfterAttempts: 3,
-  });
-  registerJobs(runner, service, { sweepIntervalMs: 60_000 });
-  await runner.start();
+  ({ clock, store, runner, service } = await startMemoryDomain(POLICY));
 });
 
 /** An active grant of `holder` on `resourceId`, approved by its approver; a minute passes first. */
@@ -79,16 +57,6 @@ async function grantOf(holder: Person, resourceId: string, justification = 'Depl
   const grant = await store.repos.grants.findByRequestId(request.id);
   if (grant?.status !== 'active') throw new Error('grant not active');
   return grant;
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DomainError) return e.code;
-    throw e;
-  }
-  throw new Error('expected a refusal');
 }
 
 const holders = (rows: Array<{ holder: Person; resourceId: string }>) =>

@@ -888,14 +888,14 @@ describe('admin decisions and revocation by admins, owners and approvers', () =>
       status: 'revoking',
       endReason: 'revoked-by-admin',
       endedBy: dave.email,
-      revokeReason: 'Incident 7: rotate everything',
+      endComment: 'Incident 7: rotate everything',
     });
     await runner.runDue();
     expect(connector.delivered.map((e) => e.event)).toEqual(['grant.activated', 'grant.revoked']);
     const ended = notifier.events.find((e) => e.type === 'grant.ended');
     expect(ended && 'grant' in ended ? ended.grant : undefined).toMatchObject({
       status: 'revoked',
-      revokeReason: 'Incident 7: rotate everything',
+      endComment: 'Incident 7: rotate everything',
     });
     const [revoked] = await store.repos.audit.list({ grantId: g.id, type: 'grant.revoked' });
     expect(revoked).toMatchObject({
@@ -905,10 +905,9 @@ describe('admin decisions and revocation by admins, owners and approvers', () =>
     expect((await service.checkEndAccess(g.id, admin))?.code).toBe('GRANT_NOT_ACTIVE');
   });
 
-  it("keeps the holder's own end as theirs, without a reason", async () => {
+  it("keeps the holder's own end as theirs", async () => {
     const g = await activeGrant();
-    const ending = await service.endAccess(g.id, bob, 'ignored');
+    const ending = await service.endAccess(g.id, bob);
     expect(ending).toMatchObject({ endReason: 'ended-by-holder', endedBy: bob.email });
-    expect(ending.revokeReason).toBeUndefined();
   });
 });

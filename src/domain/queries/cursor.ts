@@ -1,4 +1,5 @@
-/** Page cursors: opaque to callers, a (time, id) keyset position inside. */
+/** Pages: their size, and cursors opaque to callers with a (time, id) keyset position inside. */
+import { DomainError } from '../errors.js';
 
 export interface KeysetPosition {
   at: Date;
@@ -20,4 +21,30 @@ export function decodeCursor(cursor: string): KeysetPosition | null {
   } catch {
     return null;
   }
+}
+
+export const DEFAULT_PAGE_SIZE = 25;
+export const MAX_PAGE_SIZE = 100;
+
+export interface PageRequest {
+  /** The `next` of the page before; absent: the first page. */
+  cursor?: string;
+  /** Rows per page, 1 to MAX_PAGE_SIZE; default DEFAULT_PAGE_SIZE. */
+  size?: number;
+}
+
+/** The size and position a page request asks for, or why it cannot be served. */
+export function readPage(page: PageRequest): { size: number; after?: KeysetPosition } | DomainError {
+  const size = page.size ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
+    return new DomainError('INVALID_INPUT', `A page holds 1 to ${MAX_PAGE_SIZE} rows.`);
+  }
+  if (page.cursor === undefined) return { size };
+  const after = decodeCursor(page.cursor);
+  if (!after)
+    return new DomainError(
+      'INVALID_INPUT',
+      'That page link is not valid any more; start from the first page.',
+    );
+  return { size, after };
 }

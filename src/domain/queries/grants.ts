@@ -9,7 +9,10 @@ import { DomainError } from '../errors.js';
 import type { Grant, GrantStatus, Person } from '../model.js';
 import type { GrantSearch } from '../ports.js';
 import { refuse } from '../refusals.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { encodeCursor, type PageRequest, readPage } from './cursor.js';
+
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type PageRequest } from './cursor.js';
+
 import { resourcesOfGroup, scopeOf, type Viewer, viewerOf } from './visibility.js';
 
 /** The statuses people filter by: `ended` covers expired and revoked grants. */
@@ -41,16 +44,6 @@ export interface GrantFilter {
   /** Only grants requested (created) at or after this time. */
   since?: Date;
 }
-
-export interface PageRequest {
-  /** The `next` of the page before; absent: the first page. */
-  cursor?: string;
-  /** Rows per page, 1 to MAX_PAGE_SIZE; default DEFAULT_PAGE_SIZE. */
-  size?: number;
-}
-
-export const DEFAULT_PAGE_SIZE = 25;
-export const MAX_PAGE_SIZE = 100;
 
 /** One row of a grants list: who, what, since when, until when, and where it stands. */
 export interface GrantRow {
@@ -157,26 +150,11 @@ export async function listGrants(
   page: PageRequest = {},
 ): Promise<GrantPage> {
   const viewer = viewerOf(ctx.config, viewerEmail);
-  const size = page.size ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
-    return refuse(
-      ctx,
-      { actor: viewer.email, action: 'view' },
-      new DomainError('INVALID_INPUT', `A page holds 1 to ${MAX_PAGE_SIZE} rows.`),
-    );
-  }
+  const wanted = readPage(page);
+  if (wanted instanceof DomainError) return refuse(ctx, { actor: viewer.email, action: 'view' }, wanted);
+  const { size, after } = wanted;
   const search = await searchFor(ctx, viewer, filter);
-  if (page.cursor !== undefined) {
-    const after = decodeCursor(page.cursor);
-    if (!after) {
-      return refuse(
-        ctx,
-        { actor: viewer.email, action: 'view' },
-        new DomainError('INVALID_INPUT', 'That page link is not valid any more; start from the first page.'),
-      );
-    }
-    search.after = { createdAt: after.at, id: after.id };
-  }
+  if (after) search.after = { createdAt: after.at, id: after.id };
   // One more than the page holds tells whether another page follows.
   const [found, total] = await Promise.all([
     ctx.repos.grants.search(search, size + 1),

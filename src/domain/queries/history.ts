@@ -10,8 +10,7 @@ import { DomainError } from '../errors.js';
 import { sortableId } from '../ids.js';
 import type { AuditEvent, AuditEventType, Grant, Person } from '../model.js';
 import { refuse } from '../refusals.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './grants.js';
+import { encodeCursor, type PageRequest, readPage } from './cursor.js';
 import { canSeeResource, viewerOf } from './visibility.js';
 
 export type HistoryKind = 'started' | 'extended' | 'used' | 'ended';
@@ -46,7 +45,7 @@ export async function accessHistory(
   ctx: ServiceContext,
   viewerEmail: string,
   resourceId: string,
-  page: { cursor?: string; size?: number } = {},
+  page: PageRequest = {},
 ): Promise<HistoryPage> {
   const viewer = viewerOf(ctx.config, viewerEmail);
   const refused = (error: DomainError) =>
@@ -59,15 +58,9 @@ export async function accessHistory(
       ),
     );
   }
-  const size = page.size ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
-    return refused(new DomainError('INVALID_INPUT', `A page holds 1 to ${MAX_PAGE_SIZE} entries.`));
-  }
-  let before: { at: Date; id: string } | undefined;
-  if (page.cursor !== undefined) {
-    before = decodeCursor(page.cursor) ?? undefined;
-    if (!before) return refused(new DomainError('INVALID_INPUT', 'That page link is not valid any more.'));
-  }
+  const wanted = readPage(page);
+  if (wanted instanceof DomainError) return refused(wanted);
+  const { size, after: before } = wanted;
   const events = await ctx.repos.audit.history({
     resourceId,
     types: TYPES,

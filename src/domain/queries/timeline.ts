@@ -36,6 +36,8 @@ export interface TimelineEntry {
   to?: Date;
   /** `provisioning-failed`, `revocation-failed`: what the connector said (short). */
   error?: string;
+  /** `revoked`: the reason the revoker gave, if any. */
+  comment?: string;
 }
 
 export interface GrantTimeline {
@@ -104,6 +106,7 @@ export async function grantTimeline(
       if (typeof details.to === 'string') entry.to = new Date(details.to);
     }
     if (typeof details.error === 'string') entry.error = details.error;
+    if (typeof details.comment === 'string') entry.comment = details.comment;
     entries.push(entry);
   }
   const timeline: GrantTimeline = { grant: toRow(ctx, grant), justification: grant.justification, entries };

@@ -9,6 +9,12 @@ import type { Grant } from '../model.js';
 import type { AccessConfig, ResourceConfig } from '../policy.js';
 import type { GrantScope } from '../ports.js';
 
+/**
+ * The HTTP API's actor (`API_TOKEN`): reads like an admin, and is recorded as `api` in the audit
+ * trail. No person can be it: people are known by email, and this has no `@`.
+ */
+export const API_ACTOR = 'api';
+
 export interface Viewer {
   /** Normalised email of the asking person. */
   readonly email: string;
@@ -40,7 +46,7 @@ export function viewerOf(config: AccessConfig, email: string): Viewer {
   const normalized = normalizeEmail(email);
   return {
     email: normalized,
-    admin: config.admins.includes(normalized),
+    admin: normalized === API_ACTOR || config.admins.includes(normalized),
     resources: rolesByEmail(config).get(normalized) ?? new Set(),
   };
 }

@@ -174,6 +174,10 @@ describe('the grants dashboard in the App Home tab', () => {
     expect(collectText(told.blocks)).toContain('Reason: Incident 7: keys leaked');
     const [audited] = await t.store.repos.audit.list({ grantId: acme.id, type: 'grant.revoked' });
     expect(audited).toMatchObject({ actor: admin.email, details: { comment: 'Incident 7: keys leaked' } });
+    const timeline = await modalFromHome(t, admin, 'jit.grant.details', { value: acme.id });
+    expect(collectText(timeline.blocks)).toContain(
+      'Revoked by Ada Admin (admin@example.com). Reason: Incident 7: keys leaked',
+    );
     await refreshed(t);
     expect(textOf(dashboard(home(t, admin)))).toMatch(/Ended · since .* · ended /);
     expect(textOf(sectionOf(home(t, admin), 'dashboard'))).toContain('Bob Support');

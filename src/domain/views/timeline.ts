@@ -4,12 +4,16 @@ import type { Viewer } from './messages.js';
 import type { MessageView } from './model.js';
 import { formatTime } from './time.js';
 
-function who(e: TimelineEntry): string {
-  if (e.by === 'system') return 'automatically';
-  return `by ${e.byName ? `${e.byName} (${e.by})` : e.by}`;
-}
+/** Names for the emails a timeline shows, when the platform knows them (else the email). */
+export type NameOf = (email: string) => string;
 
-function line(e: TimelineEntry, viewer: Viewer): string {
+function line(e: TimelineEntry, viewer: Viewer, nameOf: NameOf): string {
+  const who = (x: TimelineEntry) => {
+    if (x.by === 'system') return 'automatically';
+    if (x.by === 'api') return 'through the access API';
+    const name = x.byName ?? nameOf(x.by);
+    return `by ${name && name !== x.by ? `${name} (${x.by})` : x.by}`;
+  };
   const at = (d: Date | undefined) => (d ? formatTime(d, viewer.tz) : '?');
   switch (e.step) {
     case 'requested':
@@ -33,15 +37,20 @@ function line(e: TimelineEntry, viewer: Viewer): string {
     case 'revocation-failed':
       return `Removing failed${e.error ? `: ${e.error}` : ''}`;
     case 'ended-by-holder':
-      return `Ended ${who(e)} (the holder)`;
+      return `Ended ${who(e)} (the holder)${e.comment ? `. Reason: ${e.comment}` : ''}`;
     case 'revoked':
-      return `Revoked ${who(e)}`;
+      return `Revoked ${who(e)}${e.comment ? `. Reason: ${e.comment}` : ''}`;
     case 'expired':
       return 'Expired';
   }
 }
 
-export function timelineView(t: GrantTimeline, viewer: Viewer): MessageView {
+/** The people a timeline names without a name of its own: look them up before rendering it. */
+export function unnamedIn(t: GrantTimeline): string[] {
+  return [...new Set(t.entries.filter((e) => !e.byName && e.by.includes('@')).map((e) => e.by))];
+}
+
+export function timelineView(t: GrantTimeline, viewer: Viewer, nameOf: NameOf = (e) => e): MessageView {
   const g = t.grant;
   const fields = [
     { label: 'Who', value: `${g.holder.name} (${g.holder.email})` },
@@ -55,7 +64,7 @@ export function timelineView(t: GrantTimeline, viewer: Viewer): MessageView {
     title: 'Access details',
     fields,
     lines: t.entries.length
-      ? t.entries.map((e) => `${formatTime(e.at, viewer.tz)}: ${line(e, viewer)}`)
+      ? t.entries.map((e) => `${formatTime(e.at, viewer.tz)}: ${line(e, viewer, nameOf)}`)
       : ['Nothing recorded yet.'],
   };
 }

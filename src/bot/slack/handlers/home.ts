@@ -16,7 +16,7 @@ import {
 import { MAX_REVOKE_REASON, REVOKE_REASON_INPUT, revokeForm } from '../../../domain/views/forms.js';
 import { HOME_SECTIONS } from '../../../domain/views/home.js';
 import { ActionId } from '../../../domain/views/model.js';
-import { timelineView } from '../../../domain/views/timeline.js';
+import { timelineView, unnamedIn } from '../../../domain/views/timeline.js';
 import type { SlackDeps } from '../deps.js';
 import type { SlackPerson } from '../directory.js';
 import { FormIds } from '../ids.js';
@@ -136,6 +136,8 @@ export async function showDetails(
   triggerId: string,
 ): Promise<void> {
   const timeline = await deps.service.grantTimeline(person, grantId);
-  const view = timelineView(timeline, { now: deps.service.now(), ...(person.tz ? { tz: person.tz } : {}) });
+  const names = await deps.directory.names(unnamedIn(timeline));
+  const viewer = { now: deps.service.now(), ...(person.tz ? { tz: person.tz } : {}) };
+  const view = timelineView(timeline, viewer, (email) => names.get(email) ?? email);
   await deps.client.views.open({ trigger_id: triggerId, view: buildInfoModal(view) });
 }

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { registerListeners } from '../../src/bot/slack/app.js';
 import type { SlackDeps } from '../../src/bot/slack/deps.js';
 import { BOT_EVENTS, FormIds, SHORTCUTS, SLASH_COMMANDS } from '../../src/bot/slack/ids.js';
-import { ActionId } from '../../src/domain/views/model.js';
+import { ActionId, HomeActionId } from '../../src/domain/views/model.js';
 
 type Matcher =
   | string
@@ -103,7 +103,7 @@ describe('what the code registers matches manifests/slack.yaml', () => {
       `${FormIds.durationPrefix}0`,
       `${FormIds.durationPrefix}12`,
     ];
-    for (const id of [...Object.values(ActionId), ...formActions]) {
+    for (const id of [...Object.values(ActionId), ...Object.values(HomeActionId), ...formActions]) {
       expect(
         seen.actions.some((m) => matches(m, id, 'action_id')),
         `no listener for action ${id}`,

@@ -6,7 +6,7 @@
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { DomainError } from '../../domain/errors.js';
-import { ActionId } from '../../domain/views/model.js';
+import { HomeActionId } from '../../domain/views/model.js';
 import type { SlackDeps } from './deps.js';
 import type { SlackPerson } from './directory.js';
 import * as actions from './handlers/actions.js';
@@ -82,9 +82,11 @@ export function registerHomeListeners(
     }
   });
 
-  button(ActionId.requestAccess, (person, _value, body) => openRequestForm(deps, body.trigger_id, person));
-  button(ActionId.revoke, (person, id, body) => home.startRevoke(deps, person, id, body.trigger_id));
-  button(ActionId.details, (person, id, body) => home.showDetails(deps, person, id, body.trigger_id));
+  button(HomeActionId.requestAccess, (person, _value, body) =>
+    openRequestForm(deps, body.trigger_id, person),
+  );
+  button(HomeActionId.revoke, (person, id, body) => home.startRevoke(deps, person, id, body.trigger_id));
+  button(HomeActionId.details, (person, id, body) => home.showDetails(deps, person, id, body.trigger_id));
 
   // Pages and filters change only what the home shows; their values are parsed in the handler.
   const homeAction = (
@@ -101,21 +103,21 @@ export function registerHomeListeners(
       }
     });
   };
-  homeAction([ActionId.pageNext, ActionId.pagePrevious], (person, action) =>
+  homeAction([HomeActionId.pageNext, HomeActionId.pagePrevious], (person, action) =>
     home.turnHomePage(
       deps,
       person,
-      action.action_id === ActionId.pageNext ? 'next' : 'previous',
+      action.action_id === HomeActionId.pageNext ? 'next' : 'previous',
       'value' in action ? action.value : undefined,
     ),
   );
   homeAction(
     [
-      ActionId.filterResource,
-      ActionId.filterStatus,
-      ActionId.filterUser,
-      ActionId.filterExpires,
-      ActionId.clearFilters,
+      HomeActionId.filterResource,
+      HomeActionId.filterStatus,
+      HomeActionId.filterUser,
+      HomeActionId.filterExpires,
+      HomeActionId.clearFilters,
     ],
     (person, action) =>
       home.filterHome(deps, person, {

@@ -8,7 +8,7 @@ import type { ServiceContext } from '../context.js';
 import type { Person } from '../model.js';
 import type { HomeView } from '../views/home.js';
 import type { Viewer } from '../views/messages.js';
-import { ActionId } from '../views/model.js';
+import { HomeActionId } from '../views/model.js';
 import { dashboardSection } from './dashboard.js';
 import { decisionSection, personalSections } from './personal.js';
 import type { HomeState } from './state.js';
@@ -39,7 +39,7 @@ export async function buildHome(
     view: {
       title: 'JIT Access',
       lines: ['Ask for temporary access, see what you hold, and act on what waits for you.'],
-      actions: [{ id: ActionId.requestAccess, label: 'Request access', style: 'primary', value: 'new' }],
+      actions: [{ id: HomeActionId.requestAccess, label: 'Request access', style: 'primary', value: 'new' }],
       sections,
     },
     state: dashboard ? { ...state, dashboard: dashboard.state } : state,

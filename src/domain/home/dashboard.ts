@@ -20,7 +20,7 @@ import {
   showing,
 } from '../views/home.js';
 import type { Viewer } from '../views/messages.js';
-import { ActionId, type ViewAction } from '../views/model.js';
+import { HomeActionId, type ViewAction } from '../views/model.js';
 import { formatTime } from '../views/time.js';
 import { pagerActions } from './personal.js';
 import type { DashboardFilters, HomeState } from './state.js';
@@ -61,9 +61,9 @@ function rowItem(ctx: ServiceContext, row: GrantRow, person: Person, viewer: Vie
     row.holder.email === person.email ||
     (resource ? canRevokeGrantsOf(ctx.config, resource, person.email) : false);
   if (mayRevoke && (row.status === 'active' || row.status === 'provisioning')) {
-    actions.push({ id: ActionId.revoke, label: 'Revoke', style: 'danger', value: row.id });
+    actions.push({ id: HomeActionId.revoke, label: 'Revoke', style: 'danger', value: row.id });
   }
-  actions.push({ id: ActionId.details, label: 'Details', value: row.id });
+  actions.push({ id: HomeActionId.details, label: 'Details', value: row.id });
   return { title: `${row.holder.name} (${row.holder.email}) · ${row.resourceName}`, lines, actions };
 }
 
@@ -91,7 +91,7 @@ function resourceChoices(
   });
   const filter: HomeFilter & { kind: 'choice' } = {
     kind: 'choice',
-    id: ActionId.filterResource,
+    id: HomeActionId.filterResource,
     label: 'Resource',
     placeholder: 'Any resource',
     groups: [
@@ -122,7 +122,7 @@ function filtersOf(ctx: ServiceContext, email: string, filters: DashboardFilters
   if (selected) resource.selected = selected;
   const status: HomeFilter = {
     kind: 'choice',
-    id: ActionId.filterStatus,
+    id: HomeActionId.filterStatus,
     label: 'Status',
     placeholder: 'Any status',
     groups: [
@@ -139,7 +139,7 @@ function filtersOf(ctx: ServiceContext, email: string, filters: DashboardFilters
     resource,
     {
       kind: 'person',
-      id: ActionId.filterUser,
+      id: HomeActionId.filterUser,
       label: 'Person',
       placeholder: 'Anyone',
       ...(filters.user ? { selected: filters.user } : {}),
@@ -147,7 +147,7 @@ function filtersOf(ctx: ServiceContext, email: string, filters: DashboardFilters
     status,
     {
       kind: 'date',
-      id: ActionId.filterExpires,
+      id: HomeActionId.filterExpires,
       label: 'Expires by',
       placeholder: 'Expires by',
       ...(filters.expiresBy ? { selected: filters.expiresBy } : {}),
@@ -190,7 +190,7 @@ export async function dashboardSection(
     empty: 'No access matches.',
   };
   if (Object.keys(filters).length) {
-    section.filterActions = [{ id: ActionId.clearFilters, label: 'Clear filters', value: 'clear' }];
+    section.filterActions = [{ id: HomeActionId.clearFilters, label: 'Clear filters', value: 'clear' }];
   }
   const cursor = cursors.at(-1);
   try {
@@ -215,7 +215,7 @@ export async function dashboardSection(
     // A filter or page the read model refuses (e.g. a resource no longer in the policy): say why.
     if (!isDomainError(error)) throw error;
     section.note = `${error.message} Clear the filters to start again.`;
-    section.filterActions = [{ id: ActionId.clearFilters, label: 'Clear filters', value: 'clear' }];
+    section.filterActions = [{ id: HomeActionId.clearFilters, label: 'Clear filters', value: 'clear' }];
     return { section, state: { filters, cursors: [] } };
   }
 }

@@ -11,7 +11,7 @@ import { resourceRef } from '../requests.js';
 import { canDecideAsAdmin } from '../roles.js';
 import { type HomeItem, type HomeSectionId, type HomeSectionView, showing, timeLeft } from '../views/home.js';
 import { approvalCard, grantStatus, outcomeLine, requesterStatus, type Viewer } from '../views/messages.js';
-import { ActionId, type ViewAction } from '../views/model.js';
+import { ActionId, HomeActionId, type ViewAction } from '../views/model.js';
 import { formatTime, humanizeDuration } from '../views/time.js';
 import type { HomeState } from './state.js';
 
@@ -44,8 +44,8 @@ export function paged<T>(
 
 export function pagerActions(section: HomeSectionId, previous: boolean, next: boolean): ViewAction[] {
   const out: ViewAction[] = [];
-  if (previous) out.push({ id: ActionId.pagePrevious, label: 'Previous', value: section });
-  if (next) out.push({ id: ActionId.pageNext, label: 'Next', value: section });
+  if (previous) out.push({ id: HomeActionId.pagePrevious, label: 'Previous', value: section });
+  if (next) out.push({ id: HomeActionId.pageNext, label: 'Next', value: section });
   return out;
 }
 

@@ -12,6 +12,14 @@ export const ActionId = {
   requestAgain: 'jit.request.again',
   extend: 'jit.grant.extend',
   endAccess: 'jit.grant.end',
+} as const;
+export type ActionId = (typeof ActionId)[keyof typeof ActionId];
+
+/**
+ * Actions of the home and its grants dashboard (Slack's App Home tab now; Teams' "my access" and
+ * "dashboard" cards later). The Slack front end registers exactly these too.
+ */
+export const HomeActionId = {
   /** Revoke someone's access (admins, the resource's owners and approvers): asks a reason first. */
   revoke: 'jit.grant.revoke',
   /** Opens a grant's timeline. */
@@ -28,7 +36,7 @@ export const ActionId = {
   filterExpires: 'jit.home.filter.expires',
   clearFilters: 'jit.home.filter.clear',
 } as const;
-export type ActionId = (typeof ActionId)[keyof typeof ActionId];
+export type HomeActionId = (typeof HomeActionId)[keyof typeof HomeActionId];
 
 export interface ViewField {
   label: string;
@@ -36,7 +44,7 @@ export interface ViewField {
 }
 
 export interface ViewAction {
-  id: ActionId;
+  id: ActionId | HomeActionId;
   label: string;
   /** Untrusted on the way back: handlers validate it and re-check the store. */
   value: string;

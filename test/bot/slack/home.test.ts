@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { renderHome } from '../../../src/bot/slack/home.js';
 import type { HomeItem, HomeView } from '../../../src/domain/views/home.js';
-import { ActionId } from '../../../src/domain/views/model.js';
+import { HomeActionId } from '../../../src/domain/views/model.js';
 import { collectText, validateView } from '../../support/fake-slack.js';
 
 const row = (i: number): HomeItem => ({
   title: `Person ${i} · <!channel> *bold*`,
   lines: ['Active · since Mon · until Tue'],
   actions: [
-    { id: ActionId.revoke, label: 'Revoke', style: 'danger', value: `g${i}` },
-    { id: ActionId.details, label: 'Details', value: `g${i}` },
+    { id: HomeActionId.revoke, label: 'Revoke', style: 'danger', value: `g${i}` },
+    { id: HomeActionId.details, label: 'Details', value: `g${i}` },
   ],
 });
 
@@ -17,7 +17,7 @@ function homeWith(items: number): HomeView {
   return {
     title: 'JIT Access',
     lines: ['Hello'],
-    actions: [{ id: ActionId.requestAccess, label: 'Request access', value: 'new' }],
+    actions: [{ id: HomeActionId.requestAccess, label: 'Request access', value: 'new' }],
     sections: [
       {
         id: 'dashboard',
@@ -27,22 +27,22 @@ function homeWith(items: number): HomeView {
         filters: [
           {
             kind: 'person',
-            id: ActionId.filterUser,
+            id: HomeActionId.filterUser,
             label: 'Person',
             placeholder: 'Anyone',
             selected: 'a@example.com',
           },
           {
             kind: 'date',
-            id: ActionId.filterExpires,
+            id: HomeActionId.filterExpires,
             label: 'Expires by',
             placeholder: 'Expires by',
             selected: '2026-12-03',
           },
         ],
         pager: [
-          { id: ActionId.pagePrevious, label: 'Previous', value: 'dashboard' },
-          { id: ActionId.pageNext, label: 'Next', value: 'dashboard' },
+          { id: HomeActionId.pagePrevious, label: 'Previous', value: 'dashboard' },
+          { id: HomeActionId.pageNext, label: 'Next', value: 'dashboard' },
         ],
       },
     ],
@@ -69,6 +69,6 @@ describe('the App Home in Block Kit', () => {
     ).length;
     expect(collectText(view.blocks)).toContain(`${80 - shown} more on this page could not be shown here`);
     // The pager is kept, so the rest can still be reached.
-    expect(JSON.stringify(view.blocks)).toContain(ActionId.pageNext);
+    expect(JSON.stringify(view.blocks)).toContain(HomeActionId.pageNext);
   });
 });

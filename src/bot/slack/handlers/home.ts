@@ -15,7 +15,7 @@ import {
 } from '../../../domain/home/state.js';
 import { MAX_REVOKE_REASON, REVOKE_REASON_INPUT, revokeForm } from '../../../domain/views/forms.js';
 import { HOME_SECTIONS } from '../../../domain/views/home.js';
-import { ActionId } from '../../../domain/views/model.js';
+import { HomeActionId } from '../../../domain/views/model.js';
 import { timelineView, unnamedIn } from '../../../domain/views/timeline.js';
 import type { SlackDeps } from '../deps.js';
 import type { SlackPerson } from '../directory.js';
@@ -62,7 +62,7 @@ export interface FilterInput {
 export async function filterHome(deps: SlackDeps, person: SlackPerson, input: FilterInput): Promise<void> {
   const patch = await filterPatch(deps, input);
   await showHome(deps, person, (s) => {
-    const wanted = input.actionId === ActionId.clearFilters ? {} : { ...s.dashboard.filters, ...patch };
+    const wanted = input.actionId === HomeActionId.clearFilters ? {} : { ...s.dashboard.filters, ...patch };
     const cleaned = Object.fromEntries(Object.entries(wanted).filter(([, v]) => v !== undefined));
     const parsed = dashboardFiltersSchema.safeParse(cleaned);
     if (!parsed.success)
@@ -77,19 +77,19 @@ async function filterPatch(
 ): Promise<Partial<Record<keyof DashboardFilters, string | undefined>>> {
   const option = input.option && input.option !== 'any' ? input.option : undefined;
   switch (input.actionId) {
-    case ActionId.filterResource: {
+    case HomeActionId.filterResource: {
       if (option?.startsWith('group:')) return { group: option.slice(6), resource: undefined };
       if (option?.startsWith('resource:')) return { resource: option.slice(9), group: undefined };
       return { resource: undefined, group: undefined };
     }
-    case ActionId.filterStatus:
+    case HomeActionId.filterStatus:
       return { status: option };
-    case ActionId.filterUser: {
+    case HomeActionId.filterUser: {
       if (!input.userId) return { user: undefined };
       const chosen = await deps.directory.person(input.userId);
       return { user: chosen.email };
     }
-    case ActionId.filterExpires:
+    case HomeActionId.filterExpires:
       return { expiresBy: input.date || undefined };
     default:
       return {};

@@ -271,7 +271,9 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     }
   });
 
-  const button = buttonRegistrar(app, deps, fail);
+  const personOf = (userId: string) => deps.directory.person(userId);
+  const kit = { app, deps, fail, personOf };
+  const button = buttonRegistrar(kit);
 
   button(ActionId.approve, (person, id) => actions.approve(deps, person, id));
   button(ActionId.deny, (person, id, body) =>
@@ -287,14 +289,14 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   });
   button(ActionId.endAccess, (person, id) => actions.endAccess(deps, person, id));
 
-  formSubmission(app, deps, fail, {
+  formSubmission(kit, {
     callbackId: FormIds.denyCallback,
     parse: actions.parseDenyMeta,
     run: (person, meta, view) =>
       deps.service.decide(meta.requestId, person, 'deny', actions.denyReason(view.state)).then(() => {}),
   });
 
-  registerHomeListeners(app, deps, fail, button);
+  registerHomeListeners(kit, button);
 
   app.error(async (error) => {
     log.error({ err: error }, 'slack.unhandled_error');

@@ -17,6 +17,15 @@ import type { Recipient } from './respond.js';
 
 export type ButtonBody = BlockAction<ButtonAction>;
 export type Fail = (error: unknown, target: Recipient) => Promise<void>;
+
+/** What every listener here works with: the app, the handlers' deps, how to answer a failure, and who clicked. */
+export interface ListenerKit {
+  app: App;
+  deps: SlackDeps;
+  fail: Fail;
+  /** The person behind a Slack user id from a signed payload. */
+  personOf: (userId: string) => Promise<SlackPerson>;
+}
 export type ButtonRun = (
   person: SlackPerson,
   value: string,
@@ -30,7 +39,7 @@ function inHome(body: BlockAction): boolean {
 }
 
 /** Registers a button whose value is one of our ids; bad values are refused before anything runs. */
-export function buttonRegistrar(app: App, deps: SlackDeps, fail: Fail) {
+export function buttonRegistrar({ app, deps, fail, personOf }: ListenerKit) {
   return (id: string, run: ButtonRun) => {
     app.action<ButtonBody>(
       { type: 'block_actions', action_id: id },
@@ -48,7 +57,7 @@ export function buttonRegistrar(app: App, deps: SlackDeps, fail: Fail) {
         }
         let person: SlackPerson | undefined;
         try {
-          person = await deps.directory.person(body.user.id);
+          person = await personOf(body.user.id);
           await run(person, parsed.data, body, target);
         } catch (error) {
           await fail(error, target);
@@ -67,16 +76,12 @@ async function showAfterClick(deps: SlackDeps, person: SlackPerson, fail: Fail, 
   }
 }
 
-export function registerHomeListeners(
-  app: App,
-  deps: SlackDeps,
-  fail: Fail,
-  button: ReturnType<typeof buttonRegistrar>,
-): void {
+export function registerHomeListeners(kit: ListenerKit, button: ReturnType<typeof buttonRegistrar>): void {
+  const { app, deps, fail, personOf } = kit;
   app.event('app_home_opened', async ({ event }) => {
     if (event.tab !== 'home') return;
     try {
-      await home.showHome(deps, await deps.directory.person(event.user));
+      await home.showHome(deps, await personOf(event.user));
     } catch (error) {
       await fail(error, { userId: event.user });
     }
@@ -97,7 +102,7 @@ export function registerHomeListeners(
     app.action<BlockAction>(pattern, async ({ ack, body, action }) => {
       await ack();
       try {
-        await run(await deps.directory.person(body.user.id), action);
+        await run(await personOf(body.user.id), action);
       } catch (error) {
         await fail(error, { userId: body.user.id });
       }
@@ -130,7 +135,7 @@ export function registerHomeListeners(
       }),
   );
 
-  formSubmission(app, deps, fail, {
+  formSubmission(kit, {
     callbackId: FormIds.revokeCallback,
     parse: home.parseRevokeMeta,
     run: async (person, meta, view) => {
@@ -145,9 +150,7 @@ export function registerHomeListeners(
  * modal closes), its metadata parsed (an unrecognised one changes nothing and says so), then run.
  */
 export function formSubmission<M extends object>(
-  app: App,
-  deps: SlackDeps,
-  fail: Fail,
+  { app, deps, fail, personOf }: ListenerKit,
   form: {
     callbackId: string;
     parse: (raw: string | undefined) => M | null;
@@ -168,7 +171,7 @@ export function formSubmission<M extends object>(
       return;
     }
     try {
-      await form.run(await deps.directory.person(body.user.id), meta, view);
+      await form.run(await personOf(body.user.id), meta, view);
     } catch (error) {
       await fail(error, target);
     }

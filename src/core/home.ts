@@ -55,13 +55,7 @@ export class Homes {
   async show(surface: HomeSurface, person: ChatPerson, change?: (state: HomeState) => HomeState) {
     const stored = await this.state(surface.name, person.email);
     const wanted = change ? change(stored ?? readHomeState({})) : (stored ?? readHomeState({}));
-    const requests = await this.deps.repos.requests.list({
-      requesterEmail: person.email,
-      status: 'pending',
-      limit: 200,
-    });
-    const names = await surface.names([...new Set(requests.flatMap((r) => r.approvers))]);
-    const built = await this.deps.service.home(person, wanted, (e) => names.get(e) ?? e);
+    const built = await this.deps.service.home(person, wanted, (emails) => surface.names(emails));
     await surface.publish(person, built.view);
     await this.deps.repos.messages.save({
       id: this.deps.newId(),

@@ -7,6 +7,7 @@ import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import { onApproved, remind } from './grants.js';
 import { type BuiltHome, buildHome } from './home/build.js';
+import type { Names } from './home/personal.js';
 import type { HomeState } from './home/state.js';
 import type { AccessRequest, Grant, Person } from './model.js';
 import {
@@ -189,10 +190,10 @@ export class AccessService {
 
   /**
    * `person`'s home as they may see it, at `state` (pages and filters); also the state as shown,
-   * to keep for the next change. `nameOf` names people by email, when the platform knows them.
+   * to keep for the next change. `names` names people by email, when the platform knows them.
    */
-  home(person: Person, state: HomeState, nameOf?: (email: string) => string): Promise<BuiltHome> {
-    return buildHome(this.ctx, { ...person, email: normalizeEmail(person.email) }, state, nameOf);
+  home(person: Person, state: HomeState, names?: Names): Promise<BuiltHome> {
+    return buildHome(this.ctx, { ...person, email: normalizeEmail(person.email) }, state, names);
   }
 
   // ------------------------------------------------------------ job handlers (idempotent)

@@ -10,7 +10,7 @@ import type { HomeView } from '../views/home.js';
 import type { Viewer } from '../views/messages.js';
 import { HomeActionId } from '../views/model.js';
 import { dashboardSection } from './dashboard.js';
-import { decisionSection, personalSections } from './personal.js';
+import { decisionSection, type Names, personalSections } from './personal.js';
 import type { HomeState } from './state.js';
 
 export interface BuiltHome {
@@ -23,11 +23,11 @@ export async function buildHome(
   ctx: ServiceContext,
   person: Person,
   state: HomeState,
-  nameOf: (email: string) => string = (e) => e,
+  names: Names = async () => new Map(),
 ): Promise<BuiltHome> {
   const viewer: Viewer = { now: ctx.clock.now(), ...(person.tz ? { tz: person.tz } : {}) };
   const [personal, decisions, dashboard] = await Promise.all([
-    personalSections(ctx, person, state, viewer, nameOf),
+    personalSections(ctx, person, state, viewer, names),
     decisionSection(ctx, person, state, viewer),
     dashboardSection(ctx, person, state, viewer),
   ]);

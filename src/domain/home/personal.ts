@@ -102,12 +102,15 @@ function historyOfGrant(ctx: ServiceContext, g: Grant, viewer: Viewer): HistoryE
   };
 }
 
+/** Display names for emails, as the platform knows them (an email it does not know stands for itself). */
+export type Names = (emails: string[]) => Promise<Map<string, string>>;
+
 export async function personalSections(
   ctx: ServiceContext,
   person: Person,
   state: HomeState,
   viewer: Viewer,
-  nameOf: (email: string) => string,
+  names: Names,
 ): Promise<HomeSectionView[]> {
   const email = person.email;
   const now = ctx.clock.now();
@@ -118,6 +121,8 @@ export async function personalSections(
     ctx.repos.requests.list({ requesterEmail: email, limit }),
   ]);
   const pending = mine.filter((r) => r.status === 'pending' && r.decideBy > now);
+  const known = await names([...new Set(pending.flatMap((r) => r.approvers))]);
+  const nameOf = (email: string) => known.get(email) ?? email;
   const history = [
     ...mine.filter((r) => r.status !== 'pending').map((r) => historyOfRequest(ctx, r, viewer)),
     ...ended.map((g) => historyOfGrant(ctx, g, viewer)),

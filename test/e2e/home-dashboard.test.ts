@@ -233,6 +233,22 @@ describe('refusals and admin decisions from the home', () => {
     expect(refused.map((e) => e.details?.code)).toContain('NOT_HOLDER');
   });
 
+  it('answers a filter the read model refuses (a forged resource) with why, and a way back', async () => {
+    await openHome(t, dave);
+    // A forged option, not one the menu offered.
+    const view = await homeAction(t, dave, 'jit.home.filter.resource', {
+      selectedOption: { text: 'Nope', value: 'resource:nope' },
+    });
+    expect(textOf(dashboard(view))).toContain(
+      'There is no resource “nope”. Clear the filters to start again.',
+    );
+    expect(buttons(dashboard(view), 'jit.home.filter.clear')).toHaveLength(1);
+    const cleared = await homeAction(t, dave, 'jit.home.filter.clear');
+    expect(textOf(dashboard(cleared))).toContain('No access matches.');
+    const refused = await t.store.repos.audit.list({ type: 'action.refused', actor: dave.email });
+    expect(refused.map((e) => e.details?.code)).toContain('RESOURCE_UNKNOWN');
+  });
+
   it('refuses a decision by someone who is not an approver, and anyone deciding their own request', async () => {
     await requestAccess(t, carol, { approvers: [alice.email] });
     const request = await onlyRequest(t);

@@ -35,7 +35,7 @@ export async function homeAction(
   actionId: string,
   input: {
     value?: string;
-    selectedOption?: string;
+    selectedOption?: string | { text: string; value: string };
     selectedUser?: string;
     selectedDate?: string;
     blockId?: string;

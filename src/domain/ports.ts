@@ -13,6 +13,8 @@ import type {
   OutboxItem,
   OutboxStatus,
   RequestStatus,
+  ResourceSetting,
+  Sighting,
 } from './model.js';
 
 // ---------------------------------------------------------------- repositories
@@ -218,6 +220,27 @@ export interface ConversationRepo {
   get(email: string): Promise<ConversationRecord | null>;
 }
 
+export interface ResourceSettingRepo {
+  /** The setting of this resource, or null when its owners never saved one. */
+  get(resourceId: string): Promise<ResourceSetting | null>;
+  /**
+   * Compare-and-swap: stores `setting` only if the stored version is `expectedVersion` (0: none
+   * stored yet). Returns the stored setting, or null when another save came first.
+   */
+  save(setting: ResourceSetting, expectedVersion: number): Promise<ResourceSetting | null>;
+  /** Settings whose window ends at or before `by`, soonest first (the sweep's safety net). */
+  windowsEndedBy(by: Date, limit: number): Promise<ResourceSetting[]>;
+  /** Settings with JIT access switched off, most recently changed first (the sweep's safety net). */
+  switchedOff(limit: number): Promise<ResourceSetting[]>;
+}
+
+export interface SightingRepo {
+  /** Remembers that the person was seen on a platform (an upsert by email); an older sighting changes nothing. */
+  record(sighting: Sighting): Promise<void>;
+  /** The latest sighting of this (normalised) email, or null. */
+  get(email: string): Promise<Sighting | null>;
+}
+
 export interface Repositories {
   requests: RequestRepo;
   grants: GrantRepo;
@@ -225,6 +248,8 @@ export interface Repositories {
   messages: MessageRecordRepo;
   outbox: OutboxRepo;
   conversations: ConversationRepo;
+  settings: ResourceSettingRepo;
+  sightings: SightingRepo;
 }
 
 export class DuplicateKeyError extends Error {
@@ -243,10 +268,14 @@ export type JobName =
   | 'grant.expire'
   | 'grant.retry'
   | 'outbox.deliver'
+  | 'resource.window_end'
   | 'home.refresh';
 
 export interface JobData {
-  /** request id for request.*, grant id for grant.*, the lane for outbox.deliver, an email for home.refresh */
+  /**
+   * request id for request.*, grant id for grant.*, the lane for outbox.deliver, resource id for
+   * resource.*, an email for home.refresh
+   */
   id: string;
 }
 

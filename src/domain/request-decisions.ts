@@ -9,6 +9,7 @@ import type { ServiceContext } from './context.js';
 import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import type { AccessRequest, Person } from './model.js';
+import { closedReason, resourceRefWith } from './owner-settings.js';
 import { canRequest, checkDuration, effectivePolicy, eligibleApprovers } from './policy.js';
 import { recordRefusal, refuse } from './refusals.js';
 import { MAX_JUSTIFICATION, resourceRef } from './requests.js';
@@ -91,12 +92,16 @@ async function refusalFor(
     };
   }
   const allowed: { as: 'approver' | 'admin' } = { as: role };
-  const refusal = decision === 'deny' ? null : await approvalRefusal(ctx, request);
+  const refusal = decision === 'deny' ? null : await approvalRefusal(ctx, request, tz);
   return refusal ?? allowed;
 }
 
 /** What stops an approval (not a denial) of a pending request under the policy in force now. */
-async function approvalRefusal(ctx: ServiceContext, request: AccessRequest): Promise<Refusal | null> {
+async function approvalRefusal(
+  ctx: ServiceContext,
+  request: AccessRequest,
+  tz: string | undefined,
+): Promise<Refusal | null> {
   const resource = ctx.resource(request.resourceId);
   if (request.kind === 'access') {
     const [held] = await ctx.repos.grants.list({
@@ -115,6 +120,8 @@ async function approvalRefusal(ctx: ServiceContext, request: AccessRequest): Pro
     }
   }
   // Re-validate against the policy in force now, not the one at submission.
+  const closed = closedReason(resource, await ctx.policy.access(resource), ctx.clock.now(), tz);
+  if (closed) return { error: new DomainError('RESOURCE_CLOSED', closed) };
   if (!canRequest(ctx.config, resource, request.requester.email)) {
     return {
       error: new DomainError(
@@ -241,7 +248,8 @@ export async function decideRequest(
     decision === 'approve' ? 'request.approved' : 'request.denied',
   );
   await ctx.scheduler.cancel('request.expire', decided.id);
-  await ctx.publish({ type: 'request.decided', request: decided, resource: resourceRef(resource) });
+  const ref = resourceRefWith(resource, await ctx.policy.access(resource));
+  await ctx.publish({ type: 'request.decided', request: decided, resource: ref });
   await followUp?.();
   return decided;
 }

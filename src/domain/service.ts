@@ -10,6 +10,7 @@ import { type BuiltHome, buildHome } from './home/build.js';
 import type { Names } from './home/personal.js';
 import type { HomeState } from './home/state.js';
 import type { AccessRequest, Grant, Person } from './model.js';
+import { endWindow, type SettingsInput, saveSettings, sweepClosedResources } from './owner-settings.js';
 import {
   type AccessConfig,
   effectivePolicy,
@@ -18,6 +19,7 @@ import {
   type ResourceConfig,
   requestableResources,
 } from './policy.js';
+import type { ResourceAccess } from './policy-source.js';
 import { type GrantFilter, type GrantPage, listGrants, type PageRequest } from './queries/grants.js';
 import {
   type AccessUse,
@@ -28,6 +30,7 @@ import {
 } from './queries/history.js';
 import { accessReport, type Report } from './queries/report.js';
 import { type GrantTimeline, grantTimeline } from './queries/timeline.js';
+import { type Viewer, viewerOf } from './queries/visibility.js';
 import { cancelRequest, checkDecision, decideRequest, expireRequest } from './request-decisions.js';
 import {
   checkAndAuditSubmission,
@@ -39,7 +42,7 @@ import {
 import { checkEndAccess, endAccess, expireGrant } from './revocation.js';
 import { advanceGrant, type SweepControl, sweep } from './sweep.js';
 
-export type { FieldError, SubmitInput };
+export type { FieldError, SettingsInput, SubmitInput };
 
 export class AccessService {
   private readonly ctx: ServiceContext;
@@ -72,6 +75,18 @@ export class AccessService {
 
   approversFor(resource: ResourceConfig, requesterEmail: string): string[] {
     return eligibleApprovers(resource, normalizeEmail(requesterEmail));
+  }
+
+  // ------------------------------------------------------------ owners' settings
+
+  /** Whether `resource` may be requested now, and until when (the file with its owners' setting over it). */
+  resourceAccess(resource: ResourceConfig): Promise<ResourceAccess> {
+    return this.ctx.policy.access(resource);
+  }
+
+  /** Stores an owner's setting (refused, and audited, for anyone else); see ./owner-settings.ts. */
+  saveSettings(actor: Person, input: SettingsInput) {
+    return saveSettings(this.ctx, actor, input);
   }
 
   // ------------------------------------------------------------ requests
@@ -147,6 +162,16 @@ export class AccessService {
 
   // ------------------------------------------------------------ reads (each as the asking person)
 
+  /** Who `person` is to the read model: an admin, and the resources they approve or own. */
+  viewer(person: Pick<Person, 'email'>): Viewer {
+    return viewerOf(this.ctx.config, person.email);
+  }
+
+  /** How many of a resource's grants are open now (provisioning or active), whoever asks: a count, no details. */
+  countOpenGrants(resourceId: string): Promise<number> {
+    return this.ctx.repos.grants.count({ status: ['provisioning', 'active'], resourceIds: [resourceId] });
+  }
+
   /** The grants `viewer` may see that match `filter`, newest first, a page at a time. */
   listGrants(
     viewer: Pick<Person, 'email'>,
@@ -203,9 +228,12 @@ export class AccessService {
     'grant.remind': (id: string) => remind(this.ctx, id),
     'grant.expire': (id: string) => expireGrant(this.ctx, id),
     'grant.retry': (id: string) => advanceGrant(this.ctx, id),
+    'resource.window_end': (id: string) => endWindow(this.ctx, id),
   } as const;
 
-  sweep(control?: SweepControl): Promise<number> {
-    return sweep(this.ctx, (id) => expireRequest(this.ctx, id), control);
+  async sweep(control?: SweepControl): Promise<number> {
+    const count = await sweep(this.ctx, (id) => expireRequest(this.ctx, id), control);
+    if (control?.shouldStop?.()) return count;
+    return count + (await sweepClosedResources(this.ctx));
   }
 }

@@ -85,6 +85,13 @@ describe('who sees which grants', () => {
     expect((await service.listGrants(erin)).total).toBe(1);
   });
 
+  it('tells who someone is to the read model', () => {
+    expect(service.viewer(ann)).toMatchObject({ admin: true });
+    expect(service.viewer(alice)).toMatchObject({ admin: false, resources: new Set(['db', 'web']) });
+    expect(service.viewer({ email: ' OLGA@example.com' }).resources).toEqual(new Set(['db']));
+    expect(service.viewer(erin).resources.size).toBe(0);
+  });
+
   it('a filter narrows what someone sees and never widens it', async () => {
     expect((await service.listGrants(erin, { user: bob.email })).rows).toEqual([]);
     expect((await service.listGrants(olga, { resource: 'web' })).rows).toEqual([]);

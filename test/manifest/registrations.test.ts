@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { registerListeners } from '../../src/bot/slack/app.js';
 import type { SlackDeps } from '../../src/bot/slack/deps.js';
-import { BOT_EVENTS, FormIds, SHORTCUTS, SLASH_COMMANDS } from '../../src/bot/slack/ids.js';
+import { BOT_EVENTS, FormIds, SettingsIds, SHORTCUTS, SLASH_COMMANDS } from '../../src/bot/slack/ids.js';
 import { ActionId, HomeActionId } from '../../src/domain/views/model.js';
 
 type Matcher =
@@ -102,6 +102,11 @@ describe('what the code registers matches manifests/slack.yaml', () => {
       FormIds.template,
       `${FormIds.durationPrefix}0`,
       `${FormIds.durationPrefix}12`,
+      SettingsIds.resource,
+      SettingsIds.jit,
+      SettingsIds.window,
+      SettingsIds.date,
+      SettingsIds.time,
     ];
     for (const id of [...Object.values(ActionId), ...Object.values(HomeActionId), ...formActions]) {
       expect(
@@ -109,7 +114,12 @@ describe('what the code registers matches manifests/slack.yaml', () => {
         `no listener for action ${id}`,
       ).toBe(true);
     }
-    for (const id of [FormIds.requestCallback, FormIds.denyCallback, FormIds.revokeCallback]) {
+    for (const id of [
+      FormIds.requestCallback,
+      FormIds.denyCallback,
+      FormIds.revokeCallback,
+      SettingsIds.callback,
+    ]) {
       expect(
         seen.views.some((m) => matches(m, id, 'callback_id')),
         `no listener for view ${id}`,

@@ -12,4 +12,6 @@ export interface SlackDeps {
   log: Log;
   /** The App Home: shown on `app_home_opened` and after every click in it. */
   home?: { homes: Homes; surface: HomeSurface };
+  /** The person was seen in Slack just now (for reaching them where they last were). */
+  seen?: (email: string) => Promise<void>;
 }

@@ -46,6 +46,11 @@ export class ReportLinks {
     return `${body}.${this.mac(body).toString('base64url')}`;
   }
 
+  /** The download link on the server at `base` (e.g. PUBLIC_URL) for `person`'s report of `query`. */
+  url(base: string, person: Person, query: string): string {
+    return `${base.replace(/\/+$/, '')}${REPORT_DOWNLOAD_PATH}?token=${encodeURIComponent(this.sign(person, query))}`;
+  }
+
   /** The claims of a token this key signed and that has not expired, else null. */
   verify(token: string): ReportLinkClaims | null {
     const [body, mac, ...rest] = token.split('.');

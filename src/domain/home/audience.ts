@@ -7,7 +7,12 @@ import type { LifecycleEvent } from '../events.js';
 import type { AccessConfig } from '../policy.js';
 
 export function homeAudience(config: AccessConfig, event: LifecycleEvent): string[] {
-  const resourceId = 'grant' in event ? event.grant.resourceId : event.request.resourceId;
+  const resourceId =
+    'grant' in event
+      ? event.grant.resourceId
+      : 'request' in event
+        ? event.request.resourceId
+        : event.resource.id;
   const resource = config.resources.find((r) => r.id === resourceId);
   const people = [...config.admins, ...(resource?.approvers ?? []), ...(resource?.owners ?? [])];
   if ('grant' in event) people.push(event.grant.holder.email);

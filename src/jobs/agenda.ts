@@ -85,6 +85,8 @@ export const LOCK_LIFETIME_MS: Readonly<Record<JobKind, number>> = {
   'grant.retry': 2 * 60_000,
   // one message per renewal: a few chat calls of at most 10 s each
   'outbox.deliver': 2 * 60_000,
+  // one person's home: a few store reads and one chat call of at most 10 s
+  'home.refresh': 60_000,
   // one item per renewal, and a run stops taking items after 2 minutes
   'grants.sweep': 5 * 60_000,
 };

@@ -51,6 +51,7 @@ export const JOB_PRIORITY: Readonly<Record<JobName, number>> = {
   'request.expire': 1,
   'grant.remind': 1,
   'outbox.deliver': 2,
+  'home.refresh': 3,
 };
 
 export interface StopOptions {

@@ -21,6 +21,7 @@ const SECRET_KEYS = [
   'appPassword',
   'MicrosoftAppPassword',
   'apiToken',
+  'linkSigningSecret',
   'authorization',
   'Authorization',
   'cookie',

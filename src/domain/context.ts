@@ -5,10 +5,12 @@ import { sortableId } from './ids.js';
 import { type Metrics, NO_METRICS } from './metrics.js';
 import type { AccessRequest, AuditEvent } from './model.js';
 import type { AccessConfig, ResourceConfig } from './policy.js';
+import type { PolicySource } from './policy-source.js';
 import { type ConnectorRegistry, DuplicateKeyError, type Repositories, type Scheduler } from './ports.js';
 
 export interface ServiceDeps {
-  config: AccessConfig;
+  /** The policy file in force (it follows reloads) with the owners' settings layered over it. */
+  policy: PolicySource;
   repos: Repositories;
   scheduler: Scheduler;
   connectors: ConnectorRegistry;
@@ -26,10 +28,13 @@ export interface ServiceDeps {
 
 export interface ServiceContext extends ServiceDeps {
   metrics: Metrics;
+  /** The policy file in force now (`policy.current()`): read it afresh, never keep it. */
+  readonly config: AccessConfig;
   resource(id: string): ResourceConfig;
   /**
-   * Appends to the audit trail. With `once`, the event's id is that key and a second append under
-   * it changes nothing, so an effect that is finished again after a crash is recorded once.
+   * Appends to the audit trail. With `once`, the event is stored under that key (unique: a second
+   * append under it changes nothing), so an effect that is finished again after a crash is recorded
+   * once; its id stays sortable, so events of one instant keep the order they happened in.
    */
   audit(
     type: AuditEvent['type'],
@@ -57,8 +62,11 @@ export function makeContext(
   const ctx: ServiceContext = {
     ...deps,
     metrics: deps.metrics ?? NO_METRICS,
+    get config() {
+      return deps.policy.current();
+    },
     resource(id) {
-      const found = deps.config.resources.find((r) => r.id === id);
+      const found = deps.policy.current().resources.find((r) => r.id === id);
       // A resource removed from the policy file still has requests and grants to finish.
       return (
         found ?? {
@@ -68,14 +76,16 @@ export function makeContext(
           owners: [],
           requesters: [],
           connector: { type: 'log' },
-          basePolicy: deps.config.defaultLayer,
+          ownerControlled: false,
+          basePolicy: deps.policy.current().defaultLayer,
           groupPolicies: [],
         }
       );
     },
     async audit(type, actor, subject, once) {
       const at = deps.clock.now();
-      const event: AuditEvent = { id: once ?? sortableId(at, deps.newId()), type, at, actor };
+      const event: AuditEvent = { id: sortableId(at, deps.newId()), type, at, actor };
+      if (once) event.key = once;
       if (subject.requestId) event.requestId = subject.requestId;
       if (subject.grantId) event.grantId = subject.grantId;
       if (subject.resourceId) event.resourceId = subject.resourceId;
@@ -83,7 +93,7 @@ export function makeContext(
       try {
         await deps.repos.audit.append(event);
       } catch (error) {
-        if (!(once && error instanceof DuplicateKeyError)) throw error;
+        if (!(once && error instanceof DuplicateKeyError && error.key === 'key')) throw error;
       }
     },
     async publish(event) {

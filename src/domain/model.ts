@@ -37,6 +37,11 @@ export interface AccessRequest {
   /** Email of who decided; `system` for auto-approval and expiry. */
   decidedBy?: string;
   decidedByName?: string;
+  /**
+   * `admin`: decided by an administrator who was not one of the chosen approvers (an admin
+   * decision; the chosen approvers are told). Absent for a chosen approver's decision.
+   */
+  decidedAs?: 'admin';
   /** Deny reason or cancel reason. */
   reason?: string;
   /** Client-supplied idempotency key (e.g. Slack view id) so a replayed submission creates nothing new. */
@@ -82,8 +87,10 @@ export interface Grant {
   /** The expiry a reminder was already sent for, so a repeated job sends nothing new. */
   remindedFor?: Date;
   /** Why and by whom revocation started, when it did. */
-  endReason?: 'expired' | 'ended-by-holder' | 'revoked-by-admin';
+  endReason?: 'expired' | 'ended-by-holder' | 'revoked-by-admin' | 'closed-by-owner';
   endedBy?: string;
+  /** The reason given by whoever revoked it (an admin, an owner, the API), if any. */
+  endComment?: string;
   endedAt?: Date;
   /** Connector retry bookkeeping for the current pending operation. */
   attempts: number;
@@ -122,7 +129,10 @@ export type AuditEventType =
   | 'grant.revoked'
   | 'grant.expired'
   | 'message.undeliverable'
-  | 'action.refused';
+  | 'action.refused'
+  /** A use of access reported by the protected system (`at` is when it happened). */
+  | 'access.used'
+  | 'resource.settings_changed';
 
 export interface AuditEvent {
   id: string;
@@ -135,6 +145,12 @@ export interface AuditEvent {
   resourceId?: string;
   /** Error code for refusals, free-form small details otherwise. Never raw payloads. */
   details?: Record<string, string | number | boolean | null>;
+  /**
+   * Set on an event that is recorded once for its move (e.g. `<requestId>:approved`): a second
+   * event under the same key is refused by the store (unique), so an effect finished again after a
+   * crash is recorded once. The id stays a sortable one, so same-instant events keep their order.
+   */
+  key?: string;
 }
 
 /**
@@ -172,6 +188,37 @@ export interface ConversationRecord {
   tz?: string;
   /** When the bot last saw the person there. */
   updatedAt: Date;
+}
+
+/**
+ * What a resource's owners set at run time (`/access-settings`), layered over the policy file:
+ * whether the resource may be requested at all, and until when. One per resource; each save
+ * bumps `version` (a compare-and-swap, so two owners saving at once never lose a change unseen).
+ */
+export interface ResourceSetting {
+  resourceId: string;
+  /** Off: no new requests, and open grants are revoked. */
+  jitEnabled: boolean;
+  /** UTC end of the access window; absent: always allow. */
+  windowEndsAt?: Date;
+  /** Email of the owner who saved it. */
+  updatedBy: string;
+  updatedByName: string;
+  updatedAt: Date;
+  /** 1 for the first save, then +1 per save. */
+  version: number;
+}
+
+/**
+ * Where and when the bot last saw a person (by email): any Slack interaction, any Teams activity
+ * or app installation. Messages go to that platform first (unless the policy says otherwise).
+ */
+export interface Sighting {
+  /** Normalised email of the person. */
+  email: string;
+  /** `slack`, `teams`. */
+  platform: string;
+  seenAt: Date;
 }
 
 /**

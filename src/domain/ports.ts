@@ -14,6 +14,8 @@ import type {
   OutboxItem,
   OutboxStatus,
   RequestStatus,
+  ResourceSetting,
+  Sighting,
 } from './model.js';
 
 // ---------------------------------------------------------------- repositories
@@ -39,7 +41,9 @@ export interface RequestRepo {
   /**
    * First decision wins: sets status/decidedAt/decidedBy/decidedByName/reason only if the request
    * is still `pending`, `decideBy > now`, and `by` is one of `approvers` (or `by === 'system'`
-   * for auto-approval). Returns the updated request, or null when the guard did not match.
+   * for auto-approval). With `asAdmin`, `by` need not be a chosen approver but must not be the
+   * requester, and the request records `decidedAs: 'admin'`. Returns the updated request, or null
+   * when the guard did not match.
    */
   decide(
     id: string,
@@ -48,6 +52,7 @@ export interface RequestRepo {
       by: string;
       byName: string;
       reason?: string;
+      asAdmin?: boolean;
     },
     now: Date,
   ): Promise<AccessRequest | null>;
@@ -68,6 +73,37 @@ export interface RequestRepo {
   /** Requests whose last move still owes effects (`unsettled` set), oldest first. */
   findUnsettled(limit: number): Promise<AccessRequest[]>;
   list(query: RequestQuery): Promise<AccessRequest[]>;
+  /** The requests with these ids that exist, in no particular order (reports join them to grants). */
+  getMany(ids: readonly string[]): Promise<AccessRequest[]>;
+}
+
+/** One branch of what a viewer may see: grants matching every given field. */
+export interface GrantScope {
+  resourceIds?: readonly string[];
+  holderEmail?: string;
+}
+
+/**
+ * A page of grants for dashboards, reports and the API, newest first (by `createdAt`, then `id`).
+ * Every given condition must hold; `anyOf` (when given) keeps the grants that match at least one of
+ * its branches (the viewer's visibility). `status` is always given, so an index on status serves it.
+ */
+export interface GrantSearch {
+  status: readonly GrantStatus[];
+  anyOf?: readonly GrantScope[];
+  resourceIds?: readonly string[];
+  holderEmail?: string;
+  /** `expiresAt` within [expiresFrom, expiresTo] (either bound optional). */
+  expiresFrom?: Date;
+  expiresTo?: Date;
+  createdSince?: Date;
+  /** Keyset cursor: only grants that come after this one, newest first. */
+  after?: { createdAt: Date; id: string };
+  /**
+   * Only grants whose connector call has failed and is being retried (`attempts > 0`, or a pending
+   * extension delivery with `attempts > 0`), for the metrics.
+   */
+  retrying?: boolean;
 }
 
 export interface GrantQuery {
@@ -110,15 +146,19 @@ export interface GrantRepo {
   /** Grants whose last move still owes effects (`unsettled` set), oldest first. */
   findUnsettled(limit: number): Promise<Grant[]>;
   list(query: GrantQuery): Promise<Grant[]>;
-  /**
-   * How many grants have this status; with `retrying`, only those whose connector call has failed
-   * and is being retried (`attempts > 0`, or a pending extension delivery with `attempts > 0`).
-   */
-  count(query: { status: GrantStatus | GrantStatus[]; retrying?: boolean }): Promise<number>;
+  /** The grants with these ids that exist, in no particular order. */
+  getMany(ids: readonly string[]): Promise<Grant[]>;
+  /** At most `limit` grants matching `search`, newest first. */
+  search(search: GrantSearch, limit: number): Promise<Grant[]>;
+  /** How many grants match `search` (its cursor ignored). */
+  count(search: GrantSearch): Promise<number>;
 }
 
 export interface AuditRepo {
-  /** Append-only: there is no update or delete. */
+  /**
+   * Append-only: there is no update or delete. Throws `DuplicateKeyError` when `id`, or `key` (an
+   * event recorded once), already exists.
+   */
   append(event: AuditEvent): Promise<void>;
   /** Oldest first. */
   list(query: {
@@ -128,6 +168,16 @@ export interface AuditRepo {
     actor?: string;
     type?: AuditEvent['type'];
     limit?: number;
+  }): Promise<AuditEvent[]>;
+  /**
+   * A resource's events of the given types, newest first (by `at`, then `id`), after the keyset
+   * cursor `before` when given: the access history.
+   */
+  history(query: {
+    resourceId: string;
+    types: readonly AuditEvent['type'][];
+    before?: { at: Date; id: string };
+    limit: number;
   }): Promise<AuditEvent[]>;
 }
 
@@ -187,6 +237,27 @@ export interface ConversationRepo {
   get(email: string): Promise<ConversationRecord | null>;
 }
 
+export interface ResourceSettingRepo {
+  /** The setting of this resource, or null when its owners never saved one. */
+  get(resourceId: string): Promise<ResourceSetting | null>;
+  /**
+   * Compare-and-swap: stores `setting` only if the stored version is `expectedVersion` (0: none
+   * stored yet). Returns the stored setting, or null when another save came first.
+   */
+  save(setting: ResourceSetting, expectedVersion: number): Promise<ResourceSetting | null>;
+  /** Settings whose window ends at or before `by`, soonest first (the sweep's safety net). */
+  windowsEndedBy(by: Date, limit: number): Promise<ResourceSetting[]>;
+  /** Settings with JIT access switched off, most recently changed first (the sweep's safety net). */
+  switchedOff(limit: number): Promise<ResourceSetting[]>;
+}
+
+export interface SightingRepo {
+  /** Remembers that the person was seen on a platform (an upsert by email); an older sighting changes nothing. */
+  record(sighting: Sighting): Promise<void>;
+  /** The latest sighting of this (normalised) email, or null. */
+  get(email: string): Promise<Sighting | null>;
+}
+
 export interface Repositories {
   requests: RequestRepo;
   grants: GrantRepo;
@@ -194,6 +265,8 @@ export interface Repositories {
   messages: MessageRecordRepo;
   outbox: OutboxRepo;
   conversations: ConversationRepo;
+  settings: ResourceSettingRepo;
+  sightings: SightingRepo;
 }
 
 export class DuplicateKeyError extends Error {
@@ -218,10 +291,20 @@ export class StoreUnavailableError extends Error {
 
 // ---------------------------------------------------------------- scheduler
 
-export type JobName = 'request.expire' | 'grant.remind' | 'grant.expire' | 'grant.retry' | 'outbox.deliver';
+export type JobName =
+  | 'request.expire'
+  | 'grant.remind'
+  | 'grant.expire'
+  | 'grant.retry'
+  | 'outbox.deliver'
+  | 'resource.window_end'
+  | 'home.refresh';
 
 export interface JobData {
-  /** request id for request.*, grant id for grant.*, the lane for outbox.deliver */
+  /**
+   * request id for request.*, grant id for grant.*, the lane for outbox.deliver, resource id for
+   * resource.*, an email for home.refresh
+   */
   id: string;
   /** The id of the work that scheduled it (src/request-id.ts), so its run logs under the same id. */
   reqId?: string;

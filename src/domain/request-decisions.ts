@@ -9,9 +9,11 @@ import type { ServiceContext } from './context.js';
 import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import type { AccessRequest, Person } from './model.js';
+import { closedReason } from './owner-settings.js';
 import { canRequest, checkDuration, effectivePolicy, eligibleApprovers } from './policy.js';
 import { recordRefusal, refuse } from './refusals.js';
 import { MAX_JUSTIFICATION } from './requests.js';
+import { canDecideAsAdmin } from './roles.js';
 import { settleNow, settleRequest } from './settle.js';
 import { formatTime } from './views/time.js';
 
@@ -41,9 +43,24 @@ function describeOutcome(ctx: ServiceContext, r: AccessRequest, tz: string | und
 }
 
 /**
- * Why `actor` may not make `decision` on `request` now, or null when they may. Changes nothing:
- * the dry run (`checkDecision`) and `decideRequest` share it. `overdue` is set when the request is
- * pending past its deadline (its expiry job has not run yet).
+ * How `actorEmail` may decide `request`: as one of its chosen approvers (still eligible under the
+ * policy in force), or else as an admin (an admin decision), or not at all.
+ */
+function decidingRole(ctx: ServiceContext, request: AccessRequest, actorEmail: string) {
+  const resource = ctx.resource(request.resourceId);
+  const chosen = request.approvers.includes(actorEmail);
+  if (chosen && eligibleApprovers(resource, request.requester.email).includes(actorEmail)) return 'approver';
+  if (canDecideAsAdmin(ctx.config, actorEmail)) return 'admin';
+  return chosen ? 'no-longer-approver' : 'none';
+}
+
+type Refusal = { error: DomainError; overdue?: boolean; extensionEnded?: boolean };
+
+/**
+ * Why `actor` may not make `decision` on `request` now, or what they may decide as (`approver`,
+ * or `admin` for an admin decision). Changes nothing: the dry run (`checkDecision`) and
+ * `decideRequest` share it. `overdue` is set when the request is pending past its deadline (its
+ * expiry job has not run yet). Nobody decides their own request, admins included.
  */
 async function refusalFor(
   ctx: ServiceContext,
@@ -51,12 +68,13 @@ async function refusalFor(
   actorEmail: string,
   tz: string | undefined,
   decision: 'approve' | 'deny',
-): Promise<{ error: DomainError; overdue?: boolean; extensionEnded?: boolean } | null> {
+): Promise<Refusal | { as: 'approver' | 'admin' }> {
   if (!request) return { error: new DomainError('NOT_FOUND', 'This request no longer exists.') };
   if (request.requester.email === actorEmail) {
     return { error: new DomainError('SELF_APPROVAL', 'You cannot decide your own request.') };
   }
-  if (!request.approvers.includes(actorEmail)) {
+  const role = decidingRole(ctx, request, actorEmail);
+  if (role === 'none') {
     return {
       error: new DomainError('NOT_AN_APPROVER', 'Only the approvers chosen for this request can decide it.'),
     };
@@ -69,12 +87,23 @@ async function refusalFor(
   }
   if (request.status !== 'pending') return { error: describeOutcome(ctx, request, tz) };
   const resource = ctx.resource(request.resourceId);
-  if (!eligibleApprovers(resource, request.requester.email).includes(actorEmail)) {
+  if (role === 'no-longer-approver') {
     return {
       error: new DomainError('NOT_AN_APPROVER', `You are no longer an approver of ${resource.name}.`),
     };
   }
-  if (decision === 'deny') return null;
+  const allowed: { as: 'approver' | 'admin' } = { as: role };
+  const refusal = decision === 'deny' ? null : await approvalRefusal(ctx, request, tz);
+  return refusal ?? allowed;
+}
+
+/** What stops an approval (not a denial) of a pending request under the policy in force now. */
+async function approvalRefusal(
+  ctx: ServiceContext,
+  request: AccessRequest,
+  tz: string | undefined,
+): Promise<Refusal | null> {
+  const resource = ctx.resource(request.resourceId);
   if (request.kind === 'access') {
     const [held] = await ctx.repos.grants.list({
       holderEmail: request.requester.email,
@@ -92,6 +121,8 @@ async function refusalFor(
     }
   }
   // Re-validate against the policy in force now, not the one at submission.
+  const closed = closedReason(resource, await ctx.policy.access(resource), ctx.clock.now(), tz);
+  if (closed) return { error: new DomainError('RESOURCE_CLOSED', closed) };
   if (!canRequest(ctx.config, resource, request.requester.email)) {
     return {
       error: new DomainError(
@@ -136,7 +167,7 @@ export async function checkDecision(
   const actorEmail = normalizeEmail(actor.email);
   const request = await ctx.repos.requests.get(requestId);
   const refusal = await refusalFor(ctx, request, actorEmail, actor.tz, decision);
-  if (!refusal) return null;
+  if (!('error' in refusal)) return null;
   await recordRefusal(ctx, { actor: actorEmail, action: decision, requestId }, refusal.error.code);
   return refusal.error;
 }
@@ -152,7 +183,8 @@ export async function decideRequest(
   const refused = (error: DomainError) =>
     refuse(ctx, { actor: actorEmail, action: decision, requestId }, error);
   const request = await ctx.repos.requests.get(requestId);
-  const refusal = await refusalFor(ctx, request, actorEmail, actor.tz, decision);
+  const verdict = await refusalFor(ctx, request, actorEmail, actor.tz, decision);
+  const refusal = 'error' in verdict ? verdict : null;
   if (refusal && request) {
     if (refusal.overdue) {
       // Overdue but its expiry job has not run yet: expire it now, so every card says so.
@@ -180,6 +212,7 @@ export async function decideRequest(
       by: actorEmail,
       byName: actor.name,
       ...(trimmedReason ? { reason: trimmedReason } : {}),
+      ...('as' in verdict && verdict.as === 'admin' ? { asAdmin: true } : {}),
     },
     now,
   );

@@ -12,8 +12,15 @@ import { subtractDuration } from './duration.js';
 import { DomainError } from './errors.js';
 import { scheduleTimers } from './grants.js';
 import type { AccessRequest, Grant } from './model.js';
+import { resourceRefWith } from './owner-settings.js';
 import { refuse } from './refusals.js';
 import { resourceRef } from './requests.js';
+
+/** The resource as messages show it, with the owners' window when one is set. */
+async function refWithAccess(ctx: ServiceContext, resourceId: string) {
+  const resource = ctx.resource(resourceId);
+  return resourceRefWith(resource, await ctx.policy.access(resource));
+}
 
 /** Runs a move's effects now; a failure is left to the sweep (the mark stays), never to the caller. */
 export async function settleNow(ctx: ServiceContext, run: () => Promise<void>): Promise<void> {
@@ -60,7 +67,11 @@ export async function settleRequest(
       }
       log.info({ resourceId: request.resourceId, kind: request.kind }, 'request.created');
       await ctx.scheduler.schedule('request.expire', request.decideBy, { id: request.id });
-      await ctx.publishOrThrow({ type: 'request.submitted', request, resource });
+      await ctx.publishOrThrow({
+        type: 'request.submitted',
+        request,
+        resource: await refWithAccess(ctx, request.resourceId),
+      });
       break;
     case 'approved':
     case 'denied': {
@@ -74,16 +85,26 @@ export async function settleRequest(
           informed: ctx.resource(request.resourceId).approvers.filter((a) => a !== request.requester.email),
         });
       } else {
-        const reason = request.reason;
+        const details = {
+          ...(request.reason ? { reason: request.reason } : {}),
+          ...(request.decidedAs === 'admin' ? { as: 'admin' } : {}),
+        };
         await ctx.audit(
           status === 'approved' ? 'request.approved' : 'request.denied',
           request.decidedBy ?? 'system',
-          { ...subject, ...(reason ? { details: { reason } } : {}) },
+          { ...subject, ...(Object.keys(details).length ? { details } : {}) },
           `${request.id}:${status}`,
         );
-        log.info({ by: request.decidedBy }, `request.${status}`);
+        log.info(
+          { by: request.decidedBy, ...(request.decidedAs ? { as: request.decidedAs } : {}) },
+          `request.${status}`,
+        );
         await ctx.scheduler.cancel('request.expire', request.id);
-        await ctx.publishOrThrow({ type: 'request.decided', request, resource });
+        await ctx.publishOrThrow({
+          type: 'request.decided',
+          request,
+          resource: await refWithAccess(ctx, request.resourceId),
+        });
       }
       if (status === 'approved') await (opts.followUp ?? (await ctx.onApproved(request)))();
       break;
@@ -154,7 +175,11 @@ export async function settleGrant(ctx: ServiceContext, grant: Grant): Promise<vo
     );
     log.info({ expiresAt: grant.expiresAt }, 'grant.activated');
     if (grant.status === 'active') await scheduleTimers(ctx, grant);
-    await ctx.publishOrThrow({ type: 'grant.activated', grant, resource });
+    await ctx.publishOrThrow({
+      type: 'grant.activated',
+      grant,
+      resource: await refWithAccess(ctx, grant.resourceId),
+    });
   } else if (owed === 'ended') {
     const expired = grant.status === 'expired';
     await ctx.scheduler.cancel('grant.remind', grant.id);
@@ -163,7 +188,13 @@ export async function settleGrant(ctx: ServiceContext, grant: Grant): Promise<vo
     await ctx.audit(
       expired ? 'grant.expired' : 'grant.revoked',
       grant.endedBy ?? 'system',
-      { ...subject, details: { reason: grant.endReason ?? 'expired' } },
+      {
+        ...subject,
+        details: {
+          reason: grant.endReason ?? 'expired',
+          ...(grant.endComment ? { comment: grant.endComment } : {}),
+        },
+      },
       `${grant.id}:ended`,
     );
     log.info({ reason: grant.endReason }, expired ? 'grant.expired' : 'grant.revoked');

@@ -72,7 +72,7 @@ export function createMetrics(repos: Repositories, clock: Clock): AppMetrics {
     registers,
     async collect() {
       for (const status of ['provisioning', 'active', 'revoking'] as const) {
-        this.set({ status }, await repos.grants.count({ status }));
+        this.set({ status }, await repos.grants.count({ status: [status] }));
       }
     },
   });

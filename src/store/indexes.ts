@@ -5,7 +5,15 @@
  * check every query shape against this table (test/store/indexes.test.ts).
  */
 
-export type CollectionName = 'requests' | 'grants' | 'audit' | 'messages' | 'outbox' | 'conversations';
+export type CollectionName =
+  | 'requests'
+  | 'grants'
+  | 'audit'
+  | 'messages'
+  | 'outbox'
+  | 'conversations'
+  | 'resource_settings'
+  | 'sightings';
 
 /**
  * Which documents an index covers: only those that have every listed field (MongoDB's
@@ -30,6 +38,9 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
     { fields: { 'requester.email': 1, createdAt: 1 } },
     // list({ status, decidedSince }): the sweep's recently approved requests
     { fields: { status: 1, decidedAt: 1 } },
+    // findUnsettled: the sweep's requests whose last move still owes effects, oldest first; only
+    // those documents are in it (the mark is removed once settled)
+    { fields: { createdAt: 1, _id: 1 }, partialFilterExpression: { unsettled: { $exists: true } } },
   ],
   grants: [
     { fields: { requestId: 1 }, unique: true },
@@ -42,12 +53,20 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
     // list({ holderEmail, ... }) and list({ resourceId, ... }), newest first
     { fields: { 'holder.email': 1, createdAt: 1 } },
     { fields: { resourceId: 1, createdAt: 1 } },
+    // search(): dashboards and reports, newest first, by status when no resource or holder is named
+    { fields: { status: 1, createdAt: 1 } },
+    // findUnsettled: the sweep's grants whose last move still owes effects, oldest first (partial)
+    { fields: { createdAt: 1, _id: 1 }, partialFilterExpression: { unsettled: { $exists: true } } },
   ],
   audit: [
+    // A lifecycle event recorded once per move (`<requestId>:approved`): a repeat is refused.
+    { fields: { key: 1 }, unique: true, partialFilterExpression: { key: { $exists: true } } },
     // list({ requestId }) and list({ grantId }) (timelines), and list({}), oldest first
     { fields: { requestId: 1, at: 1 } },
     { fields: { grantId: 1, at: 1 } },
     { fields: { at: 1 } },
+    // history({ resourceId, types }): a resource's access history, newest first
+    { fields: { resourceId: 1, at: 1 } },
   ],
   messages: [
     { fields: { platform: 1, subjectId: 1, purpose: 1, recipient: 1 }, unique: true },
@@ -65,6 +84,11 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
   ],
   // get(email) and save(record) go by `_id` (the email) alone
   conversations: [],
+  // get and save go by `_id` (the resource id); windowsEndedBy(by): windows by their end;
+  // switchedOff(): the resources switched off, newest change first
+  resource_settings: [{ fields: { windowEndsAt: 1 } }, { fields: { jitEnabled: 1, updatedAt: 1 } }],
+  // get(email) and record(sighting) go by `_id` (the email) alone
+  sightings: [],
 };
 
 /**

@@ -67,12 +67,15 @@ function recordingRepositories(log: Recorded[]): Repositories {
     messages: recording('messages', log),
     outbox: recording('outbox', log),
     conversations: recording('conversations', log),
+    resource_settings: recording('resource_settings', log),
+    sightings: recording('sightings', log),
   };
   return createRepositories(collections);
 }
 
 const now = new Date('2030-01-01T00:00:00Z');
 const open = ['provisioning', 'active'] as const;
+const all = ['provisioning', 'active', 'revoking', 'expired', 'revoked'] as const;
 
 /**
  * The repository calls the code makes (src/domain, src/system.ts, src/bot), each with what the
@@ -88,6 +91,8 @@ const CALLS: Array<{ call: string; run: (r: Repositories) => Promise<unknown>; s
   { call: 'requests.expire', run: (r) => r.requests.expire('r1', now) },
   { call: 'requests.cancel', run: (r) => r.requests.cancel('r1', 'a@example.com', now) },
   { call: 'requests.findOverdue (sweep)', run: (r) => r.requests.findOverdue(now, 200) },
+  { call: 'requests.findUnsettled (sweep)', run: (r) => r.requests.findUnsettled(200) },
+  { call: 'requests.settle', run: (r) => r.requests.settle('r1', 'approved') },
   {
     call: "requests.list: a person's pending request for a resource (submitting)",
     run: (r) =>
@@ -121,6 +126,16 @@ const CALLS: Array<{ call: string; run: (r: Repositories) => Promise<unknown>; s
     run: (r) => r.grants.update('g1', { status: 'provisioning' }, { set: { status: 'active' } }),
   },
   { call: 'grants.findDue (sweep)', run: (r) => r.grants.findDue(now, 200) },
+  { call: 'grants.findUnsettled (sweep)', run: (r) => r.grants.findUnsettled(200) },
+  {
+    call: 'grants.update (settling a move)',
+    run: (r) => r.grants.update('g1', { status: 'active', unsettled: 'activated' }, { unset: ['unsettled'] }),
+  },
+  {
+    call: 'grants.count: retrying (metrics)',
+    run: (r) => r.grants.count({ status: ['provisioning', 'active', 'revoking'], retrying: true }),
+    sortsInMemory: 'grants not ended, by status: the retry counts are filtered among them',
+  },
   {
     call: "grants.list: a person's open grant for a resource (submitting, approving)",
     run: (r) =>
@@ -131,6 +146,56 @@ const CALLS: Array<{ call: string; run: (r: Repositories) => Promise<unknown>; s
     call: 'grants.list: every grant not ended (startup check)',
     run: (r) => r.grants.list({ status: ['provisioning', 'active', 'revoking'], limit: 1000 }),
     sortsInMemory: 'grants not ended: a bounded set, read once at startup',
+  },
+
+  {
+    call: 'grants.search: an admin, every grant, newest first (dashboard, report)',
+    run: (r) => r.grants.search({ status: [...all] }, 26),
+  },
+  {
+    call: 'grants.search: the next page (keyset cursor, ties included)',
+    run: (r) => r.grants.search({ status: [...all], after: { createdAt: now, id: 'g1' } }, 26),
+  },
+  {
+    call: 'grants.search: an approver and holder (their resources, or their own), with filters',
+    run: (r) =>
+      r.grants.search(
+        {
+          status: ['expired', 'revoked'],
+          anyOf: [{ resourceIds: ['db', 'web'] }, { holderEmail: 'a@example.com' }],
+          expiresFrom: now,
+          createdSince: now,
+          after: { createdAt: now, id: 'g1' },
+        },
+        26,
+      ),
+  },
+  {
+    call: 'grants.search: a group, for one user',
+    run: (r) =>
+      r.grants.search({ status: [...all], resourceIds: ['db', 'web'], holderEmail: 'a@example.com' }, 26),
+  },
+  { call: 'grants.count: everything', run: (r) => r.grants.count({ status: [...all] }) },
+  {
+    call: 'grants.count: by expiry',
+    run: (r) =>
+      r.grants.count({ status: [...all], anyOf: [{ holderEmail: 'a@example.com' }], expiresTo: now }),
+  },
+  { call: 'grants.getMany (history, report)', run: (r) => r.grants.getMany(['g1', 'g2']) },
+  { call: 'requests.getMany (report)', run: (r) => r.requests.getMany(['r1', 'r2']) },
+  {
+    call: "grants.list: a person's grants of a resource (was access held then?)",
+    run: (r) => r.grants.list({ holderEmail: 'a@example.com', resourceId: 'db', limit: 100 }),
+  },
+  {
+    call: "audit.history: a resource's access history, a later page",
+    run: (r) =>
+      r.audit.history({
+        resourceId: 'db',
+        types: ['grant.activated', 'access.used'],
+        before: { at: now, id: 'e1' },
+        limit: 26,
+      }),
   },
 
   { call: 'audit.list: a request (timeline)', run: (r) => r.audit.list({ requestId: 'r1' }) },
@@ -174,12 +239,39 @@ const CALLS: Array<{ call: string; run: (r: Repositories) => Promise<unknown>; s
       r.conversations.save({ email: 'b@example.com', platform: 'teams', reference: '{}', updatedAt: now }),
   },
   { call: 'conversations.get', run: (r) => r.conversations.get('b@example.com') },
+
+  { call: 'settings.get', run: (r) => r.settings.get('db') },
+  {
+    call: 'settings.save',
+    run: (r) =>
+      r.settings.save(
+        {
+          resourceId: 'db',
+          jitEnabled: false,
+          windowEndsAt: now,
+          updatedBy: 'o@example.com',
+          updatedByName: 'O',
+          updatedAt: now,
+          version: 2,
+        },
+        1,
+      ),
+  },
+  { call: 'settings.windowsEndedBy', run: (r) => r.settings.windowsEndedBy(now, 50) },
+  { call: 'settings.switchedOff', run: (r) => r.settings.switchedOff(50) },
+  {
+    call: 'sightings.record',
+    run: (r) => r.sightings.record({ email: 'b@example.com', platform: 'slack', seenAt: now }),
+  },
+  { call: 'sightings.get', run: (r) => r.sightings.get('b@example.com') },
 ];
 
 interface Shape {
   equality: string[];
   range: string | undefined;
   sort: string | undefined;
+  /** Fields the query requires to exist (`{ $exists: true }`): what a partial index may require. */
+  exists: string[];
 }
 
 const RANGE = ['$lt', '$lte', '$gt', '$gte'];
@@ -200,11 +292,12 @@ function shapesOf(query: Recorded): Shape[] {
   const branches = Array.isArray($or) ? $or.map((b) => ({ ...rest, ...(b as object) })) : [rest];
   const sort = Object.keys(query.sort ?? {})[0];
   return branches.map((branch) => {
-    const shape: Shape = { equality: [], range: undefined, sort };
+    const shape: Shape = { equality: [], range: undefined, sort, exists: [] };
     for (const [field, condition] of Object.entries(branch)) {
       if (field.startsWith('$')) throw new Error(`unexpected ${field} in ${JSON.stringify(query.filter)}`);
       if (!isOperatorObject(condition) || '$in' in condition || '$eq' in condition)
         shape.equality.push(field);
+      else if (condition.$exists === true && Object.keys(condition).length === 1) shape.exists.push(field);
       else if (Object.keys(condition).some((op) => RANGE.includes(op))) shape.range = field;
     }
     return shape;
@@ -217,6 +310,9 @@ function serves(fields: readonly string[], shape: Shape, sortsInMemory: boolean)
   const next = fields[i];
   if (i === 0 && shape.equality.length > 0) return false;
   if (i === 0) return next !== undefined && (next === shape.range || next === shape.sort);
+  // Every field of the index fixed by equality, the sort field among them: the query reads only the
+  // documents that share one key (the ties a keyset cursor resolves by `_id`), a handful.
+  if (i === fields.length && shape.sort !== undefined && shape.equality.includes(shape.sort)) return true;
   if (sortsInMemory || (shape.range === undefined && shape.sort === undefined)) return true;
   return next === shape.range || next === shape.sort;
 }
@@ -227,12 +323,48 @@ describe('indexes match the queries', () => {
     await run(recordingRepositories(log));
     expect(log.length).toBeGreaterThan(0);
     for (const query of log) {
-      const indexes = [['_id'], ...INDEXES[query.collection].map((i) => Object.keys(i.fields))];
       for (const shape of shapesOf(query)) {
+        // A partial index serves only the queries that require what it requires (MongoDB uses it
+        // only when the query's filter implies its partialFilterExpression).
+        const indexes = [
+          ['_id'],
+          ...INDEXES[query.collection]
+            .filter((i) =>
+              Object.keys(i.partialFilterExpression ?? {}).every((f) => shape.exists.includes(f)),
+            )
+            .map((i) => Object.keys(i.fields)),
+        ];
         const serving = indexes.filter((fields) => serves(fields, shape, sortsInMemory !== undefined));
         expect(serving, `${query.collection} ${JSON.stringify(shape)}`).not.toEqual([]);
       }
     }
+  });
+
+  it('the sweep finds unsettled requests and grants through partial indexes, oldest first', async () => {
+    const log: Recorded[] = [];
+    const repos = recordingRepositories(log);
+    await repos.requests.findUnsettled(10);
+    await repos.grants.findUnsettled(10);
+    expect(log.map((q) => [q.collection, q.filter, q.sort])).toEqual([
+      ['requests', { unsettled: { $exists: true } }, { createdAt: 1, _id: 1 }],
+      ['grants', { unsettled: { $exists: true } }, { createdAt: 1, _id: 1 }],
+    ]);
+    for (const collection of ['requests', 'grants'] as const) {
+      expect(INDEXES[collection]).toContainEqual({
+        fields: { createdAt: 1, _id: 1 },
+        partialFilterExpression: { unsettled: { $exists: true } },
+      });
+    }
+  });
+
+  it('a partial index serves no query that does not require its field', () => {
+    const shape: Shape = { equality: [], range: undefined, sort: 'createdAt', exists: [] };
+    const partial = INDEXES.grants.filter((i) => i.partialFilterExpression?.unsettled);
+    expect(partial).toHaveLength(1);
+    const usable = partial.filter((i) =>
+      Object.keys(i.partialFilterExpression ?? {}).every((f) => shape.exists.includes(f)),
+    );
+    expect(usable).toEqual([]);
   });
 
   it('the sweep takes every branch of findDue through an index of its own', async () => {
@@ -241,20 +373,25 @@ describe('indexes match the queries', () => {
     const [query] = log;
     if (!query) throw new Error('no query recorded');
     expect(shapesOf(query)).toEqual([
-      { equality: ['status'], range: 'expiresAt', sort: 'createdAt' },
-      { equality: ['status'], range: 'nextAttemptAt', sort: 'createdAt' },
-      { equality: ['status'], range: 'pendingExtension.nextAttemptAt', sort: 'createdAt' },
+      { equality: ['status'], range: 'expiresAt', sort: 'createdAt', exists: [] },
+      { equality: ['status'], range: 'nextAttemptAt', sort: 'createdAt', exists: [] },
+      { equality: ['status'], range: 'pendingExtension.nextAttemptAt', sort: 'createdAt', exists: [] },
     ]);
   });
 
   it('the check itself tells a serving index from one that is not', () => {
-    const shape: Shape = { equality: ['status'], range: 'decideBy', sort: 'decideBy' };
+    const shape: Shape = { equality: ['status'], range: 'decideBy', sort: 'decideBy', exists: [] };
     expect(serves(['status', 'decideBy'], shape, false)).toBe(true);
     expect(serves(['status', 'createdAt'], shape, false)).toBe(false);
     expect(serves(['status', 'createdAt'], shape, true)).toBe(true);
     expect(serves(['decideBy'], shape, false)).toBe(false);
-    expect(serves(['at'], { equality: [], range: undefined, sort: 'at' }, false)).toBe(true);
-    expect(serves(['requestId', 'at'], { equality: [], range: undefined, sort: 'at' }, false)).toBe(false);
+    expect(serves(['at'], { equality: [], range: undefined, sort: 'at', exists: [] }, false)).toBe(true);
+    expect(
+      serves(['requestId', 'at'], { equality: [], range: undefined, sort: 'at', exists: [] }, false),
+    ).toBe(false);
+    const ties: Shape = { equality: ['status', 'createdAt'], range: '_id', sort: 'createdAt', exists: [] };
+    expect(serves(['status', 'createdAt'], ties, false)).toBe(true);
+    expect(serves(['status', 'expiresAt'], ties, false)).toBe(false);
   });
 
   it('declares no index twice, nor one that is a prefix of another non-unique one', () => {

@@ -17,12 +17,15 @@
  * - Trigger ids are single use (`exchanged_trigger_id`), expire after 3 s (`expired_trigger_id`) and must
  *   have been issued by `issueTriggerId()` (`invalid_trigger_id`).
  */
+
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { FakeSlackFiles } from './fake-slack-files.js';
+import { SlackRateLimiter } from './slack-rate-limits.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Public types
@@ -75,6 +78,8 @@ export interface FakeSlackOptions {
   appToken?: string;
   /** How often the Socket Mode server pings each connection, as Slack does; 0 turns pings off. */
   socketPingIntervalMs?: number;
+  /** Enforce Slack's published rate limits (slack-rate-limits.ts): 429 with `Retry-After` beyond them. */
+  rateLimits?: boolean;
 }
 
 export type JsonObject = { [key: string]: unknown };
@@ -111,6 +116,8 @@ export interface FakeMessage extends JsonObject {
   metadata?: JsonObject;
   thread_ts?: string;
   edited?: { user: string; ts: string };
+  /** Files shared with the message (files.completeUploadExternal). */
+  files?: JsonObject[];
 }
 
 export interface FakeEphemeral {
@@ -880,6 +887,8 @@ const METHOD_SCOPES: Record<string, string | undefined> = {
   'usergroups.users.update': 'usergroups:write',
   'usergroups.disable': 'usergroups:write',
   'usergroups.enable': 'usergroups:write',
+  'files.getUploadURLExternal': 'files:write',
+  'files.completeUploadExternal': 'files:write',
 };
 
 export class FakeSlack {
@@ -895,6 +904,8 @@ export class FakeSlack {
   readonly team: { id: string; name: string; domain: string };
   /** Every call to the Web API and to response URLs (method `response_url`), oldest first. */
   readonly calls: RecordedCall[] = [];
+  /** Files uploaded through files.getUploadURLExternal, the upload URL and files.completeUploadExternal. */
+  readonly files = new FakeSlackFiles();
 
   private readonly server: Server;
   private baseUrl = '';
@@ -922,6 +933,8 @@ export class FakeSlack {
     hangMs?: number;
   } | null = null;
   private waiters = new Set<Waiter>();
+  private readonly callListeners = new Set<(call: RecordedCall) => void>();
+  private rateLimiter: SlackRateLimiter | null = null;
   private lastTsMicros = 0;
   private viewCounter = 0;
   private triggerCounter = 0;
@@ -949,6 +962,7 @@ export class FakeSlack {
     this.appToken = opts.appToken ?? 'xapp-1-AJITACCESS-1234567890-fakeapplevel0token';
     this.socketPingIntervalMs = opts.socketPingIntervalMs ?? 10_000;
     this.scopes = opts.scopes;
+    this.setRateLimits(opts.rateLimits ?? false);
     for (const user of opts.users ?? []) this.addUser(user);
     if (!this.users.has(this.botUserId)) {
       this.users.set(this.botUserId, {
@@ -1095,6 +1109,7 @@ export class FakeSlack {
     this.failures = new Map();
     this.outage = null;
     this.latency = new Map();
+    this.files.reset();
     this.restoreUsergroups();
   }
 
@@ -1141,6 +1156,17 @@ export class FakeSlack {
       ...(outage.methods ? { methods: outage.methods } : {}),
       ...(outage.hangMs ? { hangMs: outage.hangMs } : {}),
     };
+  }
+
+  /** Turns Slack's published rate limits on (from a fresh count) or off. */
+  setRateLimits(on: boolean): void {
+    this.rateLimiter = on ? new SlackRateLimiter(() => this.now().getTime()) : null;
+  }
+
+  /** Calls `listener` with every call as it is recorded (until the returned function is called). */
+  onCall(listener: (call: RecordedCall) => void): () => void {
+    this.callListeners.add(listener);
+    return () => this.callListeners.delete(listener);
   }
 
   /** Delay answers to `method` (or to every method with `'*'`) by `ms`. */
@@ -1423,6 +1449,10 @@ export class FakeSlack {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname.startsWith('/upload/v1/')) {
+      await this.files.receive(url.pathname.slice('/upload/v1/'.length), req, res);
+      return;
+    }
     const raw = await readBody(req);
     if (url.pathname.startsWith('/hooks/')) {
       await this.handleResponseUrl(url.pathname.slice('/hooks/'.length), raw, req, res);
@@ -1471,6 +1501,10 @@ export class FakeSlack {
         failure.status === 429 ? { 'retry-after': String(failure.retryAfterSec) } : {};
       return { status: failure.status, headers, body: fail(failure.error) };
     }
+    const retryAfterSec = this.rateLimiter?.take(method, strArg(args, 'channel'));
+    if (retryAfterSec) {
+      return { status: 429, headers: { 'retry-after': String(retryAfterSec) }, body: fail('ratelimited') };
+    }
     const needed = METHOD_SCOPES[method];
     if (this.scopes && needed && !this.scopes.includes(needed)) {
       return { body: fail('missing_scope', { needed, provided: this.scopes.join(',') }) };
@@ -1497,6 +1531,7 @@ export class FakeSlack {
         waiter.resolve(call);
       }
     }
+    for (const listener of this.callListeners) listener(call);
   }
 
   // ----- helpers over state ----------------------------------------------------------------------------
@@ -1815,6 +1850,16 @@ export class FakeSlack {
         bot_id: this.botId,
         is_enterprise_install: false,
       }),
+
+      'files.getUploadURLExternal': (args) => this.files.getUploadURLExternal(args, this.baseUrl),
+
+      'files.completeUploadExternal': (args) =>
+        this.files.completeUploadExternal(args, (channel, text, files) => {
+          const resolved = this.resolveChannel(channel, false);
+          if ('error' in resolved) return resolved;
+          const message = this.postMessageTo(resolved.id, { text, files });
+          return { id: message.ts };
+        }),
 
       'users.info': (args) => {
         const id = strArg(args, 'user');

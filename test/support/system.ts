@@ -136,6 +136,10 @@ export async function startTestSystem(
     wrapStore?: (store: Store) => Store;
     /** How often the sweep runs (default 30 s, as in production). */
     sweepIntervalMs?: number;
+    /** Serves the HTTP API under /api/v1 with this bearer token. */
+    apiToken?: string;
+    /** PUBLIC_URL: the base of the links the bot hands out. */
+    publicUrl?: string;
   } = {},
 ): Promise<TestSystem> {
   const clock = new ManualClock(opts.start ?? new Date());
@@ -186,6 +190,8 @@ export async function startTestSystem(
       ...(teams ? { teams } : {}),
       ...(opts.outbox ? { outbox: opts.outbox } : {}),
       ...(opts.sweepIntervalMs ? { sweepIntervalMs: opts.sweepIntervalMs } : {}),
+      ...(opts.apiToken ? { apiToken: opts.apiToken } : {}),
+      ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
       secretFor: () => HOOK_SECRET,
       // deterministic backoff: 10 s, 20 s, 40 s … capped at 10 min
       backoffMs: (attempt) => Math.min(10_000 * 2 ** (attempt - 1), 600_000),

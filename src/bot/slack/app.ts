@@ -4,17 +4,19 @@
  * behind a request is the Slack user id in the signed payload, resolved through the Web API.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { App, type BlockAction, type ButtonAction, HTTPReceiver } from '@slack/bolt';
+import { App, type BlockAction, HTTPReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import { DomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
 import { ActionId } from '../../domain/views/model.js';
 import { currentRequestId, newRequestId, withRequestId } from '../../request-id.js';
 import type { SlackDeps } from './deps.js';
+import { openAccessSettings, registerAccessSettings } from './handlers/access-settings.js';
 import * as actions from './handlers/actions.js';
+import { sendAccessReport } from './handlers/report.js';
 import { onFormChange, onFormSubmit, onOptionsLoad, openRequestForm } from './handlers/request-form.js';
-import { FormIds, SLASH_COMMANDS } from './ids.js';
+import { FormIds, SlashCommand } from './ids.js';
 import { LIMITS } from './limits.js';
+import { buttonRegistrar, formSubmission, registerHomeListeners } from './listeners.js';
 import { slackLogger } from './logger.js';
 import { buildMessageModal } from './modal.js';
 import { type Recipient, tellUser, userMessageFor } from './respond.js';
@@ -47,6 +49,8 @@ export interface SlackFrontEnd {
   stop(): Promise<void>;
   /** Resolves when the work begun for requests already acknowledged has finished. */
   idle(): Promise<void>;
+  /** The workspace and the bot's own user, once Slack has said (auth.test); null while it has not. */
+  target(): Promise<{ teamId: string; botUserId: string } | null>;
 }
 
 /**
@@ -75,10 +79,14 @@ export function createSlackFrontEnd(opts: SlackAppOptions): SlackFrontEnd {
   // Bolt's own single-token authorisation calls auth.test once, in its constructor, and keeps
   // that promise: if Slack is unreachable at that moment the rejection is unhandled (the process
   // dies) and every later event fails. This one asks again until Slack has answered once.
-  let identity: Promise<{ botId: string; botUserId: string }> | undefined;
+  let identity: Promise<{ botId: string; botUserId: string; teamId: string }> | undefined;
   const whoAmI = () => {
     identity ??= client.auth.test().then(
-      (r) => ({ botId: String(r.bot_id ?? ''), botUserId: String(r.user_id ?? '') }),
+      (r) => ({
+        botId: String(r.bot_id ?? ''),
+        botUserId: String(r.user_id ?? ''),
+        teamId: String(r.team_id ?? ''),
+      }),
       (error: unknown) => {
         identity = undefined;
         throw error;
@@ -87,7 +95,10 @@ export function createSlackFrontEnd(opts: SlackAppOptions): SlackFrontEnd {
     return identity;
   };
   const common = {
-    authorize: async () => ({ botToken: opts.botToken, ...(await whoAmI()) }),
+    authorize: async () => {
+      const { botId, botUserId } = await whoAmI();
+      return { botToken: opts.botToken, botId, botUserId };
+    },
     logger,
     clientOptions,
   };
@@ -153,13 +164,25 @@ export function createSlackFrontEnd(opts: SlackAppOptions): SlackFrontEnd {
     async idle() {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
+    async target() {
+      try {
+        const { teamId, botUserId } = await whoAmI();
+        return teamId && botUserId ? { teamId, botUserId } : null;
+      } catch {
+        return null;
+      }
+    },
   };
 }
 
-type ButtonBody = BlockAction<ButtonAction>;
-
 export function registerListeners(app: App, deps: SlackDeps): void {
   const log = deps.log;
+  /** The person behind a signed request; every interaction counts as seeing them in Slack. */
+  const personOf = async (userId: string) => {
+    const person = await deps.directory.person(userId);
+    await deps.seen?.(person.email);
+    return person;
+  };
   const fail = async (error: unknown, target: Recipient) => {
     const text = userMessageFor(error, log);
     try {
@@ -169,18 +192,31 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     }
   };
 
-  for (const command of SLASH_COMMANDS) {
+  type Person = Awaited<ReturnType<typeof deps.directory.person>>;
+  const commands = {
+    [SlashCommand.requestAccess]: (person, cmd) =>
+      openRequestForm(deps, cmd.trigger_id, person, { query: cmd.text }),
+    [SlashCommand.accessSettings]: (person, cmd) =>
+      openAccessSettings(deps, cmd.trigger_id, person, cmd.text),
+    [SlashCommand.accessReport]: (person, cmd) => sendAccessReport(deps, person, cmd.user_id, cmd.text),
+  } satisfies Record<
+    string,
+    (person: Person, cmd: { trigger_id: string; user_id: string; text: string }) => Promise<void>
+  >;
+  for (const [command, run] of Object.entries(commands)) {
     app.command(command, async ({ ack, command: cmd, respond }) => {
       await ack();
       try {
-        const person = await deps.directory.person(cmd.user_id);
-        await openRequestForm(deps, cmd.trigger_id, person, { query: cmd.text });
+        const person = await personOf(cmd.user_id);
+        await run(person, cmd);
       } catch (error) {
         // response_url reaches the person even in a channel the bot is not in.
         await fail(error, { userId: cmd.user_id, channelId: cmd.channel_id, respond });
       }
     });
   }
+
+  registerAccessSettings(app, deps, fail);
 
   // Form changes: resource, approvers, quick durations, custom amount/unit, template.
   const formActions = [
@@ -197,7 +233,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     await ack();
     if (!body.view) return;
     try {
-      const person = await deps.directory.person(body.user.id);
+      const person = await personOf(body.user.id);
       const value = 'value' in action && typeof action.value === 'string' ? action.value : undefined;
       await onFormChange(deps, person, body.view, {
         action_id: action.action_id,
@@ -211,7 +247,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   // Type-ahead for the pickers that hold too many choices to list (external selects).
   app.options<'block_suggestion'>({ type: 'block_suggestion' }, async ({ ack, body }) => {
     try {
-      const person = await deps.directory.person(body.user.id);
+      const person = await personOf(body.user.id);
       const query = String(body.value ?? '').slice(0, LIMITS.searchQuery);
       await ack(await onOptionsLoad(deps, person, body.view, body.action_id, query));
     } catch (error) {
@@ -223,7 +259,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   app.view(FormIds.requestCallback, async ({ ack, body, view }) => {
     let result: Awaited<ReturnType<typeof onFormSubmit>>;
     try {
-      const person = await deps.directory.person(body.user.id);
+      const person = await personOf(body.user.id);
       result = await onFormSubmit(deps, person, view);
     } catch (error) {
       // Nothing was sent; say so in the modal itself rather than leaving it spinning.
@@ -249,39 +285,8 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     }
   });
 
-  /** Registers a button whose value is one of our ids; bad values are refused before anything runs. */
-  const button = (
-    id: string,
-    run: (
-      person: Awaited<ReturnType<typeof deps.directory.person>>,
-      value: string,
-      body: ButtonBody,
-      target: Recipient,
-    ) => Promise<void>,
-  ) => {
-    app.action<ButtonBody>(
-      { type: 'block_actions', action_id: id },
-      async ({ ack, body, action, respond }) => {
-        await ack();
-        const target = { userId: body.user.id, channelId: body.channel?.id, respond };
-        const parsed = actions.idValue.safeParse(action.value);
-        if (!parsed.success) {
-          log.warn({ actionId: id, userId: body.user.id }, 'slack.bad_button_value');
-          await fail(
-            new DomainError('INVALID_INPUT', 'That button was not recognised, so nothing was changed.'),
-            target,
-          );
-          return;
-        }
-        try {
-          const person = await deps.directory.person(body.user.id);
-          await run(person, parsed.data, body, target);
-        } catch (error) {
-          await fail(error, target);
-        }
-      },
-    );
-  };
+  const kit = { app, deps, fail, personOf };
+  const button = buttonRegistrar(kit);
 
   button(ActionId.approve, (person, id) => actions.approve(deps, person, id));
   button(ActionId.deny, (person, id, body) =>
@@ -297,25 +302,14 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   });
   button(ActionId.endAccess, (person, id) => actions.endAccess(deps, person, id));
 
-  app.view(FormIds.denyCallback, async ({ ack, body, view }) => {
-    await ack();
-    const meta = actions.parseDenyMeta(view.private_metadata);
-    const target = { userId: body.user.id, ...(meta?.channelId ? { channelId: meta.channelId } : {}) };
-    if (!meta) {
-      log.warn({ userId: body.user.id }, 'slack.bad_deny_metadata');
-      await fail(
-        new DomainError('INVALID_INPUT', 'That form was not recognised, so nothing was changed.'),
-        target,
-      );
-      return;
-    }
-    try {
-      const person = await deps.directory.person(body.user.id);
-      await deps.service.decide(meta.requestId, person, 'deny', actions.denyReason(view.state));
-    } catch (error) {
-      await fail(error, target);
-    }
+  formSubmission(kit, {
+    callbackId: FormIds.denyCallback,
+    parse: actions.parseDenyMeta,
+    run: (person, meta, view) =>
+      deps.service.decide(meta.requestId, person, 'deny', actions.denyReason(view.state)).then(() => {}),
   });
+
+  registerHomeListeners(kit, button);
 
   app.error(async (error) => {
     log.error({ err: error }, 'slack.unhandled_error');

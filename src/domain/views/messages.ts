@@ -23,9 +23,14 @@ function requestFields(r: AccessRequest, resource: ResourceRef, viewer: Viewer):
   ];
   if (r.ticket) fields.push({ label: 'Ticket', value: r.ticket });
   if (r.status === 'pending' && r.kind === 'access') {
+    const wanted = addDuration(viewer.now, r.duration);
+    const window = resource.windowEndsAt;
     fields.push({
       label: 'Access would end',
-      value: `${formatTime(addDuration(viewer.now, r.duration), viewer.tz)} if approved now`,
+      value:
+        window && window < wanted
+          ? `${formatTime(window, viewer.tz)} if approved now (the end of the owners' access window)`
+          : `${formatTime(wanted, viewer.tz)} if approved now`,
     });
   }
   if (r.status === 'pending')
@@ -33,15 +38,17 @@ function requestFields(r: AccessRequest, resource: ResourceRef, viewer: Viewer):
   return fields;
 }
 
-function outcomeLine(r: AccessRequest, viewer: Viewer): string {
+export function outcomeLine(r: AccessRequest, viewer: Viewer): string {
   const when = r.decidedAt ? formatTime(r.decidedAt, viewer.tz) : '';
+  // An admin decision says so: the chosen approvers did not make it.
+  const by = `${r.decidedByName}${r.decidedAs === 'admin' ? ' (as administrator)' : ''}`;
   switch (r.status) {
     case 'approved':
       return r.decidedBy === 'system'
         ? `Approved automatically at ${when}.`
-        : `Approved by ${r.decidedByName} at ${when}.`;
+        : `Approved by ${by} at ${when}.`;
     case 'denied':
-      return `Denied by ${r.decidedByName} at ${when}.${r.reason ? ` Reason: ${r.reason}` : ''}`;
+      return `Denied by ${by} at ${when}.${r.reason ? ` Reason: ${r.reason}` : ''}`;
     case 'expired':
       return `Expired at ${when}: nobody decided in time.`;
     case 'cancelled':
@@ -195,8 +202,15 @@ function endLine(g: Grant, viewer: Viewer, nameOf: NameOf): string {
   switch (g.endReason) {
     case 'ended-by-holder':
       return `You ended it at ${when}.`;
-    case 'revoked-by-admin':
-      return `${g.endedBy ? nameOf(g.endedBy) : 'An administrator'} revoked it at ${when}.`;
+    case 'revoked-by-admin': {
+      const who = g.endedBy?.includes('@') ? nameOf(g.endedBy) : 'An administrator';
+      const how = g.endedBy === 'api' ? ' through the access API' : '';
+      return `${who} revoked it${how} at ${when}.${g.endComment ? ` Reason: ${g.endComment}` : ''}`;
+    }
+    case 'closed-by-owner':
+      return g.endedBy && g.endedBy !== 'system'
+        ? `${nameOf(g.endedBy)}, an owner of the resource, switched off access to it; it ended at ${when}.`
+        : `The access window its owners set has ended; it ended at ${when}.`;
     default:
       return `It expired at ${when}.`;
   }
@@ -209,7 +223,13 @@ export function grantStatus(g: Grant, resource: ResourceRef, viewer: Viewer, nam
         text: `Your access to ${resource.name} is active`,
         title: 'Access granted',
         lines: [
-          `Your access to ${resource.name} is active until ${g.expiresAt ? formatTime(g.expiresAt, viewer.tz) : '?'}.`,
+          `Your access to ${resource.name} is active until ${g.expiresAt ? formatTime(g.expiresAt, viewer.tz) : '?'}${
+            g.expiresAt &&
+            resource.windowEndsAt &&
+            g.expiresAt.getTime() === new Date(resource.windowEndsAt).getTime()
+              ? ", the end of its owners' access window"
+              : ''
+          }.`,
         ],
         actions: [endAccessAction(g, resource)],
       };

@@ -5,6 +5,7 @@
  * a click may go ahead is the domain's to say (its dry runs); nothing here repeats a rule.
  */
 import { z } from 'zod';
+import { idValue } from '../../../domain/ids.js';
 import { DENY_REASON_INPUT, denyForm, MAX_DENY_REASON } from '../../../domain/views/forms.js';
 import type { SlackDeps } from '../deps.js';
 import type { SlackPerson } from '../directory.js';
@@ -12,12 +13,7 @@ import { FormIds } from '../ids.js';
 import { buildFormModal } from '../modal.js';
 import { openRequestForm } from './request-form.js';
 
-/** Ids we issue are UUIDs; anything else was not made by us. */
-export const idValue = z
-  .string()
-  .min(1)
-  .max(100)
-  .regex(/^[A-Za-z0-9-]+$/);
+export { idValue } from '../../../domain/ids.js';
 
 const denyMetaSchema = z.object({ requestId: idValue, channelId: z.string().max(50).optional() });
 
@@ -49,20 +45,30 @@ export async function startDeny(
   });
 }
 
-export function parseDenyMeta(raw: string | undefined): z.infer<typeof denyMetaSchema> | null {
+/** A form's `private_metadata` read back with its schema; null when it is not what we wrote. */
+export function parseMeta<T>(raw: string | undefined, schema: z.ZodType<T>): T | null {
   try {
-    const parsed = denyMetaSchema.safeParse(JSON.parse(raw ?? ''));
+    const parsed = schema.safeParse(JSON.parse(raw ?? ''));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
   }
 }
 
-export function denyReason(state: unknown): string | undefined {
+export function parseDenyMeta(raw: string | undefined): z.infer<typeof denyMetaSchema> | null {
+  return parseMeta(raw, denyMetaSchema);
+}
+
+/** The text typed into a neutral form's input (block and action id `inputId`), cut to `max`; none when blank. */
+export function formInput(state: unknown, inputId: string, max: number): string | undefined {
   const values = (state as { values?: Record<string, Record<string, { value?: unknown }>> } | undefined)
     ?.values;
-  const value = values?.[DENY_REASON_INPUT]?.[DENY_REASON_INPUT]?.value;
-  return typeof value === 'string' && value.trim() ? value.slice(0, MAX_DENY_REASON) : undefined;
+  const value = values?.[inputId]?.[inputId]?.value;
+  return typeof value === 'string' && value.trim() ? value.slice(0, max) : undefined;
+}
+
+export function denyReason(state: unknown): string | undefined {
+  return formInput(state, DENY_REASON_INPUT, MAX_DENY_REASON);
 }
 
 export async function cancel(deps: SlackDeps, person: SlackPerson, requestId: string): Promise<void> {

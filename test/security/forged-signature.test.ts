@@ -4,11 +4,10 @@
  * stored, decided or sent. The same request correctly signed works, so the refusal is the signature.
  */
 import { describe, expect, it } from 'vitest';
-import { onlyRequest } from '../support/flows.js';
+import type { JsonObject } from '../support/fake-slack.js';
+import { hasButton, onlyRequest } from '../support/flows.js';
 import { USERS } from '../support/system.js';
 import { current, filledForm, pendingRequest, quiet, useSystem } from './support.js';
-import { hasButton } from '../support/flows.js';
-import type { JsonObject } from '../support/fake-slack.js';
 
 const { alice, carol } = USERS;
 const sys = useSystem();

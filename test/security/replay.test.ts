@@ -9,7 +9,15 @@
 import { describe, expect, it } from 'vitest';
 import { click, eventually, hasButton, onlyRequest, submitForm, waitForDm } from '../support/flows.js';
 import { USERS } from '../support/system.js';
-import { dmsTo, ephemeralTo, filledForm, pendingRequest, quiet, useSystem, webhookEvents } from './support.js';
+import {
+  dmsTo,
+  ephemeralTo,
+  filledForm,
+  pendingRequest,
+  quiet,
+  useSystem,
+  webhookEvents,
+} from './support.js';
 
 const { alice, dave, carol } = USERS;
 const sys = useSystem();

@@ -38,9 +38,15 @@ describe('self-approval', () => {
     // A tampered submission naming herself (alone, or beside a real approver) is refused inline.
     const mark = t.fake.checkpoint();
     for (const approvers of [[carol.email], [alice.email, carol.email], ['CAROL@Example.com ']]) {
-      const res = await submitTampered(t, carol, view, { 'jit.form.justification': 'Me, myself' }, (state) => {
-        setApprovers(view, state, approvers);
-      });
+      const res = await submitTampered(
+        t,
+        carol,
+        view,
+        { 'jit.form.justification': 'Me, myself' },
+        (state) => {
+          setApprovers(view, state, approvers);
+        },
+      );
       expect(res.status).toBe(200);
       expect(res.body, JSON.stringify(approvers)).toEqual({
         response_action: 'errors',

@@ -4,12 +4,7 @@
  * (DMs, cards, ephemerals), what the connector receives and what the store and audit trail hold.
  */
 import { afterEach, beforeEach, expect } from 'vitest';
-import {
-  type FakeMessage,
-  type FakeView,
-  findElement,
-  type JsonObject,
-} from '../support/fake-slack.js';
+import { type FakeMessage, type FakeView, findElement, type JsonObject } from '../support/fake-slack.js';
 import {
   eventually,
   formAction,

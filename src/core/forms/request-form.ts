@@ -15,6 +15,7 @@ import {
   durationMs,
   humanizeDuration,
   isValidDuration,
+  MAX_DURATION_WORDS,
 } from '../../domain/duration.js';
 import { normalizeEmail } from '../../domain/email.js';
 import { isDomainError } from '../../domain/errors.js';
@@ -292,7 +293,10 @@ export function chosenDuration(state: FormState): { iso?: string; error?: string
       return { error: 'Enter a whole number greater than 0.' };
     }
     try {
-      return { iso: customToIso(n, state.customUnit) };
+      const iso = customToIso(n, state.customUnit);
+      // A number too large for any duration (it would end at a time that cannot be shown).
+      if (!isValidDuration(iso)) return { error: `Enter a duration of at most ${MAX_DURATION_WORDS}.` };
+      return { iso };
     } catch (error) {
       if (isDomainError(error)) return { error: error.message };
       throw error;

@@ -190,7 +190,7 @@ async function lifecycleThroughput(): Promise<void> {
     perRequest.push(performance.now() - t0);
   }
   const elapsed = performance.now() - started;
-  const active = await service.listGrants({ status: 'active', limit: LIFECYCLE_N + 1 });
+  const active = await store.repos.grants.list({ status: 'active', limit: LIFECYCLE_N + 1 });
   await runner.stop();
   if (active.length !== LIFECYCLE_N) {
     throw new Error(`bench (a): expected ${LIFECYCLE_N} active grants, found ${active.length}`);
@@ -275,7 +275,7 @@ async function sweepOverGrants(): Promise<void> {
   const t1 = performance.now();
   const second = await service.sweep();
   const idleMs = performance.now() - t1;
-  const expired = await service.listGrants({ status: 'expired', limit: SWEEP_GRANTS });
+  const expired = await store.repos.grants.list({ status: 'expired', limit: SWEEP_GRANTS });
   if (handled !== overdue || expired.length !== overdue || second !== 0) {
     throw new Error(
       `bench (c): swept ${handled}, ${expired.length} expired, second sweep ${second}; expected ${overdue}, ${overdue}, 0`,
@@ -354,7 +354,7 @@ resources:
     await until(
       'every grant active',
       async () =>
-        (await t.system.service.listGrants({ status: 'active', limit: CLICKS + 1 })).length === CLICKS,
+        (await t.store.repos.grants.list({ status: 'active', limit: CLICKS + 1 })).length === CLICKS,
       30_000,
     );
     const allActive = performance.now() - started;

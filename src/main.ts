@@ -76,6 +76,9 @@ export async function main(): Promise<void> {
     ...(platforms.slack ? { slack: platforms.slack } : {}),
     ...(platforms.teams ? { teams: platforms.teams } : {}),
     secretFor: (name) => secretFor(name),
+    ...(env.apiToken ? { apiToken: env.apiToken } : {}),
+    ...(env.publicUrl ? { publicUrl: env.publicUrl } : {}),
+    ...(env.linkSigningSecret ? { linkSigningSecret: env.linkSigningSecret } : {}),
   });
 
   let shuttingDown = false;

@@ -22,11 +22,16 @@ import { createConnectorRegistry } from './connectors/registry.js';
 import type { ChatPlatform } from './core/chat.js';
 import { OutboxNotifier } from './core/notifier.js';
 import { Outbox, type OutboxPolicy } from './core/outbox.js';
+import { ReportLinks } from './core/reports/links.js';
 import type { Clock } from './domain/clock.js';
+import type { Person } from './domain/model.js';
 import type { AccessConfig } from './domain/policy.js';
 import { ConnectorError } from './domain/ports.js';
 import { AccessService } from './domain/service.js';
+import { mountApi } from './http/api/routes.js';
 import { createMetrics } from './http/metrics.js';
+import { reportDownloadRoute } from './http/report-download.js';
+import { requestLinkRoute, requestUrlFor } from './http/request-link.js';
 import { createHttpServer, sendJson } from './http/server.js';
 import { registerJobs, SWEEP_INTERVAL_MS } from './jobs/handlers.js';
 import type { JobRunner, StopOptions } from './jobs/runner.js';
@@ -59,6 +64,12 @@ export interface SystemParts {
   outbox?: Partial<OutboxPolicy>;
   /** Wall-clock ms for inbound request timestamps (tests with a manual clock keep real time here). */
   wallClock?: () => number;
+  /** `API_TOKEN`: serves the HTTP API under /api/v1 with this bearer token; unset, /api/v1 is 404. */
+  apiToken?: string;
+  /** `PUBLIC_URL`: the base of the links the bot hands out (request links, report downloads). */
+  publicUrl?: string;
+  /** `LINK_SIGNING_SECRET`: signs report download links; unset, a random key per process. */
+  linkSigningSecret?: string;
 }
 
 export interface RunningSystem {
@@ -67,6 +78,13 @@ export interface RunningSystem {
   slack: SlackFrontEnd | null;
   /** The HTTP port actually listened on (useful with port 0). */
   port: number;
+  /** Every route the app's server answers (method and path), in order. */
+  routes(): Array<{ method: string; path: string }>;
+  /**
+   * A short-lived signed link to `person`'s access report of `query` (the words of /access-report),
+   * on PUBLIC_URL (else this server's local address): how Teams delivers the report.
+   */
+  reportLink(person: Person, query: string): string;
   /**
    * Stops taking requests, waits for work already acknowledged, drains running jobs (until
    * `options.deadline` at most; see `JobRunner.stop`).
@@ -163,8 +181,8 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     );
   }
 
-  // Routes: health, metrics, then each front end (Slack's receiver, Teams' /api/messages). /api/v1
-  // is mounted by the surface that serves it; until then it answers 404 like any unknown path.
+  // Routes: health, metrics, each front end (Slack's receiver, Teams' /api/messages), the links the
+  // bot hands out, and the HTTP API under /api/v1 when API_TOKEN is set (else 404 like any unknown path).
   const metrics = createMetrics(store.repos);
   http.route({
     method: 'GET',
@@ -198,6 +216,21 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     );
   }
 
+  // Links the bot hands out: the request page (the API's requestUrl) and report downloads (Teams).
+  const slackFront = slack;
+  http.route(requestLinkRoute(async () => (slackFront ? slackFront.target() : null)));
+  const reportLinks = new ReportLinks(parts.linkSigningSecret, () => clock.now().getTime());
+  http.route(reportDownloadRoute(service, reportLinks));
+  if (parts.apiToken) {
+    const publicUrl = parts.publicUrl;
+    mountApi(http, {
+      service,
+      token: parts.apiToken,
+      log,
+      requestUrl: (resourceId, req) => requestUrlFor(publicUrl, resourceId, req),
+    });
+  }
+
   registerJobs(runner, service, { outbox, sweepIntervalMs: parts.sweepIntervalMs ?? SWEEP_INTERVAL_MS });
   await runner.start();
   const port = await http.listen(parts.http.port, parts.http.host);
@@ -208,6 +241,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
       slack: slack ? (parts.slack?.appToken ? 'socket-mode' : 'http') : 'off',
       teams: teams ? (teams.authenticated ? 'authenticated' : 'UNAUTHENTICATED') : 'off',
       store: store.kind,
+      api: parts.apiToken ? 'on' : 'off',
     },
     'app.started',
   );
@@ -216,6 +250,9 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     outbox,
     slack,
     port,
+    routes: () => http.routes(),
+    reportLink: (person, query) =>
+      reportLinks.url(parts.publicUrl ?? `http://127.0.0.1:${port}`, person, query),
     async stop(options) {
       stopping = true;
       await http.close(); // stop taking requests

@@ -52,7 +52,8 @@ export function namesIn(message: Message): string[] {
     case 'unreachable':
       return message.unreachable;
     case 'grant-status':
-      return message.grant.endedBy && message.grant.endedBy !== 'system' ? [message.grant.endedBy] : [];
+      // `system` (expiry) and `api` (the HTTP API) are not people.
+      return message.grant.endedBy?.includes('@') ? [message.grant.endedBy] : [];
     default:
       return [];
   }

@@ -78,6 +78,8 @@ export interface Grant {
   /** Why and by whom revocation started, when it did. */
   endReason?: 'expired' | 'ended-by-holder' | 'revoked-by-admin';
   endedBy?: string;
+  /** The reason given by whoever revoked it (an admin, an owner, the API), if any. */
+  endComment?: string;
   endedAt?: Date;
   /** Connector retry bookkeeping for the current pending operation. */
   attempts: number;
@@ -108,7 +110,9 @@ export type AuditEventType =
   | 'grant.revoked'
   | 'grant.expired'
   | 'message.undeliverable'
-  | 'action.refused';
+  | 'action.refused'
+  /** A use of access reported by the protected system (`at` is when it happened). */
+  | 'access.used';
 
 export interface AuditEvent {
   id: string;

@@ -63,6 +63,32 @@ export interface RequestRepo {
   /** pending requests with `decideBy <= now`, oldest first. */
   findOverdue(now: Date, limit: number): Promise<AccessRequest[]>;
   list(query: RequestQuery): Promise<AccessRequest[]>;
+  /** The requests with these ids that exist, in no particular order (reports join them to grants). */
+  getMany(ids: readonly string[]): Promise<AccessRequest[]>;
+}
+
+/** One branch of what a viewer may see: grants matching every given field. */
+export interface GrantScope {
+  resourceIds?: readonly string[];
+  holderEmail?: string;
+}
+
+/**
+ * A page of grants for dashboards, reports and the API, newest first (by `createdAt`, then `id`).
+ * Every given condition must hold; `anyOf` (when given) keeps the grants that match at least one of
+ * its branches (the viewer's visibility). `status` is always given, so an index on status serves it.
+ */
+export interface GrantSearch {
+  status: readonly GrantStatus[];
+  anyOf?: readonly GrantScope[];
+  resourceIds?: readonly string[];
+  holderEmail?: string;
+  /** `expiresAt` within [expiresFrom, expiresTo] (either bound optional). */
+  expiresFrom?: Date;
+  expiresTo?: Date;
+  createdSince?: Date;
+  /** Keyset cursor: only grants that come after this one, newest first. */
+  after?: { createdAt: Date; id: string };
 }
 
 export interface GrantQuery {
@@ -102,6 +128,12 @@ export interface GrantRepo {
    */
   findDue(now: Date, limit: number): Promise<Grant[]>;
   list(query: GrantQuery): Promise<Grant[]>;
+  /** The grants with these ids that exist, in no particular order. */
+  getMany(ids: readonly string[]): Promise<Grant[]>;
+  /** At most `limit` grants matching `search`, newest first. */
+  search(search: GrantSearch, limit: number): Promise<Grant[]>;
+  /** How many grants match `search` (its cursor ignored). */
+  count(search: GrantSearch): Promise<number>;
 }
 
 export interface AuditRepo {
@@ -115,6 +147,16 @@ export interface AuditRepo {
     actor?: string;
     type?: AuditEvent['type'];
     limit?: number;
+  }): Promise<AuditEvent[]>;
+  /**
+   * A resource's events of the given types, newest first (by `at`, then `id`), after the keyset
+   * cursor `before` when given: the access history.
+   */
+  history(query: {
+    resourceId: string;
+    types: readonly AuditEvent['type'][];
+    before?: { at: Date; id: string };
+    limit: number;
   }): Promise<AuditEvent[]>;
 }
 

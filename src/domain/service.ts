@@ -15,7 +15,17 @@ import {
   type ResourceConfig,
   requestableResources,
 } from './policy.js';
-import type { GrantQuery } from './ports.js';
+import { type GrantFilter, type GrantPage, listGrants, type PageRequest } from './queries/grants.js';
+import {
+  type AccessUse,
+  accessHistory,
+  grantActiveAt,
+  type HistoryPage,
+  recordAccessUse,
+} from './queries/history.js';
+import { accessReport, type Report } from './queries/report.js';
+import { type GrantTimeline, grantTimeline } from './queries/timeline.js';
+import { type Viewer, viewerOf } from './queries/visibility.js';
 import { cancelRequest, checkDecision, decideRequest, expireRequest } from './request-decisions.js';
 import {
   checkAndAuditSubmission,
@@ -116,16 +126,59 @@ export class AccessService {
 
   // ------------------------------------------------------------ grants
 
-  endAccess(grantId: string, actor: Person): Promise<Grant> {
-    return endAccess(this.ctx, grantId, actor);
+  /** Ends a grant now: by its holder, an admin, the resource's owner, or the API (`api`); `reason` is kept. */
+  endAccess(grantId: string, actor: Person, reason?: string): Promise<Grant> {
+    return endAccess(this.ctx, grantId, actor, reason);
   }
 
   getGrant(id: string): Promise<Grant | null> {
     return this.ctx.repos.grants.get(id);
   }
 
-  listGrants(query: GrantQuery): Promise<Grant[]> {
-    return this.ctx.repos.grants.list(query);
+  // ------------------------------------------------------------ reads (each as the asking person)
+
+  /** Who `person` is to the read model: an admin, and the resources they approve or own. */
+  viewer(person: Pick<Person, 'email'>): Viewer {
+    return viewerOf(this.ctx.config, person.email);
+  }
+
+  /** The grants `viewer` may see that match `filter`, newest first, a page at a time. */
+  listGrants(
+    viewer: Pick<Person, 'email'>,
+    filter: GrantFilter = {},
+    page: PageRequest = {},
+  ): Promise<GrantPage> {
+    return listGrants(this.ctx, viewer.email, filter, page);
+  }
+
+  /** What happened to a grant, from the audit trail; refused (audited) unless `viewer` may see it. */
+  grantTimeline(viewer: Pick<Person, 'email'>, grantId: string): Promise<GrantTimeline> {
+    return grantTimeline(this.ctx, viewer.email, grantId);
+  }
+
+  /** A resource's access history, newest first; for its approvers and owners, and admins. */
+  accessHistory(
+    viewer: Pick<Person, 'email'>,
+    resourceId: string,
+    page: PageRequest = {},
+  ): Promise<HistoryPage> {
+    return accessHistory(this.ctx, viewer.email, resourceId, page);
+  }
+
+  /** One row per grant `viewer` may see that matches `filter`. */
+  accessReport(viewer: Pick<Person, 'email'>, filter: GrantFilter = {}): Promise<Report> {
+    return accessReport(this.ctx, viewer.email, filter);
+  }
+
+  /** The grant through which `email` holds `resourceId` now, or null. */
+  async activeGrant(email: string, resourceId: string): Promise<Grant | null> {
+    const grant = await grantActiveAt(this.ctx, normalizeEmail(email), resourceId, this.ctx.clock.now());
+    return grant?.status === 'active' ? grant : null;
+  }
+
+  /** Records a use of access reported by `reportedBy` (e.g. `api`); refused without an active grant then. */
+  recordAccessUse(use: AccessUse, reportedBy: string) {
+    return recordAccessUse(this.ctx, use, reportedBy);
   }
 
   // ------------------------------------------------------------ job handlers (idempotent)

@@ -42,12 +42,16 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
     // list({ holderEmail, ... }) and list({ resourceId, ... }), newest first
     { fields: { 'holder.email': 1, createdAt: 1 } },
     { fields: { resourceId: 1, createdAt: 1 } },
+    // search(): dashboards and reports, newest first, by status when no resource or holder is named
+    { fields: { status: 1, createdAt: 1 } },
   ],
   audit: [
     // list({ requestId }) and list({ grantId }) (timelines), and list({}), oldest first
     { fields: { requestId: 1, at: 1 } },
     { fields: { grantId: 1, at: 1 } },
     { fields: { at: 1 } },
+    // history({ resourceId, types }): a resource's access history, newest first
+    { fields: { resourceId: 1, at: 1 } },
   ],
   messages: [
     { fields: { platform: 1, subjectId: 1, purpose: 1, recipient: 1 }, unique: true },

@@ -5,8 +5,10 @@ import { type CollectionName, INDEXES, uniqueKeyName, uniqueKeys } from '../../s
 import { createMemoryCollections, createMemoryStore, MemoryCollection } from '../../src/store/memory.js';
 import { buildSchemas, createModels } from '../../src/store/mongo/schemas.js';
 import { runCollectionContract, runStoreContract } from './contract.js';
+import { runReadContract } from './read-contract.js';
 
 runStoreContract('memory store', async () => createMemoryStore());
+runReadContract('memory store', async () => createMemoryStore());
 
 runCollectionContract('memory collections', async () => ({
   collections: createMemoryCollections(),

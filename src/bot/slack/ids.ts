@@ -1,5 +1,9 @@
 /** Every Slack-side identifier the app registers. The manifest test checks these against manifests/slack.yaml. */
-export const SLASH_COMMANDS = ['/request-access'] as const;
+export const SlashCommand = {
+  requestAccess: '/request-access',
+  accessReport: '/access-report',
+} as const;
+export const SLASH_COMMANDS = Object.values(SlashCommand);
 /** Global and message shortcuts (none yet; the manifest must declare none either). */
 export const SHORTCUTS: readonly string[] = [];
 

@@ -195,8 +195,11 @@ function endLine(g: Grant, viewer: Viewer, nameOf: NameOf): string {
   switch (g.endReason) {
     case 'ended-by-holder':
       return `You ended it at ${when}.`;
-    case 'revoked-by-admin':
-      return `${g.endedBy ? nameOf(g.endedBy) : 'An administrator'} revoked it at ${when}.`;
+    case 'revoked-by-admin': {
+      const who = g.endedBy?.includes('@') ? nameOf(g.endedBy) : 'An administrator';
+      const how = g.endedBy === 'api' ? ' through the access API' : '';
+      return `${who} revoked it${how} at ${when}.${g.endComment ? ` Reason: ${g.endComment}` : ''}`;
+    }
     default:
       return `It expired at ${when}.`;
   }

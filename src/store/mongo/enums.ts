@@ -58,6 +58,7 @@ export const AUDIT_EVENT_TYPES = everyOf<AuditEventType>()([
   'grant.expired',
   'message.undeliverable',
   'action.refused',
+  'access.used',
 ]);
 export const OUTBOX_STATUSES = everyOf<OutboxStatus>()(['pending', 'sent', 'undeliverable']);
 export const OUTBOX_MODES = everyOf<OutboxItem['mode']>()(['send', 'update']);

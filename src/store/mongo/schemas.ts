@@ -123,6 +123,7 @@ export function buildSchemas() {
       remindedFor: { type: Date },
       endReason: { type: String, enum: END_REASONS },
       endedBy: { type: String },
+      endComment: { type: String },
       endedAt: { type: Date },
       attempts: { type: Number, required: true, min: 0 },
       nextAttemptAt: { type: Date },

@@ -330,7 +330,17 @@ export function loadAccessConfig(path: string, env: NodeJS.ProcessEnv = process.
       })),
     );
   }
-  const access = parseAccessConfig(doc.toJS());
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (error) {
+    // The yaml library refuses to expand an alias bomb (ReferenceError: excessive alias count).
+    if (!(error instanceof Error)) throw error;
+    throw new ConfigError([
+      { path: 'ACCESS_CONFIG', message: `${path} could not be read: ${error.message}` },
+    ]);
+  }
+  const access = parseAccessConfig(data);
   const issues: ConfigIssue[] = [];
   access.resources.forEach((r, i) => {
     if (r.connector.type === 'webhook' && !env[r.connector.secretEnv]?.trim()) {

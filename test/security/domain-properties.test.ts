@@ -50,7 +50,6 @@ const PEOPLE = ['alice', 'bob', 'carol', 'dave', 'erin', 'admin'].map((n) => ({
   email: `${n}@example.com`,
   name: n,
 }));
-const person = fc.constantFrom(...PEOPLE);
 
 type Op =
   | { op: 'submit'; who: number; resource: string; approvers: number[]; duration: string }

@@ -23,6 +23,7 @@ import { systemClock } from '../src/domain/clock.js';
 import type { Notifier } from '../src/domain/events.js';
 import type { Grant, Person } from '../src/domain/model.js';
 import { parseAccessConfig } from '../src/domain/policy.js';
+import { PolicySource } from '../src/domain/policy-source.js';
 import { AccessService, type SubmitInput } from '../src/domain/service.js';
 import { ActionId } from '../src/domain/views/model.js';
 import { registerJobs } from '../src/jobs/handlers.js';
@@ -133,7 +134,7 @@ function buildCore(store: Store, access = parseAccessConfig(parseYaml(POLICY))) 
   const log = createLogger('silent');
   const runner = new InProcessRunner({ clock: systemClock, logger: log });
   const service = new AccessService({
-    config: access,
+    policy: new PolicySource(access, store.repos.settings),
     repos: store.repos,
     scheduler: runner,
     connectors: createConnectorRegistry({

@@ -341,17 +341,31 @@ export function loadAccessConfig(path: string, env: NodeJS.ProcessEnv = process.
     ]);
   }
   const access = parseAccessConfig(data);
+  const issues = missingSecrets(access, env);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return access;
+}
+
+/** Every webhook (resource connectors, the notifications webhook) whose secret variable is unset in `env`. */
+export function missingSecrets(access: AccessConfig, env: NodeJS.ProcessEnv = process.env): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  const unset = (name: string) => !env[name]?.trim();
   access.resources.forEach((r, i) => {
-    if (r.connector.type === 'webhook' && !env[r.connector.secretEnv]?.trim()) {
+    if (r.connector.type === 'webhook' && unset(r.connector.secretEnv)) {
       issues.push({
         path: `resources[${i}].connector.secretEnv`,
         message: `environment variable ${r.connector.secretEnv} is not set`,
       });
     }
   });
-  if (issues.length > 0) throw new ConfigError(issues);
-  return access;
+  const hook = access.notifications.webhook;
+  if (hook && unset(hook.secretEnv)) {
+    issues.push({
+      path: 'notifications.webhook.secretEnv',
+      message: `environment variable ${hook.secretEnv} is not set`,
+    });
+  }
+  return issues;
 }
 
 /** Reads everything; on a configuration error prints what to fix and exits with status 2. */

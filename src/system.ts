@@ -15,17 +15,21 @@ import { SlackDirectory } from './bot/slack/directory.js';
 import { deliveryClient, SlackPlatform } from './bot/slack/platform.js';
 import { createTeamsAdapter, type TeamsAdapter, type TeamsAdapterSettings } from './bot/teams/adapter.js';
 import { createTeamsBot } from './bot/teams/bot.js';
+import { TEAMS_PLATFORM } from './bot/teams/conversations.js';
 import { TeamsIdentity } from './bot/teams/identity.js';
 import { TeamsPlatform } from './bot/teams/platform.js';
 import { backoffDelayMs, MAX_ATTEMPTS_BEFORE_REPORT } from './connectors/backoff.js';
 import { createConnectorRegistry } from './connectors/registry.js';
 import type { ChatPlatform } from './core/chat.js';
+import { webhookSink } from './core/notifications.js';
 import { OutboxNotifier } from './core/notifier.js';
 import { Outbox, type OutboxPolicy } from './core/outbox.js';
+import { preferredPlatform, sightingRecorder } from './core/presence.js';
 import { ReportLinks } from './core/reports/links.js';
 import type { Clock } from './domain/clock.js';
 import type { Person } from './domain/model.js';
 import type { AccessConfig } from './domain/policy.js';
+import { PolicySource } from './domain/policy-source.js';
 import { ConnectorError } from './domain/ports.js';
 import { AccessService } from './domain/service.js';
 import { mountApi } from './http/api/routes.js';
@@ -85,6 +89,13 @@ export interface RunningSystem {
    * on PUBLIC_URL (else this server's local address): how Teams delivers the report.
    */
   reportLink(person: Person, query: string): string;
+  /** The policy in force: the file, with the owners' settings layered over it. */
+  policy: PolicySource;
+  /**
+   * Puts a reloaded policy file in force, connectors included (src/policy-reload.ts reads and
+   * checks the file). Throws, and changes nothing, when a connector cannot be built from it.
+   */
+  applyPolicy(access: AccessConfig): Promise<void>;
   /**
    * Stops taking requests, waits for work already acknowledged, drains running jobs (until
    * `options.deadline` at most; see `JobRunner.stop`).
@@ -113,56 +124,67 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
       ),
     );
   }
-  // Teams after Slack: a person Slack knows is reached there first.
+  // Teams after Slack: someone never seen on either is tried on Slack first (see core/presence.ts).
   let teams: TeamsAdapter | null = null;
+  let teamsPlatform: TeamsPlatform | null = null;
   if (parts.teams) {
     teams = createTeamsAdapter(parts.teams, log);
-    platforms.push(
-      new TeamsPlatform({
-        adapter: teams,
-        conversations: store.repos.conversations,
-        now: () => clock.now().getTime(),
-        log,
-      }),
-    );
+    teamsPlatform = new TeamsPlatform({
+      adapter: teams,
+      conversations: store.repos.conversations,
+      now: () => clock.now().getTime(),
+      log,
+    });
+    platforms.push(teamsPlatform);
   }
   if (platforms.length === 0) throw new Error('no chat platform is configured');
 
+  // The policy file in force (replaced on reload, see applyPolicy) with the owners' settings over it.
+  const policy = new PolicySource(parts.access, store.repos.settings);
   const outbox = new Outbox({
     repos: store.repos,
     scheduler: runner,
     platforms,
+    preferred: preferredPlatform(parts.access.chat.prefer, store.repos.sightings, log),
     clock,
     log,
     newId: randomUUID,
     ...(parts.outbox ? { policy: parts.outbox } : {}),
+    notifications: webhookSink({
+      webhook: () => policy.current().notifications.webhook,
+      secretFor: parts.secretFor,
+      clock,
+    }),
   });
   const slackDirectory = directory;
-  const connectors = createConnectorRegistry({
-    resources: parts.access.resources,
-    secretFor: parts.secretFor,
-    clock,
-    logger: log,
-    ...(slack && slackDirectory
-      ? {
-          slack: {
-            client: slack.client,
-            lookupUserId: async (email: string) => {
-              const person = await slackDirectory.byEmail(email);
-              // Not retried: Slack has nobody with this email, so the group cannot hold them.
-              if (!person) throw new ConnectorError(`no Slack user with email ${email}`, false);
-              return person.userId;
+  const buildConnectors = (access: AccessConfig) =>
+    createConnectorRegistry({
+      resources: access.resources,
+      secretFor: parts.secretFor,
+      clock,
+      logger: log,
+      ...(slack && slackDirectory
+        ? {
+            slack: {
+              client: slack.client,
+              lookupUserId: async (email: string) => {
+                const person = await slackDirectory.byEmail(email);
+                // Not retried: Slack has nobody with this email, so the group cannot hold them.
+                if (!person) throw new ConnectorError(`no Slack user with email ${email}`, false);
+                return person.userId;
+              },
             },
-          },
-        }
-      : {}),
-  });
+          }
+        : {}),
+    });
+  // Replaced as a whole when the policy file is reloaded (applyPolicy below).
+  let connectors = buildConnectors(parts.access);
   const service = new AccessService({
-    config: parts.access,
+    policy,
     repos: store.repos,
     scheduler: runner,
-    connectors,
-    notifier: new OutboxNotifier(outbox, log),
+    connectors: { forResource: (resourceId) => connectors.forResource(resourceId) },
+    notifier: new OutboxNotifier(outbox, log, () => Boolean(policy.current().notifications.webhook)),
     clock,
     log,
     newId: randomUUID,
@@ -170,16 +192,19 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     reportAfterAttempts: MAX_ATTEMPTS_BEFORE_REPORT,
   });
   // Grants of resources no longer in the policy file cannot be revoked by their connector.
-  const known = new Set(parts.access.resources.map((r) => r.id));
-  const stranded = (
-    await store.repos.grants.list({ status: ['provisioning', 'active', 'revoking'], limit: 1000 })
-  ).filter((g) => !known.has(g.resourceId));
-  for (const g of stranded) {
-    log.error(
-      { grantId: g.id, resourceId: g.resourceId, holder: g.holder.email, status: g.status },
-      'grant.resource_missing: this grant belongs to a resource that is no longer in the policy file, so its access cannot be revoked automatically; put the resource back or remove the access by hand',
-    );
-  }
+  const reportStranded = async (access: AccessConfig) => {
+    const known = new Set(access.resources.map((r) => r.id));
+    const stranded = (
+      await store.repos.grants.list({ status: ['provisioning', 'active', 'revoking'], limit: 1000 })
+    ).filter((g) => !known.has(g.resourceId));
+    for (const g of stranded) {
+      log.error(
+        { grantId: g.id, resourceId: g.resourceId, holder: g.holder.email, status: g.status },
+        'grant.resource_missing: this grant belongs to a resource that is no longer in the policy file, so its access cannot be revoked automatically; put the resource back or remove the access by hand',
+      );
+    }
+  };
+  await reportStranded(parts.access);
 
   // Routes: health, metrics, each front end (Slack's receiver, Teams' /api/messages), the links the
   // bot hands out, and the HTTP API under /api/v1 when API_TOKEN is set (else 404 like any unknown path).
@@ -199,11 +224,18 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   });
   http.route({ method: 'GET', path: '/metrics', handler: metrics.handler });
   if (slack && directory) {
-    registerListeners(slack.app, { service, directory, client: slack.client, log });
+    registerListeners(slack.app, {
+      service,
+      directory,
+      client: slack.client,
+      log,
+      seen: sightingRecorder(store.repos.sightings, 'slack', clock, log),
+    });
     const handle = slack.handleRequest;
     if (handle) http.route({ method: 'POST', path: SLACK_EVENTS_PATH, handler: handle });
   }
-  if (teams) {
+  if (teams && teamsPlatform) {
+    const reachable = teamsPlatform;
     http.route(
       teams.route(
         createTeamsBot({
@@ -211,6 +243,10 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
           identity: new TeamsIdentity(() => clock.now().getTime()),
           now: () => clock.now(),
           log,
+          messages: store.repos.messages,
+          service,
+          nameOf: async (email) => (await reachable.reach(email).catch(() => null))?.name ?? email,
+          seen: sightingRecorder(store.repos.sightings, TEAMS_PLATFORM, clock, log),
         }),
       ),
     );
@@ -253,6 +289,14 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     routes: () => http.routes(),
     reportLink: (person, query) =>
       reportLinks.url(parts.publicUrl ?? `http://127.0.0.1:${port}`, person, query),
+    policy,
+    async applyPolicy(access) {
+      // Connectors first: a connector that cannot be built (a missing secret) refuses the whole file.
+      const next = buildConnectors(access);
+      policy.replace(access);
+      connectors = next;
+      await reportStranded(access);
+    },
     async stop(options) {
       stopping = true;
       await http.close(); // stop taking requests

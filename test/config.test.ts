@@ -314,6 +314,17 @@ describe('loadAccessConfig', () => {
       'resources[0].connector.secretEnv: environment variable ACME_HOOK_SECRET is not set',
     ]);
   });
+  it('requires the secret of the notifications webhook too', () => {
+    const path = tempFile(
+      'resources:\n  - id: a\n    name: A\n    approvers: [alice@example.com]\nnotifications:\n  webhook: { url: "https://tickets.example.com/jit", secretEnv: TICKETS_SECRET }\n',
+    );
+    expect(loadIssues(path, {})).toEqual([
+      'notifications.webhook.secretEnv: environment variable TICKETS_SECRET is not set',
+    ]);
+    expect(loadAccessConfig(path, { TICKETS_SECRET: 'set' }).notifications.webhook?.secretEnv).toBe(
+      'TICKETS_SECRET',
+    );
+  });
 });
 
 describe('secretFor', () => {

@@ -76,7 +76,7 @@ export interface Grant {
   /** The expiry a reminder was already sent for, so a repeated job sends nothing new. */
   remindedFor?: Date;
   /** Why and by whom revocation started, when it did. */
-  endReason?: 'expired' | 'ended-by-holder' | 'revoked-by-admin';
+  endReason?: 'expired' | 'ended-by-holder' | 'revoked-by-admin' | 'closed-by-owner';
   endedBy?: string;
   /** The reason given by whoever revoked it (an admin, an owner, the API), if any. */
   endComment?: string;
@@ -112,7 +112,8 @@ export type AuditEventType =
   | 'message.undeliverable'
   | 'action.refused'
   /** A use of access reported by the protected system (`at` is when it happened). */
-  | 'access.used';
+  | 'access.used'
+  | 'resource.settings_changed';
 
 export interface AuditEvent {
   id: string;
@@ -162,6 +163,37 @@ export interface ConversationRecord {
   tz?: string;
   /** When the bot last saw the person there. */
   updatedAt: Date;
+}
+
+/**
+ * What a resource's owners set at run time (`/access-settings`), layered over the policy file:
+ * whether the resource may be requested at all, and until when. One per resource; each save
+ * bumps `version` (a compare-and-swap, so two owners saving at once never lose a change unseen).
+ */
+export interface ResourceSetting {
+  resourceId: string;
+  /** Off: no new requests, and open grants are revoked. */
+  jitEnabled: boolean;
+  /** UTC end of the access window; absent: always allow. */
+  windowEndsAt?: Date;
+  /** Email of the owner who saved it. */
+  updatedBy: string;
+  updatedByName: string;
+  updatedAt: Date;
+  /** 1 for the first save, then +1 per save. */
+  version: number;
+}
+
+/**
+ * Where and when the bot last saw a person (by email): any Slack interaction, any Teams activity
+ * or app installation. Messages go to that platform first (unless the policy says otherwise).
+ */
+export interface Sighting {
+  /** Normalised email of the person. */
+  email: string;
+  /** `slack`, `teams`. */
+  platform: string;
+  seenAt: Date;
 }
 
 /**

@@ -53,20 +53,36 @@ export interface ResourceConfig {
   /** Emails allowed to request, expanded; `undefined` means everyone. */
   requesters?: string[];
   connector: ConnectorConfig;
+  /**
+   * `ownerControlled: true`: JIT access starts switched off; nobody may request the resource until
+   * one of its owners switches it on (`/access-settings`).
+   */
+  ownerControlled: boolean;
   /** Internal: defaults merged with this resource's `policy`. Use `effectivePolicy()`. */
   readonly basePolicy: PolicyLayer;
   /** Internal: `groupPolicies` in key order, each merged over `basePolicy`. Use `effectivePolicy()`. */
   readonly groupPolicies: ReadonlyArray<{ group: string; policy: PolicyLayer }>;
 }
 
+/**
+ * Where a person is reached when more than one chat platform knows them: always Slack first, always
+ * Teams first, or first where the bot last saw them (the default). The other is the fallback.
+ */
+export type ChatPreference = 'slack' | 'teams' | 'last-seen';
+export const CHAT_PREFERENCES: readonly ChatPreference[] = ['slack', 'teams', 'last-seen'];
+
 export interface AccessConfig {
   resources: ResourceConfig[];
+  /** The `chat` section, with its defaults. */
+  chat: { prefer: ChatPreference };
   /** Group name -> lower-case member emails. */
   groups: Record<string, string[]>;
   /** Emails, expanded: may see and revoke every grant. */
   admins: string[];
   /** The `defaults` section merged over the built-in defaults, resolved. */
   defaults: EffectivePolicy;
+  /** Where every request and grant event is also sent (signed, through the outbox). */
+  notifications: { webhook?: { url: string; secretEnv: string } };
   /** Internal: the `defaults` layer, for resources no longer in the file. */
   readonly defaultLayer: PolicyLayer;
 }

@@ -159,6 +159,7 @@ export function parseAccessConfig(data: unknown): AccessConfig {
       approvers,
       owners,
       connector: r.connector,
+      ownerControlled: r.ownerControlled ?? false,
       basePolicy,
       groupPolicies,
     };
@@ -168,5 +169,14 @@ export function parseAccessConfig(data: unknown): AccessConfig {
   });
 
   if (issues.length > 0) throw new ConfigError(issues);
-  return { resources, groups, admins, defaults: resolve(defaultsLayer), defaultLayer: defaultsLayer };
+  const notifications = file.notifications?.webhook ? { webhook: { ...file.notifications.webhook } } : {};
+  return {
+    resources,
+    chat: { prefer: file.chat?.prefer ?? 'last-seen' },
+    groups,
+    admins,
+    notifications,
+    defaults: resolve(defaultsLayer),
+    defaultLayer: defaultsLayer,
+  };
 }

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { durationProblem, isValidDuration } from './duration.js';
 import { normalizeEmail } from './email.js';
-import type { ConfigIssue } from './policy-model.js';
+import { CHAT_PREFERENCES, type ChatPreference, type ConfigIssue } from './policy-model.js';
 
 // ---------------------------------------------------------------- schema
 
@@ -89,9 +89,27 @@ const resource = z.strictObject({
   policy: policyOverride.optional(),
   groupPolicies: z.record(z.string(), policyOverride).optional(),
   connector: connector.default({ type: 'log' }),
+  /** true: starts switched off; nobody may request it until an owner switches it on */
+  ownerControlled: z.boolean().optional(),
+});
+
+const notifications = z.strictObject({
+  webhook: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/, error: formatError('must be an http:// or https:// URL') }),
+      secretEnv: z
+        .string()
+        .regex(ENV_NAME, 'must be the name of an environment variable (upper case, digits, _)'),
+    })
+    .optional(),
 });
 
 export const accessFile = z.strictObject({
+  chat: z
+    .strictObject({
+      prefer: z.enum(CHAT_PREFERENCES as [ChatPreference, ...ChatPreference[]]).default('last-seen'),
+    })
+    .optional(),
   defaults: policyOverride.optional(),
   groups: z
     .record(
@@ -101,6 +119,7 @@ export const accessFile = z.strictObject({
     .optional(),
   admins: z.array(principal).optional(),
   resources: z.array(resource).min(1, 'must list at least one resource'),
+  notifications: notifications.optional(),
 });
 
 // ---------------------------------------------------------------- issue formatting
@@ -135,6 +154,8 @@ const KNOWN_KEYS = [
   'secretEnv',
   'timeoutMs',
   'usergroupId',
+  'webhook',
+  'prefer',
 ];
 
 function editDistance(a: string, b: string): number {

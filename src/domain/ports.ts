@@ -13,6 +13,8 @@ import type {
   OutboxItem,
   OutboxStatus,
   RequestStatus,
+  ResourceSetting,
+  Sighting,
 } from './model.js';
 
 // ---------------------------------------------------------------- repositories
@@ -215,6 +217,27 @@ export interface ConversationRepo {
   get(email: string): Promise<ConversationRecord | null>;
 }
 
+export interface ResourceSettingRepo {
+  /** The setting of this resource, or null when its owners never saved one. */
+  get(resourceId: string): Promise<ResourceSetting | null>;
+  /**
+   * Compare-and-swap: stores `setting` only if the stored version is `expectedVersion` (0: none
+   * stored yet). Returns the stored setting, or null when another save came first.
+   */
+  save(setting: ResourceSetting, expectedVersion: number): Promise<ResourceSetting | null>;
+  /** Settings whose window ends at or before `by`, soonest first (the sweep's safety net). */
+  windowsEndedBy(by: Date, limit: number): Promise<ResourceSetting[]>;
+  /** Settings with JIT access switched off, most recently changed first (the sweep's safety net). */
+  switchedOff(limit: number): Promise<ResourceSetting[]>;
+}
+
+export interface SightingRepo {
+  /** Remembers that the person was seen on a platform (an upsert by email); an older sighting changes nothing. */
+  record(sighting: Sighting): Promise<void>;
+  /** The latest sighting of this (normalised) email, or null. */
+  get(email: string): Promise<Sighting | null>;
+}
+
 export interface Repositories {
   requests: RequestRepo;
   grants: GrantRepo;
@@ -222,6 +245,8 @@ export interface Repositories {
   messages: MessageRecordRepo;
   outbox: OutboxRepo;
   conversations: ConversationRepo;
+  settings: ResourceSettingRepo;
+  sightings: SightingRepo;
 }
 
 export class DuplicateKeyError extends Error {
@@ -234,10 +259,16 @@ export class DuplicateKeyError extends Error {
 
 // ---------------------------------------------------------------- scheduler
 
-export type JobName = 'request.expire' | 'grant.remind' | 'grant.expire' | 'grant.retry' | 'outbox.deliver';
+export type JobName =
+  | 'request.expire'
+  | 'grant.remind'
+  | 'grant.expire'
+  | 'grant.retry'
+  | 'outbox.deliver'
+  | 'resource.window_end';
 
 export interface JobData {
-  /** request id for request.*, grant id for grant.*, the lane for outbox.deliver */
+  /** request id for request.*, grant id for grant.*, the lane for outbox.deliver, resource id for resource.* */
   id: string;
 }
 

@@ -10,7 +10,7 @@ import type { DomainError, ErrorCode } from './errors.js';
 /**
  * What was refused: `request` and `extend` are submissions; `approve` … `end` are clicks on a
  * request or grant; `view` is a read (a list, a timeline, a history or a report); `record-use` is a
- * reported use of access.
+ * reported use of access; `change-settings` is an owner's save of a resource's support access.
  */
 export type RefusedAction =
   | 'request'
@@ -20,7 +20,8 @@ export type RefusedAction =
   | 'cancel'
   | 'end'
   | 'view'
-  | 'record-use';
+  | 'record-use'
+  | 'change-settings';
 
 export interface Refusal {
   /** The normalised email of who tried. */

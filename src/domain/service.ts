@@ -7,6 +7,7 @@ import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import { onApproved, remind } from './grants.js';
 import type { AccessRequest, Grant, Person } from './model.js';
+import { endWindow, type SettingsInput, saveSettings, sweepClosedResources } from './owner-settings.js';
 import {
   type AccessConfig,
   effectivePolicy,
@@ -15,6 +16,7 @@ import {
   type ResourceConfig,
   requestableResources,
 } from './policy.js';
+import type { ResourceAccess } from './policy-source.js';
 import { type GrantFilter, type GrantPage, listGrants, type PageRequest } from './queries/grants.js';
 import {
   type AccessUse,
@@ -37,7 +39,7 @@ import {
 import { endAccess, expireGrant } from './revocation.js';
 import { advanceGrant, type SweepControl, sweep } from './sweep.js';
 
-export type { FieldError, SubmitInput };
+export type { FieldError, SettingsInput, SubmitInput };
 
 export class AccessService {
   private readonly ctx: ServiceContext;
@@ -70,6 +72,18 @@ export class AccessService {
 
   approversFor(resource: ResourceConfig, requesterEmail: string): string[] {
     return eligibleApprovers(resource, normalizeEmail(requesterEmail));
+  }
+
+  // ------------------------------------------------------------ owners' settings
+
+  /** Whether `resource` may be requested now, and until when (the file with its owners' setting over it). */
+  resourceAccess(resource: ResourceConfig): Promise<ResourceAccess> {
+    return this.ctx.policy.access(resource);
+  }
+
+  /** Stores an owner's setting (refused, and audited, for anyone else); see ./owner-settings.ts. */
+  saveSettings(actor: Person, input: SettingsInput) {
+    return saveSettings(this.ctx, actor, input);
   }
 
   // ------------------------------------------------------------ requests
@@ -142,6 +156,11 @@ export class AccessService {
     return viewerOf(this.ctx.config, person.email);
   }
 
+  /** How many of a resource's grants are open now (provisioning or active), whoever asks: a count, no details. */
+  countOpenGrants(resourceId: string): Promise<number> {
+    return this.ctx.repos.grants.count({ status: ['provisioning', 'active'], resourceIds: [resourceId] });
+  }
+
   /** The grants `viewer` may see that match `filter`, newest first, a page at a time. */
   listGrants(
     viewer: Pick<Person, 'email'>,
@@ -188,9 +207,12 @@ export class AccessService {
     'grant.remind': (id: string) => remind(this.ctx, id),
     'grant.expire': (id: string) => expireGrant(this.ctx, id),
     'grant.retry': (id: string) => advanceGrant(this.ctx, id),
+    'resource.window_end': (id: string) => endWindow(this.ctx, id),
   } as const;
 
-  sweep(control?: SweepControl): Promise<number> {
-    return sweep(this.ctx, (id) => expireRequest(this.ctx, id), control);
+  async sweep(control?: SweepControl): Promise<number> {
+    const count = await sweep(this.ctx, (id) => expireRequest(this.ctx, id), control);
+    if (control?.shouldStop?.()) return count;
+    return count + (await sweepClosedResources(this.ctx));
   }
 }

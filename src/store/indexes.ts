@@ -5,7 +5,15 @@
  * check every query shape against this table (test/store/indexes.test.ts).
  */
 
-export type CollectionName = 'requests' | 'grants' | 'audit' | 'messages' | 'outbox' | 'conversations';
+export type CollectionName =
+  | 'requests'
+  | 'grants'
+  | 'audit'
+  | 'messages'
+  | 'outbox'
+  | 'conversations'
+  | 'resource_settings'
+  | 'sightings';
 
 /**
  * Which documents an index covers: only those that have every listed field (MongoDB's
@@ -69,6 +77,11 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
   ],
   // get(email) and save(record) go by `_id` (the email) alone
   conversations: [],
+  // get and save go by `_id` (the resource id); windowsEndedBy(by): windows by their end;
+  // switchedOff(): the resources switched off, newest change first
+  resource_settings: [{ fields: { windowEndsAt: 1 } }, { fields: { jitEnabled: 1, updatedAt: 1 } }],
+  // get(email) and record(sighting) go by `_id` (the email) alone
+  sightings: [],
 };
 
 /**

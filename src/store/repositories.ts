@@ -11,6 +11,7 @@ import type {
   GrantStatus,
   MessageRecord,
   OutboxItem,
+  Sighting,
 } from '../domain/model.js';
 import type {
   AuditRepo,
@@ -25,9 +26,11 @@ import type {
   Repositories,
   RequestQuery,
   RequestRepo,
+  SightingRepo,
 } from '../domain/ports.js';
 import { DuplicateKeyError } from '../domain/ports.js';
 import type { DocCollection, Filter, UpdateFilter } from './collection.js';
+import { type ResourceSettingDoc, resourceSettingRepo } from './settings-repo.js';
 
 /** What is stored: the domain record with `id` as `_id`. */
 export type StoredAs<E extends { id: string }> = Omit<E, 'id'> & { _id: string };
@@ -44,6 +47,8 @@ export type MessageRecordDoc = StoredAs<MessageRecord>;
 export type OutboxDoc = StoredAs<OutboxItem>;
 /** A stored conversation reference: keyed by the person's email. */
 export type ConversationDoc = Omit<ConversationRecord, 'email'> & { _id: string };
+/** Where a person was last seen: keyed by their email. */
+export type SightingDoc = Omit<Sighting, 'email'> & { _id: string };
 
 export interface Collections {
   requests: DocCollection<RequestDoc>;
@@ -52,6 +57,8 @@ export interface Collections {
   messages: DocCollection<MessageRecordDoc>;
   outbox: DocCollection<OutboxDoc>;
   conversations: DocCollection<ConversationDoc>;
+  resource_settings: DocCollection<ResourceSettingDoc>;
+  sightings: DocCollection<SightingDoc>;
 }
 
 /** How many records a `list` returns when the query gives no limit. */
@@ -65,6 +72,8 @@ export function createRepositories(collections: Collections): Repositories {
     messages: messageRecordRepo(collections.messages),
     outbox: outboxRepo(collections.outbox),
     conversations: conversationRepo(collections.conversations),
+    settings: resourceSettingRepo(collections.resource_settings),
+    sightings: sightingRepo(collections.sightings),
   };
 }
 
@@ -535,6 +544,32 @@ function conversationRepo(conversations: DocCollection<ConversationDoc>): Conver
 
     async get(email) {
       const doc = await conversations.findOne({ _id: email });
+      if (!doc) return null;
+      const { _id, ...rest } = doc;
+      return { email: _id, ...rest };
+    },
+  };
+}
+
+// ---------------------------------------------------------------- sightings
+
+function sightingRepo(sightings: DocCollection<SightingDoc>): SightingRepo {
+  return {
+    async record({ email, ...rest }) {
+      try {
+        await sightings.findOneAndUpdate(
+          { _id: email, seenAt: { $lte: rest.seenAt } },
+          { $set: rest },
+          { returnDocument: 'after', upsert: true },
+        );
+      } catch (e) {
+        // A newer sighting is stored: the filter passed it by and the upsert met its `_id`.
+        if (!(e instanceof DuplicateKeyError && e.key === '_id')) throw e;
+      }
+    },
+
+    async get(email) {
+      const doc = await sightings.findOne({ _id: email });
       if (!doc) return null;
       const { _id, ...rest } = doc;
       return { email: _id, ...rest };

@@ -67,6 +67,8 @@ function recordingRepositories(log: Recorded[]): Repositories {
     messages: recording('messages', log),
     outbox: recording('outbox', log),
     conversations: recording('conversations', log),
+    resource_settings: recording('resource_settings', log),
+    sightings: recording('sightings', log),
   };
   return createRepositories(collections);
 }
@@ -225,6 +227,31 @@ const CALLS: Array<{ call: string; run: (r: Repositories) => Promise<unknown>; s
       r.conversations.save({ email: 'b@example.com', platform: 'teams', reference: '{}', updatedAt: now }),
   },
   { call: 'conversations.get', run: (r) => r.conversations.get('b@example.com') },
+
+  { call: 'settings.get', run: (r) => r.settings.get('db') },
+  {
+    call: 'settings.save',
+    run: (r) =>
+      r.settings.save(
+        {
+          resourceId: 'db',
+          jitEnabled: false,
+          windowEndsAt: now,
+          updatedBy: 'o@example.com',
+          updatedByName: 'O',
+          updatedAt: now,
+          version: 2,
+        },
+        1,
+      ),
+  },
+  { call: 'settings.windowsEndedBy', run: (r) => r.settings.windowsEndedBy(now, 50) },
+  { call: 'settings.switchedOff', run: (r) => r.settings.switchedOff(50) },
+  {
+    call: 'sightings.record',
+    run: (r) => r.sightings.record({ email: 'b@example.com', platform: 'slack', seenAt: now }),
+  },
+  { call: 'sightings.get', run: (r) => r.sightings.get('b@example.com') },
 ];
 
 interface Shape {

@@ -75,6 +75,15 @@ const BASE: Record<CollectionName, Record<string, unknown>> = {
     tz: 'Europe/Berlin',
     updatedAt: new Date(0),
   },
+  resource_settings: {
+    _id: 'db',
+    jitEnabled: true,
+    updatedBy: 'o@example.com',
+    updatedByName: 'O',
+    updatedAt: new Date(0),
+    version: 1,
+  },
+  sightings: { _id: 'b@example.com', platform: 'slack', seenAt: new Date(0) },
 };
 
 const COLLECTIONS = Object.keys(INDEXES) as CollectionName[];

@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { ManualClock } from '../../src/domain/clock.js';
 import { DomainError } from '../../src/domain/errors.js';
 import { parseAccessConfig } from '../../src/domain/policy.js';
+import { PolicySource } from '../../src/domain/policy-source.js';
 import { AccessService } from '../../src/domain/service.js';
 import { registerJobs } from '../../src/jobs/handlers.js';
 import { InProcessRunner } from '../../src/jobs/in-process.js';
@@ -29,7 +30,7 @@ export async function startMemoryDomain(
   const store = createMemoryStore();
   const runner = new InProcessRunner({ clock, retry: { retries: 0 } });
   const service = new AccessService({
-    config: parseAccessConfig(parseYaml(policy)),
+    policy: new PolicySource(parseAccessConfig(parseYaml(policy)), store.repos.settings),
     repos: store.repos,
     scheduler: runner,
     connectors: { forResource: () => ({ type: 'test', deliver: async () => {} }) },

@@ -10,6 +10,7 @@ import { DomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
 import { ActionId } from '../../domain/views/model.js';
 import type { SlackDeps } from './deps.js';
+import { openAccessSettings, registerAccessSettings } from './handlers/access-settings.js';
 import * as actions from './handlers/actions.js';
 import { sendAccessReport } from './handlers/report.js';
 import { onFormChange, onFormSubmit, onOptionsLoad, openRequestForm } from './handlers/request-form.js';
@@ -176,6 +177,12 @@ type ButtonBody = BlockAction<ButtonAction>;
 
 export function registerListeners(app: App, deps: SlackDeps): void {
   const log = deps.log;
+  /** The person behind a signed request; every interaction counts as seeing them in Slack. */
+  const personOf = async (userId: string) => {
+    const person = await deps.directory.person(userId);
+    await deps.seen?.(person.email);
+    return person;
+  };
   const fail = async (error: unknown, target: Recipient) => {
     const text = userMessageFor(error, log);
     try {
@@ -185,26 +192,31 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     }
   };
 
-  app.command(SlashCommand.requestAccess, async ({ ack, command: cmd, respond }) => {
-    await ack();
-    try {
-      const person = await deps.directory.person(cmd.user_id);
-      await openRequestForm(deps, cmd.trigger_id, person, { query: cmd.text });
-    } catch (error) {
-      // response_url reaches the person even in a channel the bot is not in.
-      await fail(error, { userId: cmd.user_id, channelId: cmd.channel_id, respond });
-    }
-  });
+  type Person = Awaited<ReturnType<typeof deps.directory.person>>;
+  const commands = {
+    [SlashCommand.requestAccess]: (person, cmd) =>
+      openRequestForm(deps, cmd.trigger_id, person, { query: cmd.text }),
+    [SlashCommand.accessSettings]: (person, cmd) =>
+      openAccessSettings(deps, cmd.trigger_id, person, cmd.text),
+    [SlashCommand.accessReport]: (person, cmd) => sendAccessReport(deps, person, cmd.user_id, cmd.text),
+  } satisfies Record<
+    string,
+    (person: Person, cmd: { trigger_id: string; user_id: string; text: string }) => Promise<void>
+  >;
+  for (const [command, run] of Object.entries(commands)) {
+    app.command(command, async ({ ack, command: cmd, respond }) => {
+      await ack();
+      try {
+        const person = await personOf(cmd.user_id);
+        await run(person, cmd);
+      } catch (error) {
+        // response_url reaches the person even in a channel the bot is not in.
+        await fail(error, { userId: cmd.user_id, channelId: cmd.channel_id, respond });
+      }
+    });
+  }
 
-  app.command(SlashCommand.accessReport, async ({ ack, command: cmd, respond }) => {
-    await ack();
-    try {
-      const person = await deps.directory.person(cmd.user_id);
-      await sendAccessReport(deps, person, cmd.user_id, cmd.text);
-    } catch (error) {
-      await fail(error, { userId: cmd.user_id, channelId: cmd.channel_id, respond });
-    }
-  });
+  registerAccessSettings(app, deps, fail);
 
   // Form changes: resource, approvers, quick durations, custom amount/unit, template.
   const formActions = [
@@ -221,7 +233,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     await ack();
     if (!body.view) return;
     try {
-      const person = await deps.directory.person(body.user.id);
+      const person = await personOf(body.user.id);
       const value = 'value' in action && typeof action.value === 'string' ? action.value : undefined;
       await onFormChange(deps, person, body.view, {
         action_id: action.action_id,
@@ -235,7 +247,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   // Type-ahead for the pickers that hold too many choices to list (external selects).
   app.options<'block_suggestion'>({ type: 'block_suggestion' }, async ({ ack, body }) => {
     try {
-      const person = await deps.directory.person(body.user.id);
+      const person = await personOf(body.user.id);
       const query = String(body.value ?? '').slice(0, LIMITS.searchQuery);
       await ack(await onOptionsLoad(deps, person, body.view, body.action_id, query));
     } catch (error) {
@@ -247,7 +259,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   app.view(FormIds.requestCallback, async ({ ack, body, view }) => {
     let result: Awaited<ReturnType<typeof onFormSubmit>>;
     try {
-      const person = await deps.directory.person(body.user.id);
+      const person = await personOf(body.user.id);
       result = await onFormSubmit(deps, person, view);
     } catch (error) {
       // Nothing was sent; say so in the modal itself rather than leaving it spinning.
@@ -277,7 +289,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   const button = (
     id: string,
     run: (
-      person: Awaited<ReturnType<typeof deps.directory.person>>,
+      person: Awaited<ReturnType<typeof personOf>>,
       value: string,
       body: ButtonBody,
       target: Recipient,
@@ -298,7 +310,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
           return;
         }
         try {
-          const person = await deps.directory.person(body.user.id);
+          const person = await personOf(body.user.id);
           await run(person, parsed.data, body, target);
         } catch (error) {
           await fail(error, target);
@@ -334,7 +346,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
       return;
     }
     try {
-      const person = await deps.directory.person(body.user.id);
+      const person = await personOf(body.user.id);
       await deps.service.decide(meta.requestId, person, 'deny', actions.denyReason(view.state));
     } catch (error) {
       await fail(error, target);

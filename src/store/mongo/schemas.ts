@@ -1,5 +1,5 @@
 /**
- * The mongoose schemas and models of the six collections: every document written is validated
+ * The mongoose schemas and models of the seven collections: every document written is validated
  * (required fields, enums, types; unknown fields are an error), and each schema declares the
  * indexes of indexes.ts, unique and partial ones included, under the names duplicate-key errors
  * report.
@@ -13,7 +13,9 @@ import type {
   MessageRecordDoc,
   OutboxDoc,
   RequestDoc,
+  SightingDoc,
 } from '../repositories.js';
+import type { ResourceSettingDoc } from '../settings-repo.js';
 import {
   APPROVAL_MODES,
   AUDIT_EVENT_TYPES,
@@ -73,7 +75,7 @@ function withIndexes<S extends Schema>(schema: S, collection: CollectionName): S
   return schema;
 }
 
-/** The mongoose schemas of the six collections (exported for tests). */
+/** The mongoose schemas of the seven collections (exported for tests). */
 export function buildSchemas() {
   const requests = new Schema(
     {
@@ -198,6 +200,30 @@ export function buildSchemas() {
     schemaOptions('conversations'),
   );
 
+  const resourceSettings = new Schema(
+    {
+      // the resource id
+      _id: requiredString,
+      jitEnabled: { type: Boolean, required: true },
+      windowEndsAt: { type: Date },
+      updatedBy: requiredString,
+      updatedByName: { type: String },
+      updatedAt: requiredDate,
+      version: { type: Number, required: true, min: 1 },
+    },
+    schemaOptions('resource_settings'),
+  );
+
+  const sightings = new Schema(
+    {
+      // the person's email
+      _id: requiredString,
+      platform: requiredString,
+      seenAt: requiredDate,
+    },
+    schemaOptions('sightings'),
+  );
+
   return {
     requests: withIndexes(requests, 'requests'),
     grants: withIndexes(grants, 'grants'),
@@ -205,6 +231,8 @@ export function buildSchemas() {
     messages: withIndexes(messages, 'messages'),
     outbox: withIndexes(outbox, 'outbox'),
     conversations: withIndexes(conversations, 'conversations'),
+    resource_settings: withIndexes(resourceSettings, 'resource_settings'),
+    sightings: withIndexes(sightings, 'sightings'),
   };
 }
 
@@ -215,6 +243,8 @@ export interface MongoModels {
   messages: Model<MessageRecordDoc>;
   outbox: Model<OutboxDoc>;
   conversations: Model<ConversationDoc>;
+  resource_settings: Model<ResourceSettingDoc>;
+  sightings: Model<SightingDoc>;
 }
 
 /**
@@ -232,5 +262,7 @@ export function createModels(conn: Connection): MongoModels {
     messages: model<MessageRecordDoc>('MessageRecord', schemas.messages),
     outbox: model<OutboxDoc>('OutboxItem', schemas.outbox),
     conversations: model<ConversationDoc>('ConversationReference', schemas.conversations),
+    resource_settings: model<ResourceSettingDoc>('ResourceSetting', schemas.resource_settings),
+    sightings: model<SightingDoc>('Sighting', schemas.sightings),
   };
 }

@@ -21,6 +21,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { DomainError } from '../../src/domain/errors.js';
 import type { AccessRequest, AuditEvent, Grant } from '../../src/domain/model.js';
 import { parseAccessConfig } from '../../src/domain/policy.js';
+import { PolicySource } from '../../src/domain/policy-source.js';
 import { type Connector, ConnectorError } from '../../src/domain/ports.js';
 import { AccessService } from '../../src/domain/service.js';
 import { registerJobs } from '../../src/jobs/handlers.js';
@@ -130,7 +131,7 @@ async function world() {
   const runner = new InProcessRunner({ clock, retry: { retries: 0 } });
   const connector = new SwitchableConnector();
   const service = new AccessService({
-    config: parseAccessConfig(parseYaml(POLICY)),
+    policy: new PolicySource(parseAccessConfig(parseYaml(POLICY)), store.repos.settings),
     repos: store.repos,
     scheduler: runner,
     connectors: { forResource: () => connector },

@@ -12,6 +12,7 @@ import {
   type SlackFrontEnd,
 } from './bot/slack/app.js';
 import { SlackDirectory } from './bot/slack/directory.js';
+import { SlackHomeSurface } from './bot/slack/home-surface.js';
 import { deliveryClient, SlackPlatform } from './bot/slack/platform.js';
 import { createTeamsAdapter, type TeamsAdapter, type TeamsAdapterSettings } from './bot/teams/adapter.js';
 import { createTeamsBot } from './bot/teams/bot.js';
@@ -21,12 +22,14 @@ import { TeamsPlatform } from './bot/teams/platform.js';
 import { backoffDelayMs, MAX_ATTEMPTS_BEFORE_REPORT } from './connectors/backoff.js';
 import { createConnectorRegistry } from './connectors/registry.js';
 import type { ChatPlatform } from './core/chat.js';
+import { HomeRefreshNotifier, Homes, Notifiers } from './core/home.js';
 import { webhookSink } from './core/notifications.js';
 import { OutboxNotifier } from './core/notifier.js';
 import { Outbox, type OutboxPolicy } from './core/outbox.js';
 import { preferredPlatform, sightingRecorder } from './core/presence.js';
 import { ReportLinks } from './core/reports/links.js';
 import type { Clock } from './domain/clock.js';
+import type { Notifier } from './domain/events.js';
 import type { Person } from './domain/model.js';
 import type { AccessConfig } from './domain/policy.js';
 import { PolicySource } from './domain/policy-source.js';
@@ -179,18 +182,29 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     });
   // Replaced as a whole when the policy file is reloaded (applyPolicy below).
   let connectors = buildConnectors(parts.access);
+  // Homes (Slack's App Home) are refreshed after every change they show, as a job per person.
+  const homeSurface = slack && directory ? new SlackHomeSurface(slack.client, directory) : null;
+  const notifiers: Notifier[] = [
+    new OutboxNotifier(outbox, log, () => Boolean(policy.current().notifications.webhook)),
+  ];
+  if (homeSurface) {
+    notifiers.push(new HomeRefreshNotifier({ scheduler: runner, clock, config: () => policy.current() }));
+  }
   const service = new AccessService({
     policy,
     repos: store.repos,
     scheduler: runner,
     connectors: { forResource: (resourceId) => connectors.forResource(resourceId) },
-    notifier: new OutboxNotifier(outbox, log, () => Boolean(policy.current().notifications.webhook)),
+    notifier: new Notifiers(notifiers),
     clock,
     log,
     newId: randomUUID,
     backoffMs: parts.backoffMs ?? ((attempt) => backoffDelayMs(attempt)),
     reportAfterAttempts: MAX_ATTEMPTS_BEFORE_REPORT,
   });
+  const homes = homeSurface
+    ? new Homes({ service, repos: store.repos, surfaces: [homeSurface], clock, newId: randomUUID })
+    : null;
   // Grants of resources no longer in the policy file cannot be revoked by their connector.
   const reportStranded = async (access: AccessConfig) => {
     const known = new Set(access.resources.map((r) => r.id));
@@ -229,6 +243,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
       directory,
       client: slack.client,
       log,
+      ...(homes && homeSurface ? { home: { homes, surface: homeSurface } } : {}),
       seen: sightingRecorder(store.repos.sightings, 'slack', clock, log),
     });
     const handle = slack.handleRequest;
@@ -267,7 +282,11 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     });
   }
 
-  registerJobs(runner, service, { outbox, sweepIntervalMs: parts.sweepIntervalMs ?? SWEEP_INTERVAL_MS });
+  registerJobs(runner, service, {
+    outbox,
+    ...(homes ? { homes } : {}),
+    sweepIntervalMs: parts.sweepIntervalMs ?? SWEEP_INTERVAL_MS,
+  });
   await runner.start();
   const port = await http.listen(parts.http.port, parts.http.host);
   await slack?.start();

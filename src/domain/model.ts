@@ -37,6 +37,11 @@ export interface AccessRequest {
   /** Email of who decided; `system` for auto-approval and expiry. */
   decidedBy?: string;
   decidedByName?: string;
+  /**
+   * `admin`: decided by an administrator who was not one of the chosen approvers (an admin
+   * decision; the chosen approvers are told). Absent for a chosen approver's decision.
+   */
+  decidedAs?: 'admin';
   /** Deny reason or cancel reason. */
   reason?: string;
   /** Client-supplied idempotency key (e.g. Slack view id) so a replayed submission creates nothing new. */

@@ -40,7 +40,9 @@ export interface RequestRepo {
   /**
    * First decision wins: sets status/decidedAt/decidedBy/decidedByName/reason only if the request
    * is still `pending`, `decideBy > now`, and `by` is one of `approvers` (or `by === 'system'`
-   * for auto-approval). Returns the updated request, or null when the guard did not match.
+   * for auto-approval). With `asAdmin`, `by` need not be a chosen approver but must not be the
+   * requester, and the request records `decidedAs: 'admin'`. Returns the updated request, or null
+   * when the guard did not match.
    */
   decide(
     id: string,
@@ -49,6 +51,7 @@ export interface RequestRepo {
       by: string;
       byName: string;
       reason?: string;
+      asAdmin?: boolean;
     },
     now: Date,
   ): Promise<AccessRequest | null>;
@@ -265,10 +268,14 @@ export type JobName =
   | 'grant.expire'
   | 'grant.retry'
   | 'outbox.deliver'
-  | 'resource.window_end';
+  | 'resource.window_end'
+  | 'home.refresh';
 
 export interface JobData {
-  /** request id for request.*, grant id for grant.*, the lane for outbox.deliver, resource id for resource.* */
+  /**
+   * request id for request.*, grant id for grant.*, the lane for outbox.deliver, resource id for
+   * resource.*, an email for home.refresh
+   */
   id: string;
 }
 

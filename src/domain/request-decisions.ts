@@ -13,6 +13,7 @@ import { closedReason, resourceRefWith } from './owner-settings.js';
 import { canRequest, checkDuration, effectivePolicy, eligibleApprovers } from './policy.js';
 import { recordRefusal, refuse } from './refusals.js';
 import { MAX_JUSTIFICATION, resourceRef } from './requests.js';
+import { canDecideAsAdmin } from './roles.js';
 import { formatTime } from './views/time.js';
 
 /** What happened to a request, for someone who tries to act on it; times in their own zone. */
@@ -41,9 +42,24 @@ function describeOutcome(ctx: ServiceContext, r: AccessRequest, tz: string | und
 }
 
 /**
- * Why `actor` may not make `decision` on `request` now, or null when they may. Changes nothing:
- * the dry run (`checkDecision`) and `decideRequest` share it. `overdue` is set when the request is
- * pending past its deadline (its expiry job has not run yet).
+ * How `actorEmail` may decide `request`: as one of its chosen approvers (still eligible under the
+ * policy in force), or else as an admin (an admin decision), or not at all.
+ */
+function decidingRole(ctx: ServiceContext, request: AccessRequest, actorEmail: string) {
+  const resource = ctx.resource(request.resourceId);
+  const chosen = request.approvers.includes(actorEmail);
+  if (chosen && eligibleApprovers(resource, request.requester.email).includes(actorEmail)) return 'approver';
+  if (canDecideAsAdmin(ctx.config, actorEmail)) return 'admin';
+  return chosen ? 'no-longer-approver' : 'none';
+}
+
+type Refusal = { error: DomainError; overdue?: boolean; extensionEnded?: boolean };
+
+/**
+ * Why `actor` may not make `decision` on `request` now, or what they may decide as (`approver`,
+ * or `admin` for an admin decision). Changes nothing: the dry run (`checkDecision`) and
+ * `decideRequest` share it. `overdue` is set when the request is pending past its deadline (its
+ * expiry job has not run yet). Nobody decides their own request, admins included.
  */
 async function refusalFor(
   ctx: ServiceContext,
@@ -51,12 +67,13 @@ async function refusalFor(
   actorEmail: string,
   tz: string | undefined,
   decision: 'approve' | 'deny',
-): Promise<{ error: DomainError; overdue?: boolean; extensionEnded?: boolean } | null> {
+): Promise<Refusal | { as: 'approver' | 'admin' }> {
   if (!request) return { error: new DomainError('NOT_FOUND', 'This request no longer exists.') };
   if (request.requester.email === actorEmail) {
     return { error: new DomainError('SELF_APPROVAL', 'You cannot decide your own request.') };
   }
-  if (!request.approvers.includes(actorEmail)) {
+  const role = decidingRole(ctx, request, actorEmail);
+  if (role === 'none') {
     return {
       error: new DomainError('NOT_AN_APPROVER', 'Only the approvers chosen for this request can decide it.'),
     };
@@ -69,12 +86,23 @@ async function refusalFor(
   }
   if (request.status !== 'pending') return { error: describeOutcome(ctx, request, tz) };
   const resource = ctx.resource(request.resourceId);
-  if (!eligibleApprovers(resource, request.requester.email).includes(actorEmail)) {
+  if (role === 'no-longer-approver') {
     return {
       error: new DomainError('NOT_AN_APPROVER', `You are no longer an approver of ${resource.name}.`),
     };
   }
-  if (decision === 'deny') return null;
+  const allowed: { as: 'approver' | 'admin' } = { as: role };
+  const refusal = decision === 'deny' ? null : await approvalRefusal(ctx, request, tz);
+  return refusal ?? allowed;
+}
+
+/** What stops an approval (not a denial) of a pending request under the policy in force now. */
+async function approvalRefusal(
+  ctx: ServiceContext,
+  request: AccessRequest,
+  tz: string | undefined,
+): Promise<Refusal | null> {
+  const resource = ctx.resource(request.resourceId);
   if (request.kind === 'access') {
     const [held] = await ctx.repos.grants.list({
       holderEmail: request.requester.email,
@@ -138,7 +166,7 @@ export async function checkDecision(
   const actorEmail = normalizeEmail(actor.email);
   const request = await ctx.repos.requests.get(requestId);
   const refusal = await refusalFor(ctx, request, actorEmail, actor.tz, decision);
-  if (!refusal) return null;
+  if (!('error' in refusal)) return null;
   await recordRefusal(ctx, { actor: actorEmail, action: decision, requestId }, refusal.error.code);
   return refusal.error;
 }
@@ -154,7 +182,8 @@ export async function decideRequest(
   const refused = (error: DomainError) =>
     refuse(ctx, { actor: actorEmail, action: decision, requestId }, error);
   const request = await ctx.repos.requests.get(requestId);
-  const refusal = await refusalFor(ctx, request, actorEmail, actor.tz, decision);
+  const verdict = await refusalFor(ctx, request, actorEmail, actor.tz, decision);
+  const refusal = 'error' in verdict ? verdict : null;
   if (refusal && request) {
     if (refusal.overdue) {
       // Overdue but its expiry job has not run yet: expire it now, so every card says so.
@@ -189,6 +218,7 @@ export async function decideRequest(
       by: actorEmail,
       byName: actor.name,
       ...(trimmedReason ? { reason: trimmedReason } : {}),
+      ...('as' in verdict && verdict.as === 'admin' ? { asAdmin: true } : {}),
     },
     now,
   );
@@ -204,13 +234,17 @@ export async function decideRequest(
     if (error instanceof DomainError) return refused(error); // taken back: it would overlap a grant
     throw error;
   }
+  const details = {
+    ...(trimmedReason ? { reason: trimmedReason } : {}),
+    ...(decided.decidedAs === 'admin' ? { as: 'admin' } : {}),
+  };
   await ctx.audit(decision === 'approve' ? 'request.approved' : 'request.denied', actorEmail, {
     requestId: decided.id,
     resourceId: decided.resourceId,
-    ...(trimmedReason ? { details: { reason: trimmedReason } } : {}),
+    ...(Object.keys(details).length ? { details } : {}),
   });
   ctx.log.info(
-    { requestId: decided.id, by: actorEmail },
+    { requestId: decided.id, by: actorEmail, ...(decided.decidedAs ? { as: decided.decidedAs } : {}) },
     decision === 'approve' ? 'request.approved' : 'request.denied',
   );
   await ctx.scheduler.cancel('request.expire', decided.id);

@@ -10,10 +10,10 @@ import type { ServiceContext } from './context.js';
 import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import { type Grant, type Person, retriesStopped } from './model.js';
-import { canAdminister } from './policy.js';
 import { API_ACTOR } from './queries/visibility.js';
-import { refuse } from './refusals.js';
+import { recordRefusal, refuse } from './refusals.js';
 import { resourceRef } from './requests.js';
+import { canRevokeGrantsOf } from './roles.js';
 
 /** Job `grant.expire`: starts revocation of an active grant whose time is up. */
 export async function expireGrant(ctx: ServiceContext, grantId: string): Promise<void> {
@@ -41,8 +41,56 @@ export async function expireGrant(ctx: ServiceContext, grantId: string): Promise
 export const MAX_END_COMMENT = 500;
 
 /**
- * "End access now" by the holder, or a revocation by an admin, the resource's owner or the HTTP API
- * (actor `api`), with an optional reason that the timeline and the audit trail keep.
+ * Why `actorEmail` may not end `grant` now, or null (with whether they end their own access). The
+ * holder may end their own access; admins, the resource's owners and approvers, and the HTTP API
+ * (actor `api`) may revoke it.
+ */
+function endRefusal(
+  ctx: ServiceContext,
+  grant: Grant | null,
+  actorEmail: string,
+): { error: DomainError } | { isHolder: boolean } {
+  if (!grant) return { error: new DomainError('NOT_FOUND', 'This access no longer exists.') };
+  const isHolder = grant.holder.email === actorEmail;
+  const resource = ctx.config.resources.find((r) => r.id === grant.resourceId);
+  const mayRevoke =
+    actorEmail === API_ACTOR || (resource ? canRevokeGrantsOf(ctx.config, resource, actorEmail) : false);
+  if (!isHolder && !mayRevoke) {
+    return {
+      error: new DomainError(
+        'NOT_HOLDER',
+        'Only the holder, an administrator, or an owner or approver of the resource can end this access.',
+      ),
+    };
+  }
+  if (grant.status === 'expired' || grant.status === 'revoked') {
+    return { error: new DomainError('GRANT_NOT_ACTIVE', 'This access has already ended.') };
+  }
+  return { isHolder };
+}
+
+/**
+ * The dry run of ending or revoking `grantId`: the refusal `endAccess` would give, or null. Changes
+ * nothing but the audit trail (a refusal is recorded), so a front end can ask before it opens the
+ * confirmation (e.g. Revoke with its reason).
+ */
+export async function checkEndAccess(
+  ctx: ServiceContext,
+  grantId: string,
+  actor: Person,
+): Promise<DomainError | null> {
+  const actorEmail = normalizeEmail(actor.email);
+  const refusal = endRefusal(ctx, await ctx.repos.grants.get(grantId), actorEmail);
+  if (!('error' in refusal)) return null;
+  await recordRefusal(ctx, { actor: actorEmail, action: 'end', grantId }, refusal.error.code);
+  return refusal.error;
+}
+
+/**
+ * "End access now" by the holder, or a revocation (with an optional reason the holder is told, and
+ * the timeline and the audit trail keep) by an admin, an owner or approver of the resource, or the
+ * HTTP API (actor `api`). Takes effect at once: the connector call runs
+ * as a job now; the grant ends when the connector confirms, and the holder is told then.
  */
 export async function endAccess(
   ctx: ServiceContext,
@@ -54,20 +102,15 @@ export async function endAccess(
   const comment = reason?.trim().slice(0, MAX_END_COMMENT);
   const grant = await ctx.repos.grants.get(grantId);
   const refused = (error: DomainError) => refuse(ctx, { actor: actorEmail, action: 'end', grantId }, error);
-  if (!grant) return refused(new DomainError('NOT_FOUND', 'This access no longer exists.'));
-  const isHolder = grant.holder.email === actorEmail;
-  const resource = ctx.config.resources.find((r) => r.id === grant.resourceId);
-  const isAdmin =
-    actorEmail === API_ACTOR || (resource ? canAdminister(ctx.config, resource, actorEmail) : false);
-  if (!isHolder && !isAdmin) {
-    return refused(new DomainError('NOT_HOLDER', 'Only the holder or an administrator can end this access.'));
+  const allowed = endRefusal(ctx, grant, actorEmail);
+  if ('error' in allowed || !grant) {
+    return refused(
+      'error' in allowed ? allowed.error : new DomainError('NOT_FOUND', 'This access no longer exists.'),
+    );
   }
-  if (grant.status !== 'active' && grant.status !== 'provisioning') {
-    if (grant.status === 'revoking') {
-      // Under way already; or stopped by the target's refusal, and then it is tried once more.
-      return retriesStopped(grant) ? retryRevocation(ctx, grant, actorEmail) : grant;
-    }
-    return refused(new DomainError('GRANT_NOT_ACTIVE', 'This access has already ended.'));
+  if (grant.status === 'revoking') {
+    // Under way already; or stopped by the target's refusal, and then it is tried once more.
+    return retriesStopped(grant) ? retryRevocation(ctx, grant, actorEmail) : grant;
   }
   const revoking = await ctx.repos.grants.update(
     grantId,
@@ -75,7 +118,7 @@ export async function endAccess(
     {
       set: {
         status: 'revoking',
-        endReason: isHolder ? 'ended-by-holder' : 'revoked-by-admin',
+        endReason: allowed.isHolder ? 'ended-by-holder' : 'revoked-by-admin',
         endedBy: actorEmail,
         ...(comment ? { endComment: comment } : {}),
         attempts: 0,
@@ -84,7 +127,7 @@ export async function endAccess(
     },
   );
   if (!revoking) return refused(new DomainError('GRANT_NOT_ACTIVE', 'This access has already ended.'));
-  ctx.log.info({ grantId, by: actorEmail }, 'grant.ending');
+  ctx.log.info({ grantId, by: actorEmail, holder: allowed.isHolder }, 'grant.ending');
   // The connector call runs as a job at once (`grant.retry`), so the click is answered now.
   await ctx.advanceSoon(grantId);
   return revoking;

@@ -6,6 +6,9 @@ import { makeContext, type ServiceContext, type ServiceDeps } from './context.js
 import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import { onApproved, remind } from './grants.js';
+import { type BuiltHome, buildHome } from './home/build.js';
+import type { Names } from './home/personal.js';
+import type { HomeState } from './home/state.js';
 import type { AccessRequest, Grant, Person } from './model.js';
 import { endWindow, type SettingsInput, saveSettings, sweepClosedResources } from './owner-settings.js';
 import {
@@ -36,7 +39,7 @@ import {
   type SubmitInput,
   submitRequest,
 } from './requests.js';
-import { endAccess, expireGrant } from './revocation.js';
+import { checkEndAccess, endAccess, expireGrant } from './revocation.js';
 import { advanceGrant, type SweepControl, sweep } from './sweep.js';
 
 export type { FieldError, SettingsInput, SubmitInput };
@@ -140,9 +143,17 @@ export class AccessService {
 
   // ------------------------------------------------------------ grants
 
-  /** Ends a grant now: by its holder, an admin, the resource's owner, or the API (`api`); `reason` is kept. */
+  /**
+   * Ends access now: the holder's own "End access now", or a revocation by an admin, an owner or
+   * approver of the resource, or the API (`api`), with an optional `reason` the holder is told.
+   */
   endAccess(grantId: string, actor: Person, reason?: string): Promise<Grant> {
     return endAccess(this.ctx, grantId, actor, reason);
+  }
+
+  /** The dry run of `endAccess`: the refusal it would give, or null. Changes nothing (refusals are audited). */
+  checkEndAccess(grantId: string, actor: Person): Promise<DomainError | null> {
+    return checkEndAccess(this.ctx, grantId, actor);
   }
 
   getGrant(id: string): Promise<Grant | null> {
@@ -198,6 +209,16 @@ export class AccessService {
   /** Records a use of access reported by `reportedBy` (e.g. `api`); refused without an active grant then. */
   recordAccessUse(use: AccessUse, reportedBy: string) {
     return recordAccessUse(this.ctx, use, reportedBy);
+  }
+
+  // ------------------------------------------------------------ the home
+
+  /**
+   * `person`'s home as they may see it, at `state` (pages and filters); also the state as shown,
+   * to keep for the next change. `names` names people by email, when the platform knows them.
+   */
+  home(person: Person, state: HomeState, names?: Names): Promise<BuiltHome> {
+    return buildHome(this.ctx, { ...person, email: normalizeEmail(person.email) }, state, names);
   }
 
   // ------------------------------------------------------------ job handlers (idempotent)

@@ -41,6 +41,7 @@ import { createIndexKeepingExisting } from '../store/mongo/create-index.js';
 import {
   assertValidDate,
   assertValidInterval,
+  JOB_CONCURRENCY,
   type JobControl,
   type JobHandler,
   type JobRunner,
@@ -84,6 +85,8 @@ export const LOCK_LIFETIME_MS: Readonly<Record<JobKind, number>> = {
   'grant.retry': 2 * 60_000,
   // one message per renewal: a few chat calls of at most 10 s each
   'outbox.deliver': 2 * 60_000,
+  // one person's home: a few store reads and one chat call of at most 10 s
+  'home.refresh': 60_000,
   // one item per renewal, and a run stops taking items after 2 minutes
   'grants.sweep': 5 * 60_000,
 };
@@ -111,9 +114,9 @@ export interface AgendaRunnerOptions {
 }
 
 /** Jobs of one kind a worker locks, and runs, at once. The sweep: one. */
-export const PER_KIND_LOCK_LIMIT = 5;
+export const PER_KIND_LOCK_LIMIT = JOB_CONCURRENCY.perKind;
 /** Jobs a worker locks at once in all: as many as Agenda runs at once (its `maxConcurrency`). */
-export const TOTAL_LOCK_LIMIT = 20;
+export const TOTAL_LOCK_LIMIT = JOB_CONCURRENCY.total;
 
 interface Periodic {
   name: PeriodicTaskName;

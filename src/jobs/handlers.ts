@@ -1,4 +1,5 @@
 /** Wires the domain's idempotent job handlers, the outbox and the sweep into a runner. */
+import type { Homes } from '../core/home.js';
 import type { Outbox } from '../core/outbox.js';
 import type { AccessService } from '../domain/service.js';
 import type { JobControl, JobRunner } from './runner.js';
@@ -17,7 +18,7 @@ export const SWEEP_BUDGET_MS = 2 * 60_000;
 export function registerJobs(
   runner: JobRunner,
   service: AccessService,
-  opts: { outbox?: Outbox; sweepIntervalMs?: number; sweepBudgetMs?: number } = {},
+  opts: { outbox?: Outbox; homes?: Homes; sweepIntervalMs?: number; sweepBudgetMs?: number } = {},
 ): void {
   for (const name of Object.keys(service.jobs) as Array<keyof AccessService['jobs']>) {
     runner.define(name, (data) => service.jobs[name](data.id));
@@ -26,6 +27,8 @@ export function registerJobs(
   if (outbox) {
     runner.define('outbox.deliver', (data, control) => outbox.deliverLane(data.id, itemControl(control)));
   }
+  const homes = opts.homes;
+  if (homes) runner.define('home.refresh', (data) => homes.refresh(data.id));
   const budgetMs = opts.sweepBudgetMs ?? SWEEP_BUDGET_MS;
   runner.every('grants.sweep', opts.sweepIntervalMs ?? SWEEP_INTERVAL_MS, async (control) => {
     // The service's clock, so a test's manual clock decides when the budget is used up.

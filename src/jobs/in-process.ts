@@ -7,15 +7,24 @@
  * - With any other clock (the demo, on `systemClock`) `start()` arms one timer for the earliest due
  *   job (re-armed on every schedule and cancel) and one interval per periodic task.
  *
- * Jobs run one at a time, earliest first (ties in scheduling order). Nothing survives a restart:
- * the periodic sweep, run at start, picks up whatever was due.
+ * Due jobs start earliest first (ties in scheduling order). With a manual clock they run one at a
+ * time; on real timers up to `concurrency` at once (as many as Agenda's runner runs, 5 of a kind
+ * and 20 in all), so that a slow connector or chat API does not hold up every other job, and a
+ * backlog of thousands (10,000 grants expiring in the same minute) drains at the rate the work
+ * allows. Two runs of the same job (name and id) never overlap. Nothing survives a restart: the
+ * periodic sweep, run at start, picks up whatever was due.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Clock, ManualClock } from '../domain/clock.js';
 import type { Log } from '../domain/events.js';
 import type { JobData, JobName } from '../domain/ports.js';
+import { JobQueue, type QueuedJob } from './job-queue.js';
 import {
   assertValidDate,
   assertValidInterval,
+  JOB_CONCURRENCY,
+  JOB_PRIORITY,
+  type JobConcurrency,
   type JobControl,
   type JobHandler,
   type JobRunner,
@@ -40,6 +49,17 @@ export interface InProcessRunnerOptions {
    * scheduled. Time itself still moves only through `advance()`. Default: no.
    */
   runDueJobs?: boolean;
+  /**
+   * How many jobs run at once: of one name, and in all. Default: one at a time with a manual
+   * clock (tests see a strict order), `JOB_CONCURRENCY` on real timers.
+   */
+  concurrency?: Partial<JobConcurrency>;
+  /**
+   * Start due jobs by `JOB_PRIORITY` first (a job of a lower priority starts only while none of a
+   * higher one is due), then earliest first. Default: on with real timers, off with a manual clock
+   * (tests see jobs in time order).
+   */
+  priorities?: boolean;
 }
 
 export interface PendingJob {
@@ -48,15 +68,7 @@ export interface PendingJob {
   at: Date;
 }
 
-interface Entry {
-  key: string;
-  name: JobName;
-  id: string;
-  at: number;
-  seq: number;
-  /** Failed runs so far. */
-  failures: number;
-}
+type Entry = QueuedJob;
 
 interface Periodic {
   name: PeriodicTaskName;
@@ -73,8 +85,15 @@ type Due = { kind: 'job'; entry: Entry } | { kind: 'periodic'; task: Periodic };
 
 /** Longest delay setTimeout accepts; a later job gets a timer that re-arms itself. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-/** A handler that keeps scheduling itself for `now` would otherwise spin runDue() forever. */
-const MAX_RUNS_WITHOUT_TIME_MOVING = 10_000;
+/**
+ * A handler that keeps scheduling itself (or a chain of jobs each scheduling the next) for a time
+ * already due would otherwise spin runDue() forever. Counted along the chain, not per drain, so a
+ * backlog of any size drains.
+ */
+const MAX_CHAINED_RUNS = 1_000;
+
+/** The chain length of the job whose handler is running in this async context. */
+const runningChain = new AsyncLocalStorage<number>();
 
 const keyOf = (name: string, id: string) => `${name}\u0000${id}`;
 
@@ -84,10 +103,17 @@ export class InProcessRunner implements JobRunner {
   private readonly retry: RetryPolicy;
   private readonly useTimers: boolean;
   private readonly runDueJobs: boolean;
+  private readonly concurrency: JobConcurrency;
+  private readonly priorities: boolean;
   private dueSoon: NodeJS.Immediate | undefined;
 
   private readonly handlers = new Map<JobName, JobHandler>();
-  private readonly jobs = new Map<string, Entry>();
+  private readonly jobs = new JobQueue();
+  /** Due jobs taken off the queue while a run of the same job was still going: back once it ends. */
+  private readonly parked = new Map<string, Entry>();
+  private readonly runningByName = new Map<JobName, number>();
+  /** Wakes a drain that waits for running jobs when something is scheduled (real timers). */
+  private wakeDrain: (() => void) | undefined;
   private readonly periodic = new Map<PeriodicTaskName, Periodic>();
   /** Keys of jobs whose handler is running; set to true when the job is scheduled or cancelled meanwhile. */
   private readonly running = new Map<string, { touched: boolean }>();
@@ -105,6 +131,12 @@ export class InProcessRunner implements JobRunner {
     this.retry = retryPolicy(options.retry);
     this.useTimers = options.timers ?? !(options.clock instanceof ManualClock);
     this.runDueJobs = options.runDueJobs ?? false;
+    const serial = !this.useTimers;
+    this.priorities = options.priorities ?? !serial;
+    this.concurrency = {
+      perKind: Math.max(1, options.concurrency?.perKind ?? (serial ? 1 : JOB_CONCURRENCY.perKind)),
+      total: Math.max(1, options.concurrency?.total ?? (serial ? 1 : JOB_CONCURRENCY.total)),
+    };
   }
 
   // ------------------------------------------------------------------ Scheduler
@@ -112,14 +144,18 @@ export class InProcessRunner implements JobRunner {
   async schedule(name: JobName, at: Date, data: JobData): Promise<void> {
     const time = assertValidDate(at, `schedule(${name})`);
     const key = keyOf(name, data.id);
-    this.jobs.set(key, { key, name, id: data.id, at: time, seq: ++this.seq, failures: 0 });
+    const parent = runningChain.getStore();
+    const chain = parent !== undefined && time <= this.clock.now().getTime() ? parent + 1 : 0;
+    this.jobs.set({ key, name, id: data.id, at: time, seq: ++this.seq, failures: 0, chain });
     this.touch(key);
     this.arm();
+    this.wakeDrain?.();
   }
 
   async cancel(name: JobName, id: string): Promise<void> {
     const key = keyOf(name, id);
     this.jobs.delete(key);
+    this.parked.delete(key);
     this.touch(key);
     this.arm();
   }
@@ -280,20 +316,41 @@ export class InProcessRunner implements JobRunner {
     return this.track(run);
   }
 
-  /** The earliest thing that is due at `now`, or undefined. */
-  private nextDue(now: number): Due | undefined {
+  /**
+   * The earliest thing due at `now` that may start now (within the concurrency limits), taken off
+   * the queue, or undefined. A due job whose previous run is still going is parked until it ends.
+   */
+  private takeDue(now: number, runningPeriodic: boolean): Due | undefined {
     let best: Due | undefined;
     let bestAt = Number.POSITIVE_INFINITY;
     let bestSeq = Number.POSITIVE_INFINITY;
-    for (const entry of this.jobs.values()) {
-      if (entry.at > now || !this.handlers.has(entry.name)) continue;
+    /** With priorities: the most urgent priority with a job due, and whether one of it can start. */
+    let urgent = Number.POSITIVE_INFINITY;
+    for (const name of this.jobs.names()) {
+      if (!this.handlers.has(name)) continue;
+      const full = (this.runningByName.get(name) ?? 0) >= this.concurrency.perKind;
+      let entry = this.jobs.peek(name);
+      while (!full && entry && entry.at <= now && this.running.has(entry.key)) {
+        this.jobs.shift(name);
+        this.parked.set(entry.key, entry);
+        entry = this.jobs.peek(name);
+      }
+      if (!entry || entry.at > now) continue;
+      const rank = this.priorities ? JOB_PRIORITY[name] : 0;
+      if (rank < urgent) {
+        urgent = rank;
+        best = undefined;
+        bestAt = Number.POSITIVE_INFINITY;
+        bestSeq = Number.POSITIVE_INFINITY;
+      }
+      if (rank > urgent || full) continue;
       if (entry.at < bestAt || (entry.at === bestAt && entry.seq < bestSeq)) {
         best = { kind: 'job', entry };
         bestAt = entry.at;
         bestSeq = entry.seq;
       }
     }
-    if (this.manualPeriodic()) {
+    if (this.manualPeriodic() && !runningPeriodic) {
       for (const task of this.periodic.values()) {
         if (task.nextAt > now) continue;
         if (task.nextAt < bestAt || (task.nextAt === bestAt && task.seq < bestSeq)) {
@@ -303,14 +360,17 @@ export class InProcessRunner implements JobRunner {
         }
       }
     }
+    if (best?.kind === 'job') this.jobs.shift(best.entry.name);
     return best;
   }
 
   /** When the next runnable job (or, in manual mode, periodic task) is due. */
   private nextTime(includePeriodic = true): number | undefined {
     let next = Number.POSITIVE_INFINITY;
-    for (const entry of this.jobs.values()) {
-      if (this.handlers.has(entry.name) && entry.at < next) next = entry.at;
+    for (const name of this.jobs.names()) {
+      if (!this.handlers.has(name)) continue;
+      const entry = this.jobs.peek(name);
+      if (entry && entry.at < next) next = entry.at;
     }
     if (includePeriodic && this.manualPeriodic()) {
       for (const task of this.periodic.values()) if (task.nextAt < next) next = task.nextAt;
@@ -318,28 +378,66 @@ export class InProcessRunner implements JobRunner {
     return Number.isFinite(next) ? next : undefined;
   }
 
+  /**
+   * Starts what is due, up to the concurrency limits, and keeps starting what becomes due (or is
+   * scheduled due) until nothing is due and nothing it started still runs.
+   */
   private async drainDue(): Promise<number> {
     let count = 0;
-    let runs = 0;
-    while (!this.stopping()) {
+    let runaway: Entry | undefined;
+    const active = new Set<Promise<void>>();
+    let periodicRunning = false;
+    const start = (work: Promise<void>) => {
+      const tracked = work.finally(() => active.delete(tracked));
+      active.add(tracked);
+    };
+    while (!this.stopping() && !runaway) {
       const now = this.clock.now().getTime();
-      const due = this.nextDue(now);
-      if (!due) break;
-      if (++runs > MAX_RUNS_WITHOUT_TIME_MOVING) {
-        throw new Error(
-          `runDue(): ${MAX_RUNS_WITHOUT_TIME_MOVING} runs without time moving; does a handler reschedule itself for now?`,
-        );
+      while (active.size < this.concurrency.total) {
+        const due = this.takeDue(now, periodicRunning);
+        if (!due) break;
+        if (due.kind === 'periodic') {
+          due.task.nextAt = now + due.task.intervalMs;
+          due.task.seq = ++this.seq;
+          periodicRunning = true;
+          start(this.runPeriodic(due.task).finally(() => (periodicRunning = false)));
+          continue;
+        }
+        if (due.entry.chain >= MAX_CHAINED_RUNS) {
+          runaway = due.entry;
+          this.jobs.delete(due.entry.key);
+          break;
+        }
+        start(this.runJob(due.entry).then(() => void count++));
       }
-      if (due.kind === 'job') {
-        await this.runJob(due.entry);
-        count++;
-      } else {
-        due.task.nextAt = now + due.task.intervalMs;
-        due.task.seq = ++this.seq;
-        await this.runPeriodic(due.task);
-      }
+      if (active.size === 0) break;
+      await this.nextEvent(active);
+    }
+    await Promise.all(active);
+    if (runaway) {
+      throw new Error(
+        `runDue(): ${MAX_CHAINED_RUNS} jobs in a row were each scheduled for now by the one before, ` +
+          `without time moving (last: ${runaway.name} ${runaway.id}); does a handler reschedule itself for now?`,
+      );
     }
     return count;
+  }
+
+  /** Resolves when a running job ends, or (real timers) when a job is scheduled or falls due. */
+  private nextEvent(active: Set<Promise<void>>): Promise<unknown> {
+    if (!this.useTimers) return Promise.race(active);
+    let timer: NodeJS.Timeout | undefined;
+    const woken = new Promise<void>((resolve) => {
+      this.wakeDrain = resolve;
+      const next = this.nextTime(false);
+      if (next !== undefined) {
+        timer = setTimeout(resolve, Math.min(Math.max(0, next - this.clock.now().getTime()), MAX_TIMEOUT_MS));
+      }
+    });
+    return Promise.race([...active, woken]).finally(() => {
+      clearTimeout(timer);
+      this.wakeDrain = undefined;
+    });
   }
 
   private async runJob(entry: Entry): Promise<void> {
@@ -348,12 +446,19 @@ export class InProcessRunner implements JobRunner {
     this.jobs.delete(entry.key);
     const run = { touched: false };
     this.running.set(entry.key, run);
+    this.runningByName.set(entry.name, (this.runningByName.get(entry.name) ?? 0) + 1);
     try {
-      await handler({ id: entry.id }, this.control);
+      await runningChain.run(entry.chain, () => handler({ id: entry.id }, this.control));
     } catch (error) {
       this.failed(entry, error, run.touched);
     } finally {
       this.running.delete(entry.key);
+      this.runningByName.set(entry.name, (this.runningByName.get(entry.name) ?? 1) - 1);
+      const parked = this.parked.get(entry.key);
+      if (parked) {
+        this.parked.delete(entry.key);
+        this.jobs.requeue(parked);
+      }
     }
   }
 
@@ -372,7 +477,7 @@ export class InProcessRunner implements JobRunner {
     }
     this.log.warn({ ...fields, attempt: failures, retryInMs: delay }, 'job.failed');
     const at = this.clock.now().getTime() + delay;
-    this.jobs.set(entry.key, { ...entry, at, seq: ++this.seq, failures });
+    this.jobs.set({ ...entry, at, seq: ++this.seq, failures, chain: 0 });
     this.arm();
   }
 

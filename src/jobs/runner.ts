@@ -26,6 +26,34 @@ export type PeriodicHandler = (control: JobControl) => Promise<void>;
 /** The only periodic task there is. */
 export type PeriodicTaskName = 'grants.sweep';
 
+/** How many jobs a worker runs at once: of one name, and in all. */
+export interface JobConcurrency {
+  perKind: number;
+  total: number;
+}
+
+/**
+ * Both runners' default: five of a kind and twenty in all, so a slow connector (one kind) cannot
+ * take every slot, and a backlog drains in parallel rather than one job at a time.
+ */
+export const JOB_CONCURRENCY: Readonly<JobConcurrency> = { perKind: 5, total: 20 };
+
+/**
+ * Which jobs go first when more are due than can run (lower first): taking access away and
+ * finishing grants before deadlines and reminders, and those before messages. Under a burst (10,000
+ * grants expiring in one minute) revocations are not queued behind the messages they cause; the
+ * messages follow as soon as the burst leaves room.
+ */
+export const JOB_PRIORITY: Readonly<Record<JobName, number>> = {
+  'grant.expire': 0,
+  'grant.retry': 0,
+  'resource.window_end': 0,
+  'request.expire': 1,
+  'grant.remind': 1,
+  'outbox.deliver': 2,
+  'home.refresh': 3,
+};
+
 export interface StopOptions {
   /**
    * Wait for running jobs until this time (epoch ms) at most. Jobs still running then keep their

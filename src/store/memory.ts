@@ -23,11 +23,13 @@ import type {
 import type { Store } from './index.js';
 import {
   type CollectionName,
+  INDEXES,
   type PartialFilter,
   type UniqueKey,
   uniqueKeyName,
   uniqueKeys,
 } from './indexes.js';
+import { LookupIndexes } from './memory-index.js';
 import { type Collections, createRepositories } from './repositories.js';
 
 const QUERY_OPTIONS: Partial<Options> = { scriptEnabled: false };
@@ -82,15 +84,24 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
   readonly #docs = new Map<string, T>();
   /** The unique keys besides `_id`, in declaration order (the order duplicates are reported in). */
   readonly #unique: UniqueIndex[];
+  /** Maps over indexed fields, so a query reads only the documents that can match. */
+  readonly #lookups: LookupIndexes;
+  /** Each document's place in the natural order (first insertion), for candidates found by lookup. */
+  readonly #order = new Map<string, number>();
+  #inserted = 0;
 
   /**
    * @param uniqueKeys each unique key besides `_id` (which is always unique): its field paths, or a
    *   `UniqueKey` (a partial one constrains only the documents that have its required fields).
+   * @param lookupIndexes the field paths of each index queries may use (see memory-index.ts);
+   *   without any, every query reads every document.
    */
   constructor(
     readonly name: string,
     uniqueKeys: ReadonlyArray<readonly string[] | UniqueKey> = [],
+    lookupIndexes: ReadonlyArray<readonly string[]> = [],
   ) {
+    this.#lookups = new LookupIndexes(lookupIndexes);
     this.#unique = uniqueKeys
       .map((k): UniqueKey => (isFieldList(k) ? { fields: k } : k))
       .filter((k) => !(k.fields.length === 1 && k.fields[0] === '_id'))
@@ -184,10 +195,23 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
       const candidate = this.#docs.get(id);
       return candidate !== undefined && query.test(candidate) ? [candidate] : [];
     }
-    let cursor = query.find<T>([...this.#docs.values()]);
+    const ids = this.#lookups.candidates(filter as AnyObject);
+    const candidates = ids === null ? [...this.#docs.values()] : this.#inNaturalOrder(ids);
+    let cursor = query.find<T>(candidates);
     if (options.sort && Object.keys(options.sort).length > 0) cursor = cursor.sort({ ...options.sort });
     if (options.limit !== undefined && options.limit > 0) cursor = cursor.limit(options.limit);
     return cursor.all();
+  }
+
+  /** The documents with these ids, in natural order. */
+  #inNaturalOrder(ids: Set<string>): T[] {
+    const docs: T[] = [];
+    for (const id of ids) {
+      const doc = this.#docs.get(id);
+      if (doc !== undefined) docs.push(doc);
+    }
+    const order = this.#order;
+    return docs.sort((a, b) => (order.get(a._id) ?? 0) - (order.get(b._id) ?? 0));
   }
 
   /**
@@ -214,11 +238,14 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
       const key = keys[i];
       if (key !== null && key !== undefined) index.holders.set(key, doc._id);
     });
+    this.#lookups.add(doc._id, doc);
+    if (!this.#order.has(doc._id)) this.#order.set(doc._id, ++this.#inserted);
     this.#docs.set(doc._id, doc);
   }
 
-  /** Frees the unique keys `doc` holds. */
+  /** Frees the unique keys `doc` holds and takes it out of the lookup maps. */
   #release(doc: T): void {
+    this.#lookups.remove(doc._id, doc);
     for (const index of this.#unique) {
       const key = indexKey(index, doc);
       if (key !== null && index.holders.get(key) === doc._id) index.holders.delete(key);
@@ -322,7 +349,11 @@ function sameDocument(a: unknown, b: unknown): boolean {
 /** Fresh, empty in-memory collections with the unique keys declared in indexes.ts. */
 export function createMemoryCollections(): Collections {
   const make = <T extends { _id: string }>(name: CollectionName) =>
-    new MemoryCollection<T>(name, uniqueKeys(name));
+    new MemoryCollection<T>(
+      name,
+      uniqueKeys(name),
+      INDEXES[name].map((index) => Object.keys(index.fields)),
+    );
   return {
     requests: make('requests'),
     grants: make('grants'),

@@ -109,7 +109,11 @@ function requestRepo(requests: DocCollection<RequestDoc>): RequestRepo {
           _id: id,
           status: 'pending',
           decideBy: { $gt: now },
-          ...(decision.by === 'system' ? {} : { approvers: decision.by }),
+          ...(decision.by === 'system'
+            ? {}
+            : decision.asAdmin
+              ? { 'requester.email': { $ne: decision.by } }
+              : { approvers: decision.by }),
         },
         {
           $set: {
@@ -117,6 +121,7 @@ function requestRepo(requests: DocCollection<RequestDoc>): RequestRepo {
             decidedAt: now,
             decidedBy: decision.by,
             decidedByName: decision.byName,
+            ...(decision.asAdmin ? { decidedAs: 'admin' as const } : {}),
             ...(decision.reason !== undefined ? { reason: decision.reason } : {}),
           },
         },
@@ -149,7 +154,7 @@ function requestRepo(requests: DocCollection<RequestDoc>): RequestRepo {
         { _id: id, status: 'approved', decidedBy: by, decidedAt },
         {
           $set: { status: 'pending' },
-          $unset: { decidedAt: '', decidedBy: '', decidedByName: '', reason: '' },
+          $unset: { decidedAt: '', decidedBy: '', decidedByName: '', decidedAs: '', reason: '' },
         },
       );
     },

@@ -869,3 +869,84 @@ describe('one open grant per person and resource, held by the store', () => {
     expect(connector.delivered.filter((e) => e.event === 'grant.activated')).toHaveLength(1);
   });
 });
+
+describe('admin decisions and revocation by admins, owners and approvers', () => {
+  const admin = { email: 'admin@example.com', name: 'Ada Admin' };
+  const olga = { email: 'olga@example.com', name: 'Olga Owner' };
+
+  async function activeGrant() {
+    const r = await service.submit(input({ approvers: [alice.email] }));
+    await service.decide(r.id, alice, 'approve');
+    await runner.runDue();
+    const g = await store.repos.grants.findByRequestId(r.id);
+    if (g?.status !== 'active') throw new Error(`no active grant: ${g?.status}`);
+    return g;
+  }
+
+  it('lets an admin who was not chosen decide, recorded as an admin decision the chosen approvers hear of', async () => {
+    const r = await service.submit(input());
+    expect(await service.checkDecision(r.id, admin, 'approve')).toBeNull();
+    const decided = await service.decide(r.id, admin, 'approve');
+    expect(decided).toMatchObject({ status: 'approved', decidedBy: admin.email, decidedAs: 'admin' });
+    expect((await service.getRequest(r.id))?.decidedAs).toBe('admin');
+    const [approved] = await store.repos.audit.list({ requestId: r.id, type: 'request.approved' });
+    expect(approved).toMatchObject({ actor: admin.email, details: { as: 'admin' } });
+    const event = notifier.events.find((e) => e.type === 'request.decided');
+    expect(event && 'request' in event ? event.request.decidedAs : undefined).toBe('admin');
+    await runner.runDue();
+    expect((await store.repos.grants.findByRequestId(r.id))?.status).toBe('active');
+  });
+
+  it('keeps every other rule for admins: not their own request, not twice, not a denied one', async () => {
+    const own = await service.submit(
+      input({ requester: admin, resourceId: 'frozen', approvers: [alice.email], duration: 'PT8H' }),
+    );
+    expect(await refusal(service.decide(own.id, admin, 'approve'))).toBe('SELF_APPROVAL');
+    const r = await service.submit(input());
+    await service.decide(r.id, admin, 'deny', 'Not during the freeze');
+    expect(await service.getRequest(r.id)).toMatchObject({
+      status: 'denied',
+      reason: 'Not during the freeze',
+    });
+    expect(await refusal(service.decide(r.id, alice, 'approve'))).toBe('ALREADY_DECIDED');
+    expect(await refusal(service.decide(r.id, admin, 'approve'))).toBe('ALREADY_DECIDED');
+    // Someone neither chosen nor an admin is still refused, and a chosen approver's decision is not an admin one.
+    const r2 = await service.submit(input());
+    expect(await refusal(service.decide(r2.id, olga, 'approve'))).toBe('NOT_AN_APPROVER');
+    expect((await service.decide(r2.id, alice, 'approve')).decidedAs).toBeUndefined();
+  });
+
+  it('lets admins, owners and approvers of the resource revoke with a reason the holder is told, and nobody else', async () => {
+    const g = await activeGrant();
+    expect((await service.checkEndAccess(g.id, erin))?.code).toBe('NOT_HOLDER');
+    expect(await refusal(service.endAccess(g.id, erin, 'because'))).toBe('NOT_HOLDER');
+    expect(await service.checkEndAccess(g.id, dave)).toBeNull(); // an approver of the resource, not chosen
+    expect(await service.checkEndAccess(g.id, olga)).toBeNull();
+    const revoking = await service.endAccess(g.id, dave, '  Incident 7: rotate everything  ');
+    expect(revoking).toMatchObject({
+      status: 'revoking',
+      endReason: 'revoked-by-admin',
+      endedBy: dave.email,
+      endComment: 'Incident 7: rotate everything',
+    });
+    await runner.runDue();
+    expect(connector.delivered.map((e) => e.event)).toEqual(['grant.activated', 'grant.revoked']);
+    const ended = notifier.events.find((e) => e.type === 'grant.ended');
+    expect(ended && 'grant' in ended ? ended.grant : undefined).toMatchObject({
+      status: 'revoked',
+      endComment: 'Incident 7: rotate everything',
+    });
+    const [revoked] = await store.repos.audit.list({ grantId: g.id, type: 'grant.revoked' });
+    expect(revoked).toMatchObject({
+      actor: dave.email,
+      details: { reason: 'revoked-by-admin', comment: 'Incident 7: rotate everything' },
+    });
+    expect((await service.checkEndAccess(g.id, admin))?.code).toBe('GRANT_NOT_ACTIVE');
+  });
+
+  it("keeps the holder's own end as theirs", async () => {
+    const g = await activeGrant();
+    const ending = await service.endAccess(g.id, bob);
+    expect(ending).toMatchObject({ endReason: 'ended-by-holder', endedBy: bob.email });
+  });
+});

@@ -34,6 +34,28 @@ describe('what people are told', () => {
     ).toHaveLength(1);
   });
 
+  it("opens a person's direct-message channel once, not for every message (Slack limits conversations.open to 50 a minute)", async () => {
+    t = await startTestSystem();
+    const { bob } = USERS;
+    for (const requester of [carol, bob]) {
+      await t.system.service.submit({
+        requester: { email: requester.email, name: requester.realName },
+        resourceId: 'acme-prod',
+        approvers: [alice.email],
+        duration: 'PT4H',
+        justification: 'Investigate ticket 42',
+        submissionKey: `open-once-${requester.id}`,
+      });
+    }
+    await t.delivered();
+    const cards = t.fake
+      .messagesIn(t.fake.dmChannelFor(alice.id))
+      .filter((m) => hasButton(m, 'jit.request.approve'));
+    expect(cards).toHaveLength(2);
+    const opened = t.fake.callsTo('conversations.open').map((c) => c.args.users);
+    expect(opened.filter((u) => u === alice.id)).toHaveLength(1);
+  });
+
   it('shows typed text verbatim, so a bare @here, #channel or link in it is not turned into a mention or link', async () => {
     t = await startTestSystem();
     await requestAccess(t, carol, {

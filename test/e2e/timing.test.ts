@@ -586,22 +586,21 @@ describe('ending access early', () => {
     t = await startTestSystem({ start: START });
   });
 
-  it('lets an admin revoke anyone’s grant, and refuses an approver or a random user', async () => {
+  it('lets an admin revoke anyone’s grant, and refuses a random user', async () => {
     const grant = await approvedGrant(carol, '4 hours');
     await waitForDm(t, carol, 'is active until');
 
-    for (const someone of [erin, alice]) {
-      await expect(
-        t.system.service.endAccess(grant.id, { email: someone.email, name: someone.realName }),
-      ).rejects.toMatchObject({ code: 'NOT_HOLDER' });
-    }
+    // (A resource's approvers may revoke its grants too: test/e2e/home-dashboard.test.ts.)
+    await expect(
+      t.system.service.endAccess(grant.id, { email: erin.email, name: erin.realName }),
+    ).rejects.toMatchObject({ code: 'NOT_HOLDER' });
     expect((await t.store.repos.grants.get(grant.id))?.status).toBe('active');
     expect(hookEvents()).toEqual(['grant.activated']);
     expect(dmContaining(t, carol, 'has ended')).toBeUndefined();
     const refused = (await t.store.repos.audit.list({ grantId: grant.id })).filter(
       (e) => e.type === 'action.refused',
     );
-    expect(refused.map((e) => e.actor)).toEqual(expect.arrayContaining([erin.email, alice.email]));
+    expect(refused.map((e) => e.actor)).toEqual([erin.email]);
 
     await t.runner.advance(10 * MIN);
     const revoking = await t.system.service.endAccess(grant.id, { email: admin.email, name: admin.realName });

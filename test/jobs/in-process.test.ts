@@ -296,6 +296,28 @@ describe('InProcessRunner (manual clock)', () => {
     await expect(runner.runDue()).rejects.toThrow(/without time moving/);
   });
 
+  it('a backlog of 10,000 due jobs, each scheduling a follow-up for now, drains in one runDue()', async () => {
+    const { runner, clock } = setup();
+    const expired: string[] = [];
+    const delivered: string[] = [];
+    runner.define('grant.expire', async ({ id }) => {
+      expired.push(id);
+      await runner.schedule('outbox.deliver', clock.now(), { id: `lane-${id}` });
+    });
+    runner.define('outbox.deliver', async ({ id }) => {
+      delivered.push(id);
+    });
+    for (let i = 0; i < 10_000; i++) {
+      await runner.schedule('grant.expire', at(-(i % 60) * 1000), { id: `g${i}` });
+    }
+    expect(await runner.runDue()).toBe(20_000);
+    expect(expired).toHaveLength(10_000);
+    expect(new Set(delivered).size).toBe(10_000);
+    // Earliest first: the grants due a minute ago went before those due just now.
+    expect(expired.slice(0, 3)).toEqual(['g59', 'g119', 'g179']);
+    expect(runner.pending()).toEqual([]);
+  });
+
   it('stop() waits for a running handler and runs nothing more', async () => {
     const { runner, seen, record } = setup();
     const started = deferred();
@@ -364,6 +386,80 @@ describe('InProcessRunner (system clock, timers)', () => {
     expect(seen).toEqual(['soon']);
     expect(runner.pending().map((j) => j.id)).toEqual(['far']);
     await runner.stop();
+  });
+
+  it('drains a backlog of 10,000 due jobs on real timers, several at once, never one job twice at once', async () => {
+    const runner = new InProcessRunner({ clock: systemClock, concurrency: { perKind: 3, total: 4 } });
+    const running = new Map<JobName, number>();
+    const busyIds = new Set<string>();
+    let most = 0;
+    let mostOfAKind = 0;
+    let overlaps = 0;
+    const done = new Set<string>();
+    let reran = 0;
+    const handler =
+      (name: JobName) =>
+      async ({ id }: { id: string }) => {
+        if (busyIds.has(id)) overlaps++;
+        busyIds.add(id);
+        running.set(name, (running.get(name) ?? 0) + 1);
+        most = Math.max(
+          most,
+          [...running.values()].reduce((a, b) => a + b, 0),
+        );
+        mostOfAKind = Math.max(mostOfAKind, ...running.values());
+        await new Promise((resolve) => setImmediate(resolve));
+        // The same job scheduled again while it runs waits for this run to end.
+        if (id === 'g0' && reran++ === 0) await runner.schedule(name, new Date(), { id });
+        running.set(name, (running.get(name) ?? 1) - 1);
+        busyIds.delete(id);
+        done.add(`${name}:${id}`);
+      };
+    runner.define('grant.expire', handler('grant.expire'));
+    runner.define('grant.remind', handler('grant.remind'));
+    await runner.start();
+    // Every expiry is due before every reminder: without the limit of a kind, expiries alone would fill every slot.
+    const past = Date.now() - 10_000;
+    for (let i = 0; i < 5_000; i++) {
+      await runner.schedule('grant.expire', new Date(past), { id: `g${i}` });
+      await runner.schedule('grant.remind', new Date(past + 5_000), { id: `r${i}` });
+    }
+    const until = Date.now() + 60_000;
+    while (done.size < 10_000 || runner.busy()) {
+      if (Date.now() > until) throw new Error(`only ${done.size} of 10,000 jobs ran`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await runner.stop();
+    expect(done.size).toBe(10_000);
+    expect(reran).toBe(2);
+    expect(overlaps).toBe(0);
+    expect(most).toBe(4);
+    expect(mostOfAKind).toBe(3);
+    expect(runner.pending()).toEqual([]);
+  });
+
+  it('on real timers, starts due revocations before due messages, even messages due earlier', async () => {
+    const runner = new InProcessRunner({ clock: systemClock, concurrency: { perKind: 2, total: 4 } });
+    const started: string[] = [];
+    const handler =
+      (name: JobName) =>
+      async ({ id }: { id: string }) => {
+        started.push(`${name}:${id}`);
+        await new Promise((resolve) => setImmediate(resolve));
+      };
+    runner.define('grant.expire', handler('grant.expire'));
+    runner.define('outbox.deliver', handler('outbox.deliver'));
+    const past = Date.now() - 10_000;
+    for (let i = 0; i < 50; i++) {
+      await runner.schedule('outbox.deliver', new Date(past), { id: `lane${i}` });
+      await runner.schedule('grant.expire', new Date(past + 5_000), { id: `g${i}` });
+    }
+    await runner.start();
+    const until = Date.now() + 30_000;
+    while (started.length < 100 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    await runner.stop();
+    expect(started).toHaveLength(100);
+    expect(started.slice(0, 50).every((s) => s.startsWith('grant.expire:'))).toBe(true);
   });
 
   it('runs the periodic task at its interval', async () => {

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { registerListeners } from '../../src/bot/slack/app.js';
 import type { SlackDeps } from '../../src/bot/slack/deps.js';
-import { FormIds, SettingsIds, SHORTCUTS, SLASH_COMMANDS } from '../../src/bot/slack/ids.js';
-import { ActionId } from '../../src/domain/views/model.js';
+import { BOT_EVENTS, FormIds, SettingsIds, SHORTCUTS, SLASH_COMMANDS } from '../../src/bot/slack/ids.js';
+import { ActionId, HomeActionId } from '../../src/domain/views/model.js';
 
 type Matcher =
   | string
@@ -20,6 +20,7 @@ function recordRegistrations() {
     views: [] as Matcher[],
     shortcuts: [] as Matcher[],
     options: [] as unknown[],
+    events: [] as string[],
   };
   const app = {
     command: (name: string) => void seen.commands.push(name),
@@ -27,7 +28,7 @@ function recordRegistrations() {
     view: (m: Matcher) => void seen.views.push(m),
     shortcut: (m: Matcher) => void seen.shortcuts.push(m),
     options: (m: unknown) => void seen.options.push(m),
-    event: () => {},
+    event: (name: string) => void seen.events.push(name),
     message: () => {},
     error: () => {},
     use: () => {},
@@ -44,8 +45,13 @@ function matches(m: Matcher, id: string, key: 'action_id' | 'callback_id'): bool
 }
 
 const manifest = parse(readFileSync('manifests/slack.yaml', 'utf8')) as {
-  features?: { slash_commands?: Array<{ command: string }>; shortcuts?: Array<{ callback_id: string }> };
+  features?: {
+    slash_commands?: Array<{ command: string }>;
+    shortcuts?: Array<{ callback_id: string }>;
+    app_home?: { home_tab_enabled?: boolean };
+  };
   settings?: {
+    event_subscriptions?: { request_url?: string; bot_events?: string[] };
     interactivity?: { is_enabled?: boolean; request_url?: string; message_menu_options_url?: string };
   };
 };
@@ -63,6 +69,17 @@ describe('what the code registers matches manifests/slack.yaml', () => {
   it('declares exactly the shortcuts the app listens to (none)', () => {
     expect(seen.shortcuts).toEqual([...SHORTCUTS]);
     expect((manifest.features?.shortcuts ?? []).map((s) => s.callback_id)).toEqual([...SHORTCUTS]);
+  });
+
+  it('subscribes to exactly the events the app listens to, at the Bolt endpoint, with the Home tab on', () => {
+    expect(seen.events.sort()).toEqual([...BOT_EVENTS].sort());
+    expect([...(manifest.settings?.event_subscriptions?.bot_events ?? [])].sort()).toEqual(
+      [...BOT_EVENTS].sort(),
+    );
+    expect(manifest.settings?.event_subscriptions?.request_url).toBe(
+      manifest.settings?.interactivity?.request_url,
+    );
+    expect(manifest.features?.app_home?.home_tab_enabled).toBe(true);
   });
 
   it('turns interactivity on, because buttons and modals are handled', () => {
@@ -91,13 +108,18 @@ describe('what the code registers matches manifests/slack.yaml', () => {
       SettingsIds.date,
       SettingsIds.time,
     ];
-    for (const id of [...Object.values(ActionId), ...formActions]) {
+    for (const id of [...Object.values(ActionId), ...Object.values(HomeActionId), ...formActions]) {
       expect(
         seen.actions.some((m) => matches(m, id, 'action_id')),
         `no listener for action ${id}`,
       ).toBe(true);
     }
-    for (const id of [FormIds.requestCallback, FormIds.denyCallback, SettingsIds.callback]) {
+    for (const id of [
+      FormIds.requestCallback,
+      FormIds.denyCallback,
+      FormIds.revokeCallback,
+      SettingsIds.callback,
+    ]) {
       expect(
         seen.views.some((m) => matches(m, id, 'callback_id')),
         `no listener for view ${id}`,

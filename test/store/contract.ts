@@ -212,6 +212,22 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect((await store.repos.requests.get(r.id))?.status).toBe('pending');
       });
 
+      it('records an admin decision by someone not chosen, never by the requester, and takes it back whole', async () => {
+        const r = await store.repos.requests.insert(makeRequest());
+        const asAdmin = { status: 'approved', by: 'ada@example.com', byName: 'Ada', asAdmin: true } as const;
+        const byRequester = { ...asAdmin, by: 'alice@example.com' };
+        expect(await store.repos.requests.decide(r.id, byRequester, at(1))).toBeNull();
+        const decided = await store.repos.requests.decide(r.id, asAdmin, at(1));
+        expect(decided).toMatchObject({
+          status: 'approved',
+          decidedBy: 'ada@example.com',
+          decidedAs: 'admin',
+        });
+        expect(await store.repos.requests.get(r.id)).toEqual(decided);
+        const undone = await store.repos.requests.undoApproval(r.id, 'ada@example.com', at(1));
+        expect(undone).toEqual(r);
+      });
+
       it('lets system decide without being an approver (auto-approval)', async () => {
         const r = await store.repos.requests.insert(makeRequest({ approvers: [], approval: 'auto' }));
         const decided = await store.repos.requests.decide(

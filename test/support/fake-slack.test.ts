@@ -470,3 +470,43 @@ describe('signed Slack requests, against a real Bolt app', () => {
     expect(commands).toHaveLength(before);
   });
 });
+
+describe('fake Slack: published rate limits', () => {
+  it("refuses a second chat.postMessage to one channel within a second with 429 and Retry-After, and a tier's 51st call in a minute", async () => {
+    let now = Date.UTC(2026, 11, 3, 12);
+    const fake = await startFakeSlack({ users: [ALICE, BOB], rateLimits: true, now: () => new Date(now) });
+    try {
+      const post = (channel: string) =>
+        fetch(`${fake.apiUrl}chat.postMessage`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${fake.botToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ channel, text: 'hello' }),
+        });
+      expect((await post(fake.dmChannelFor(ALICE.id))).status).toBe(200);
+      const refused = await post(fake.dmChannelFor(ALICE.id));
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(await refused.json()).toEqual({ ok: false, error: 'ratelimited' });
+      expect((await post(fake.dmChannelFor(BOB.id))).status).toBe(200);
+      now += 1000;
+      expect((await post(fake.dmChannelFor(ALICE.id))).status).toBe(200);
+
+      const client = webClient(fake);
+      for (let i = 0; i < 50; i++) await client.users.lookupByEmail({ email: ALICE.email });
+      const limited = new WebClient(fake.botToken, {
+        slackApiUrl: fake.apiUrl,
+        retryConfig: { retries: 0 },
+        rejectRateLimitedCalls: true,
+        logger: quietLogger,
+      });
+      await expect(limited.users.lookupByEmail({ email: ALICE.email })).rejects.toMatchObject({
+        code: ErrorCode.RateLimitedError,
+        retryAfter: 60,
+      });
+      now += 60_000;
+      expect((await limited.users.lookupByEmail({ email: ALICE.email })).ok).toBe(true);
+    } finally {
+      await fake.close();
+    }
+  });
+});

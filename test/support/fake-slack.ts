@@ -25,6 +25,7 @@ import { parse as parseQuery } from 'node:querystring';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { FakeSlackFiles } from './fake-slack-files.js';
+import { SlackRateLimiter } from './slack-rate-limits.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Public types
@@ -77,6 +78,8 @@ export interface FakeSlackOptions {
   appToken?: string;
   /** How often the Socket Mode server pings each connection, as Slack does; 0 turns pings off. */
   socketPingIntervalMs?: number;
+  /** Enforce Slack's published rate limits (slack-rate-limits.ts): 429 with `Retry-After` beyond them. */
+  rateLimits?: boolean;
 }
 
 export type JsonObject = { [key: string]: unknown };
@@ -930,6 +933,8 @@ export class FakeSlack {
     hangMs?: number;
   } | null = null;
   private waiters = new Set<Waiter>();
+  private readonly callListeners = new Set<(call: RecordedCall) => void>();
+  private rateLimiter: SlackRateLimiter | null = null;
   private lastTsMicros = 0;
   private viewCounter = 0;
   private triggerCounter = 0;
@@ -957,6 +962,7 @@ export class FakeSlack {
     this.appToken = opts.appToken ?? 'xapp-1-AJITACCESS-1234567890-fakeapplevel0token';
     this.socketPingIntervalMs = opts.socketPingIntervalMs ?? 10_000;
     this.scopes = opts.scopes;
+    this.setRateLimits(opts.rateLimits ?? false);
     for (const user of opts.users ?? []) this.addUser(user);
     if (!this.users.has(this.botUserId)) {
       this.users.set(this.botUserId, {
@@ -1150,6 +1156,17 @@ export class FakeSlack {
       ...(outage.methods ? { methods: outage.methods } : {}),
       ...(outage.hangMs ? { hangMs: outage.hangMs } : {}),
     };
+  }
+
+  /** Turns Slack's published rate limits on (from a fresh count) or off. */
+  setRateLimits(on: boolean): void {
+    this.rateLimiter = on ? new SlackRateLimiter(() => this.now().getTime()) : null;
+  }
+
+  /** Calls `listener` with every call as it is recorded (until the returned function is called). */
+  onCall(listener: (call: RecordedCall) => void): () => void {
+    this.callListeners.add(listener);
+    return () => this.callListeners.delete(listener);
   }
 
   /** Delay answers to `method` (or to every method with `'*'`) by `ms`. */
@@ -1484,6 +1501,10 @@ export class FakeSlack {
         failure.status === 429 ? { 'retry-after': String(failure.retryAfterSec) } : {};
       return { status: failure.status, headers, body: fail(failure.error) };
     }
+    const retryAfterSec = this.rateLimiter?.take(method, strArg(args, 'channel'));
+    if (retryAfterSec) {
+      return { status: 429, headers: { 'retry-after': String(retryAfterSec) }, body: fail('ratelimited') };
+    }
     const needed = METHOD_SCOPES[method];
     if (this.scopes && needed && !this.scopes.includes(needed)) {
       return { body: fail('missing_scope', { needed, provided: this.scopes.join(',') }) };
@@ -1510,6 +1531,7 @@ export class FakeSlack {
         waiter.resolve(call);
       }
     }
+    for (const listener of this.callListeners) listener(call);
   }
 
   // ----- helpers over state ----------------------------------------------------------------------------

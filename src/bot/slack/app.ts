@@ -4,9 +4,8 @@
  * behind a request is the Slack user id in the signed payload, resolved through the Web API.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { App, type BlockAction, type ButtonAction, HTTPReceiver } from '@slack/bolt';
+import { App, type BlockAction, HTTPReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import { DomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
 import { ActionId } from '../../domain/views/model.js';
 import type { SlackDeps } from './deps.js';
@@ -16,6 +15,7 @@ import { sendAccessReport } from './handlers/report.js';
 import { onFormChange, onFormSubmit, onOptionsLoad, openRequestForm } from './handlers/request-form.js';
 import { FormIds, SlashCommand } from './ids.js';
 import { LIMITS } from './limits.js';
+import { buttonRegistrar, formSubmission, registerHomeListeners } from './listeners.js';
 import { slackLogger } from './logger.js';
 import { buildMessageModal } from './modal.js';
 import { type Recipient, tellUser, userMessageFor } from './respond.js';
@@ -173,8 +173,6 @@ export function createSlackFrontEnd(opts: SlackAppOptions): SlackFrontEnd {
   };
 }
 
-type ButtonBody = BlockAction<ButtonAction>;
-
 export function registerListeners(app: App, deps: SlackDeps): void {
   const log = deps.log;
   /** The person behind a signed request; every interaction counts as seeing them in Slack. */
@@ -285,39 +283,8 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     }
   });
 
-  /** Registers a button whose value is one of our ids; bad values are refused before anything runs. */
-  const button = (
-    id: string,
-    run: (
-      person: Awaited<ReturnType<typeof personOf>>,
-      value: string,
-      body: ButtonBody,
-      target: Recipient,
-    ) => Promise<void>,
-  ) => {
-    app.action<ButtonBody>(
-      { type: 'block_actions', action_id: id },
-      async ({ ack, body, action, respond }) => {
-        await ack();
-        const target = { userId: body.user.id, channelId: body.channel?.id, respond };
-        const parsed = actions.idValue.safeParse(action.value);
-        if (!parsed.success) {
-          log.warn({ actionId: id, userId: body.user.id }, 'slack.bad_button_value');
-          await fail(
-            new DomainError('INVALID_INPUT', 'That button was not recognised, so nothing was changed.'),
-            target,
-          );
-          return;
-        }
-        try {
-          const person = await personOf(body.user.id);
-          await run(person, parsed.data, body, target);
-        } catch (error) {
-          await fail(error, target);
-        }
-      },
-    );
-  };
+  const kit = { app, deps, fail, personOf };
+  const button = buttonRegistrar(kit);
 
   button(ActionId.approve, (person, id) => actions.approve(deps, person, id));
   button(ActionId.deny, (person, id, body) =>
@@ -333,25 +300,14 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   });
   button(ActionId.endAccess, (person, id) => actions.endAccess(deps, person, id));
 
-  app.view(FormIds.denyCallback, async ({ ack, body, view }) => {
-    await ack();
-    const meta = actions.parseDenyMeta(view.private_metadata);
-    const target = { userId: body.user.id, ...(meta?.channelId ? { channelId: meta.channelId } : {}) };
-    if (!meta) {
-      log.warn({ userId: body.user.id }, 'slack.bad_deny_metadata');
-      await fail(
-        new DomainError('INVALID_INPUT', 'That form was not recognised, so nothing was changed.'),
-        target,
-      );
-      return;
-    }
-    try {
-      const person = await personOf(body.user.id);
-      await deps.service.decide(meta.requestId, person, 'deny', actions.denyReason(view.state));
-    } catch (error) {
-      await fail(error, target);
-    }
+  formSubmission(kit, {
+    callbackId: FormIds.denyCallback,
+    parse: actions.parseDenyMeta,
+    run: (person, meta, view) =>
+      deps.service.decide(meta.requestId, person, 'deny', actions.denyReason(view.state)).then(() => {}),
   });
+
+  registerHomeListeners(kit, button);
 
   app.error(async (error) => {
     log.error({ err: error }, 'slack.unhandled_error');

@@ -8,12 +8,15 @@ export const SlashCommand = {
 export const REQUEST_COMMAND = SlashCommand.requestAccess;
 export const SETTINGS_COMMAND = SlashCommand.accessSettings;
 export const SLASH_COMMANDS = Object.values(SlashCommand);
+/** Events API events the app subscribes to (the manifest's `bot_events`). */
+export const BOT_EVENTS = ['app_home_opened'] as const;
 /** Global and message shortcuts (none yet; the manifest must declare none either). */
 export const SHORTCUTS: readonly string[] = [];
 
 export const FormIds = {
   requestCallback: 'jit.request.form',
   denyCallback: 'jit.deny.form',
+  revokeCallback: 'jit.revoke.form',
   resource: 'jit.form.resource',
   approvers: 'jit.form.approvers',
   /** one action id per quick-duration button: prefix + index */

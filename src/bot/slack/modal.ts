@@ -5,11 +5,11 @@
 import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
 import type { SearchOptions } from '../../core/forms/pickers.js';
 import type { FormField, RequestFormModel } from '../../core/forms/request-form.js';
-import type { FormView } from '../../domain/views/model.js';
+import type { FormView, MessageView } from '../../domain/views/model.js';
 import { blockId, encodeMeta, type FormMeta } from './form.js';
 import { BlockIds, FormIds, OptionValues } from './ids.js';
 import { LIMITS, truncate } from './limits.js';
-import { escapeMrkdwn } from './render.js';
+import { escapeMrkdwn, renderMessage } from './render.js';
 
 const option = (text: string, value: string): PlainTextOption => ({
   text: { type: 'plain_text', text: truncate(text, LIMITS.optionText) },
@@ -304,6 +304,41 @@ export function buildFormModal(form: FormView, callbackId: string, meta: string)
     close: plain(form.closeLabel, LIMITS.modalButton),
     private_metadata: meta,
     blocks: blocks.slice(0, LIMITS.blocksInModal),
+  };
+}
+
+/**
+ * A neutral message view (e.g. a grant's timeline) as a modal to read and close. Its lines share
+ * sections up to Slack's text limit, so a long timeline fits; what still does not fit is counted.
+ */
+export function buildInfoModal(view: MessageView): ModalView {
+  const head = renderMessage({ ...view, lines: [], actions: [] }).blocks;
+  const sections: string[] = [];
+  for (const line of (view.lines ?? []).map(escapeMrkdwn)) {
+    const last = sections.at(-1);
+    if (last !== undefined && last.length + line.length + 1 <= LIMITS.sectionText) {
+      sections[sections.length - 1] = `${last}\n${line}`;
+    } else sections.push(truncate(line, LIMITS.sectionText));
+  }
+  const room = LIMITS.blocksInModal - head.length - 1;
+  const blocks: KnownBlock[] = [
+    ...head,
+    ...sections.slice(0, room).map((text) => ({
+      type: 'section' as const,
+      text: { type: 'mrkdwn' as const, text, verbatim: true },
+    })),
+  ];
+  if (sections.length > room) {
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `${sections.length - room} more parts are not shown here.` }],
+    });
+  }
+  return {
+    type: 'modal',
+    title: plain(view.title, LIMITS.modalTitle),
+    close: plain('Close', LIMITS.modalButton),
+    blocks,
   };
 }
 

@@ -71,9 +71,18 @@ export function toDeliveryError(error: unknown): DeliveryError {
   return new DeliveryError(`Slack unreachable: ${text}`, false);
 }
 
+/** Errors after which a remembered DM channel is opened afresh on the next try. */
+const STALE_CHANNEL = new Set(['channel_not_found', 'is_archived', 'not_in_channel']);
+
 export class SlackPlatform implements ChatPlatform {
   readonly name = 'slack';
   private readonly directory: SlackDirectory;
+  /**
+   * The DM channel of each Slack user, once opened: it does not change, and `conversations.open`
+   * is rate limited (Tier 3, 50 a minute), so opening it for every message would hold up a fan-out
+   * of 20 approval cards for a minute after two requests.
+   */
+  private readonly dmChannels = new Map<string, string>();
 
   constructor(
     private readonly client: WebClient,
@@ -99,21 +108,36 @@ export class SlackPlatform implements ChatPlatform {
     try {
       const slackUser = await this.directory.byEmail(person.email);
       if (!slackUser) throw new DeliveryError(`no Slack user with email ${person.email}`, true);
-      const opened = await this.client.conversations.open({ users: slackUser.userId });
-      const channel = opened.channel?.id;
-      if (!channel)
-        throw new DeliveryError(`conversations.open returned no channel for ${slackUser.userId}`, false);
-      const posted = await this.client.chat.postMessage({
-        channel,
-        ...renderMessage(view),
-        unfurl_links: false,
-        unfurl_media: false,
-      });
+      const channel = await this.dmChannel(slackUser.userId);
+      let posted: Awaited<ReturnType<WebClient['chat']['postMessage']>>;
+      try {
+        posted = await this.client.chat.postMessage({
+          channel,
+          ...renderMessage(view),
+          unfurl_links: false,
+          unfurl_media: false,
+        });
+      } catch (error) {
+        if (error instanceof WebAPIPlatformError && STALE_CHANNEL.has(String(error.data.error))) {
+          this.dmChannels.delete(slackUser.userId);
+        }
+        throw error;
+      }
       if (!posted.ts) throw new DeliveryError('chat.postMessage returned no ts', false);
       return JSON.stringify({ channel, ts: posted.ts });
     } catch (error) {
       throw toDeliveryError(error);
     }
+  }
+
+  private async dmChannel(userId: string): Promise<string> {
+    const known = this.dmChannels.get(userId);
+    if (known) return known;
+    const opened = await this.client.conversations.open({ users: userId });
+    const channel = opened.channel?.id;
+    if (!channel) throw new DeliveryError(`conversations.open returned no channel for ${userId}`, false);
+    this.dmChannels.set(userId, channel);
+    return channel;
   }
 
   async update(address: string, view: MessageView): Promise<void> {

@@ -24,3 +24,27 @@ export function denyForm(request: AccessRequest, resource: ResourceRef): FormVie
     closeLabel: 'Back',
   };
 }
+
+export const REVOKE_REASON_INPUT = 'jit.revoke.reason';
+export const MAX_REVOKE_REASON = 1000;
+
+/** The confirmation of a revocation (Revoke on the dashboard): an optional reason, told to the holder. */
+export function revokeForm(holderName: string, resourceName: string): FormView {
+  return {
+    title: 'Revoke access',
+    lines: [
+      `Revoke ${holderName}'s access to ${resourceName} now? It is removed at once through the resource's connector, and ${holderName} is told.`,
+    ],
+    inputs: [
+      {
+        id: REVOKE_REASON_INPUT,
+        label: 'Reason (optional, shown to the holder)',
+        optional: true,
+        multiline: true,
+        maxLength: MAX_REVOKE_REASON,
+      },
+    ],
+    submitLabel: 'Revoke',
+    closeLabel: 'Back',
+  };
+}

@@ -38,15 +38,17 @@ function requestFields(r: AccessRequest, resource: ResourceRef, viewer: Viewer):
   return fields;
 }
 
-function outcomeLine(r: AccessRequest, viewer: Viewer): string {
+export function outcomeLine(r: AccessRequest, viewer: Viewer): string {
   const when = r.decidedAt ? formatTime(r.decidedAt, viewer.tz) : '';
+  // An admin decision says so: the chosen approvers did not make it.
+  const by = `${r.decidedByName}${r.decidedAs === 'admin' ? ' (as administrator)' : ''}`;
   switch (r.status) {
     case 'approved':
       return r.decidedBy === 'system'
         ? `Approved automatically at ${when}.`
-        : `Approved by ${r.decidedByName} at ${when}.`;
+        : `Approved by ${by} at ${when}.`;
     case 'denied':
-      return `Denied by ${r.decidedByName} at ${when}.${r.reason ? ` Reason: ${r.reason}` : ''}`;
+      return `Denied by ${by} at ${when}.${r.reason ? ` Reason: ${r.reason}` : ''}`;
     case 'expired':
       return `Expired at ${when}: nobody decided in time.`;
     case 'cancelled':

@@ -15,13 +15,36 @@ export const ActionId = {
 } as const;
 export type ActionId = (typeof ActionId)[keyof typeof ActionId];
 
+/**
+ * Actions of the home and its grants dashboard (Slack's App Home tab now; Teams' "my access" and
+ * "dashboard" cards later). The Slack front end registers exactly these too.
+ */
+export const HomeActionId = {
+  /** Revoke someone's access (admins, the resource's owners and approvers): asks a reason first. */
+  revoke: 'jit.grant.revoke',
+  /** Opens a grant's timeline. */
+  details: 'jit.grant.details',
+  /** Home: opens the request form. */
+  requestAccess: 'jit.home.request',
+  /** Home: the next or previous page of a list (the value names the list). */
+  pageNext: 'jit.home.page.next',
+  pagePrevious: 'jit.home.page.previous',
+  /** Home: the grants dashboard's filters, and clearing them. */
+  filterResource: 'jit.home.filter.resource',
+  filterUser: 'jit.home.filter.user',
+  filterStatus: 'jit.home.filter.status',
+  filterExpires: 'jit.home.filter.expires',
+  clearFilters: 'jit.home.filter.clear',
+} as const;
+export type HomeActionId = (typeof HomeActionId)[keyof typeof HomeActionId];
+
 export interface ViewField {
   label: string;
   value: string;
 }
 
 export interface ViewAction {
-  id: ActionId;
+  id: ActionId | HomeActionId;
   label: string;
   /** Untrusted on the way back: handlers validate it and re-check the store. */
   value: string;

@@ -95,6 +95,7 @@ export function buildSchemas() {
       decidedAt: { type: Date },
       decidedBy: { type: String },
       decidedByName: { type: String },
+      decidedAs: { type: String, enum: ['admin'] },
       reason: { type: String },
       submissionKey: requiredString,
     },

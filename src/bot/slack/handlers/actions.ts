@@ -45,20 +45,30 @@ export async function startDeny(
   });
 }
 
-export function parseDenyMeta(raw: string | undefined): z.infer<typeof denyMetaSchema> | null {
+/** A form's `private_metadata` read back with its schema; null when it is not what we wrote. */
+export function parseMeta<T>(raw: string | undefined, schema: z.ZodType<T>): T | null {
   try {
-    const parsed = denyMetaSchema.safeParse(JSON.parse(raw ?? ''));
+    const parsed = schema.safeParse(JSON.parse(raw ?? ''));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
   }
 }
 
-export function denyReason(state: unknown): string | undefined {
+export function parseDenyMeta(raw: string | undefined): z.infer<typeof denyMetaSchema> | null {
+  return parseMeta(raw, denyMetaSchema);
+}
+
+/** The text typed into a neutral form's input (block and action id `inputId`), cut to `max`; none when blank. */
+export function formInput(state: unknown, inputId: string, max: number): string | undefined {
   const values = (state as { values?: Record<string, Record<string, { value?: unknown }>> } | undefined)
     ?.values;
-  const value = values?.[DENY_REASON_INPUT]?.[DENY_REASON_INPUT]?.value;
-  return typeof value === 'string' && value.trim() ? value.slice(0, MAX_DENY_REASON) : undefined;
+  const value = values?.[inputId]?.[inputId]?.value;
+  return typeof value === 'string' && value.trim() ? value.slice(0, max) : undefined;
+}
+
+export function denyReason(state: unknown): string | undefined {
+  return formInput(state, DENY_REASON_INPUT, MAX_DENY_REASON);
 }
 
 export async function cancel(deps: SlackDeps, person: SlackPerson, requestId: string): Promise<void> {

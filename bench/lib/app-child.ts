@@ -1,0 +1,189 @@
+/**
+ * The system under test, in a process of its own (forked by ./app.ts), so that the load generator,
+ * the fake Slack Web API and the webhook receiver in the parent do not share its event loop.
+ *
+ * - `app`: the product as src/main.ts wires it (startSystem: the one HTTP server, Bolt's HTTP
+ *   receiver, the outbox, the webhook connector), on the memory store and the in-process runner
+ *   on the real clock; with MONGODB_URI set, on MongoDB and Agenda instead.
+ * - `bare`: a bare Bolt app on the same HTTPReceiver that only acknowledges, the yardstick.
+ *
+ * The parent drives it over IPC: start, seed records, submit, read counts and memory. For the
+ * expiry figures it records, for each grant, when its revocation was confirmed (the grant stored
+ * as expired after the connector answered) against its `expiresAt`.
+ */
+import { randomUUID } from 'node:crypto';
+import { App, HTTPReceiver } from '@slack/bolt';
+import { parse as parseYaml } from 'yaml';
+import { systemClock } from '../../src/domain/clock.js';
+import { parseAccessConfig } from '../../src/domain/policy.js';
+import type { SubmitInput } from '../../src/domain/service.js';
+import { createAgendaRunner } from '../../src/jobs/agenda.js';
+import { InProcessRunner } from '../../src/jobs/in-process.js';
+import type { JobRunner } from '../../src/jobs/runner.js';
+import { createLogger } from '../../src/log.js';
+import { connectMongo, createMemoryStore, type Store } from '../../src/store/index.js';
+import { type RunningSystem, startSystem } from '../../src/system.js';
+import { person, type SeedOptions, seedActiveGrant, seedPendingRequest } from './seed.js';
+
+export interface StartArgs {
+  mode: 'app' | 'bare';
+  policy: string;
+  apiUrl: string;
+  botToken: string;
+  signingSecret: string;
+  hookSecret: string;
+}
+
+type Message = { id: number; cmd: string; args?: unknown };
+
+let system: RunningSystem | null = null;
+let store: Store | null = null;
+let runner: JobRunner | null = null;
+let bare: App | null = null;
+let resource = { id: 'bench', name: 'Benchmark resource' };
+let approvers: string[] = [];
+/** grant id → when its revocation was confirmed, and that minus its expiresAt (ms) */
+const lags = new Map<string, { at: number; lag: number }>();
+
+function instrumentRevocations(s: Store): void {
+  const update = s.repos.grants.update.bind(s.repos.grants);
+  s.repos.grants.update = async (id, guard, change) => {
+    const after = await update(id, guard, change);
+    if (after?.status === 'expired' && change.set?.status === 'expired' && after.expiresAt) {
+      const at = Date.now();
+      lags.set(id, { at, lag: at - after.expiresAt.getTime() });
+    }
+    return after;
+  };
+}
+
+async function start(args: StartArgs): Promise<{ port: number; store: string }> {
+  const log = createLogger(process.env.BENCH_LOG_LEVEL ?? 'info');
+  if (args.mode === 'bare') {
+    const receiver = new HTTPReceiver({ signingSecret: args.signingSecret, processBeforeResponse: false });
+    bare = new App({
+      receiver,
+      authorize: async () => ({ botToken: args.botToken, botId: 'BBENCH', botUserId: 'UBENCH' }),
+      clientOptions: { slackApiUrl: args.apiUrl },
+    });
+    bare.command(/.*/, async ({ ack }) => ack());
+    bare.action(/.*/, async ({ ack }) => ack());
+    bare.view(/.*/, async ({ ack }) => ack());
+    const server = (await bare.start(0)) as unknown as import('node:http').Server;
+    const address = server.address();
+    return { port: typeof address === 'object' && address ? address.port : 0, store: 'none' };
+  }
+  const access = parseAccessConfig(parseYaml(args.policy));
+  const first = access.resources[0];
+  if (first) {
+    resource = { id: first.id, name: first.name };
+    approvers = first.approvers;
+  }
+  const uri = process.env.MONGODB_URI;
+  if (uri) {
+    store = await connectMongo(uri, { log });
+    if (!store.db) throw new Error('MongoDB store without a database');
+    runner = createAgendaRunner({ db: store.db, logger: log });
+  } else {
+    store = createMemoryStore();
+    runner = new InProcessRunner({ clock: systemClock, logger: log });
+  }
+  instrumentRevocations(store);
+  system = await startSystem({
+    access,
+    store,
+    runner,
+    clock: systemClock,
+    log,
+    http: { port: 0, host: '127.0.0.1' },
+    slack: { botToken: args.botToken, signingSecret: args.signingSecret, apiUrl: args.apiUrl },
+    secretFor: () => args.hookSecret,
+  });
+  return { port: system.port, store: store.kind };
+}
+
+function seedOptions(): SeedOptions {
+  if (!store || !runner) throw new Error('the app has not started');
+  return { repos: store.repos, scheduler: runner, resource, approvers, now: new Date() };
+}
+
+const commands: Record<string, (args: never) => Promise<unknown>> = {
+  start,
+  /** Earlier flows: approved requests with active grants (holders `<prefix><i>@bench.example`). */
+  async seedFlows({ from, count, prefix }: { from: number; count: number; prefix: string }) {
+    const opts = seedOptions();
+    for (let i = from; i < from + count; i++) await seedActiveGrant(opts, `${prefix}${i}@bench.example`);
+    return count;
+  },
+  async seedPending({ from, count, prefix }: { from: number; count: number; prefix: string }) {
+    const opts = seedOptions();
+    for (let i = from; i < from + count; i++) await seedPendingRequest(opts, `${prefix}${i}@bench.example`);
+    return count;
+  },
+  /** Active grants, already reminded, expiring at the given times (epoch ms), one per holder. */
+  async seedExpiring({
+    holders,
+    expiresAt,
+    append,
+  }: {
+    holders: string[];
+    expiresAt: number[];
+    append?: boolean;
+  }) {
+    const opts = seedOptions();
+    if (!append) lags.clear();
+    for (let i = 0; i < holders.length; i++) {
+      await seedActiveGrant(opts, holders[i] as string, {
+        expiresAt: new Date(expiresAt[i] as number),
+        reminded: true,
+      });
+    }
+    return holders.length;
+  },
+  async revocations() {
+    const all = [...lags.values()];
+    return { lags: all.map((l) => l.lag), last: Math.max(0, ...all.map((l) => l.at)) };
+  },
+  async submit(input: SubmitInput & { requester: { email: string } }) {
+    if (!system) throw new Error('the app has not started');
+    const request = await system.service.submit({
+      ...input,
+      requester: person(input.requester.email),
+      submissionKey: input.submissionKey || randomUUID(),
+    });
+    return request.id;
+  },
+  async activeGrants() {
+    if (!store) throw new Error('the app has not started');
+    return (await store.repos.grants.list({ status: 'active', limit: 100_000 })).length;
+  },
+  /** Resident memory after a full collection (the child runs with --expose-gc). */
+  async memory() {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    for (let i = 0; i < 3; i++) gc?.();
+    return process.memoryUsage();
+  },
+  async stop() {
+    await system?.stop();
+    await store?.close();
+    await bare?.stop();
+    // Exit on our own (rather than be killed), so that a --cpu-prof profile is written.
+    setTimeout(() => process.exit(0), 50);
+    return true;
+  },
+};
+
+process.on('message', (message: Message) => {
+  const command = commands[message.cmd];
+  const run = command ? command(message.args as never) : Promise.reject(new Error(`unknown ${message.cmd}`));
+  run.then(
+    (value) => process.send?.({ id: message.id, ok: true, value }),
+    (error: unknown) =>
+      process.send?.({
+        id: message.id,
+        ok: false,
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      }),
+  );
+});
+process.send?.({ id: 0, ok: true, value: 'ready' });

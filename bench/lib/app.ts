@@ -1,0 +1,94 @@
+/** The parent's handle on a process running the system under test (./app-child.ts). */
+import { type ChildProcess, fork } from 'node:child_process';
+import { openSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StartArgs } from './app-child.js';
+
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'app-child.ts');
+
+export class AppProcess {
+  readonly #child: ChildProcess;
+  readonly #waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  #next = 1;
+  readonly #ready: Promise<void>;
+  port = 0;
+  store = '';
+
+  constructor() {
+    this.#child = fork(CHILD, [], {
+      execArgv: [
+        '--import',
+        'tsx',
+        '--expose-gc',
+        // BENCH_CPU_PROF=<dir>: a CPU profile of the app for each run, to find where its time goes.
+        ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      ],
+      // BENCH_APP_LOG=<file>: the app's log lines (JSON, at BENCH_LOG_LEVEL, default info) go there.
+      stdio: [
+        'ignore',
+        process.env.BENCH_APP_LOG ? openSync(process.env.BENCH_APP_LOG, 'a') : 'ignore',
+        'inherit',
+        'ipc',
+      ],
+    });
+    this.#ready = new Promise((resolve, reject) => {
+      this.#waiting.set(0, { resolve: () => resolve(), reject });
+    });
+    this.#child.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: string }) => {
+      const waiter = this.#waiting.get(m.id);
+      if (!waiter) return;
+      this.#waiting.delete(m.id);
+      if (m.ok) waiter.resolve(m.value);
+      else waiter.reject(new Error(`app process: ${m.error}`));
+    });
+    // A send to a process that has gone: the call is rejected below, not the whole run.
+    this.#child.on('error', () => {});
+    this.#child.on('exit', (code, signal) => {
+      for (const w of this.#waiting.values()) w.reject(new Error(`app process exited (${code ?? signal})`));
+      this.#waiting.clear();
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  async call<T>(cmd: string, args?: unknown): Promise<T> {
+    await this.#ready;
+    const id = this.#next++;
+    return new Promise<T>((resolve, reject) => {
+      if (!this.#child.connected) {
+        reject(new Error(`app process is gone (${cmd})`));
+        return;
+      }
+      this.#waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#child.send({ id, cmd, args });
+    });
+  }
+
+  async start(args: StartArgs): Promise<this> {
+    const started = await this.call<{ port: number; store: string }>('start', args);
+    this.port = started.port;
+    this.store = started.store;
+    return this;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/slack/events`;
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise((resolve) => {
+      if (this.#child.exitCode !== null) resolve(undefined);
+      else this.#child.once('exit', resolve);
+    });
+    try {
+      await Promise.race([this.call('stop'), new Promise((r) => setTimeout(r, 10_000))]);
+    } catch {
+      // gone already
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+    this.#child.kill();
+  }
+}

@@ -1,0 +1,421 @@
+/**
+ * `npm run playground`: the whole Teams flow on one machine, no Slack workspace, no Azure account.
+ *
+ * Starts the bot (on `PORT`, default 3978) with the example policy playground/access.yaml, the
+ * memory store unless `MONGODB_URI` is set, and Teams served without authentication
+ * (`TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED=true`: the Playground sends no tokens); then two
+ * Microsoft 365 Agents Playground clients (npm `@microsoft/m365agentsplayground`, a local Teams
+ * client with a mocked Bot Connector): one signed in as Alex Wilber (the requester) on
+ * `PLAYGROUND_PORT` (default 56150), one as Megan Bowen (an approver) on the next port. Prints
+ * both addresses. Ctrl-C stops all three.
+ *
+ * Each Playground client is its own process with its own working directory under
+ * `.data/playground/<person>/`, holding a `.m365agentsplayground.yml` that names its signed-in
+ * person (the same tenant and people otherwise), and a no-op `xdg-open` first on its PATH: the
+ * Playground opens a browser at start and exits when it cannot (on a server, in CI).
+ *
+ * How a card reaches the right person: the bot keeps each person's conversation reference (by
+ * email) when it sees them in their personal chat. That reference carries the service URL of the
+ * Playground instance the person uses (`http://127.0.0.1:<port>/_connector`), so a proactive card
+ * for Megan goes to her instance and one for Alex to his. Both are registered as soon as the bot
+ * is up, by the Playground's own "app installed" event (`installationUpdate`, as Teams sends when
+ * someone installs the app), so an approver need not have written to the bot first.
+ *
+ * The functions are exported for the browser test (test/browser/playground.test.ts).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const PLAYGROUND_POLICY = join(ROOT, 'playground/access.yaml');
+export const DEFAULT_BOT_PORT = 3978;
+export const DEFAULT_PLAYGROUND_PORT = 56150;
+
+/** One of the Playground's mock people (its default tenant). */
+export interface PlaygroundPerson {
+  key: string;
+  id: string;
+  name: string;
+  email: string;
+  aadObjectId: string;
+  givenName: string;
+  surname: string;
+}
+
+function person(n: number, given: string, surname: string, email: string): PlaygroundPerson {
+  return {
+    key: given.toLowerCase(),
+    id: `user-id-${n}`,
+    name: `${given} ${surname}`,
+    email,
+    aadObjectId: `00000000-0000-0000-0000-00000000002${n}`,
+    givenName: given,
+    surname,
+  };
+}
+
+/** The Playground's default people; the example policy uses the first three. */
+export const PLAYGROUND_PEOPLE = [
+  person(0, 'Alex', 'Wilber', 'alexw@example.com'),
+  person(1, 'Megan', 'Bowen', 'meganb@example.com'),
+  person(2, 'Adele', 'Vance', 'adelev@example.com'),
+  person(3, 'Isaiah', 'Langer', 'isaiahl@example.com'),
+  person(4, 'Patti', 'Fernandez', 'pattif@example.com'),
+  person(5, 'Lynne', 'Robbins', 'lynner@example.com'),
+] as const;
+
+const [ALEX, MEGAN] = PLAYGROUND_PEOPLE;
+/** Who gets a Playground window, in port order: the requester, then an approver. */
+export const SIGNED_IN = [ALEX, MEGAN];
+
+/** The Playground's configuration file for a client whose signed-in person is `me`. */
+export function playgroundConfig(me: PlaygroundPerson): string {
+  const user = (p: PlaygroundPerson) => ({
+    id: p.id,
+    name: p.name,
+    userPrincipleName: p.email,
+    aadObjectId: p.aadObjectId,
+    givenName: p.givenName,
+    surname: p.surname,
+    email: p.email,
+  });
+  const config = {
+    version: '0.1.1',
+    tenantId: '00000000-0000-0000-0000-0000000000001',
+    bot: { id: '00000000-0000-0000-0000-00000000000011', name: 'JIT Access' },
+    currentUser: user(me),
+    users: PLAYGROUND_PEOPLE.filter((p) => p.id !== me.id).map(user),
+    personalChat: { id: `personal-chat-${me.key}` },
+    groupChat: { id: `group-chat-${me.key}`, name: 'Group Chat' },
+    team: {
+      id: 'team-id',
+      name: 'My Team',
+      aadGroupId: '00000000-0000-0000-0000-000000000031',
+      channels: [{ id: 'channel-announcements-id', name: 'Announcements' }],
+    },
+  };
+  return `# Written by scripts/playground.ts: the Agents Playground signed in as ${me.name}.\n${stringify(config)}`;
+}
+
+const envSchema = z.object({
+  PORT: z.coerce
+    .number({ error: 'PORT must be a port number' })
+    .int()
+    .min(1)
+    .max(65535)
+    .default(DEFAULT_BOT_PORT),
+  PLAYGROUND_PORT: z.coerce
+    .number({ error: 'PLAYGROUND_PORT must be a port number' })
+    .int()
+    .min(1)
+    .max(65534)
+    .default(DEFAULT_PLAYGROUND_PORT),
+});
+
+/** The ports from the environment (`PORT`, `PLAYGROUND_PORT`), checked. */
+export function portsFromEnv(env: NodeJS.ProcessEnv): { botPort: number; playgroundPort: number } {
+  const blank = (v: string | undefined) => (v?.trim() ? v : undefined);
+  const parsed = envSchema.safeParse({ PORT: blank(env.PORT), PLAYGROUND_PORT: blank(env.PLAYGROUND_PORT) });
+  if (!parsed.success) {
+    throw new Error(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; '));
+  }
+  return { botPort: parsed.data.PORT, playgroundPort: parsed.data.PLAYGROUND_PORT };
+}
+
+export interface PlaygroundOptions {
+  botPort: number;
+  /** Alex's client; Megan's is on the next port. */
+  playgroundPort: number;
+  /** Logs and the Playground clients' working directories. */
+  workDir: string;
+  /** The environment the bot starts from (Teams credentials are removed from it). */
+  env: NodeJS.ProcessEnv;
+  accessConfig?: string;
+}
+
+export interface PlaygroundClient {
+  person: PlaygroundPerson;
+  port: number;
+  url: string;
+}
+
+export interface RunningPlayground {
+  botUrl: string;
+  clients: PlaygroundClient[];
+  /** Where each process writes its output. */
+  logs: { bot: string; clients: string[] };
+  /** Stops every process it started (the bot drains first); safe to call twice. */
+  stop(): Promise<void>;
+}
+
+interface Child {
+  name: string;
+  process: ChildProcess;
+  log: string;
+  exited: Promise<number | null>;
+}
+
+function startChild(
+  name: string,
+  command: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  log: string,
+): Child {
+  const out = createWriteStream(log, { flags: 'a' });
+  // Its own process group: a Ctrl-C in the terminal reaches this script, which stops each in turn.
+  const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  return { name, process: child, log, exited };
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no output)';
+  }
+}
+
+async function waitFor<T>(
+  what: string,
+  child: Child,
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let gone = false;
+  void child.exited.then(() => {
+    gone = true;
+  });
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (gone)
+      throw new Error(
+        `${child.name} stopped before ${what}. Its last lines (${child.log}):\n${tail(child.log)}`,
+      );
+    if (Date.now() > deadline)
+      throw new Error(`${what}: no answer after ${timeoutMs / 1000} s (see ${child.log})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function stopChild(child: Child, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
+  const pid = child.process.pid;
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    return;
+  }
+  const timer = new Promise<'late'>((r) => setTimeout(() => r('late'), graceMs).unref());
+  if ((await Promise.race([child.exited, timer])) === 'late') {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {}
+    await child.exited;
+  }
+}
+
+/** The environment the bot runs with in the playground. */
+export function botEnv(options: PlaygroundOptions): NodeJS.ProcessEnv {
+  const {
+    MicrosoftAppId: _id,
+    MicrosoftAppPassword: _password,
+    MicrosoftAppType: _type,
+    MicrosoftAppTenantId: _tenant,
+    ...rest
+  } = options.env;
+  return {
+    ...rest,
+    PORT: String(options.botPort),
+    ACCESS_CONFIG: options.accessConfig ?? PLAYGROUND_POLICY,
+    STORE: rest.MONGODB_URI?.trim() ? 'mongo' : 'memory',
+    TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED: 'true',
+  };
+}
+
+function playgroundCli(): string {
+  const require = createRequire(import.meta.url);
+  const pkgPath = require.resolve('@microsoft/m365agentsplayground/package.json');
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { bin: Record<string, string> };
+  const bin = pkg.bin.agentsplayground;
+  if (!bin) throw new Error('@microsoft/m365agentsplayground has no agentsplayground command');
+  return join(dirname(pkgPath), bin);
+}
+
+/** Whether the Playground is installed (it is a devDependency). */
+export function playgroundInstalled(): boolean {
+  try {
+    playgroundCli();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const configAnswer = z.object({ config: z.object({ personalChat: z.object({ id: z.string() }) }) });
+
+async function startClient(
+  me: PlaygroundPerson,
+  port: number,
+  botUrl: string,
+  workDir: string,
+): Promise<{ child: Child; client: PlaygroundClient }> {
+  const dir = join(workDir, me.key);
+  const bin = join(dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(dir, '.m365agentsplayground.yml'), playgroundConfig(me));
+  // The Playground opens a browser when it starts and exits where there is none: give it a no-op.
+  writeFileSync(join(bin, 'xdg-open'), '#!/bin/sh\nexit 0\n');
+  chmodSync(join(bin, 'xdg-open'), 0o755);
+  const log = join(workDir, `playground-${me.key}.log`);
+  writeFileSync(log, '');
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, BROWSER: 'none' };
+  const args = [playgroundCli(), '-e', `${botUrl}/api/messages`, '-c', 'msteams', '-p', String(port), '--dt'];
+  const child = startChild(`the Playground for ${me.name}`, process.execPath, args, dir, env, log);
+  // It takes another port when this one is taken: read the one it listens on.
+  const actual = await waitFor(
+    `the Playground for ${me.name} listened`,
+    child,
+    async () => {
+      const match = /Listening on (\d+)/.exec(readFileSync(log, 'utf8'));
+      return match ? Number(match[1]) : undefined;
+    },
+    30_000,
+  );
+  const url = `http://127.0.0.1:${actual}`;
+  await waitFor(
+    `the Playground for ${me.name} answered`,
+    child,
+    async () => {
+      const res = await fetch(`${url}/_debug/ping`);
+      return res.ok ? true : undefined;
+    },
+    10_000,
+  );
+  return { child, client: { person: me, port: actual, url } };
+}
+
+/** Tells the bot that `client`'s person installed the app: the bot keeps where to reach them. */
+export async function installFor(client: PlaygroundClient): Promise<void> {
+  const res = await fetch(`${client.url}/_internal/v1/config`);
+  const chat = configAnswer.parse(await res.json()).config.personalChat.id;
+  const installed = await fetch(
+    `${client.url}/_debug/conversation/${encodeURIComponent(chat)}/installation`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    },
+  );
+  if (!installed.ok)
+    throw new Error(
+      `the Playground for ${client.person.name} answered ${installed.status} to the installation`,
+    );
+}
+
+/** Starts the bot and both Playground clients; throws (after stopping what it started) if one fails. */
+export async function startPlayground(options: PlaygroundOptions): Promise<RunningPlayground> {
+  mkdirSync(options.workDir, { recursive: true });
+  const children: Child[] = [];
+  const stop = async () => {
+    await Promise.all(children.map((c) => stopChild(c, 'SIGTERM', c.name === 'the bot' ? 25_000 : 5_000)));
+  };
+  try {
+    const botLog = join(options.workDir, 'bot.log');
+    writeFileSync(botLog, '');
+    const bot = startChild(
+      'the bot',
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'start'],
+      ROOT,
+      botEnv(options),
+      botLog,
+    );
+    children.push(bot);
+    const botUrl = `http://127.0.0.1:${options.botPort}`;
+    await waitFor(
+      'the bot was ready',
+      bot,
+      async () => ((await fetch(`${botUrl}/readyz`)).ok ? true : undefined),
+      120_000,
+    );
+
+    const clients: PlaygroundClient[] = [];
+    for (const [i, me] of SIGNED_IN.entries()) {
+      const started = await startClient(me, options.playgroundPort + i, botUrl, options.workDir);
+      children.push(started.child);
+      clients.push(started.client);
+    }
+    for (const client of clients) await installFor(client);
+    return {
+      botUrl,
+      clients,
+      logs: { bot: botLog, clients: children.slice(1).map((c) => c.log) },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function main(): Promise<number> {
+  let ports: { botPort: number; playgroundPort: number };
+  try {
+    ports = portsFromEnv(process.env);
+  } catch (error) {
+    console.error(`playground: ${error instanceof Error ? error.message : String(error)}`);
+    return 2;
+  }
+  const workDir = join(ROOT, '.data/playground');
+  console.log(`Starting the bot on port ${ports.botPort} and two Agents Playground clients…`);
+  let running: RunningPlayground;
+  try {
+    running = await startPlayground({ ...ports, workDir, env: process.env });
+  } catch (error) {
+    console.error(`playground: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+  const [alex, megan] = running.clients;
+  console.log(`
+Ready. Open these two addresses in your browser, side by side:
+
+  ${alex?.url}/   Alex Wilber (alexw@example.com): asks for access
+  ${megan?.url}/   Megan Bowen (meganb@example.com): approves
+
+In Alex's window type:   request access demo-db
+choose a duration, a reason, Megan as approver, and submit. Megan's window gets the approval card:
+Approve (or Deny). Alex is told, is reminded a minute before the access ends, and sees it
+revoked at expiry. Type "help" for what else the bot does.
+
+Policy: ${PLAYGROUND_POLICY}  Store: ${process.env.MONGODB_URI?.trim() ? 'MongoDB (MONGODB_URI)' : 'memory (nothing is kept)'}
+Logs:   ${running.logs.bot}, ${running.logs.clients.join(', ')}
+Ctrl-C stops everything.`);
+  return new Promise<number>((done) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`\n${signal}: stopping the bot and the Playground…`);
+      void running.stop().then(() => done(0));
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main();
+}

@@ -97,16 +97,16 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   }
   // Teams after Slack: a person Slack knows is reached there first.
   let teams: TeamsAdapter | null = null;
+  let teamsPlatform: TeamsPlatform | null = null;
   if (parts.teams) {
     teams = createTeamsAdapter(parts.teams, log);
-    platforms.push(
-      new TeamsPlatform({
-        adapter: teams,
-        conversations: store.repos.conversations,
-        now: () => clock.now().getTime(),
-        log,
-      }),
-    );
+    teamsPlatform = new TeamsPlatform({
+      adapter: teams,
+      conversations: store.repos.conversations,
+      now: () => clock.now().getTime(),
+      log,
+    });
+    platforms.push(teamsPlatform);
   }
   if (platforms.length === 0) throw new Error('no chat platform is configured');
 
@@ -185,7 +185,8 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     const handle = slack.handleRequest;
     if (handle) http.route({ method: 'POST', path: SLACK_EVENTS_PATH, handler: handle });
   }
-  if (teams) {
+  if (teams && teamsPlatform) {
+    const reachable = teamsPlatform;
     http.route(
       teams.route(
         createTeamsBot({
@@ -193,6 +194,8 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
           identity: new TeamsIdentity(() => clock.now().getTime()),
           now: () => clock.now(),
           log,
+          service,
+          nameOf: async (email) => (await reachable.reach(email).catch(() => null))?.name ?? email,
         }),
       ),
     );

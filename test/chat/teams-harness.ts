@@ -6,9 +6,11 @@
  * `installationUpdate` activities, so their conversation references were stored by the product's
  * own code (src/bot/teams/conversations.ts).
  *
- * The interactive half (clicks on cards: `adaptiveCard/action` invokes) is not built yet: the
- * approval handlers are the next step of the Teams work, so those contract tests are skipped with
- * that reason (see ./teams.test.ts).
+ * The interactive half is the whole product (`startTestSystem` serving Teams beside Slack) with
+ * people who installed the Teams app: the request is made through the domain (the Teams request form
+ * is another branch's), the approval card reaches the approver's Teams chat through the outbox, and
+ * a click is a signed `adaptiveCard/action` invoke whose answer is the invoke response, which Teams
+ * shows to the clicker alone.
  */
 import { type AddressInfo, createServer } from 'node:net';
 import pino from 'pino';
@@ -24,7 +26,9 @@ import {
   type StoredActivity,
   startFakeBotConnector,
 } from '../support/fake-bot-connector.js';
-import type { ChatContractHarness, SeenMessage } from './contract.js';
+import { pressButton } from '../support/teams-flows.js';
+import { startTeamsSystem, type TeamsTestSystem, teamsUser } from '../support/teams-system.js';
+import type { ChatContractHarness, Click, InteractionHarness, SeenMessage } from './contract.js';
 import { activeMarkupOf, readActivity } from './teams-markup.js';
 
 /** Short, so the hang test waits half a second, not the product's ten. */
@@ -155,6 +159,7 @@ export function parseAddress(address: string): { conversationId: string; activit
 
 export async function makeTeamsHarness(): Promise<ChatContractHarness> {
   const bot = await startTeamsBot({ users: [PAT, KIM, GONE] });
+  let interaction: TeamsTestSystem | undefined;
   const { fake, store } = bot;
   // Each person installs the app; Teams tells the bot, which keeps their conversation reference.
   for (const user of [PAT, KIM, GONE]) {
@@ -236,10 +241,111 @@ export async function makeTeamsHarness(): Promise<ChatContractHarness> {
       clear: () => fake.setFault(null),
     },
     async interaction() {
-      throw new Error('clicks on Teams cards are not implemented yet');
+      interaction ??= await startTeamsSystem({
+        users: [REQUESTER, APPROVER, OUTSIDER],
+        policy: INTERACTION_POLICY,
+      });
+      return teamsInteraction(interaction);
     },
     async close() {
+      await interaction?.close();
       await bot.close();
+    },
+  };
+}
+
+const REQUESTER = teamsUser('tara', 'Tara Requester', 'Asia/Kolkata');
+const APPROVER = teamsUser('tina', 'Tina Approver', 'Australia/Sydney');
+const OUTSIDER = teamsUser('otto', 'Otto Outsider', 'America/Chicago');
+const INTERACTION_POLICY = `
+defaults: { approvalWindow: PT1H }
+resources:
+  - id: teams-box
+    name: Teams box
+    approvers: [${APPROVER.email}]
+    connector: { type: log }
+`;
+
+/** A card as its reader sees it: heading and body. */
+function readCard(card: Record<string, unknown>): string {
+  const seen = readActivity({
+    attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }],
+  });
+  return `${seen.title}\n${seen.body}`;
+}
+
+function teamsInteraction(s: TeamsTestSystem): InteractionHarness {
+  const { connector, t } = s;
+  /** Cards as they were delivered, by address: what a stale client still shows. */
+  const delivered = new Map<string, StoredActivity>();
+  /** Invoke answers, by the email of the person Teams showed them to. */
+  const answers = new Map<string, string[]>();
+  const toSeen = (stored: StoredActivity): SeenMessage => ({
+    id: `${stored.conversationId}/${stored.id}`,
+    recipient: connector.emailInConversation(stored.conversationId) ?? '',
+    ...readActivity(stored.activity),
+  });
+  return {
+    requester: REQUESTER.email ?? '',
+    approver: APPROVER.email ?? '',
+    outsider: OUTSIDER.email ?? '',
+    async pendingApproval() {
+      const id = await s.submit({
+        requester: REQUESTER.email ?? '',
+        resourceId: 'teams-box',
+        approvers: [APPROVER.email ?? ''],
+        duration: 'PT4H',
+        justification: 'Investigate ticket 42',
+      });
+      const card = await s.recorded(id, 'approval-card', APPROVER.email ?? '');
+      const [record] = await t.store.repos.messages.find({ subjectId: id, purpose: 'approval-card' });
+      if (!record) throw new Error('approval card not recorded');
+      delivered.set(record.address, card);
+      return { card: record.address };
+    },
+    async requestStatus() {
+      const requests = await t.store.repos.requests.list({});
+      if (requests.length !== 1) throw new Error(`${requests.length} requests stored, not one`);
+      return requests[0]?.status ?? '';
+    },
+    async seen(address) {
+      const at = parseAddress(address);
+      const found = at ? connector.activity(at.conversationId, at.activityId) : undefined;
+      return found ? toSeen(found) : null;
+    },
+    async click({ as, card, button, signature = 'valid' }): Promise<Click> {
+      const on = delivered.get(card);
+      if (!on) throw new Error(`no card delivered at ${card}`);
+      const { result, answer } = await pressButton(
+        connector,
+        s.botUrl,
+        connector.userByEmail(as).id,
+        on,
+        button,
+        {
+          signing: signature,
+        },
+      );
+      const text =
+        answer.kind === 'message' ? answer.text : answer.kind === 'card' ? readCard(answer.card) : null;
+      if (text !== null) answers.set(as, [...(answers.get(as) ?? []), text]);
+      return {
+        status: result.status,
+        // The invoke response is the answer: it is there as soon as the click is answered.
+        async answer() {
+          return text === null ? null : { to: as, text };
+        },
+      };
+    },
+    async visibleTo(email) {
+      const messages = connector
+        .activitiesIn(connector.personalConversationId(connector.userByEmail(email).id))
+        .map(toSeen)
+        .flatMap((m) => [m.notification, m.title, m.body, ...m.buttons]);
+      return [...messages, ...(answers.get(email) ?? [])].filter((text) => text !== '');
+    },
+    async settle() {
+      await t.delivered();
     },
   };
 }

@@ -2,9 +2,8 @@
  * One process serving Slack and Teams: a request made in Slack reaches an approver who is only on
  * Teams (through the outbox, as an Adaptive Card in their 1:1 chat), the decision edits that card
  * in place, and an approver the bot cannot reach on either platform is reported to the requester.
- *
- * The Teams approver's decision is made through the service here: pressing Approve on the Teams
- * card (an `adaptiveCard/action` invoke) is the next step of the Teams work.
+ * The Teams approver decides by pressing Approve on the Teams card (a signed `adaptiveCard/action`
+ * invoke); more of both directions is in ./teams-refusals.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActionId } from '../../src/domain/views/model.js';
@@ -18,6 +17,7 @@ import {
 import { collectText } from '../support/fake-slack.js';
 import { eventually, onlyRequest, requestAccess, waitForDm } from '../support/flows.js';
 import { startTestSystem, type TestSystem, USERS } from '../support/system.js';
+import { pressButton } from '../support/teams-flows.js';
 
 const TINA: FakeTeamsUser = {
   id: '29:1tina',
@@ -78,7 +78,14 @@ describe('Slack and Teams in one process', () => {
     expect(record?.platform).toBe('teams');
     expect(parseAddress(record?.address ?? '')).toEqual({ conversationId: chat, activityId: card?.id });
 
-    await t.system.service.decide(id, { email: 'tina@example.com', name: 'Tina Teams' }, 'approve');
+    const pressed = await pressButton(
+      connector,
+      `http://127.0.0.1:${t.system.port}/api/messages`,
+      TINA.id,
+      card as NonNullable<typeof card>,
+      ActionId.approve,
+    );
+    expect(pressed.answer.kind).toBe('card');
     await t.delivered();
     await eventually(async () => {
       const after = connector.activity(chat, card?.id ?? '');

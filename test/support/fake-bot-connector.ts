@@ -378,6 +378,30 @@ export class FakeBotConnector {
     };
   }
 
+  /**
+   * The person pressed an `Action.Execute` button (a Universal Action) on the bot's message
+   * `replyToId`: Teams sends an `adaptiveCard/action` invoke with the button's verb and its data,
+   * the card's inputs merged in. The bot's answer is the HTTP response (see `send`).
+   */
+  cardAction(
+    userId: string,
+    action: { verb: string; data?: unknown; replyToId?: string; conversationId?: string },
+  ): JsonObject {
+    const base = this.baseActivity(this.user(userId), 'invoke');
+    return {
+      ...base,
+      name: 'adaptiveCard/action',
+      ...(action.conversationId
+        ? { conversation: { ...(base.conversation as JsonObject), id: action.conversationId } }
+        : {}),
+      ...(action.replyToId ? { replyToId: action.replyToId } : {}),
+      value: {
+        action: { type: 'Action.Execute', id: randomUUID(), verb: action.verb, data: action.data ?? {} },
+        trigger: 'manual',
+      },
+    };
+  }
+
   /** POSTs `activity` to the bot at `botUrl` (its `/api/messages`), signed as `signing` says. */
   async send(botUrl: string, activity: JsonObject, signing: Signing = 'valid'): Promise<InboundResult> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };

@@ -5,6 +5,7 @@
  * a click may go ahead is the domain's to say (its dry runs); nothing here repeats a rule.
  */
 import { z } from 'zod';
+import { idValue } from '../../../domain/ids.js';
 import { DENY_REASON_INPUT, denyForm, MAX_DENY_REASON } from '../../../domain/views/forms.js';
 import type { SlackDeps } from '../deps.js';
 import type { SlackPerson } from '../directory.js';
@@ -12,12 +13,7 @@ import { FormIds } from '../ids.js';
 import { buildFormModal } from '../modal.js';
 import { openRequestForm } from './request-form.js';
 
-/** Ids we issue are UUIDs; anything else was not made by us. */
-export const idValue = z
-  .string()
-  .min(1)
-  .max(100)
-  .regex(/^[A-Za-z0-9-]+$/);
+export { idValue } from '../../../domain/ids.js';
 
 const denyMetaSchema = z.object({ requestId: idValue, channelId: z.string().max(50).optional() });
 

@@ -189,6 +189,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     http.route(
       teams.route(
         createTeamsBot({
+          service,
           conversations: store.repos.conversations,
           identity: new TeamsIdentity(() => clock.now().getTime()),
           now: () => clock.now(),

@@ -76,6 +76,14 @@ async function start(): Promise<{ t: TestSystem; tom: TeamsChat; tina: TeamsChat
   return { t, tom, tina, ted };
 }
 
+/** The form state a card's buttons carry back. */
+function formOf(card: Card): Record<string, unknown> {
+  const send = card.actions?.find((a) => a.verb === 'form.submit');
+  const data = send?.data as { form?: Record<string, unknown> } | undefined;
+  if (!data?.form) throw new Error('the card has no Send button with the form state');
+  return data.form;
+}
+
 const summaryOf = (card: Card) => {
   const texts = textsOf(card);
   return texts[texts.indexOf('Summary') + 1];
@@ -306,8 +314,7 @@ describe('what the card carries back is not trusted', () => {
   it('refuses a resource the person may not request, forged into the card, and sends nothing', async () => {
     const { t, tom } = await start();
     const { id, card } = await tom.open('request access tenant-prod');
-    const send = card.actions?.find((a) => a.verb === 'form.submit');
-    const form = (send?.data as { form: Record<string, unknown> }).form;
+    const form = formOf(card);
     const res = await tom.execute(id, 'form.submit', {
       form: { ...form, resourceId: 'secret' },
       [FormInput.approvers]: 'tina@example.com',
@@ -323,8 +330,7 @@ describe('what the card carries back is not trusted', () => {
   it('takes the requester from the verified sender, never from the card', async () => {
     const { t, tom, ted } = await start();
     const { card } = await tom.open('request access tenant-prod');
-    const send = card.actions?.find((a) => a.verb === 'form.submit');
-    const form = (send?.data as { form: Record<string, unknown> }).form;
+    const form = formOf(card);
     // Ted replays Tom's card data (with a requester field added) from his own chat.
     const res = await ted.execute('1', 'form.submit', {
       form,

@@ -32,7 +32,7 @@ import { DENY_REASON_INPUT, denyForm, MAX_DENY_REASON } from '../../domain/views
 import { approvalCard, grantStatus, requesterStatus, type Viewer } from '../../domain/views/messages.js';
 import { ActionId, type MessageView } from '../../domain/views/model.js';
 import { type AdaptiveCard, renderCard } from './cards.js';
-import { renderFormCard } from './form-card.js';
+import { renderFormCard } from './form-view-card.js';
 import type { TeamsIdentity, TeamsPerson } from './identity.js';
 import { type InvokeAnswer, invokeCard, invokeMessage } from './invoke.js';
 

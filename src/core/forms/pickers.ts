@@ -34,6 +34,12 @@ export function queried(service: AccessService, viewer: Viewer, query: string): 
   );
 }
 
+/** How an approver is listed: "Name (email)", or the email alone when no name is known. */
+export function approverLabel(email: string, names: Map<string, string>): string {
+  const name = names.get(email);
+  return name && name !== email ? `${name} (${email})` : email;
+}
+
 export interface OptionGroup {
   label: string;
   options: Choice[];
@@ -111,7 +117,7 @@ export async function approverOptions(
   const index = new SearchIndex(
     eligible.map((email) => ({
       value: email,
-      label: `${names.get(email) ?? email} (${email})`,
+      label: approverLabel(email, names),
       keywords: [email],
     })),
   );

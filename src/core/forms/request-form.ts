@@ -23,7 +23,7 @@ import { durationOption, type EffectivePolicy, type ResourceConfig } from '../..
 import { MAX_JUSTIFICATION, MAX_TICKET } from '../../domain/requests.js';
 import type { AccessService, SubmitInput } from '../../domain/service.js';
 import { formatTime } from '../../domain/views/time.js';
-import { PICKER_LIST_MAX, queried, resourceOf, resourceOptions } from './pickers.js';
+import { approverLabel, PICKER_LIST_MAX, queried, resourceOf, resourceOptions } from './pickers.js';
 
 export type CustomUnit = 'hour' | 'day' | 'week';
 export const CUSTOM_UNITS: ReadonlyArray<{ value: CustomUnit; label: string }> = [
@@ -399,7 +399,7 @@ export async function buildForm(
       count: eligible.length,
       selected: state.approvers
         .filter((a) => eligible.includes(a))
-        .map((email) => ({ value: email, label: `${names.get(email) ?? email} (${email})` })),
+        .map((email) => ({ value: email, label: approverLabel(email, names) })),
     };
   } else {
     model.approvers = {
@@ -407,7 +407,7 @@ export async function buildForm(
       label: 'Approvers',
       hint: 'Each one gets the request; the first decision wins.',
       placeholder: 'Choose approvers',
-      options: eligible.map((email) => ({ value: email, label: `${names.get(email) ?? email} (${email})` })),
+      options: eligible.map((email) => ({ value: email, label: approverLabel(email, names) })),
       selected: state.approvers.filter((a) => eligible.includes(a)),
     };
   }

@@ -211,4 +211,32 @@ describe('the strict check itself', () => {
     const card = { ...clean, actions: [{ type: 'Action.Teleport', title: 'Go' }] };
     expect(adaptiveCardProblems(card).join('\n')).toMatch(/Action\.Teleport/);
   });
+
+  it('accepts a property that holds its default, which the parser leaves out', () => {
+    const card = {
+      ...clean,
+      body: [{ type: 'Input.ChoiceSet', id: 'x', style: 'compact', choices: [{ title: 'A', value: 'a' }] }],
+    };
+    expect(adaptiveCardProblems(card)).toEqual([]);
+  });
+
+  it('accepts Teams’ Data.Query type-ahead on a menu, and reports it anywhere else or malformed', () => {
+    const menu = {
+      type: 'Input.ChoiceSet',
+      id: 'x',
+      style: 'filtered',
+      choices: [{ title: 'A', value: 'a' }],
+      'choices.data': { type: 'Data.Query', dataset: 'resources' },
+    };
+    expect(adaptiveCardProblems({ ...clean, body: [menu] })).toEqual([]);
+    expect(
+      adaptiveCardProblems({ ...clean, body: [{ ...menu, 'choices.data': { type: 'Data.Query' } }] }),
+    ).toEqual(['card.body[0].choices.data: not a Data.Query: {"type":"Data.Query"}']);
+    expect(
+      adaptiveCardProblems({
+        ...clean,
+        body: [{ type: 'TextBlock', text: 'x', 'choices.data': { type: 'Data.Query', dataset: 'd' } }],
+      }),
+    ).toEqual(['card.body[0].choices.data: only an Input.ChoiceSet may have it']);
+  });
 });

@@ -125,7 +125,11 @@ function takeTeamsExtensions(json: Json, path: Path, problems: string[]): Json {
 }
 
 /** Everything `adaptivecards` finds wrong with `json` (an Adaptive Card); empty when it is clean. */
-export function adaptiveCardProblems(json: { type?: unknown; version?: unknown }): string[] {
+export function adaptiveCardProblems(json: {
+  type?: unknown;
+  version?: unknown;
+  [key: string]: unknown;
+}): string[] {
   const problems: string[] = [];
   if (json.type !== 'AdaptiveCard') problems.push(`type is ${String(json.type)}, not AdaptiveCard`);
   const version = versionOf(json);

@@ -133,13 +133,13 @@ export function adaptiveCardProblems(json: {
   const problems: string[] = [];
   if (json.type !== 'AdaptiveCard') problems.push(`type is ${String(json.type)}, not AdaptiveCard`);
   const version = versionOf(json);
-  const card = takeTeamsExtensions(json, [], problems);
-  const { events, invalid, back } = roundTrip(card, version);
+  const plain = takeTeamsExtensions(json, [], problems);
+  const { events, invalid, back } = roundTrip(plain, version);
   problems.push(...events.map((e) => `parse: ${e}`), ...invalid.map((e) => `validate: ${e}`));
   const dropped: Path[] = [];
-  differences(card, back, [], problems, dropped);
+  differences(plain, back, [], problems, dropped);
   for (const path of dropped) {
-    if (!knownProperty(card, path, version)) {
+    if (!knownProperty(plain, path, version)) {
       problems.push(`${show(path)}: not a known property (dropped by the parser)`);
     }
   }

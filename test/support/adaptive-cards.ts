@@ -124,12 +124,9 @@ function takeTeamsExtensions(json: Json, path: Path, problems: string[]): Json {
   );
 }
 
-/** Everything `adaptivecards` finds wrong with `json` (an Adaptive Card); empty when it is clean. */
-export function adaptiveCardProblems(json: {
-  type?: unknown;
-  version?: unknown;
-  [key: string]: unknown;
-}): string[] {
+/** Everything `adaptivecards` finds wrong with `card` (an Adaptive Card); empty when it is clean. */
+export function adaptiveCardProblems(card: object): string[] {
+  const json = card as { type?: unknown; version?: unknown };
   const problems: string[] = [];
   if (json.type !== 'AdaptiveCard') problems.push(`type is ${String(json.type)}, not AdaptiveCard`);
   const version = versionOf(json);

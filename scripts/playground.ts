@@ -151,6 +151,8 @@ export interface RunningPlayground {
   logs: { bot: string; clients: string[] };
   /** Stops every process it started (the bot drains first); safe to call twice. */
   stop(): Promise<void>;
+  /** Settles when one of the processes stops by itself, with what it said last. */
+  failed: Promise<string>;
 }
 
 interface Child {
@@ -329,6 +331,16 @@ export async function installFor(client: PlaygroundClient): Promise<void> {
 export async function startPlayground(options: PlaygroundOptions): Promise<RunningPlayground> {
   mkdirSync(options.workDir, { recursive: true });
   const children: Child[] = [];
+  // Should this process die without stopping them, its children go too.
+  process.once('exit', () => {
+    for (const c of children) {
+      if (c.process.pid !== undefined && c.process.exitCode === null && c.process.signalCode === null) {
+        try {
+          process.kill(-c.process.pid, 'SIGKILL');
+        } catch {}
+      }
+    }
+  });
   const stop = async () => {
     await Promise.all(children.map((c) => stopChild(c, 'SIGTERM', c.name === 'the bot' ? 25_000 : 5_000)));
   };
@@ -359,11 +371,25 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Runni
       clients.push(started.client);
     }
     for (const client of clients) await installFor(client);
+    let stopping = false;
+    const failed = Promise.race(
+      children.map((c) =>
+        c.exited.then((code) =>
+          stopping
+            ? new Promise<string>(() => {})
+            : `${c.name} stopped (exit ${code}). Its last lines (${c.log}):\n${tail(c.log)}`,
+        ),
+      ),
+    );
     return {
       botUrl,
       clients,
       logs: { bot: botLog, clients: children.slice(1).map((c) => c.log) },
-      stop,
+      stop: () => {
+        stopping = true;
+        return stop();
+      },
+      failed,
     };
   } catch (error) {
     await stop();
@@ -413,6 +439,12 @@ Ctrl-C stops everything.`);
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    void running.failed.then((why) => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`\nplayground: ${why}\nStopping the rest…`);
+      void running.stop().then(() => done(1));
+    });
   });
 }
 

@@ -15,6 +15,7 @@ import { SlackDirectory } from './bot/slack/directory.js';
 import { deliveryClient, SlackPlatform } from './bot/slack/platform.js';
 import { createTeamsAdapter, type TeamsAdapter, type TeamsAdapterSettings } from './bot/teams/adapter.js';
 import { createTeamsBot } from './bot/teams/bot.js';
+import { TEAMS_PLATFORM } from './bot/teams/conversations.js';
 import { TeamsIdentity } from './bot/teams/identity.js';
 import { TeamsPlatform } from './bot/teams/platform.js';
 import { backoffDelayMs, MAX_ATTEMPTS_BEFORE_REPORT } from './connectors/backoff.js';
@@ -22,6 +23,7 @@ import { createConnectorRegistry } from './connectors/registry.js';
 import type { ChatPlatform } from './core/chat.js';
 import { OutboxNotifier } from './core/notifier.js';
 import { Outbox, type OutboxPolicy } from './core/outbox.js';
+import { preferredPlatform, sightingRecorder } from './core/presence.js';
 import type { Clock } from './domain/clock.js';
 import type { AccessConfig } from './domain/policy.js';
 import { ConnectorError } from './domain/ports.js';
@@ -95,7 +97,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
       ),
     );
   }
-  // Teams after Slack: a person Slack knows is reached there first.
+  // Teams after Slack: someone never seen on either is tried on Slack first (see core/presence.ts).
   let teams: TeamsAdapter | null = null;
   let teamsPlatform: TeamsPlatform | null = null;
   if (parts.teams) {
@@ -114,6 +116,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     repos: store.repos,
     scheduler: runner,
     platforms,
+    preferred: preferredPlatform(parts.access.chat.prefer, store.repos.sightings, log),
     clock,
     log,
     newId: randomUUID,
@@ -181,7 +184,13 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   });
   http.route({ method: 'GET', path: '/metrics', handler: metrics.handler });
   if (slack && directory) {
-    registerListeners(slack.app, { service, directory, client: slack.client, log });
+    registerListeners(slack.app, {
+      service,
+      directory,
+      client: slack.client,
+      log,
+      seen: sightingRecorder(store.repos.sightings, 'slack', clock, log),
+    });
     const handle = slack.handleRequest;
     if (handle) http.route({ method: 'POST', path: SLACK_EVENTS_PATH, handler: handle });
   }
@@ -196,6 +205,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
           log,
           service,
           nameOf: async (email) => (await reachable.reach(email).catch(() => null))?.name ?? email,
+          seen: sightingRecorder(store.repos.sightings, TEAMS_PLATFORM, clock, log),
         }),
       ),
     );

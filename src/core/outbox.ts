@@ -21,6 +21,7 @@ import type { Viewer } from '../domain/views/messages.js';
 import { type ChatPerson, type ChatPlatform, DeliveryError } from './chat.js';
 import { type Delivery, laneOf, Purpose } from './deliveries.js';
 import { asMessage, type Message, namesIn, renderMessage } from './messages.js';
+import { inPreferredOrder } from './presence.js';
 
 export interface OutboxPolicy {
   /** How long one attempt may hold its item before another worker may take it over. */
@@ -57,6 +58,8 @@ export interface OutboxDeps {
   scheduler: Scheduler;
   /** In order of preference: a person is reached on the first platform that knows their email. */
   platforms: ChatPlatform[];
+  /** The platform to try first for a person (./presence.ts); null or absent keeps `platforms`' order. */
+  preferred?: (email: string) => Promise<string | null>;
   clock: Clock;
   log: Log;
   newId: () => string;
@@ -237,7 +240,8 @@ export class Outbox {
 
   private async reach(email: string): Promise<{ platform: ChatPlatform; person: ChatPerson }> {
     let transient: unknown;
-    for (const platform of this.deps.platforms) {
+    const first = (await this.deps.preferred?.(email)) ?? null;
+    for (const platform of inPreferredOrder(this.deps.platforms, first)) {
       try {
         const person = await platform.reach(email);
         if (person) return { platform, person };

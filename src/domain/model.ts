@@ -161,6 +161,18 @@ export interface ConversationRecord {
 }
 
 /**
+ * Where and when the bot last saw a person (by email): any Slack interaction, any Teams activity
+ * or app installation. Messages go to that platform first (unless the policy says otherwise).
+ */
+export interface Sighting {
+  /** Normalised email of the person. */
+  email: string;
+  /** `slack`, `teams`. */
+  platform: string;
+  seenAt: Date;
+}
+
+/**
  * pending: waiting to be delivered (or retried); sent: the platform accepted it;
  * undeliverable: given up (the recipient cannot be reached, or it kept failing until `giveUpAt`).
  */

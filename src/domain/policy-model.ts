@@ -59,8 +59,17 @@ export interface ResourceConfig {
   readonly groupPolicies: ReadonlyArray<{ group: string; policy: PolicyLayer }>;
 }
 
+/**
+ * Where a person is reached when more than one chat platform knows them: always Slack first, always
+ * Teams first, or first where the bot last saw them (the default). The other is the fallback.
+ */
+export type ChatPreference = 'slack' | 'teams' | 'last-seen';
+export const CHAT_PREFERENCES: readonly ChatPreference[] = ['slack', 'teams', 'last-seen'];
+
 export interface AccessConfig {
   resources: ResourceConfig[];
+  /** The `chat` section, with its defaults. */
+  chat: { prefer: ChatPreference };
   /** Group name -> lower-case member emails. */
   groups: Record<string, string[]>;
   /** Emails, expanded: may see and revoke every grant. */

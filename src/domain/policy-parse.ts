@@ -168,5 +168,12 @@ export function parseAccessConfig(data: unknown): AccessConfig {
   });
 
   if (issues.length > 0) throw new ConfigError(issues);
-  return { resources, groups, admins, defaults: resolve(defaultsLayer), defaultLayer: defaultsLayer };
+  return {
+    resources,
+    chat: { prefer: file.chat?.prefer ?? 'last-seen' },
+    groups,
+    admins,
+    defaults: resolve(defaultsLayer),
+    defaultLayer: defaultsLayer,
+  };
 }

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { isValidDuration } from './duration.js';
 import { normalizeEmail } from './email.js';
-import type { ConfigIssue } from './policy-model.js';
+import { CHAT_PREFERENCES, type ChatPreference, type ConfigIssue } from './policy-model.js';
 
 // ---------------------------------------------------------------- schema
 
@@ -92,6 +92,11 @@ const resource = z.strictObject({
 });
 
 export const accessFile = z.strictObject({
+  chat: z
+    .strictObject({
+      prefer: z.enum(CHAT_PREFERENCES as [ChatPreference, ...ChatPreference[]]).default('last-seen'),
+    })
+    .optional(),
   defaults: policyOverride.optional(),
   groups: z
     .record(
@@ -135,6 +140,7 @@ const KNOWN_KEYS = [
   'secretEnv',
   'timeoutMs',
   'usergroupId',
+  'prefer',
 ];
 
 function editDistance(a: string, b: string): number {

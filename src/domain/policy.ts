@@ -26,6 +26,7 @@ import {
 export type {
   AccessConfig,
   Approval,
+  ChatPreference,
   ConfigIssue,
   ConnectorConfig,
   DurationEntry,

@@ -13,6 +13,7 @@ import type {
   OutboxItem,
   OutboxStatus,
   RequestStatus,
+  Sighting,
 } from './model.js';
 
 // ---------------------------------------------------------------- repositories
@@ -173,6 +174,13 @@ export interface ConversationRepo {
   get(email: string): Promise<ConversationRecord | null>;
 }
 
+export interface SightingRepo {
+  /** Remembers that the person was seen on a platform (an upsert by email); an older sighting changes nothing. */
+  record(sighting: Sighting): Promise<void>;
+  /** The latest sighting of this (normalised) email, or null. */
+  get(email: string): Promise<Sighting | null>;
+}
+
 export interface Repositories {
   requests: RequestRepo;
   grants: GrantRepo;
@@ -180,6 +188,7 @@ export interface Repositories {
   messages: MessageRecordRepo;
   outbox: OutboxRepo;
   conversations: ConversationRepo;
+  sightings: SightingRepo;
 }
 
 export class DuplicateKeyError extends Error {

@@ -5,7 +5,14 @@
  * check every query shape against this table (test/store/indexes.test.ts).
  */
 
-export type CollectionName = 'requests' | 'grants' | 'audit' | 'messages' | 'outbox' | 'conversations';
+export type CollectionName =
+  | 'requests'
+  | 'grants'
+  | 'audit'
+  | 'messages'
+  | 'outbox'
+  | 'conversations'
+  | 'sightings';
 
 /**
  * Which documents an index covers: only those that have every listed field (MongoDB's
@@ -65,6 +72,8 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
   ],
   // get(email) and save(record) go by `_id` (the email) alone
   conversations: [],
+  // get(email) and record(sighting) go by `_id` (the email) alone
+  sightings: [],
 };
 
 /**

@@ -11,6 +11,7 @@ import type {
   GrantStatus,
   MessageRecord,
   OutboxItem,
+  Sighting,
 } from '../domain/model.js';
 import type {
   AuditRepo,
@@ -24,6 +25,7 @@ import type {
   Repositories,
   RequestQuery,
   RequestRepo,
+  SightingRepo,
 } from '../domain/ports.js';
 import { DuplicateKeyError } from '../domain/ports.js';
 import type { DocCollection, Filter, UpdateFilter } from './collection.js';
@@ -43,6 +45,8 @@ export type MessageRecordDoc = StoredAs<MessageRecord>;
 export type OutboxDoc = StoredAs<OutboxItem>;
 /** A stored conversation reference: keyed by the person's email. */
 export type ConversationDoc = Omit<ConversationRecord, 'email'> & { _id: string };
+/** Where a person was last seen: keyed by their email. */
+export type SightingDoc = Omit<Sighting, 'email'> & { _id: string };
 
 export interface Collections {
   requests: DocCollection<RequestDoc>;
@@ -51,6 +55,7 @@ export interface Collections {
   messages: DocCollection<MessageRecordDoc>;
   outbox: DocCollection<OutboxDoc>;
   conversations: DocCollection<ConversationDoc>;
+  sightings: DocCollection<SightingDoc>;
 }
 
 /** How many records a `list` returns when the query gives no limit. */
@@ -64,6 +69,7 @@ export function createRepositories(collections: Collections): Repositories {
     messages: messageRecordRepo(collections.messages),
     outbox: outboxRepo(collections.outbox),
     conversations: conversationRepo(collections.conversations),
+    sightings: sightingRepo(collections.sightings),
   };
 }
 
@@ -447,6 +453,32 @@ function conversationRepo(conversations: DocCollection<ConversationDoc>): Conver
 
     async get(email) {
       const doc = await conversations.findOne({ _id: email });
+      if (!doc) return null;
+      const { _id, ...rest } = doc;
+      return { email: _id, ...rest };
+    },
+  };
+}
+
+// ---------------------------------------------------------------- sightings
+
+function sightingRepo(sightings: DocCollection<SightingDoc>): SightingRepo {
+  return {
+    async record({ email, ...rest }) {
+      try {
+        await sightings.findOneAndUpdate(
+          { _id: email, seenAt: { $lte: rest.seenAt } },
+          { $set: rest },
+          { returnDocument: 'after', upsert: true },
+        );
+      } catch (e) {
+        // A newer sighting is stored: the filter passed it by and the upsert met its `_id`.
+        if (!(e instanceof DuplicateKeyError && e.key === '_id')) throw e;
+      }
+    },
+
+    async get(email) {
+      const doc = await sightings.findOne({ _id: email });
       if (!doc) return null;
       const { _id, ...rest } = doc;
       return { email: _id, ...rest };

@@ -14,7 +14,11 @@
  */
 import { type AddressInfo, createServer } from 'node:net';
 import pino from 'pino';
-import { createTeamsAdapter, type TeamsAdapterSettings } from '../../src/bot/teams/adapter.js';
+import {
+  createTeamsAdapter,
+  type TeamsAdapter,
+  type TeamsAdapterSettings,
+} from '../../src/bot/teams/adapter.js';
 import { createTeamsBot } from '../../src/bot/teams/bot.js';
 import { TeamsIdentity } from '../../src/bot/teams/identity.js';
 import { TeamsPlatform } from '../../src/bot/teams/platform.js';
@@ -76,6 +80,7 @@ export interface TeamsBotUnderTest {
   store: Store;
   http: HttpServer;
   settings: TeamsAdapterSettings;
+  adapter: TeamsAdapter;
   platform: TeamsPlatform;
   /** The bot's `/api/messages`. */
   botUrl: string;
@@ -131,6 +136,7 @@ export async function startTeamsBot(options: {
     store,
     http,
     settings,
+    adapter,
     platform,
     botUrl: `http://127.0.0.1:${port}/api/messages`,
     async close() {

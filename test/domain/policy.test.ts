@@ -371,3 +371,22 @@ describe('checkDuration', () => {
     expect(checkDuration(quick, 'PT6H')).toEqual({ ok: false, message: 'Choose one of: 4 hours, 8 hours.' });
   });
 });
+
+describe('the chat section: where people are reached first', () => {
+  it('reaches people where the bot last saw them unless the file says otherwise', () => {
+    expect(parse({ resources: [resource()] }).chat).toEqual({ prefer: 'last-seen' });
+    expect(parse({ chat: {}, resources: [resource()] }).chat).toEqual({ prefer: 'last-seen' });
+    for (const prefer of ['slack', 'teams', 'last-seen'] as const) {
+      expect(parse({ chat: { prefer }, resources: [resource()] }).chat).toEqual({ prefer });
+    }
+  });
+
+  it('names a wrong preference and an unknown key by their path', () => {
+    expect(issuesOf({ chat: { prefer: 'email' }, resources: [resource()] })).toEqual([
+      'chat.prefer: must be slack or teams or last-seen',
+    ]);
+    expect(issuesOf({ chat: { prefered: 'slack' }, resources: [resource()] })).toEqual([
+      'chat.prefered: unknown key (did you mean "prefer"?)',
+    ]);
+  });
+});

@@ -892,6 +892,35 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
       });
     });
 
+    describe('sightings', () => {
+      const seen = (platform: string, minute: number) => ({
+        email: 'bob@example.com',
+        platform,
+        seenAt: at(minute),
+      });
+
+      it('keeps where each person was seen last, by email; nothing for a stranger', async () => {
+        await store.repos.sightings.record(seen('slack', 1));
+        await store.repos.sightings.record({ email: 'carol@example.com', platform: 'teams', seenAt: at(2) });
+        expect(await store.repos.sightings.get('bob@example.com')).toEqual(seen('slack', 1));
+        expect(await store.repos.sightings.get('carol@example.com')).toEqual({
+          email: 'carol@example.com',
+          platform: 'teams',
+          seenAt: at(2),
+        });
+        expect(await store.repos.sightings.get('nobody@example.com')).toBeNull();
+      });
+
+      it('moves to a newer sighting, ignores an older one arriving late, and takes the same one twice', async () => {
+        await store.repos.sightings.record(seen('slack', 1));
+        await store.repos.sightings.record(seen('teams', 5));
+        await store.repos.sightings.record(seen('slack', 4));
+        expect(await store.repos.sightings.get('bob@example.com')).toEqual(seen('teams', 5));
+        await store.repos.sightings.record(seen('teams', 5));
+        expect(await store.repos.sightings.get('bob@example.com')).toEqual(seen('teams', 5));
+      });
+    });
+
     describe('conversation references', () => {
       it('saves one per person and gets it by email, nothing for a stranger', async () => {
         const bob = makeConversation();

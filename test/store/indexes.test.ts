@@ -67,6 +67,7 @@ function recordingRepositories(log: Recorded[]): Repositories {
     messages: recording('messages', log),
     outbox: recording('outbox', log),
     conversations: recording('conversations', log),
+    sightings: recording('sightings', log),
   };
   return createRepositories(collections);
 }
@@ -174,6 +175,11 @@ const CALLS: Array<{ call: string; run: (r: Repositories) => Promise<unknown>; s
       r.conversations.save({ email: 'b@example.com', platform: 'teams', reference: '{}', updatedAt: now }),
   },
   { call: 'conversations.get', run: (r) => r.conversations.get('b@example.com') },
+  {
+    call: 'sightings.record',
+    run: (r) => r.sightings.record({ email: 'b@example.com', platform: 'slack', seenAt: now }),
+  },
+  { call: 'sightings.get', run: (r) => r.sightings.get('b@example.com') },
 ];
 
 interface Shape {

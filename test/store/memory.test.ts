@@ -73,6 +73,7 @@ const BASE: Record<CollectionName, Record<string, unknown>> = {
     tz: 'Europe/Berlin',
     updatedAt: new Date(0),
   },
+  sightings: { _id: 'b@example.com', platform: 'slack', seenAt: new Date(0) },
 };
 
 const COLLECTIONS = Object.keys(INDEXES) as CollectionName[];

@@ -158,6 +158,12 @@ type ButtonBody = BlockAction<ButtonAction>;
 
 export function registerListeners(app: App, deps: SlackDeps): void {
   const log = deps.log;
+  /** The person behind a signed request; every interaction counts as seeing them in Slack. */
+  const personOf = async (userId: string) => {
+    const person = await deps.directory.person(userId);
+    await deps.seen?.(person.email);
+    return person;
+  };
   const fail = async (error: unknown, target: Recipient) => {
     const text = userMessageFor(error, log);
     try {
@@ -171,7 +177,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     app.command(command, async ({ ack, command: cmd, respond }) => {
       await ack();
       try {
-        const person = await deps.directory.person(cmd.user_id);
+        const person = await personOf(cmd.user_id);
         await openRequestForm(deps, cmd.trigger_id, person, { query: cmd.text });
       } catch (error) {
         // response_url reaches the person even in a channel the bot is not in.
@@ -195,7 +201,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     await ack();
     if (!body.view) return;
     try {
-      const person = await deps.directory.person(body.user.id);
+      const person = await personOf(body.user.id);
       const value = 'value' in action && typeof action.value === 'string' ? action.value : undefined;
       await onFormChange(deps, person, body.view, {
         action_id: action.action_id,
@@ -209,7 +215,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   // Type-ahead for the pickers that hold too many choices to list (external selects).
   app.options<'block_suggestion'>({ type: 'block_suggestion' }, async ({ ack, body }) => {
     try {
-      const person = await deps.directory.person(body.user.id);
+      const person = await personOf(body.user.id);
       const query = String(body.value ?? '').slice(0, LIMITS.searchQuery);
       await ack(await onOptionsLoad(deps, person, body.view, body.action_id, query));
     } catch (error) {
@@ -221,7 +227,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   app.view(FormIds.requestCallback, async ({ ack, body, view }) => {
     let result: Awaited<ReturnType<typeof onFormSubmit>>;
     try {
-      const person = await deps.directory.person(body.user.id);
+      const person = await personOf(body.user.id);
       result = await onFormSubmit(deps, person, view);
     } catch (error) {
       // Nothing was sent; say so in the modal itself rather than leaving it spinning.
@@ -251,7 +257,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   const button = (
     id: string,
     run: (
-      person: Awaited<ReturnType<typeof deps.directory.person>>,
+      person: Awaited<ReturnType<typeof personOf>>,
       value: string,
       body: ButtonBody,
       target: Recipient,
@@ -272,7 +278,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
           return;
         }
         try {
-          const person = await deps.directory.person(body.user.id);
+          const person = await personOf(body.user.id);
           await run(person, parsed.data, body, target);
         } catch (error) {
           await fail(error, target);
@@ -308,7 +314,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
       return;
     }
     try {
-      const person = await deps.directory.person(body.user.id);
+      const person = await personOf(body.user.id);
       await deps.service.decide(meta.requestId, person, 'deny', actions.denyReason(view.state));
     } catch (error) {
       await fail(error, target);

@@ -9,4 +9,6 @@ export interface SlackDeps {
   directory: SlackDirectory;
   client: WebClient;
   log: Log;
+  /** The person was seen in Slack just now (for reaching them where they last were). */
+  seen?: (email: string) => Promise<void>;
 }

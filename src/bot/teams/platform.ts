@@ -10,10 +10,13 @@
  * message is `{"reference": <conversation reference>, "activityId": "…"}`; an edit is an
  * `updateActivity` there.
  *
+ * Every send and edit first takes a slot of Teams' per-conversation rate limits (./throttle.ts).
  * Failures become DeliveryErrors: 429, 412, 5xx, timeouts and network errors are retried (after
  * `Retry-After` when Teams gives one); 403 and 404 (the person removed the app, left the tenant, the
  * conversation or message is gone) and 400/413 (a message Teams refuses) are permanent.
  */
+
+import type { ConversationReference } from 'botbuilder';
 import { z } from 'zod';
 import { type ChatPerson, type ChatPlatform, DeliveryError, parseAddress } from '../../core/chat.js';
 import { normalizeEmail } from '../../domain/email.js';
@@ -21,12 +24,13 @@ import type { Log } from '../../domain/events.js';
 import type { ConversationRecord } from '../../domain/model.js';
 import type { ConversationRepo } from '../../domain/ports.js';
 import type { MessageView } from '../../domain/views/model.js';
-import type { TeamsAdapter } from './adapter.js';
+import type { OutgoingActivity, TeamsAdapter } from './adapter.js';
 import { renderMessage } from './cards.js';
 import { connectorFailure } from './connector.js';
 import { parseReference, TEAMS_PLATFORM, toReference } from './conversations.js';
 import { emailOfMember } from './identity.js';
 import { LIMITS } from './limits.js';
+import { ConversationThrottle } from './throttle.js';
 
 /** How long a reach (a `getMember` call) is trusted. */
 export const REACH_TTL_MS = 2 * 60 * 1000;
@@ -59,13 +63,24 @@ export interface TeamsPlatformDeps {
   conversations: ConversationRepo;
   now: () => number;
   log?: Log;
+  /** Teams' per-conversation rate limits (a fresh one by default). */
+  throttle?: ConversationThrottle;
 }
 
 export class TeamsPlatform implements ChatPlatform {
   readonly name = TEAMS_PLATFORM;
   private readonly reached = new Map<string, { at: number; reference: string; person: ChatPerson | null }>();
+  private readonly throttle: ConversationThrottle;
 
-  constructor(private readonly deps: TeamsPlatformDeps) {}
+  constructor(private readonly deps: TeamsPlatformDeps) {
+    this.throttle = deps.throttle ?? new ConversationThrottle();
+  }
+
+  /** Sends `activity` into the reference's conversation once the rate limits allow. */
+  private async post(reference: Partial<ConversationReference>, activity: OutgoingActivity): Promise<string> {
+    await this.throttle.take(reference.conversation?.id ?? '');
+    return this.deps.adapter.send(reference, activity);
+  }
 
   async reach(email: string): Promise<ChatPerson | null> {
     const key = normalizeEmail(email);
@@ -105,7 +120,7 @@ export class TeamsPlatform implements ChatPlatform {
     try {
       let activityId: string;
       try {
-        activityId = await this.deps.adapter.send(reference, activity);
+        activityId = await this.post(reference, activity);
       } catch (error) {
         const failure = connectorFailure(error);
         if (failure.status !== 404 || failure.code !== 'ConversationNotFound') throw error;
@@ -116,7 +131,7 @@ export class TeamsPlatform implements ChatPlatform {
           reference: JSON.stringify(reference),
           updatedAt: new Date(this.deps.now()),
         });
-        activityId = await this.deps.adapter.send(reference, activity);
+        activityId = await this.post(reference, activity);
       }
       return JSON.stringify({ reference, activityId });
     } catch (error) {
@@ -131,6 +146,7 @@ export class TeamsPlatform implements ChatPlatform {
       throw new DeliveryError(`not a Teams message address: ${address.slice(0, 100)}`, true);
     }
     try {
+      await this.throttle.take(reference.conversation?.id ?? '');
       await this.deps.adapter.update(reference, parsed.activityId, this.activity(view));
     } catch (error) {
       throw toDeliveryError(error);

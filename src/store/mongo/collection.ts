@@ -98,5 +98,6 @@ export function createMongoCollections(models: MongoModels): Collections {
     messages: new MongoCollection(models.messages),
     outbox: new MongoCollection(models.outbox),
     conversations: new MongoCollection(models.conversations),
+    sightings: new MongoCollection(models.sightings),
   };
 }

@@ -13,6 +13,7 @@ import type {
   MessageRecordDoc,
   OutboxDoc,
   RequestDoc,
+  SightingDoc,
 } from '../repositories.js';
 import {
   APPROVAL_MODES,
@@ -197,6 +198,16 @@ export function buildSchemas() {
     schemaOptions('conversations'),
   );
 
+  const sightings = new Schema(
+    {
+      // the person's email
+      _id: requiredString,
+      platform: requiredString,
+      seenAt: requiredDate,
+    },
+    schemaOptions('sightings'),
+  );
+
   return {
     requests: withIndexes(requests, 'requests'),
     grants: withIndexes(grants, 'grants'),
@@ -204,6 +215,7 @@ export function buildSchemas() {
     messages: withIndexes(messages, 'messages'),
     outbox: withIndexes(outbox, 'outbox'),
     conversations: withIndexes(conversations, 'conversations'),
+    sightings: withIndexes(sightings, 'sightings'),
   };
 }
 
@@ -214,6 +226,7 @@ export interface MongoModels {
   messages: Model<MessageRecordDoc>;
   outbox: Model<OutboxDoc>;
   conversations: Model<ConversationDoc>;
+  sightings: Model<SightingDoc>;
 }
 
 /**
@@ -231,5 +244,6 @@ export function createModels(conn: Connection): MongoModels {
     messages: model<MessageRecordDoc>('MessageRecord', schemas.messages),
     outbox: model<OutboxDoc>('OutboxItem', schemas.outbox),
     conversations: model<ConversationDoc>('ConversationReference', schemas.conversations),
+    sightings: model<SightingDoc>('Sighting', schemas.sightings),
   };
 }

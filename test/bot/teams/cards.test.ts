@@ -11,6 +11,7 @@ import {
   renderCard,
   renderMessage,
 } from '../../../src/bot/teams/cards.js';
+import { renderFormCard } from '../../../src/bot/teams/form-card.js';
 import { LIMITS } from '../../../src/bot/teams/limits.js';
 import { ActionId, type MessageView } from '../../../src/domain/views/model.js';
 import { activeMarkupOf, readActivity, readable } from '../../chat/teams-markup.js';
@@ -100,6 +101,76 @@ describe('Adaptive Card rendering', () => {
     expect(seen.title).toBe(typed);
     expect(seen.body.split('\n')).toEqual([typed, typed, typed, typed]);
     expect(seen.notification).toBe(typed);
+  });
+
+  it('keeps typed backslashes literal: they can neither undo an escape nor start one', () => {
+    expect(escapeMarkdown('\\*')).toBe('\\\\\\*');
+    const typed = [
+      '\\*not bold\\* and \\_not italic\\_',
+      '\\<at>Everyone\\</at> and \\\\<at>All</at>',
+      '\\[bank](https://evil.example) \\\\[bank](https://evil.example)',
+      'C:\\Users\\carol\\_notes_ ends with a backslash \\',
+      '&lt;at&gt;All&lt;/at&gt; &#60;at&#62;All&#60;/at&#62; \\&amp;',
+      '\\\n# not a heading\n- not a list\n1. not a list',
+    ];
+    for (const text of typed) {
+      const view: MessageView = {
+        text,
+        title: text,
+        lines: [text],
+        fields: [{ label: text, value: text }],
+        note: text,
+      };
+      const activity = { type: 'message', ...renderMessage(view) };
+      expect(activeMarkupOf(activity), text).toEqual({ mentions: [], links: [] });
+      const seen = readActivity(activity);
+      expect(seen.title).toBe(text);
+      expect(seen.body).toBe([text, text, text, text].join('\n'));
+      // Every backslash and every punctuation character is preceded by exactly one escaping backslash.
+      const card = renderCard(view);
+      const line = { text: String(card.body[1]?.text) };
+      expect(readable(line.text)).toBe(text);
+      expect(line.text.replace(/\\[!-/:-@[-`{-~]/g, '')).not.toMatch(/[!-/:-@[-`{-~]/);
+    }
+  });
+
+  it('keeps typed text inert on the deny form card too', () => {
+    const name = '<at>Everyone</at> [x](https://evil.example) \\*';
+    const card = renderFormCard(
+      {
+        title: `Deny ${name}`,
+        lines: [`Deny ${name}'s request?`],
+        inputs: [
+          {
+            id: 'jit.deny.reason',
+            label: 'Reason (optional)',
+            optional: true,
+            multiline: true,
+            maxLength: 1000,
+          },
+        ],
+        submitLabel: 'Deny',
+        closeLabel: 'Back',
+      },
+      { submit: 'jit.request.deny.submit', close: 'jit.request.deny.back', data: { value: 'req-1' } },
+    );
+    const activity = {
+      type: 'message',
+      attachments: [{ contentType: ADAPTIVE_CARD_CONTENT_TYPE, content: card }],
+    };
+    expect(activeMarkupOf(activity)).toEqual({ mentions: [], links: [] });
+    expect(readActivity(activity)).toMatchObject({
+      title: `Deny ${name}`,
+      body: `Deny ${name}'s request?`,
+      buttons: ['Deny', 'Back'],
+    });
+    expect(card.body[2]).toMatchObject({
+      type: 'Input.Text',
+      id: 'jit.deny.reason',
+      isMultiline: true,
+      maxLength: 1000,
+      isRequired: false,
+    });
   });
 
   it('fits Teams’ message limit however long the texts are, shortening them first', () => {

@@ -4,7 +4,7 @@
  * client and in the Microsoft 365 Agents Playground. No rule of the form lives here: only how Teams
  * shows it.
  *
- * - Resource and approvers are `Input.ChoiceSet`s. When there are more than one list holds, the
+ * - Resource and approvers are `Input.ChoiceSet`s (a drop-down, the default `compact` style). When there are more than one list holds, the
  *   menu is `style: filtered` with `choices.data` of type `Data.Query` (Teams' dynamic type-ahead,
  *   answered through the `application/search` invoke) and, for clients without it, static
  *   `choices`: the first page and a hint to type.
@@ -69,7 +69,6 @@ function resourceElements(model: RequestFormModel, wire: FormWire, pages: Static
         type: 'Input.ChoiceSet',
         id: FormInput.resource,
         label: r.label,
-        style: 'compact',
         placeholder: r.placeholder,
         choices: r.options.slice(0, LIMITS.choices).map(choice),
         ...(r.selected ? { value: r.selected } : {}),
@@ -111,7 +110,6 @@ function approverElements(model: RequestFormModel, wire: FormWire, pages: Static
         type: 'Input.ChoiceSet',
         id: FormInput.approvers,
         label: a.label,
-        style: 'compact',
         isMultiSelect: true,
         placeholder: a.placeholder,
         choices: a.options.slice(0, LIMITS.choices).map(choice),
@@ -179,7 +177,6 @@ function durationElements(model: RequestFormModel, wire: FormWire): CardElement[
               type: 'Input.ChoiceSet',
               id: FormInput.customUnit,
               label: 'Unit',
-              style: 'compact',
               choices: c.units.map(choice),
               value: c.unit,
             },
@@ -214,7 +211,6 @@ export function renderFormCard(
         type: 'Input.ChoiceSet',
         id: FormInput.template,
         label: model.templates.label,
-        style: 'compact',
         placeholder: model.templates.placeholder,
         choices: model.templates.options.map(choice),
       },
@@ -230,7 +226,7 @@ export function renderFormCard(
       placeholder: j.placeholder,
       isMultiline: true,
       maxLength: j.maxLength,
-      value: j.value,
+      ...(j.value ? { value: j.value } : {}),
     });
   }
   body.push(...errorOf(model, 'justification'));
@@ -242,7 +238,7 @@ export function renderFormCard(
       label: t.label,
       placeholder: t.placeholder,
       maxLength: t.maxLength,
-      value: t.value,
+      ...(t.value ? { value: t.value } : {}),
     });
   }
   body.push(...errorOf(model, 'ticket'));

@@ -32,6 +32,7 @@ import type { AccessRequest } from '../../domain/model.js';
 import type { ConversationRepo } from '../../domain/ports.js';
 import type { AccessService } from '../../domain/service.js';
 import { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard, renderCard } from './cards.js';
+import { TEAMS_COMMANDS } from './commands.js';
 import { zoneOf } from './conversations.js';
 import { renderFormCard, type StaticPages } from './form-card.js';
 import {
@@ -48,11 +49,7 @@ import {
 import type { TeamsIdentity, TeamsPerson } from './identity.js';
 import { LIMITS } from './limits.js';
 
-/** The commands of the personal chat (the manifest's command list names the same). */
-export const TEAMS_COMMANDS = [
-  { title: 'request access', description: 'Ask for just-in-time access: request access [resource]' },
-  { title: 'help', description: 'What this bot can do' },
-] as const;
+const REQUEST_ACCESS = 'request access';
 
 export const HELP_TEXT = [
   'I hand out just-in-time access to the resources of the access policy.',
@@ -72,17 +69,22 @@ export interface TeamsFormDeps {
   log: Log;
 }
 
-/** What a message asks for: the form (with any words after the command), help, or nothing known. */
-export function parseCommand(
-  text: string,
-): { command: 'request'; query: string } | { command: 'help' } | null {
-  const words = text
+/**
+ * The command a message gives (one of TEAMS_COMMANDS, the manifest's command list), and the words
+ * after it; null when it gives none. Case and spacing do not matter; a mention of the bot is ignored.
+ */
+export function parseCommand(text: string): { command: string; words: string } | null {
+  const said = text
     .replace(/<at>[^<]*<\/at>/gi, ' ')
     .replace(/\s+/g, ' ')
-    .trim();
-  const request = /^\/?request[ -]access\b(.*)$/i.exec(words);
-  if (request) return { command: 'request', query: (request[1] ?? '').trim() };
-  if (/^\/?help\b/i.test(words) || words === '?') return { command: 'help' };
+    .trim()
+    .replace(/^\//, '');
+  const lower = said.toLowerCase();
+  for (const { title } of TEAMS_COMMANDS) {
+    if (lower === title || lower.startsWith(`${title} `)) {
+      return { command: title, words: said.slice(title.length).trim() };
+    }
+  }
   return null;
 }
 
@@ -180,7 +182,7 @@ async function onMessage(context: TurnContext, deps: TeamsFormDeps): Promise<boo
   const activity = context.activity;
   if (activity.conversation?.conversationType !== 'personal') return false;
   const command = parseCommand(typeof activity.text === 'string' ? activity.text : '');
-  if (!command || command.command === 'help') {
+  if (command?.command !== REQUEST_ACCESS) {
     await reply(context, command ? HELP_TEXT : `I did not understand that.\n${HELP_TEXT}`);
     return true;
   }
@@ -190,7 +192,7 @@ async function onMessage(context: TurnContext, deps: TeamsFormDeps): Promise<boo
     return true;
   }
   const viewer = await viewerOf(context, deps, person);
-  const card = await openFormCard(deps, viewer, command.query ? { query: command.query } : {});
+  const card = await openFormCard(deps, viewer, command.words ? { query: command.words } : {});
   if (!card) {
     await reply(context, NO_RESOURCES);
     return true;

@@ -109,7 +109,9 @@ describe('the personal chat’s commands', () => {
       const { card } = await tom.open(text);
       expect(card).toMatchObject({ type: 'AdaptiveCard', version: '1.5' });
       expect(textsOf(card)[0]).toBe('Request access');
-      expect(input(card, FormInput.resource)).toMatchObject({ type: 'Input.ChoiceSet', style: 'compact' });
+      // A plain drop-down (the default style): three resources need no type-ahead.
+      expect(input(card, FormInput.resource)).toMatchObject({ type: 'Input.ChoiceSet' });
+      expect(input(card, FormInput.resource)?.['choices.data']).toBeUndefined();
       expect(choicesOf(card, FormInput.resource)).toEqual([
         { title: 'Tenant production', value: 'tenant-prod' },
         { title: 'Sandbox', value: 'sandbox' },

@@ -29,6 +29,9 @@ const person = (id: string, name: string, tz: string): FakeTeamsUser => ({
 const TOM = person('tom', 'Tom Requester', 'Pacific/Auckland');
 const TINA = person('tina', 'Tina Approver', 'Europe/Paris');
 const TED = person('ted', 'Ted Approver', 'America/Chicago');
+/** Teams knows neither a mail nor a UPN for this account. */
+const NOMAIL: FakeTeamsUser = { ...person('nomail', 'No Mail', 'UTC'), userPrincipalName: '' };
+delete NOMAIL.email;
 
 const POLICY = `
 defaults:
@@ -65,8 +68,14 @@ afterEach(async () => {
   connector = undefined;
 });
 
-async function start(): Promise<{ t: TestSystem; tom: TeamsChat; tina: TeamsChat; ted: TeamsChat }> {
-  connector = await startFakeBotConnector({ users: [TOM, TINA, TED], auth: { appId: 'teams-form-app' } });
+/** The app serving Teams; `unauthenticated` as for the Agents Playground (no app id, no tokens). */
+async function start(
+  opts: { unauthenticated?: boolean } = {},
+): Promise<{ t: TestSystem; tom: TeamsChat; tina: TeamsChat; ted: TeamsChat }> {
+  connector = await startFakeBotConnector({
+    users: [TOM, TINA, TED, NOMAIL],
+    ...(opts.unauthenticated ? {} : { auth: { appId: 'teams-form-app' } }),
+  });
   // 2026-03-02 09:00 UTC: 22:00 in Auckland (NZDT, UTC+13).
   t = await startTestSystem({ policy: POLICY, teams: connector, start: new Date('2026-03-02T09:00:00Z') });
   const url = `http://127.0.0.1:${t.system.port}/api/messages`;
@@ -367,5 +376,35 @@ describe('what the card carries back is not trusted', () => {
       });
     }
     expect(await t.store.repos.requests.list({})).toHaveLength(0);
+  });
+});
+
+describe('where Teams cannot vouch for the person, or nobody is checked', () => {
+  it('tells a person Teams gives no email for that it cannot tell who they are, and opens no form', async () => {
+    const { t } = await start();
+    const nobody = new TeamsChat(
+      connector as FakeBotConnector,
+      `http://127.0.0.1:${t.system.port}/api/messages`,
+      NOMAIL,
+    );
+    const res = await nobody.say('request access');
+    expect(res.status).toBe(200);
+    expect(nobody.messages().at(-1)?.text).toMatch(/^Teams did not tell me your email address/);
+    expect(nobody.messages().at(-1)?.attachments).toBeUndefined();
+    expect(await nobody.search('jit.resources', 'tenant')).toEqual([]);
+  });
+
+  it('works the same without authentication, as in the Agents Playground: open, change, send', async () => {
+    const { t, tom, tina } = await start({ unauthenticated: true });
+    const { id } = await tom.open('request access tenant-prod');
+    await tom.press(id, '4 hours');
+    const res = await tom.press(id, 'Send request', {
+      [FormInput.approvers]: 'tina@example.com',
+      [FormInput.justification]: 'Playground run',
+    });
+    expect(textsOf(res.card as Card)[0]).toBe('Request sent');
+    expect(textsOf(tom.cardOf(id))[0]).toBe('Request sent');
+    await t.delivered();
+    expect(textsOf((await eventually(() => tina.lastCard())).card).join('\n')).toContain('Tenant production');
   });
 });

@@ -189,6 +189,22 @@ function durationElements(model: RequestFormModel, wire: FormWire): CardElement[
   return elements;
 }
 
+function textInput(
+  id: string,
+  field: { label: string; placeholder: string; value: string; maxLength: number },
+  multiline: boolean,
+): CardElement {
+  return {
+    type: 'Input.Text',
+    id,
+    label: field.label,
+    placeholder: field.placeholder,
+    ...(multiline ? { isMultiline: true } : {}),
+    maxLength: field.maxLength,
+    ...(field.value ? { value: field.value } : {}),
+  };
+}
+
 function errorOf(model: RequestFormModel, field: FormField): CardElement[] {
   const message = model.errors[field];
   return message ? [text(message, { color: 'Attention', size: 'Small', spacing: 'None' })] : [];
@@ -217,30 +233,9 @@ export function renderFormCard(
       actionSet([execute('Use template', FormVerb.template, wire)]),
     );
   }
-  if (model.justification) {
-    const j = model.justification;
-    body.push({
-      type: 'Input.Text',
-      id: FormInput.justification,
-      label: j.label,
-      placeholder: j.placeholder,
-      isMultiline: true,
-      maxLength: j.maxLength,
-      ...(j.value ? { value: j.value } : {}),
-    });
-  }
+  if (model.justification) body.push(textInput(FormInput.justification, model.justification, true));
   body.push(...errorOf(model, 'justification'));
-  if (model.ticket) {
-    const t = model.ticket;
-    body.push({
-      type: 'Input.Text',
-      id: FormInput.ticket,
-      label: t.label,
-      placeholder: t.placeholder,
-      maxLength: t.maxLength,
-      ...(t.value ? { value: t.value } : {}),
-    });
-  }
+  if (model.ticket) body.push(textInput(FormInput.ticket, model.ticket, false));
   body.push(...errorOf(model, 'ticket'));
   if (model.summary) body.push(label('Summary'), text(model.summary));
   const card: AdaptiveCard = {

@@ -156,6 +156,10 @@ describe('the personal chat’s commands', () => {
     expect(choicesOf(card, FormInput.template).map((c) => c.title)).toContain('Investigate Reported Issue');
     expect(summaryOf(card)).toBe('Tenant production: choose a duration; approvers: none chosen yet');
 
+    // A mention of the bot before the command (as Teams writes one) changes nothing.
+    const mentioned = (await tom.open('<at>JIT Access</at> request access sandbox')).card;
+    expect(input(mentioned, FormInput.resource)?.value).toBe('sandbox');
+
     const secret = (await tom.open('request access secret')).card;
     expect(textsOf(secret)).toContain(
       'There is no resource called “secret” that you can request. Choose one below.',

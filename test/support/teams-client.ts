@@ -136,20 +136,7 @@ export class TeamsChat {
         id in inputs ? (inputs[id] as string) : field.value === undefined ? '' : String(field.value);
     }
     const data = { ...((button.data as JsonObject | undefined) ?? {}), ...values };
-    const res = await this.fake.send(
-      this.botUrl,
-      this.invoke(
-        'adaptiveCard/action',
-        { action: { type: 'Action.Execute', verb: button.verb, data }, trigger: 'manual' },
-        messageId,
-      ),
-    );
-    const body = res.body as { type?: string; value?: unknown } | null;
-    return {
-      status: res.status,
-      body: res.body,
-      ...(body?.type === 'application/vnd.microsoft.card.adaptive' ? { card: body.value as Card } : {}),
-    };
+    return this.execute(messageId, String(button.verb), data);
   }
 
   /** Sends a raw `adaptiveCard/action` invoke (a tampered card, a forged verb). */

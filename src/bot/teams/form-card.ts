@@ -4,7 +4,7 @@
  * client and in the Microsoft 365 Agents Playground. No rule of the form lives here: only how Teams
  * shows it.
  *
- * - Resource and approvers are `Input.ChoiceSet`s. When there are more than one list holds, the
+ * - Resource and approvers are `Input.ChoiceSet`s (a drop-down, the default `compact` style). When there are more than one list holds, the
  *   menu is `style: filtered` with `choices.data` of type `Data.Query` (Teams' dynamic type-ahead,
  *   answered through the `application/search` invoke) and, for clients without it, static
  *   `choices`: the first page and a hint to type.
@@ -69,7 +69,6 @@ function resourceElements(model: RequestFormModel, wire: FormWire, pages: Static
         type: 'Input.ChoiceSet',
         id: FormInput.resource,
         label: r.label,
-        style: 'compact',
         placeholder: r.placeholder,
         choices: r.options.slice(0, LIMITS.choices).map(choice),
         ...(r.selected ? { value: r.selected } : {}),
@@ -111,7 +110,6 @@ function approverElements(model: RequestFormModel, wire: FormWire, pages: Static
         type: 'Input.ChoiceSet',
         id: FormInput.approvers,
         label: a.label,
-        style: 'compact',
         isMultiSelect: true,
         placeholder: a.placeholder,
         choices: a.options.slice(0, LIMITS.choices).map(choice),
@@ -179,7 +177,6 @@ function durationElements(model: RequestFormModel, wire: FormWire): CardElement[
               type: 'Input.ChoiceSet',
               id: FormInput.customUnit,
               label: 'Unit',
-              style: 'compact',
               choices: c.units.map(choice),
               value: c.unit,
             },
@@ -190,6 +187,22 @@ function durationElements(model: RequestFormModel, wire: FormWire): CardElement[
     elements.push(text(c.hint, { isSubtle: true, size: 'Small' }));
   }
   return elements;
+}
+
+function textInput(
+  id: string,
+  field: { label: string; placeholder: string; value: string; maxLength: number },
+  multiline: boolean,
+): CardElement {
+  return {
+    type: 'Input.Text',
+    id,
+    label: field.label,
+    placeholder: field.placeholder,
+    ...(multiline ? { isMultiline: true } : {}),
+    maxLength: field.maxLength,
+    ...(field.value ? { value: field.value } : {}),
+  };
 }
 
 function errorOf(model: RequestFormModel, field: FormField): CardElement[] {
@@ -214,37 +227,15 @@ export function renderFormCard(
         type: 'Input.ChoiceSet',
         id: FormInput.template,
         label: model.templates.label,
-        style: 'compact',
         placeholder: model.templates.placeholder,
         choices: model.templates.options.map(choice),
       },
       actionSet([execute('Use template', FormVerb.template, wire)]),
     );
   }
-  if (model.justification) {
-    const j = model.justification;
-    body.push({
-      type: 'Input.Text',
-      id: FormInput.justification,
-      label: j.label,
-      placeholder: j.placeholder,
-      isMultiline: true,
-      maxLength: j.maxLength,
-      value: j.value,
-    });
-  }
+  if (model.justification) body.push(textInput(FormInput.justification, model.justification, true));
   body.push(...errorOf(model, 'justification'));
-  if (model.ticket) {
-    const t = model.ticket;
-    body.push({
-      type: 'Input.Text',
-      id: FormInput.ticket,
-      label: t.label,
-      placeholder: t.placeholder,
-      maxLength: t.maxLength,
-      value: t.value,
-    });
-  }
+  if (model.ticket) body.push(textInput(FormInput.ticket, model.ticket, false));
   body.push(...errorOf(model, 'ticket'));
   if (model.summary) body.push(label('Summary'), text(model.summary));
   const card: AdaptiveCard = {

@@ -3,7 +3,7 @@
  * the form card's buttons (`Action.Execute` with verbs `form.*`) and the menus' type-ahead
  * (`application/search`). The form itself (what it offers, what a change does, what is wrong with
  * a submission) is the neutral form of src/core/forms; this module moves it in and out of a card
- * (./form-data.ts, ./form-card.ts).
+ * (./form-data.ts, ./form-card.ts) and answers its menus' searches (./form-search.ts).
  *
  * The person is always the activity's verified `from`, resolved by ./identity.ts; the card's data
  * only says what they chose. A press re-renders the same card in place: the invoke's answer carries
@@ -13,11 +13,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ActivityTypes, type TurnContext } from 'botbuilder';
-import { approverOptions, resourceOptions, type SearchOptions } from '../../core/forms/pickers.js';
 import {
   buildForm,
-  type Choice,
-  emptyState,
   type FormField,
   type FormState,
   NO_RESOURCES,
@@ -32,27 +29,21 @@ import type { AccessRequest } from '../../domain/model.js';
 import type { ConversationRepo } from '../../domain/ports.js';
 import type { AccessService } from '../../domain/service.js';
 import { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard, renderCard } from './cards.js';
+import { TEAMS_COMMANDS } from './commands.js';
 import { zoneOf } from './conversations.js';
 import { renderFormCard, type StaticPages } from './form-card.js';
 import {
   actionDataSchema,
-  Dataset,
   executeSchema,
   FORM_VERB_PREFIX,
   FormVerb,
   type FormWire,
-  HintValue,
   readCard,
-  searchSchema,
 } from './form-data.js';
+import { firstPage, noNames, searchAnswer } from './form-search.js';
 import type { TeamsIdentity, TeamsPerson } from './identity.js';
-import { LIMITS } from './limits.js';
 
-/** The commands of the personal chat (the manifest's command list names the same). */
-export const TEAMS_COMMANDS = [
-  { title: 'request access', description: 'Ask for just-in-time access: request access [resource]' },
-  { title: 'help', description: 'What this bot can do' },
-] as const;
+const REQUEST_ACCESS = 'request access';
 
 export const HELP_TEXT = [
   'I hand out just-in-time access to the resources of the access policy.',
@@ -72,17 +63,22 @@ export interface TeamsFormDeps {
   log: Log;
 }
 
-/** What a message asks for: the form (with any words after the command), help, or nothing known. */
-export function parseCommand(
-  text: string,
-): { command: 'request'; query: string } | { command: 'help' } | null {
-  const words = text
+/**
+ * The command a message gives (one of TEAMS_COMMANDS, the manifest's command list), and the words
+ * after it; null when it gives none. Case and spacing do not matter; a mention of the bot is ignored.
+ */
+export function parseCommand(text: string): { command: string; words: string } | null {
+  const said = text
     .replace(/<at>[^<]*<\/at>/gi, ' ')
     .replace(/\s+/g, ' ')
-    .trim();
-  const request = /^\/?request[ -]access\b(.*)$/i.exec(words);
-  if (request) return { command: 'request', query: (request[1] ?? '').trim() };
-  if (/^\/?help\b/i.test(words) || words === '?') return { command: 'help' };
+    .trim()
+    .replace(/^\//, '');
+  const lower = said.toLowerCase();
+  for (const { title } of TEAMS_COMMANDS) {
+    if (lower === title || lower.startsWith(`${title} `)) {
+      return { command: title, words: said.slice(title.length).trim() };
+    }
+  }
   return null;
 }
 
@@ -90,25 +86,6 @@ async function viewerOf(context: TurnContext, deps: TeamsFormDeps, person: Teams
   let tz = zoneOf(context.activity);
   if (!tz) tz = (await deps.conversations.get(person.email).catch(() => null))?.tz;
   return { email: person.email, name: person.name, ...(tz ? { tz } : {}) };
-}
-
-/** Teams knows no names by email; the form lists approvers by email alone. */
-const noNames = async () => new Map<string, string>();
-
-const flatten = (found: SearchOptions): Choice[] =>
-  found.groups.flatMap((g) =>
-    g.options.map((o) => ({
-      value: o.value,
-      label: g.label === 'Other' || g.label === 'Approvers' ? o.label : `${o.label} (${g.label})`,
-    })),
-  );
-
-/** A page of matches, best first, each titled with its group, and a closing hint when more match or none do. */
-function page(found: SearchOptions, skip = 0): Choice[] {
-  const choices = flatten(found).slice(skip);
-  if (found.hint)
-    choices.push({ value: found.total === 0 ? HintValue.none : HintValue.more, label: found.hint });
-  return choices;
 }
 
 /** The form's card for `state`, with the first page of any type-ahead menu for clients without search. */
@@ -120,13 +97,11 @@ async function formCard(
   extra: { notice?: string; errors?: Partial<Record<FormField, string>> } = {},
 ): Promise<AdaptiveCard> {
   const model = await buildForm(deps.service, viewer, state, noNames, extra);
-  const first = LIMITS.searchResults - 1;
   const pages: StaticPages = {};
   if (model.resource.mode === 'search')
-    pages.resources = page(resourceOptions(deps.service, viewer, '', first));
-  if (model.approvers?.mode === 'search') {
-    pages.approvers = page(await approverOptions(deps.service, viewer, state, '', first, noNames));
-  }
+    pages.resources = await firstPage(deps.service, viewer, 'resources', state);
+  if (model.approvers?.mode === 'search')
+    pages.approvers = await firstPage(deps.service, viewer, 'approvers', state);
   const r = model.resource;
   const resourceId =
     r.mode === 'fixed'
@@ -180,7 +155,7 @@ async function onMessage(context: TurnContext, deps: TeamsFormDeps): Promise<boo
   const activity = context.activity;
   if (activity.conversation?.conversationType !== 'personal') return false;
   const command = parseCommand(typeof activity.text === 'string' ? activity.text : '');
-  if (!command || command.command === 'help') {
+  if (command?.command !== REQUEST_ACCESS) {
     await reply(context, command ? HELP_TEXT : `I did not understand that.\n${HELP_TEXT}`);
     return true;
   }
@@ -190,7 +165,7 @@ async function onMessage(context: TurnContext, deps: TeamsFormDeps): Promise<boo
     return true;
   }
   const viewer = await viewerOf(context, deps, person);
-  const card = await openFormCard(deps, viewer, command.query ? { query: command.query } : {});
+  const card = await openFormCard(deps, viewer, command.words ? { query: command.words } : {});
   if (!card) {
     await reply(context, NO_RESOURCES);
     return true;
@@ -292,28 +267,9 @@ async function onFormAction(
 }
 
 async function onSearch(context: TurnContext, deps: TeamsFormDeps): Promise<void> {
-  const parsed = searchSchema.safeParse(context.activity.value);
-  const person = parsed.success ? await deps.identity.of(context) : null;
-  let results: Choice[] = [];
-  if (parsed.success && person) {
-    const { queryText, dataset, queryOptions } = parsed.data;
-    const { skip } = queryOptions;
-    // One result is kept for the hint that more match (or none).
-    const limit = skip + Math.min(queryOptions.top, LIMITS.searchResults) - 1;
-    const viewer = await viewerOf(context, deps, person);
-    if (dataset === Dataset.resources) {
-      results = page(resourceOptions(deps.service, viewer, queryText, limit), skip);
-    } else if (dataset.startsWith(Dataset.approversPrefix)) {
-      const state = emptyState();
-      state.resourceId = dataset.slice(Dataset.approversPrefix.length);
-      results = page(await approverOptions(deps.service, viewer, state, queryText, limit, noNames), skip);
-    }
-  }
-  await invokeResponse(context, {
-    statusCode: 200,
-    type: 'application/vnd.microsoft.search.searchResponse',
-    value: { results: results.map((c) => ({ title: c.label, value: c.value })) },
-  });
+  const person = await deps.identity.of(context);
+  const viewer = person ? await viewerOf(context, deps, person) : null;
+  await invokeResponse(context, await searchAnswer(deps.service, viewer, context.activity.value));
 }
 
 /**

@@ -3,8 +3,9 @@
  * approvers ("No administrators found" when there are none), the quick durations with the chosen
  * one marked, a custom amount and unit within the policy, templates that fill the justification,
  * an optional ticket, a live summary in the viewer's zone, and per-field errors. Slack renders the
- * model as a modal (src/bot/slack/modal.ts); Teams will render it as an Adaptive Card. Platforms
- * keep no rule of their own: they turn what the person did into `FormState` and render the model.
+ * model as a modal (src/bot/slack/modal.ts); Teams renders it as an Adaptive Card in the chat
+ * (src/bot/teams/form-card.ts). Platforms keep no rule of their own: they turn what the person did
+ * into `FormState` and render the model.
  *
  * The state comes back from the platform untrusted (private metadata, card data): every value is
  * re-checked here and again by the domain on submit.

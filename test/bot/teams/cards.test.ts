@@ -11,7 +11,7 @@ import {
   renderCard,
   renderMessage,
 } from '../../../src/bot/teams/cards.js';
-import { renderFormCard } from '../../../src/bot/teams/form-card.js';
+import { renderFormCard } from '../../../src/bot/teams/form-view-card.js';
 import { LIMITS } from '../../../src/bot/teams/limits.js';
 import { ActionId, type MessageView } from '../../../src/domain/views/model.js';
 import { activeMarkupOf, readActivity, readable } from '../../chat/teams-markup.js';

@@ -63,7 +63,7 @@ afterEach(async () => {
 
 const values = (results: Array<{ value: string }>) => results.map((r) => r.value);
 const isHint = (value: string) => value.startsWith('jit.search.');
-const choices = (results: Array<{ value: string }>) => results.filter((r) => !isHint(r.value));
+const choices = <T extends { value: string }>(results: T[]) => results.filter((r) => !isHint(r.value));
 
 const summaryOf = (card: Card) => {
   const texts = textsOf(card);
@@ -214,7 +214,10 @@ describe('the resource menu of a catalogue of 2,000 resources, in Teams', () => 
       title: 'Wonka billing API 3',
       value: 'wonka-billing-api-3',
     });
-    expect(input(card, FormInput.approvers)).toMatchObject({ style: 'compact', isMultiSelect: true });
+    // A plain drop-down (the default style), no type-ahead: two approvers fit a list.
+    expect(input(card, FormInput.approvers)).toMatchObject({ isMultiSelect: true });
+    expect(input(card, FormInput.approvers)?.style).toBeUndefined();
+    expect(input(card, FormInput.approvers)?.['choices.data']).toBeUndefined();
     expect(values(choicesOf(card, FormInput.approvers))).toEqual(['alice@example.com', 'dave@example.com']);
     expect(buttonsOf(card)).toEqual(expect.arrayContaining(['4 hours', '8 hours', '1 day']));
     expect(summaryOf(card)).toBe('Wonka billing API 3: choose a duration; approvers: none chosen yet');
@@ -305,7 +308,8 @@ describe('"request access <words>" in a catalogue of 2,000 resources, in Teams',
   it('lists the matches, each with its group, when several match, and the chosen one fills the form', async () => {
     const { id, card } = await carol.open('request access zurich database');
     expect(textsOf(card)).toContain('10 resources match “zurich database”: choose one below.');
-    expect(input(card, FormInput.resource)?.style).toBe('compact');
+    expect(input(card, FormInput.resource)?.style).toBeUndefined();
+    expect(input(card, FormInput.resource)?.['choices.data']).toBeUndefined();
     const listed = choicesOf(card, FormInput.resource);
     expect(values(listed).sort()).toEqual(
       [1, 2, 3, 4, 5].flatMap((n) => [`zurich-proddb-${n}`, `zurich-stagedb-${n}`]).sort(),

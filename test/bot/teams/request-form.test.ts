@@ -29,6 +29,9 @@ const person = (id: string, name: string, tz: string): FakeTeamsUser => ({
 const TOM = person('tom', 'Tom Requester', 'Pacific/Auckland');
 const TINA = person('tina', 'Tina Approver', 'Europe/Paris');
 const TED = person('ted', 'Ted Approver', 'America/Chicago');
+/** Teams knows neither a mail nor a UPN for this account. */
+const NOMAIL: FakeTeamsUser = { ...person('nomail', 'No Mail', 'UTC'), userPrincipalName: '' };
+delete NOMAIL.email;
 
 const POLICY = `
 defaults:
@@ -65,8 +68,14 @@ afterEach(async () => {
   connector = undefined;
 });
 
-async function start(): Promise<{ t: TestSystem; tom: TeamsChat; tina: TeamsChat; ted: TeamsChat }> {
-  connector = await startFakeBotConnector({ users: [TOM, TINA, TED], auth: { appId: 'teams-form-app' } });
+/** The app serving Teams; `unauthenticated` as for the Agents Playground (no app id, no tokens). */
+async function start(
+  opts: { unauthenticated?: boolean } = {},
+): Promise<{ t: TestSystem; tom: TeamsChat; tina: TeamsChat; ted: TeamsChat }> {
+  connector = await startFakeBotConnector({
+    users: [TOM, TINA, TED, NOMAIL],
+    ...(opts.unauthenticated ? {} : { auth: { appId: 'teams-form-app' } }),
+  });
   // 2026-03-02 09:00 UTC: 22:00 in Auckland (NZDT, UTC+13).
   t = await startTestSystem({ policy: POLICY, teams: connector, start: new Date('2026-03-02T09:00:00Z') });
   const url = `http://127.0.0.1:${t.system.port}/api/messages`;
@@ -109,7 +118,9 @@ describe('the personal chat’s commands', () => {
       const { card } = await tom.open(text);
       expect(card).toMatchObject({ type: 'AdaptiveCard', version: '1.5' });
       expect(textsOf(card)[0]).toBe('Request access');
-      expect(input(card, FormInput.resource)).toMatchObject({ type: 'Input.ChoiceSet', style: 'compact' });
+      // A plain drop-down (the default style): three resources need no type-ahead.
+      expect(input(card, FormInput.resource)).toMatchObject({ type: 'Input.ChoiceSet' });
+      expect(input(card, FormInput.resource)?.['choices.data']).toBeUndefined();
       expect(choicesOf(card, FormInput.resource)).toEqual([
         { title: 'Tenant production', value: 'tenant-prod' },
         { title: 'Sandbox', value: 'sandbox' },
@@ -144,6 +155,10 @@ describe('the personal chat’s commands', () => {
     expect(textsOf(card)).toContain('Between 1 hour and 3 days.');
     expect(choicesOf(card, FormInput.template).map((c) => c.title)).toContain('Investigate Reported Issue');
     expect(summaryOf(card)).toBe('Tenant production: choose a duration; approvers: none chosen yet');
+
+    // A mention of the bot before the command (as Teams writes one) changes nothing.
+    const mentioned = (await tom.open('<at>JIT Access</at> request access sandbox')).card;
+    expect(input(mentioned, FormInput.resource)?.value).toBe('sandbox');
 
     const secret = (await tom.open('request access secret')).card;
     expect(textsOf(secret)).toContain(
@@ -365,5 +380,35 @@ describe('what the card carries back is not trusted', () => {
       });
     }
     expect(await t.store.repos.requests.list({})).toHaveLength(0);
+  });
+});
+
+describe('where Teams cannot vouch for the person, or nobody is checked', () => {
+  it('tells a person Teams gives no email for that it cannot tell who they are, and opens no form', async () => {
+    const { t } = await start();
+    const nobody = new TeamsChat(
+      connector as FakeBotConnector,
+      `http://127.0.0.1:${t.system.port}/api/messages`,
+      NOMAIL,
+    );
+    const res = await nobody.say('request access');
+    expect(res.status).toBe(200);
+    expect(nobody.messages().at(-1)?.text).toMatch(/^Teams did not tell me your email address/);
+    expect(nobody.messages().at(-1)?.attachments).toBeUndefined();
+    expect(await nobody.search('jit.resources', 'tenant')).toEqual([]);
+  });
+
+  it('works the same without authentication, as in the Agents Playground: open, change, send', async () => {
+    const { t, tom, tina } = await start({ unauthenticated: true });
+    const { id } = await tom.open('request access tenant-prod');
+    await tom.press(id, '4 hours');
+    const res = await tom.press(id, 'Send request', {
+      [FormInput.approvers]: 'tina@example.com',
+      [FormInput.justification]: 'Playground run',
+    });
+    expect(textsOf(res.card as Card)[0]).toBe('Request sent');
+    expect(textsOf(tom.cardOf(id))[0]).toBe('Request sent');
+    await t.delivered();
+    expect(textsOf((await eventually(() => tina.lastCard())).card).join('\n')).toContain('Tenant production');
   });
 });

@@ -7,7 +7,6 @@
  * Skipped, saying so in the test name, where Chromium or the Playground is not installed.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import {
   type RunningPlayground,
   startPlayground,
 } from '../../scripts/playground.js';
+import { freePort, freePortPair } from '../support/ports.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = 'test/artifacts/browser';
@@ -59,32 +59,6 @@ function skipReason(): string {
   }
   if (!playgroundInstalled()) return '@microsoft/m365agentsplayground is not installed (npm install)';
   return '';
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
-}
-
-/** Two consecutive free ports, for the two Playground clients. */
-async function freePortPair(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const port = await freePort();
-    if (port >= 65535) continue;
-    const next = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port + 1, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (next) return port;
-  }
-  throw new Error('no two consecutive free ports');
 }
 
 const reason = skipReason();

@@ -7,7 +7,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -22,6 +21,7 @@ import {
   SIGNED_IN,
 } from '../../scripts/playground.js';
 import { parseAccessConfig } from '../../src/domain/policy.js';
+import { freePort } from '../support/ports.js';
 
 const [alex, megan, adele] = PLAYGROUND_PEOPLE;
 
@@ -95,17 +95,6 @@ describe('the playground’s ports', () => {
     expect(() => portsFromEnv({ PLAYGROUND_PORT: '65535' })).toThrow(/^PLAYGROUND_PORT: /);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
-}
 
 const answers = (url: string) =>
   fetch(url).then(

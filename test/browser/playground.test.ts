@@ -6,7 +6,7 @@
  *
  * Skipped, saying so in the test name, where Chromium or the Playground is not installed.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ import {
 } from '../../scripts/playground.js';
 import { freePort, freePortPair } from '../support/ports.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = 'test/artifacts/browser';
 /** The launch flags that work as root and offline (see shared docs, environment.md). */
 const CHROMIUM_FLAGS = [
@@ -104,6 +104,8 @@ describe.skipIf(reason !== '')('the Teams flow in the Agents Playground, in head
   }
 
   beforeAll(async () => {
+    // Only this run's screenshots.
+    rmSync(ARTIFACTS, { recursive: true, force: true });
     mkdirSync(ARTIFACTS, { recursive: true });
     const { chromium } = await import('playwright-core');
     const [botPort, playgroundPort] = [await freePort(), await freePortPair()];
@@ -129,8 +131,12 @@ describe.skipIf(reason !== '')('the Teams flow in the Agents Playground, in head
   it(
     'Alex and Megan each have their own Playground window, signed in as themselves',
     async () => {
-      await expect.poll(() => alex.getByText('Alex Wilber').first().isVisible()).toBe(true);
-      await expect.poll(() => megan.getByText('Megan Bowen').first().isVisible()).toBe(true);
+      await expect
+        .poll(() => alex.getByText('Alex Wilber').first().isVisible(), { timeout: SHOWS_UP_MS })
+        .toBe(true);
+      await expect
+        .poll(() => megan.getByText('Megan Bowen').first().isVisible(), { timeout: SHOWS_UP_MS })
+        .toBe(true);
       await shot(alex, 'alex-opens-the-playground');
       await shot(megan, 'megan-opens-the-playground');
     },
@@ -143,8 +149,10 @@ describe.skipIf(reason !== '')('the Teams flow in the Agents Playground, in head
       await say(alex, 'request access demo-db');
       const form = card(alex, 'Send request');
       await form.waitFor({ timeout: SHOWS_UP_MS });
-      await expect.poll(() => form.textContent()).toContain('Demo database');
-      await expect.poll(() => form.getByRole('button', { name: '30 seconds' }).isVisible()).toBe(true);
+      await expect.poll(() => form.textContent(), { timeout: SHOWS_UP_MS }).toContain('Demo database');
+      await expect
+        .poll(() => form.getByRole('button', { name: '30 seconds' }).isVisible(), { timeout: SHOWS_UP_MS })
+        .toBe(true);
       await shot(alex, 'alex-gets-the-form');
     },
     STEP_MS,
@@ -167,7 +175,7 @@ describe.skipIf(reason !== '')('the Teams flow in the Agents Playground, in head
   );
 
   it(
-    'Alex chooses Megan, 2 minutes and a reason, submits, and sees the request go out',
+    'Alex chooses Megan, the shortest duration and a reason, submits, and sees the request go out',
     async () => {
       const form = card(alex, 'Send request');
       await form.getByRole('combobox', { name: /approvers/i }).click();

@@ -203,6 +203,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
           identity: new TeamsIdentity(() => clock.now().getTime()),
           now: () => clock.now(),
           log,
+          messages: store.repos.messages,
           service,
           nameOf: async (email) => (await reachable.reach(email).catch(() => null))?.name ?? email,
           seen: sightingRecorder(store.repos.sightings, TEAMS_PLATFORM, clock, log),

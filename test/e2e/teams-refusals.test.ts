@@ -98,14 +98,14 @@ describe('Teams: refused clicks change nothing', () => {
     ).toEqual(['Approve', 'Deny']);
   });
 
-  it('refuses tampered card data: an unknown verb, a malformed id, a request that is not there, another request, a name typed into the data', async () => {
+  it('refuses tampered card data: an unknown verb, a malformed id, a request that is not there, another request than the card’s, a name typed into the data', async () => {
     const sys = await start();
     const { id, card } = await pending(sys);
-    // A request Tina is not an approver of.
-    const tomsOnly = await sys.submit({
+    // Another request Tina may decide.
+    const alsoTinas = await sys.submit({
       requester: 'tara@example.com',
       resourceId: 'mixed',
-      approvers: [USERS.alice.email],
+      approvers: ['tina@example.com', USERS.alice.email],
       duration: 'PT4H',
       justification: 'Another one',
     });
@@ -115,13 +115,21 @@ describe('Teams: refused clicks change nothing', () => {
       ['malformed id', { value: '../../requests' }, ActionId.approve, NOT_RECOGNISED],
       ['no id', {}, ActionId.approve, NOT_RECOGNISED],
       ['not a mapping', 'approve', ActionId.approve, NOT_RECOGNISED],
+      // The card pressed was sent about `id`: another id, even of a request Tina may decide, is refused.
       [
         'no such request',
         { value: '00000000-0000-0000-0000-000000000000' },
         ActionId.approve,
-        'This request no longer exists.',
+        NOT_RECOGNISED,
       ],
-      ['another request', { value: tomsOnly }, ActionId.approve, NOT_AN_APPROVER],
+      ['another request of Tina’s', { value: alsoTinas }, ActionId.approve, NOT_RECOGNISED],
+      ['another request of Tina’s, denied', { value: alsoTinas }, ActionId.deny, NOT_RECOGNISED],
+      [
+        'another request of Tina’s, with a reason',
+        { value: alsoTinas, 'jit.deny.reason': 'x' },
+        'jit.request.deny.submit',
+        NOT_RECOGNISED,
+      ],
     ];
     for (const [what, data, verb, said] of cases) {
       const { answer } = await pressButton(sys.connector, sys.botUrl, tina, card, verb, { data });
@@ -149,7 +157,7 @@ describe('Teams: refused clicks change nothing', () => {
     const submitted = await sys.connector.send(sys.botUrl, submit);
     expect(submitted.body).toMatchObject({ statusCode: 200, value: NOT_RECOGNISED });
 
-    for (const request of [id, tomsOnly]) {
+    for (const request of [id, alsoTinas]) {
       expect((await sys.t.store.repos.requests.get(request))?.status).toBe('pending');
     }
   });
@@ -160,6 +168,37 @@ describe('Teams: refused clicks change nothing', () => {
     const { answer } = await pressButton(sys.connector, sys.botUrl, NOBODY.id, card, ActionId.approve);
     expect(answer).toEqual({ kind: 'message', text: UNKNOWN_PERSON });
     expect((await sys.t.store.repos.requests.get(id))?.status).toBe('pending');
+  });
+
+  it('says something went wrong, with a reference, when Teams cannot say who clicked, and changes nothing', async () => {
+    const sys = await start();
+    const { id, card } = await pending(sys);
+    // Past the identity cache, so Teams is asked again.
+    sys.t.clock.advance(3 * 60_000);
+    sys.connector.setFault({ status: 503, operations: ['getMember'] });
+    const failed = await pressButton(
+      sys.connector,
+      sys.botUrl,
+      sys.user('tina@example.com').id,
+      card,
+      ActionId.approve,
+    );
+    expect(failed.result.status).toBe(200);
+    expect(failed.answer).toEqual({
+      kind: 'message',
+      text: expect.stringMatching(/^Something went wrong \(reference [0-9a-f]{8}\)\. Try again/),
+    });
+    expect((await sys.t.store.repos.requests.get(id))?.status).toBe('pending');
+    sys.connector.setFault(null);
+    const again = await pressButton(
+      sys.connector,
+      sys.botUrl,
+      sys.user('tina@example.com').id,
+      card,
+      ActionId.approve,
+    );
+    expect(again.answer.kind).toBe('card');
+    expect((await sys.t.store.repos.requests.get(id))?.status).toBe('approved');
   });
 
   it('answers 401 to an invoke that is unsigned, forged, expired, for another bot or from another service, and changes nothing', async () => {

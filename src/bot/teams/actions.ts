@@ -6,8 +6,10 @@
  * - Who clicked is the verified activity's `from`, resolved to an email through Teams (./identity.ts);
  *   never anything in the card's data. The data (`action.data`) is untrusted: parsed with zod (an id
  *   as this app makes them, a deny reason of bounded length), an unknown verb or anything else is
- *   refused and nothing changes. A tampered id meets the same checks as a genuine one: the domain
- *   decides, against the store, whether this person may act on that request or grant.
+ *   refused and nothing changes. On an approval card or a requester's status card, the id must be
+ *   the one the clicked message (the invoke's `replyToId`) was sent about, as the outbox recorded
+ *   it; and whatever the id, the domain decides, against the store, whether this person may act on
+ *   that request or grant.
  * - Whether a click may go ahead is the domain's to say (`decide`, `cancel`, `endAccess`, and the dry
  *   runs `checkDecision`, `checkExtension`); its refusal text is the answer, and it is audited there.
  * - The first decision wins (a conditional write in the domain); the clicked card is replaced by the
@@ -22,19 +24,23 @@ import { randomUUID } from 'node:crypto';
 import type { TurnContext } from 'botbuilder';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { Purpose } from '../../core/deliveries.js';
+import { NO_RESOURCES } from '../../core/forms/request-form.js';
 import { DomainError, isDomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
 import { idValue } from '../../domain/ids.js';
 import type { AccessRequest, Person } from '../../domain/model.js';
-import type { ConversationRepo } from '../../domain/ports.js';
+import type { ConversationRepo, MessageRecordRepo } from '../../domain/ports.js';
 import type { AccessService } from '../../domain/service.js';
 import { DENY_REASON_INPUT, denyForm, MAX_DENY_REASON } from '../../domain/views/forms.js';
 import { approvalCard, grantStatus, requesterStatus, type Viewer } from '../../domain/views/messages.js';
 import { ActionId, type MessageView } from '../../domain/views/model.js';
 import { type AdaptiveCard, renderCard } from './cards.js';
+import { TEAMS_PLATFORM } from './conversations.js';
 import { renderFormCard } from './form-view-card.js';
 import type { TeamsIdentity, TeamsPerson } from './identity.js';
-import { type InvokeAnswer, invokeCard, invokeMessage } from './invoke.js';
+import { type InvokeAnswer, invokeCard, invokeMessage, sendInvokeAnswer } from './invoke.js';
+import { activityIdOf } from './platform.js';
 
 /** The invoke name of a Universal Action. */
 export const CARD_ACTION_INVOKE = 'adaptiveCard/action';
@@ -50,18 +56,26 @@ export const UNKNOWN_PERSON =
   'The bot cannot tell who you are: Teams gave it no email address for your account. Ask an administrator.';
 /** What Request again and Request extension answer while no request form card is wired in. */
 export const FORM_NOT_AVAILABLE =
-  'The request form is not available in Teams yet: ask for access with /request-access in Slack.';
+  'The request form cannot be opened in Teams yet: use /request-access in Slack, or ask an administrator.';
 
-/** Opens the request form as a card: again after an expiry, or to extend a grant (the Teams form). */
+/**
+ * Opens the request form as a card: again after an expiry, or to extend a grant (the Teams form's
+ * `openFormCard`); null when there is nothing the person may request.
+ */
 export type RequestFormCard = (
   person: TeamsPerson & { tz?: string },
   opts: { again?: AccessRequest; extendGrantId?: string },
-) => Promise<AdaptiveCard>;
+) => Promise<AdaptiveCard | null>;
+
+/** Verbs of the request form's own buttons, answered by the Teams request form, not here. */
+export const FORM_VERB_PREFIX = 'form.';
 
 export interface TeamsCardActionDeps {
   service: AccessService;
   identity: TeamsIdentity;
   conversations: ConversationRepo;
+  /** Where each card was sent (the outbox's records), to check a click's id against its card. */
+  messages: MessageRecordRepo;
   log: Log;
   /** A display name for an email (the approvers listed on a requester's card). */
   nameOf?: (email: string) => Promise<string>;
@@ -126,7 +140,8 @@ async function requestForm(
   opts: { again?: AccessRequest; extendGrantId?: string },
 ): Promise<InvokeAnswer> {
   if (!deps.requestFormCard) return invokeMessage(FORM_NOT_AVAILABLE);
-  return invokeCard(await deps.requestFormCard(clicker.person, opts));
+  const form = await deps.requestFormCard(clicker.person, opts);
+  return form ? invokeCard(form) : invokeMessage(NO_RESOURCES);
 }
 
 const HANDLERS: Record<string, Handler> = {
@@ -185,6 +200,24 @@ const HANDLERS: Record<string, Handler> = {
   },
 };
 
+/** The recorded message a verb's button is on (buttons on unrecorded notices are not checked). */
+const CARD_PURPOSE: Record<string, string> = {
+  [ActionId.approve]: Purpose.approvalCard,
+  [ActionId.deny]: Purpose.approvalCard,
+  [DenyFormVerb.submit]: Purpose.approvalCard,
+  [DenyFormVerb.back]: Purpose.approvalCard,
+  [ActionId.cancel]: Purpose.requesterStatus,
+};
+
+/** False when the click came from a recorded card that is not about `id` (tampered data). */
+async function onClickedCard(deps: TeamsCardActionDeps, context: TurnContext, verb: string, id: string) {
+  const purpose = CARD_PURPOSE[verb];
+  const clicked = context.activity.replyToId;
+  if (!purpose || !clicked) return true;
+  const records = await deps.messages.find({ subjectId: id, purpose });
+  return records.some((r) => r.platform === TEAMS_PLATFORM && activityIdOf(r.address) === clicked);
+}
+
 /** The verbs this module answers (the neutral action ids and the deny form's). */
 export const CARD_VERBS: readonly string[] = Object.keys(HANDLERS);
 
@@ -194,6 +227,19 @@ async function zoneOf(deps: TeamsCardActionDeps, context: TurnContext, email: st
   if (typeof tz === 'string' && IANAZone.isValidZone(tz)) return tz;
   const record = await deps.conversations.get(email).catch(() => null);
   return record?.tz;
+}
+
+/**
+ * Answers an `adaptiveCard/action` invoke with one of this module's verbs (or an unknown one);
+ * false, and nothing sent, for any other activity and for the request form's `form.*` verbs.
+ */
+export async function handleCardAction(context: TurnContext, deps: TeamsCardActionDeps): Promise<boolean> {
+  const { type, name, value } = context.activity;
+  if (type !== 'invoke' || name !== CARD_ACTION_INVOKE) return false;
+  const verb = invokeSchema.safeParse(value).data?.action.verb;
+  if (verb?.startsWith(FORM_VERB_PREFIX)) return false;
+  await sendInvokeAnswer(context, await answerCardAction(context, deps));
+  return true;
 }
 
 /** The answer to one `adaptiveCard/action` invoke (never throws: every failure is an answer). */
@@ -215,6 +261,10 @@ export async function answerCardAction(
     return invokeMessage(tooLong ? tooLong.message : NOT_RECOGNISED);
   }
   try {
+    if (!(await onClickedCard(deps, context, invoke.data.action.verb, data.data.value))) {
+      log.warn({ verb: invoke.data.action.verb }, 'teams.card_data_mismatch');
+      return invokeMessage(NOT_RECOGNISED);
+    }
     const who = await deps.identity.of(context);
     if (!who) return invokeMessage(UNKNOWN_PERSON);
     await deps.seen?.(who.email).catch((error: unknown) => log.warn({ err: error }, 'teams.seen_failed'));

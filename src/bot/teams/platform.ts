@@ -58,6 +58,11 @@ export function toDeliveryError(error: unknown): DeliveryError {
 
 const addressSchema = z.object({ reference: z.unknown(), activityId: z.string().min(1) });
 
+/** The activity id of a Teams message address (from `send`), or null when it is not one. */
+export function activityIdOf(address: string): string | null {
+  return parseAddress(address, addressSchema)?.activityId ?? null;
+}
+
 export interface TeamsPlatformDeps {
   adapter: TeamsAdapter;
   conversations: ConversationRepo;

@@ -82,7 +82,12 @@ export function parseCommand(text: string): { command: string; words: string } |
   return null;
 }
 
-async function viewerOf(context: TurnContext, deps: TeamsFormDeps, person: TeamsPerson): Promise<Viewer> {
+/** The person as the form sees them, in the zone their Teams client reports (else the one last stored). */
+export async function viewerOf(
+  context: TurnContext,
+  deps: TeamsFormDeps,
+  person: TeamsPerson,
+): Promise<Viewer> {
   let tz = zoneOf(context.activity);
   if (!tz) tz = (await deps.conversations.get(person.email).catch(() => null))?.tz;
   return { email: person.email, name: person.name, ...(tz ? { tz } : {}) };

@@ -9,7 +9,7 @@
  *   answered through the `application/search` invoke) and, for clients without it, static
  *   `choices`: the first page and a hint to type.
  * - Adaptive Cards 1.5 in Teams cannot react to a menu by itself, so every change is a button, an
- *   `Action.Execute` whose verb says what it does (./form-data.ts): "Use this resource", a quick
+ *   `Action.Execute` whose verb says what it does (./request-form-data.ts): "Use this resource", a quick
  *   duration (the chosen one marked ✓), "Use template", "Update summary", "Send request". Each
  *   carries the form's state and every input; the bot answers with the card re-rendered.
  * - Field errors sit under their field in the Attention colour; typed text is escaped as in every
@@ -17,8 +17,8 @@
  */
 import type { Choice, FormField, RequestFormModel } from '../../core/forms/request-form.js';
 import { ADAPTIVE_CARD_VERSION, type AdaptiveCard, type CardElement, escapeMarkdown } from './cards.js';
-import { Dataset, FormInput, FormVerb, type FormWire } from './form-data.js';
 import { LIMITS, truncate } from './limits.js';
+import { Dataset, FormInput, FormVerb, type FormWire } from './request-form-data.js';
 
 /** What the type-ahead menus list for clients without dynamic search: the first page and a hint. */
 export interface StaticPages {

@@ -3,7 +3,7 @@
  * the form card's buttons (`Action.Execute` with verbs `form.*`) and the menus' type-ahead
  * (`application/search`). The form itself (what it offers, what a change does, what is wrong with
  * a submission) is the neutral form of src/core/forms; this module moves it in and out of a card
- * (./form-data.ts, ./form-card.ts) and answers its menus' searches (./form-search.ts).
+ * (./request-form-data.ts, ./request-form-card.ts) and answers its menus' searches (./request-form-search.ts).
  *
  * The person is always the activity's verified `from`, resolved by ./identity.ts; the card's data
  * only says what they chose. A press re-renders the same card in place: the invoke's answer carries
@@ -31,7 +31,8 @@ import type { AccessService } from '../../domain/service.js';
 import { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard, renderCard } from './cards.js';
 import { TEAMS_COMMANDS } from './commands.js';
 import { zoneOf } from './conversations.js';
-import { renderFormCard, type StaticPages } from './form-card.js';
+import type { TeamsIdentity, TeamsPerson } from './identity.js';
+import { renderFormCard, type StaticPages } from './request-form-card.js';
 import {
   actionDataSchema,
   executeSchema,
@@ -39,9 +40,8 @@ import {
   FormVerb,
   type FormWire,
   readCard,
-} from './form-data.js';
-import { firstPage, noNames, searchAnswer } from './form-search.js';
-import type { TeamsIdentity, TeamsPerson } from './identity.js';
+} from './request-form-data.js';
+import { firstPage, noNames, searchAnswer } from './request-form-search.js';
 
 const REQUEST_ACCESS = 'request access';
 
@@ -82,7 +82,12 @@ export function parseCommand(text: string): { command: string; words: string } |
   return null;
 }
 
-async function viewerOf(context: TurnContext, deps: TeamsFormDeps, person: TeamsPerson): Promise<Viewer> {
+/** The person as the form sees them, in the zone their Teams client reports (else the one last stored). */
+export async function viewerOf(
+  context: TurnContext,
+  deps: TeamsFormDeps,
+  person: TeamsPerson,
+): Promise<Viewer> {
   let tz = zoneOf(context.activity);
   if (!tz) tz = (await deps.conversations.get(person.email).catch(() => null))?.tz;
   return { email: person.email, name: person.name, ...(tz ? { tz } : {}) };
@@ -145,6 +150,26 @@ export async function openFormCard(
       ...(opened.notice ? { notice: opened.notice } : {}),
     },
   );
+}
+
+/**
+ * The form as the card actions open it ("Request again" after an expiry, "Request extension" from a
+ * reminder: src/bot/teams/actions.ts on the teams-actions branch, its `requestFormCard` hook). The
+ * person is the verified clicker; with nothing to request, a card that says so.
+ */
+export function requestFormCard(deps: TeamsFormDeps) {
+  return async (
+    person: TeamsPerson & { tz?: string },
+    opts: { again?: AccessRequest; extendGrantId?: string },
+  ): Promise<AdaptiveCard> => {
+    const viewer: Viewer = {
+      email: person.email,
+      name: person.name,
+      ...(person.tz ? { tz: person.tz } : {}),
+    };
+    const card = await openFormCard(deps, viewer, opts);
+    return card ?? renderCard({ text: NO_RESOURCES, title: 'Request access', lines: [NO_RESOURCES] });
+  };
 }
 
 async function reply(context: TurnContext, text: string): Promise<void> {

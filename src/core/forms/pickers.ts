@@ -2,7 +2,7 @@
  * The pickers of the request form when there are too many choices to list (thousands of
  * resources, hundreds of approvers): type-ahead answers, the same for every platform. Slack asks
  * through its options load URL; Teams asks through `application/search`
- * (src/bot/teams/form-search.ts).
+ * (src/bot/teams/request-form-search.ts).
  */
 import type { ResourceConfig } from '../../domain/policy.js';
 import type { AccessService } from '../../domain/service.js';

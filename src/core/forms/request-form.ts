@@ -4,7 +4,7 @@
  * one marked, a custom amount and unit within the policy, templates that fill the justification,
  * an optional ticket, a live summary in the viewer's zone, and per-field errors. Slack renders the
  * model as a modal (src/bot/slack/modal.ts); Teams renders it as an Adaptive Card in the chat
- * (src/bot/teams/form-card.ts). Platforms keep no rule of their own: they turn what the person did
+ * (src/bot/teams/request-form-card.ts). Platforms keep no rule of their own: they turn what the person did
  * into `FormState` and render the model.
  *
  * The state comes back from the platform untrusted (private metadata, card data): every value is

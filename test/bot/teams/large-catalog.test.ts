@@ -6,7 +6,7 @@
  * first page for clients without dynamic search; everything downstream works as with a short list.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FormInput } from '../../../src/bot/teams/form-data.js';
+import { FormInput } from '../../../src/bot/teams/request-form-data.js';
 import { ActionId } from '../../../src/domain/views/model.js';
 import { type Catalog, largeCatalog } from '../../core/large-catalog.js';
 import {

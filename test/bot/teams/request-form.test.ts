@@ -6,8 +6,11 @@
  * place), and sends it; the approvers' cards go out through the outbox to their Teams chats.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FormInput } from '../../../src/bot/teams/form-data.js';
+import { TeamsIdentity } from '../../../src/bot/teams/identity.js';
+import { requestFormCard } from '../../../src/bot/teams/request-form.js';
+import { FormInput } from '../../../src/bot/teams/request-form-data.js';
 import { ActionId } from '../../../src/domain/views/model.js';
+import { createLogger } from '../../../src/log.js';
 import {
   type FakeBotConnector,
   type FakeTeamsUser,
@@ -410,5 +413,42 @@ describe('where Teams cannot vouch for the person, or nobody is checked', () => 
     expect(textsOf(tom.cardOf(id))[0]).toBe('Request sent');
     await t.delivered();
     expect(textsOf((await eventually(() => tina.lastCard())).card).join('\n')).toContain('Tenant production');
+  });
+});
+
+describe('the form opened from a card button (Request again, Request extension)', () => {
+  it('prefills from an earlier request of the same person, and reuses nothing of someone else’s', async () => {
+    const { t } = await start();
+    const open = requestFormCard({
+      service: t.system.service,
+      identity: new TeamsIdentity(),
+      conversations: t.store.repos.conversations,
+      log: createLogger('silent'),
+    });
+    const earlier = await t.system.service.submit({
+      requester: { email: TOM.email ?? '', name: TOM.name },
+      resourceId: 'tenant-prod',
+      approvers: ['ted@example.com'],
+      duration: 'PT8H',
+      justification: 'Quarterly audit',
+      ticket: 'AUD-9',
+      submissionKey: 'earlier',
+    });
+    const tom = { email: 'tom@example.com', name: TOM.name, userId: TOM.id, tz: 'Pacific/Auckland' };
+    const card = (await open(tom, { again: earlier })) as unknown as Card;
+    expect(input(card, FormInput.resource)?.value).toBe('tenant-prod');
+    expect(input(card, FormInput.approvers)?.value).toBe('ted@example.com');
+    expect(buttonsOf(card)).toContain('✓ 8 hours');
+    expect(input(card, FormInput.justification)?.value).toBe('Quarterly audit');
+    expect(input(card, FormInput.ticket)?.value).toBe('AUD-9');
+    expect(summaryOf(card)).toMatch(
+      /^Tenant production for 8 hours, until .* GMT\+13 your time; approvers: ted@example\.com$/,
+    );
+
+    // Someone else's request is not reused.
+    const tina = { email: 'tina@example.com', name: TINA.name, userId: TINA.id };
+    const theirs = (await open(tina, { again: earlier })) as unknown as Card;
+    expect(input(theirs, FormInput.justification)).toBeUndefined();
+    expect(input(theirs, FormInput.resource)?.value).toBeUndefined();
   });
 });

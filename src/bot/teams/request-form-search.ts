@@ -8,8 +8,8 @@
 import { approverOptions, resourceOptions, type SearchOptions } from '../../core/forms/pickers.js';
 import { type Choice, emptyState, type FormState, type Viewer } from '../../core/forms/request-form.js';
 import type { AccessService } from '../../domain/service.js';
-import { Dataset, HintValue, searchSchema } from './form-data.js';
 import { LIMITS } from './limits.js';
+import { Dataset, HintValue, searchSchema } from './request-form-data.js';
 
 /** Teams knows no names by email; the form lists approvers by email alone. */
 export const noNames = async () => new Map<string, string>();

@@ -23,84 +23,25 @@
  *
  * The functions are exported for the browser test (test/browser/playground.test.ts).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
 import { z } from 'zod';
+import { type PlaygroundPerson, playgroundConfig, SIGNED_IN } from './playground-people.js';
+import { type Child, startChild, stopChild, tail, waitFor } from './playground-processes.js';
+
+export {
+  PLAYGROUND_PEOPLE,
+  type PlaygroundPerson,
+  playgroundConfig,
+  SIGNED_IN,
+} from './playground-people.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const PLAYGROUND_POLICY = join(ROOT, 'playground/access.yaml');
 export const DEFAULT_BOT_PORT = 3978;
 export const DEFAULT_PLAYGROUND_PORT = 56150;
-
-/** One of the Playground's mock people (its default tenant). */
-export interface PlaygroundPerson {
-  key: string;
-  id: string;
-  name: string;
-  email: string;
-  aadObjectId: string;
-  givenName: string;
-  surname: string;
-}
-
-function person(n: number, given: string, surname: string, email: string): PlaygroundPerson {
-  return {
-    key: given.toLowerCase(),
-    id: `user-id-${n}`,
-    name: `${given} ${surname}`,
-    email,
-    aadObjectId: `00000000-0000-0000-0000-00000000002${n}`,
-    givenName: given,
-    surname,
-  };
-}
-
-/** The Playground's default people; the example policy uses the first three. */
-export const PLAYGROUND_PEOPLE = [
-  person(0, 'Alex', 'Wilber', 'alexw@example.com'),
-  person(1, 'Megan', 'Bowen', 'meganb@example.com'),
-  person(2, 'Adele', 'Vance', 'adelev@example.com'),
-  person(3, 'Isaiah', 'Langer', 'isaiahl@example.com'),
-  person(4, 'Patti', 'Fernandez', 'pattif@example.com'),
-  person(5, 'Lynne', 'Robbins', 'lynner@example.com'),
-] as const;
-
-const [ALEX, MEGAN] = PLAYGROUND_PEOPLE;
-/** Who gets a Playground window, in port order: the requester, then an approver. */
-export const SIGNED_IN = [ALEX, MEGAN];
-
-/** The Playground's configuration file for a client whose signed-in person is `me`. */
-export function playgroundConfig(me: PlaygroundPerson): string {
-  const user = (p: PlaygroundPerson) => ({
-    id: p.id,
-    name: p.name,
-    userPrincipleName: p.email,
-    aadObjectId: p.aadObjectId,
-    givenName: p.givenName,
-    surname: p.surname,
-    email: p.email,
-  });
-  const config = {
-    version: '0.1.1',
-    tenantId: '00000000-0000-0000-0000-0000000000001',
-    bot: { id: '00000000-0000-0000-0000-00000000000011', name: 'JIT Access' },
-    currentUser: user(me),
-    users: PLAYGROUND_PEOPLE.filter((p) => p.id !== me.id).map(user),
-    personalChat: { id: `personal-chat-${me.key}` },
-    groupChat: { id: `group-chat-${me.key}`, name: 'Group Chat' },
-    team: {
-      id: 'team-id',
-      name: 'My Team',
-      aadGroupId: '00000000-0000-0000-0000-000000000031',
-      channels: [{ id: 'channel-announcements-id', name: 'Announcements' }],
-    },
-  };
-  return `# Written by scripts/playground.ts: the Agents Playground signed in as ${me.name}.\n${stringify(config)}`;
-}
 
 const envSchema = z.object({
   PORT: z.coerce
@@ -153,80 +94,6 @@ export interface RunningPlayground {
   stop(): Promise<void>;
   /** Settles when one of the processes stops by itself, with what it said last. */
   failed: Promise<string>;
-}
-
-interface Child {
-  name: string;
-  process: ChildProcess;
-  log: string;
-  exited: Promise<number | null>;
-}
-
-function startChild(
-  name: string,
-  command: string,
-  args: string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-  log: string,
-): Child {
-  const out = createWriteStream(log, { flags: 'a' });
-  // Its own process group: a Ctrl-C in the terminal reaches this script, which stops each in turn.
-  const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return { name, process: child, log, exited };
-}
-
-function tail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no output)';
-  }
-}
-
-async function waitFor<T>(
-  what: string,
-  child: Child,
-  check: () => Promise<T | undefined>,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let gone = false;
-  void child.exited.then(() => {
-    gone = true;
-  });
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (gone)
-      throw new Error(
-        `${child.name} stopped before ${what}. Its last lines (${child.log}):\n${tail(child.log)}`,
-      );
-    if (Date.now() > deadline)
-      throw new Error(`${what}: no answer after ${timeoutMs / 1000} s (see ${child.log})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function stopChild(child: Child, signal: NodeJS.Signals, graceMs: number): Promise<void> {
-  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
-  const pid = child.process.pid;
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    return;
-  }
-  const timer = new Promise<'late'>((r) => setTimeout(() => r('late'), graceMs).unref());
-  if ((await Promise.race([child.exited, timer])) === 'late') {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {}
-    await child.exited;
-  }
 }
 
 /** The environment the bot runs with in the playground. */

@@ -23,6 +23,7 @@ import { systemClock } from '../src/domain/clock.js';
 import type { Notifier } from '../src/domain/events.js';
 import type { Grant, Person } from '../src/domain/model.js';
 import { parseAccessConfig } from '../src/domain/policy.js';
+import { PolicySource } from '../src/domain/policy-source.js';
 import { AccessService, type SubmitInput } from '../src/domain/service.js';
 import { ActionId } from '../src/domain/views/model.js';
 import { registerJobs } from '../src/jobs/handlers.js';
@@ -133,7 +134,7 @@ function buildCore(store: Store, access = parseAccessConfig(parseYaml(POLICY))) 
   const log = createLogger('silent');
   const runner = new InProcessRunner({ clock: systemClock, logger: log });
   const service = new AccessService({
-    config: access,
+    policy: new PolicySource(access, store.repos.settings),
     repos: store.repos,
     scheduler: runner,
     connectors: createConnectorRegistry({
@@ -190,7 +191,7 @@ async function lifecycleThroughput(): Promise<void> {
     perRequest.push(performance.now() - t0);
   }
   const elapsed = performance.now() - started;
-  const active = await service.listGrants({ status: 'active', limit: LIFECYCLE_N + 1 });
+  const active = await store.repos.grants.list({ status: 'active', limit: LIFECYCLE_N + 1 });
   await runner.stop();
   if (active.length !== LIFECYCLE_N) {
     throw new Error(`bench (a): expected ${LIFECYCLE_N} active grants, found ${active.length}`);
@@ -275,7 +276,7 @@ async function sweepOverGrants(): Promise<void> {
   const t1 = performance.now();
   const second = await service.sweep();
   const idleMs = performance.now() - t1;
-  const expired = await service.listGrants({ status: 'expired', limit: SWEEP_GRANTS });
+  const expired = await store.repos.grants.list({ status: 'expired', limit: SWEEP_GRANTS });
   if (handled !== overdue || expired.length !== overdue || second !== 0) {
     throw new Error(
       `bench (c): swept ${handled}, ${expired.length} expired, second sweep ${second}; expected ${overdue}, ${overdue}, 0`,
@@ -354,7 +355,7 @@ resources:
     await until(
       'every grant active',
       async () =>
-        (await t.system.service.listGrants({ status: 'active', limit: CLICKS + 1 })).length === CLICKS,
+        (await t.store.repos.grants.list({ status: 'active', limit: CLICKS + 1 })).length === CLICKS,
       30_000,
     );
     const allActive = performance.now() - started;

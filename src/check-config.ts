@@ -8,7 +8,7 @@
  * checked once the policy itself is valid (as the loader does), so a file with policy problems
  * lists only those.
  */
-import { ConfigError, loadAccessConfig, secretFor } from './config.js';
+import { ConfigError, loadAccessConfig, missingSecrets } from './config.js';
 import type { AccessConfig, ConfigIssue } from './domain/policy.js';
 
 export interface CheckResult {
@@ -40,26 +40,6 @@ export function checkConfig(file: string, options: { requireSecrets: boolean }):
       `note: ${line(i)} here; \`start\` refuses to run without it (--require-secrets makes this an error)`,
   );
   return { ok: true, stdout: [`${file}: OK — ${summary(access)}`], stderr: notes };
-}
-
-/** Webhook connectors whose secret variable is unset or empty in this process's environment. */
-function missingSecrets(access: AccessConfig): ConfigIssue[] {
-  return access.resources.flatMap((resource, i) => {
-    const { connector } = resource;
-    if (connector.type !== 'webhook') return [];
-    try {
-      secretFor(connector.secretEnv);
-      return [];
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      return [
-        {
-          path: `resources[${i}].connector.secretEnv`,
-          message: `environment variable ${connector.secretEnv} is not set`,
-        },
-      ];
-    }
-  });
 }
 
 function problems(file: string, issues: ConfigIssue[]): CheckResult {

@@ -25,6 +25,12 @@ export interface AppEnv {
    * Unset: `DEFAULT_SHUTDOWN_TIMEOUT_MS`.
    */
   shutdownTimeoutMs?: number;
+  /** `API_TOKEN`: the bearer token of the HTTP API under /api/v1; unset, the API is off (404). */
+  apiToken?: string;
+  /** `PUBLIC_URL`: where people and other systems reach this bot's server (links it hands out). */
+  publicUrl?: string;
+  /** `LINK_SIGNING_SECRET`: signs short-lived download links; unset, a random one per process. */
+  linkSigningSecret?: string;
 }
 
 /** How the bot authenticates to Azure AD (Entra ID): botbuilder's `MicrosoftAppType`. */
@@ -140,6 +146,23 @@ const envSchema = z.object({
         `must be a whole number of milliseconds between 1 and ${MAX_SHUTDOWN_TIMEOUT_MS}`,
       ),
   ),
+  API_TOKEN: optional(
+    z
+      .string()
+      .trim()
+      .min(32, 'must be at least 32 characters (e.g. the output of `openssl rand -hex 32`)')
+      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+  ),
+  PUBLIC_URL: optional(
+    z
+      .string()
+      .trim()
+      .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), {
+        error: 'must be an http:// or https:// URL such as https://jit.example.com',
+      })
+      .transform((s) => s.replace(/\/+$/, '')),
+  ),
+  LINK_SIGNING_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
 });
 
 function toIssues(error: z.ZodError): ConfigIssue[] {
@@ -219,6 +242,9 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
   };
   if (e.MONGODB_URI) result.mongodbUri = e.MONGODB_URI;
   if (e.SHUTDOWN_TIMEOUT_MS !== undefined) result.shutdownTimeoutMs = e.SHUTDOWN_TIMEOUT_MS;
+  if (e.API_TOKEN) result.apiToken = e.API_TOKEN;
+  if (e.PUBLIC_URL) result.publicUrl = e.PUBLIC_URL;
+  if (e.LINK_SIGNING_SECRET) result.linkSigningSecret = e.LINK_SIGNING_SECRET;
   return result;
 }
 
@@ -305,17 +331,31 @@ export function loadAccessConfig(path: string, env: NodeJS.ProcessEnv = process.
     );
   }
   const access = parseAccessConfig(doc.toJS());
+  const issues = missingSecrets(access, env);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return access;
+}
+
+/** Every webhook (resource connectors, the notifications webhook) whose secret variable is unset in `env`. */
+export function missingSecrets(access: AccessConfig, env: NodeJS.ProcessEnv = process.env): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  const unset = (name: string) => !env[name]?.trim();
   access.resources.forEach((r, i) => {
-    if (r.connector.type === 'webhook' && !env[r.connector.secretEnv]?.trim()) {
+    if (r.connector.type === 'webhook' && unset(r.connector.secretEnv)) {
       issues.push({
         path: `resources[${i}].connector.secretEnv`,
         message: `environment variable ${r.connector.secretEnv} is not set`,
       });
     }
   });
-  if (issues.length > 0) throw new ConfigError(issues);
-  return access;
+  const hook = access.notifications.webhook;
+  if (hook && unset(hook.secretEnv)) {
+    issues.push({
+      path: 'notifications.webhook.secretEnv',
+      message: `environment variable ${hook.secretEnv} is not set`,
+    });
+  }
+  return issues;
 }
 
 /** Reads everything; on a configuration error prints what to fix and exits with status 2. */

@@ -15,6 +15,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
           '*.signingSecret',
           '*.botToken',
           '*.appToken',
+          '*.apiToken',
+          '*.linkSigningSecret',
           'headers.authorization',
           '*.headers.authorization',
           'headers["x-slack-signature"]',

@@ -1,7 +1,8 @@
 /**
  * Start-up: read and validate configuration (exit 2 on a bad value, before anything starts),
  * open the store, start the scheduler and the chat front ends (Slack, Teams or both, by the
- * credentials present); on SIGTERM or SIGINT stop taking work, drain running jobs until half the
+ * credentials present); reload the policy file on SIGHUP and when it changes (src/policy-reload.ts);
+ * on SIGTERM or SIGINT stop taking work, drain running jobs until half the
  * shutdown timeout, close the store, stop the embedded MongoDB, exit (src/shutdown.ts). A shutdown
  * that outlasts its timeout exits 1.
  * Run through src/cli.ts (`jit-access-bot start`, `npm start`).
@@ -19,6 +20,7 @@ import { createAgendaRunner } from './jobs/agenda.js';
 import { InProcessRunner } from './jobs/in-process.js';
 import type { JobRunner } from './jobs/runner.js';
 import { createLogger } from './log.js';
+import { createPolicyReloader } from './policy-reload.js';
 import { shutdown } from './shutdown.js';
 import { connectMongo, createMemoryStore, type Store, startEmbeddedMongo } from './store/index.js';
 import { startSystem } from './system.js';
@@ -76,12 +78,25 @@ export async function main(): Promise<void> {
     ...(platforms.slack ? { slack: platforms.slack } : {}),
     ...(platforms.teams ? { teams: platforms.teams } : {}),
     secretFor: (name) => secretFor(name),
+    ...(env.apiToken ? { apiToken: env.apiToken } : {}),
+    ...(env.publicUrl ? { publicUrl: env.publicUrl } : {}),
+    ...(env.linkSigningSecret ? { linkSigningSecret: env.linkSigningSecret } : {}),
   });
+
+  // The policy file is reloaded on SIGHUP and when it changes; a bad file is refused and logged.
+  const reloader = createPolicyReloader({
+    path: env.accessConfigPath,
+    apply: (next) => system.applyPolicy(next),
+    log,
+  });
+  reloader.watch();
+  process.on('SIGHUP', () => void reloader.reload('SIGHUP'));
 
   let shuttingDown = false;
   const stop = (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
+    reloader.close();
     const timeoutMs = env.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     void shutdown(
       { system, store, stopEmbedded, log, timeoutMs, exit: (code) => process.exit(code) },

@@ -21,14 +21,21 @@ import { TeamsPlatform } from './bot/teams/platform.js';
 import { backoffDelayMs, MAX_ATTEMPTS_BEFORE_REPORT } from './connectors/backoff.js';
 import { createConnectorRegistry } from './connectors/registry.js';
 import type { ChatPlatform } from './core/chat.js';
+import { webhookSink } from './core/notifications.js';
 import { OutboxNotifier } from './core/notifier.js';
 import { Outbox, type OutboxPolicy } from './core/outbox.js';
 import { preferredPlatform, sightingRecorder } from './core/presence.js';
+import { ReportLinks } from './core/reports/links.js';
 import type { Clock } from './domain/clock.js';
+import type { Person } from './domain/model.js';
 import type { AccessConfig } from './domain/policy.js';
+import { PolicySource } from './domain/policy-source.js';
 import { ConnectorError } from './domain/ports.js';
 import { AccessService } from './domain/service.js';
+import { mountApi } from './http/api/routes.js';
 import { createMetrics } from './http/metrics.js';
+import { reportDownloadRoute } from './http/report-download.js';
+import { requestLinkRoute, requestUrlFor } from './http/request-link.js';
 import { createHttpServer, sendJson } from './http/server.js';
 import { registerJobs, SWEEP_INTERVAL_MS } from './jobs/handlers.js';
 import type { JobRunner, StopOptions } from './jobs/runner.js';
@@ -61,6 +68,12 @@ export interface SystemParts {
   outbox?: Partial<OutboxPolicy>;
   /** Wall-clock ms for inbound request timestamps (tests with a manual clock keep real time here). */
   wallClock?: () => number;
+  /** `API_TOKEN`: serves the HTTP API under /api/v1 with this bearer token; unset, /api/v1 is 404. */
+  apiToken?: string;
+  /** `PUBLIC_URL`: the base of the links the bot hands out (request links, report downloads). */
+  publicUrl?: string;
+  /** `LINK_SIGNING_SECRET`: signs report download links; unset, a random key per process. */
+  linkSigningSecret?: string;
 }
 
 export interface RunningSystem {
@@ -69,6 +82,20 @@ export interface RunningSystem {
   slack: SlackFrontEnd | null;
   /** The HTTP port actually listened on (useful with port 0). */
   port: number;
+  /** Every route the app's server answers (method and path), in order. */
+  routes(): Array<{ method: string; path: string }>;
+  /**
+   * A short-lived signed link to `person`'s access report of `query` (the words of /access-report),
+   * on PUBLIC_URL (else this server's local address): how Teams delivers the report.
+   */
+  reportLink(person: Person, query: string): string;
+  /** The policy in force: the file, with the owners' settings layered over it. */
+  policy: PolicySource;
+  /**
+   * Puts a reloaded policy file in force, connectors included (src/policy-reload.ts reads and
+   * checks the file). Throws, and changes nothing, when a connector cannot be built from it.
+   */
+  applyPolicy(access: AccessConfig): Promise<void>;
   /**
    * Stops taking requests, waits for work already acknowledged, drains running jobs (until
    * `options.deadline` at most; see `JobRunner.stop`).
@@ -112,6 +139,8 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   }
   if (platforms.length === 0) throw new Error('no chat platform is configured');
 
+  // The policy file in force (replaced on reload, see applyPolicy) with the owners' settings over it.
+  const policy = new PolicySource(parts.access, store.repos.settings);
   const outbox = new Outbox({
     repos: store.repos,
     scheduler: runner,
@@ -121,33 +150,41 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     log,
     newId: randomUUID,
     ...(parts.outbox ? { policy: parts.outbox } : {}),
+    notifications: webhookSink({
+      webhook: () => policy.current().notifications.webhook,
+      secretFor: parts.secretFor,
+      clock,
+    }),
   });
   const slackDirectory = directory;
-  const connectors = createConnectorRegistry({
-    resources: parts.access.resources,
-    secretFor: parts.secretFor,
-    clock,
-    logger: log,
-    ...(slack && slackDirectory
-      ? {
-          slack: {
-            client: slack.client,
-            lookupUserId: async (email: string) => {
-              const person = await slackDirectory.byEmail(email);
-              // Not retried: Slack has nobody with this email, so the group cannot hold them.
-              if (!person) throw new ConnectorError(`no Slack user with email ${email}`, false);
-              return person.userId;
+  const buildConnectors = (access: AccessConfig) =>
+    createConnectorRegistry({
+      resources: access.resources,
+      secretFor: parts.secretFor,
+      clock,
+      logger: log,
+      ...(slack && slackDirectory
+        ? {
+            slack: {
+              client: slack.client,
+              lookupUserId: async (email: string) => {
+                const person = await slackDirectory.byEmail(email);
+                // Not retried: Slack has nobody with this email, so the group cannot hold them.
+                if (!person) throw new ConnectorError(`no Slack user with email ${email}`, false);
+                return person.userId;
+              },
             },
-          },
-        }
-      : {}),
-  });
+          }
+        : {}),
+    });
+  // Replaced as a whole when the policy file is reloaded (applyPolicy below).
+  let connectors = buildConnectors(parts.access);
   const service = new AccessService({
-    config: parts.access,
+    policy,
     repos: store.repos,
     scheduler: runner,
-    connectors,
-    notifier: new OutboxNotifier(outbox, log),
+    connectors: { forResource: (resourceId) => connectors.forResource(resourceId) },
+    notifier: new OutboxNotifier(outbox, log, () => Boolean(policy.current().notifications.webhook)),
     clock,
     log,
     newId: randomUUID,
@@ -155,19 +192,22 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     reportAfterAttempts: MAX_ATTEMPTS_BEFORE_REPORT,
   });
   // Grants of resources no longer in the policy file cannot be revoked by their connector.
-  const known = new Set(parts.access.resources.map((r) => r.id));
-  const stranded = (
-    await store.repos.grants.list({ status: ['provisioning', 'active', 'revoking'], limit: 1000 })
-  ).filter((g) => !known.has(g.resourceId));
-  for (const g of stranded) {
-    log.error(
-      { grantId: g.id, resourceId: g.resourceId, holder: g.holder.email, status: g.status },
-      'grant.resource_missing: this grant belongs to a resource that is no longer in the policy file, so its access cannot be revoked automatically; put the resource back or remove the access by hand',
-    );
-  }
+  const reportStranded = async (access: AccessConfig) => {
+    const known = new Set(access.resources.map((r) => r.id));
+    const stranded = (
+      await store.repos.grants.list({ status: ['provisioning', 'active', 'revoking'], limit: 1000 })
+    ).filter((g) => !known.has(g.resourceId));
+    for (const g of stranded) {
+      log.error(
+        { grantId: g.id, resourceId: g.resourceId, holder: g.holder.email, status: g.status },
+        'grant.resource_missing: this grant belongs to a resource that is no longer in the policy file, so its access cannot be revoked automatically; put the resource back or remove the access by hand',
+      );
+    }
+  };
+  await reportStranded(parts.access);
 
-  // Routes: health, metrics, then each front end (Slack's receiver, Teams' /api/messages). /api/v1
-  // is mounted by the surface that serves it; until then it answers 404 like any unknown path.
+  // Routes: health, metrics, each front end (Slack's receiver, Teams' /api/messages), the links the
+  // bot hands out, and the HTTP API under /api/v1 when API_TOKEN is set (else 404 like any unknown path).
   const metrics = createMetrics(store.repos);
   http.route({
     method: 'GET',
@@ -212,6 +252,21 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     );
   }
 
+  // Links the bot hands out: the request page (the API's requestUrl) and report downloads (Teams).
+  const slackFront = slack;
+  http.route(requestLinkRoute(async () => (slackFront ? slackFront.target() : null)));
+  const reportLinks = new ReportLinks(parts.linkSigningSecret, () => clock.now().getTime());
+  http.route(reportDownloadRoute(service, reportLinks));
+  if (parts.apiToken) {
+    const publicUrl = parts.publicUrl;
+    mountApi(http, {
+      service,
+      token: parts.apiToken,
+      log,
+      requestUrl: (resourceId, req) => requestUrlFor(publicUrl, resourceId, req),
+    });
+  }
+
   registerJobs(runner, service, { outbox, sweepIntervalMs: parts.sweepIntervalMs ?? SWEEP_INTERVAL_MS });
   await runner.start();
   const port = await http.listen(parts.http.port, parts.http.host);
@@ -222,6 +277,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
       slack: slack ? (parts.slack?.appToken ? 'socket-mode' : 'http') : 'off',
       teams: teams ? (teams.authenticated ? 'authenticated' : 'UNAUTHENTICATED') : 'off',
       store: store.kind,
+      api: parts.apiToken ? 'on' : 'off',
     },
     'app.started',
   );
@@ -230,6 +286,17 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     outbox,
     slack,
     port,
+    routes: () => http.routes(),
+    reportLink: (person, query) =>
+      reportLinks.url(parts.publicUrl ?? `http://127.0.0.1:${port}`, person, query),
+    policy,
+    async applyPolicy(access) {
+      // Connectors first: a connector that cannot be built (a missing secret) refuses the whole file.
+      const next = buildConnectors(access);
+      policy.replace(access);
+      connectors = next;
+      await reportStranded(access);
+    },
     async stop(options) {
       stopping = true;
       await http.close(); // stop taking requests

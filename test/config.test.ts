@@ -136,6 +136,31 @@ describe('readEnv: Microsoft Teams credentials', () => {
     });
   });
 
+  it('reads API_TOKEN (long enough, no spaces), PUBLIC_URL and LINK_SIGNING_SECRET', () => {
+    const token = 'a'.repeat(40);
+    const env = readEnv({
+      API_TOKEN: token,
+      PUBLIC_URL: 'https://jit.example.com/',
+      LINK_SIGNING_SECRET: 'k'.repeat(32),
+    });
+    expect(env).toMatchObject({
+      apiToken: token,
+      publicUrl: 'https://jit.example.com',
+      linkSigningSecret: 'k'.repeat(32),
+    });
+    expect(readEnv({ API_TOKEN: '' }).apiToken).toBeUndefined();
+    expect(
+      envIssues({ API_TOKEN: 'short', PUBLIC_URL: 'jit.example.com', LINK_SIGNING_SECRET: 'x' }),
+    ).toEqual([
+      'API_TOKEN: must be at least 32 characters (e.g. the output of `openssl rand -hex 32`)',
+      'PUBLIC_URL: must be an http:// or https:// URL such as https://jit.example.com',
+      'LINK_SIGNING_SECRET: must be at least 32 characters',
+    ]);
+    expect(envIssues({ API_TOKEN: `${'a'.repeat(32)} b` })).toEqual([
+      'API_TOKEN: must be printable ASCII without spaces',
+    ]);
+  });
+
   it('reads TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED as true or false only', () => {
     expect(
       readEnv({ TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED: 'TRUE' }).teams.dangerouslyAllowUnauthenticated,
@@ -288,6 +313,17 @@ describe('loadAccessConfig', () => {
     expect(loadIssues(EXAMPLE, { ACME_HOOK_SECRET: '' })).toEqual([
       'resources[0].connector.secretEnv: environment variable ACME_HOOK_SECRET is not set',
     ]);
+  });
+  it('requires the secret of the notifications webhook too', () => {
+    const path = tempFile(
+      'resources:\n  - id: a\n    name: A\n    approvers: [alice@example.com]\nnotifications:\n  webhook: { url: "https://tickets.example.com/jit", secretEnv: TICKETS_SECRET }\n',
+    );
+    expect(loadIssues(path, {})).toEqual([
+      'notifications.webhook.secretEnv: environment variable TICKETS_SECRET is not set',
+    ]);
+    expect(loadAccessConfig(path, { TICKETS_SECRET: 'set' }).notifications.webhook?.secretEnv).toBe(
+      'TICKETS_SECRET',
+    );
   });
 });
 

@@ -79,8 +79,16 @@ export class WebhookConnector implements Connector {
     this.clock = opts.clock;
   }
 
-  async deliver(event: ConnectorEvent): Promise<void> {
-    const body = JSON.stringify(event);
+  deliver(event: ConnectorEvent): Promise<void> {
+    return this.post(event, event.idempotencyKey);
+  }
+
+  /**
+   * POSTs any JSON document the same way (signed, no redirects, bounded by the timeout), e.g. the
+   * policy's notifications webhook (src/core/notifications.ts). Throws `ConnectorError` as `deliver` does.
+   */
+  async post(document: object, idempotencyKey: string): Promise<void> {
+    const body = JSON.stringify(document);
     const timestamp = String(Math.floor(this.clock.now().getTime() / 1000));
     let response: Response;
     try {
@@ -91,7 +99,7 @@ export class WebhookConnector implements Connector {
           'User-Agent': 'jit-access-bot',
           'X-Jit-Timestamp': timestamp,
           'X-Jit-Signature': signBody(this.secret, timestamp, body),
-          'X-Jit-Idempotency-Key': event.idempotencyKey,
+          'X-Jit-Idempotency-Key': idempotencyKey,
           ...(this.authorization ? { Authorization: this.authorization } : {}),
         },
         body,

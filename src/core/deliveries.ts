@@ -192,6 +192,18 @@ export function plan(event: LifecycleEvent): Delivery[] {
         send(g.id, g.requestId, g.holder.email, `extended:${event.request.id}`, message),
       ];
     }
+    case 'resource.settings_changed': {
+      const { setting, resource } = event;
+      const subject = `settings:${resource.id}`;
+      return event.recipients.map((a) =>
+        send(subject, subject, a, `v${setting.version}`, {
+          view: 'settings-changed',
+          setting,
+          resource,
+          revoking: event.revoking,
+        }),
+      );
+    }
     case 'grant.ended': {
       const g = event.grant;
       const message: Message = { view: 'grant-status', grant: g, resource: event.resource };

@@ -4,7 +4,7 @@
  * sent, so times are in the recipient's own zone and "if approved now" means the moment it arrives.
  */
 import type { ConnectorOperation, ResourceRef } from '../domain/events.js';
-import type { AccessRequest, Grant } from '../domain/model.js';
+import type { AccessRequest, Grant, ResourceSetting } from '../domain/model.js';
 import {
   approvalCard,
   autoApprovedNotice,
@@ -19,6 +19,7 @@ import {
   type Viewer,
 } from '../domain/views/messages.js';
 import type { MessageView } from '../domain/views/model.js';
+import { settingsChanged } from '../domain/views/settings.js';
 
 export type Message =
   | { view: 'approval-card'; request: AccessRequest; resource: ResourceRef }
@@ -40,7 +41,8 @@ export type Message =
   | { view: 'grant-status'; grant: Grant; resource: ResourceRef }
   | { view: 'reminder'; grant: Grant; resource: ResourceRef; extensionsAllowed: boolean }
   | { view: 'extended'; grant: Grant; resource: ResourceRef }
-  | { view: 'connector-failing'; grant: Grant; resource: ResourceRef; operation: ConnectorOperation };
+  | { view: 'connector-failing'; grant: Grant; resource: ResourceRef; operation: ConnectorOperation }
+  | { view: 'settings-changed'; setting: ResourceSetting; resource: ResourceRef; revoking: number };
 
 export type MessageKind = Message['view'];
 
@@ -52,7 +54,8 @@ export function namesIn(message: Message): string[] {
     case 'unreachable':
       return message.unreachable;
     case 'grant-status':
-      return message.grant.endedBy && message.grant.endedBy !== 'system' ? [message.grant.endedBy] : [];
+      // `system` (expiry) and `api` (the HTTP API) are not people.
+      return message.grant.endedBy?.includes('@') ? [message.grant.endedBy] : [];
     default:
       return [];
   }
@@ -79,6 +82,8 @@ export function renderMessage(message: Message, viewer: Viewer, nameOf: NameOf):
       return extendedNotice(message.grant, message.resource, viewer);
     case 'connector-failing':
       return connectorFailing(message.grant, message.resource, message.operation, viewer);
+    case 'settings-changed':
+      return settingsChanged(message.setting, message.resource, message.revoking, viewer);
   }
 }
 
@@ -92,6 +97,7 @@ const KINDS = new Set<string>([
   'reminder',
   'extended',
   'connector-failing',
+  'settings-changed',
 ]);
 
 /** A stored message back from the outbox (written by this module; checked for its kind). */

@@ -6,6 +6,7 @@
  */
 import type { LifecycleEvent, Log, Notifier } from '../domain/events.js';
 import { plan } from './deliveries.js';
+import { notificationDelivery } from './notifications.js';
 import type { Outbox } from './outbox.js';
 
 /** Waits before each further try of storing an event's deliveries. */
@@ -15,10 +16,12 @@ export class OutboxNotifier implements Notifier {
   constructor(
     private readonly outbox: Outbox,
     private readonly log: Log,
+    /** True while the policy in force has a notifications webhook: every event is also queued for it. */
+    private readonly webhookOn: () => boolean = () => false,
   ) {}
 
   async notify(event: LifecycleEvent): Promise<void> {
-    const deliveries = plan(event);
+    const deliveries = [...plan(event), ...(this.webhookOn() ? [notificationDelivery(event)] : [])];
     for (let attempt = 0; ; attempt++) {
       try {
         await this.outbox.enqueue(deliveries);

@@ -21,6 +21,11 @@ import type { Viewer } from '../domain/views/messages.js';
 import { type ChatPerson, type ChatPlatform, DeliveryError } from './chat.js';
 import { type Delivery, laneOf, Purpose } from './deliveries.js';
 import { asMessage, type Message, namesIn, renderMessage } from './messages.js';
+import {
+  NOTIFICATIONS_RECIPIENT,
+  type NotificationDelivery,
+  type NotificationSink,
+} from './notifications.js';
 import { inPreferredOrder } from './presence.js';
 
 export interface OutboxPolicy {
@@ -66,6 +71,8 @@ export interface OutboxDeps {
   policy?: Partial<OutboxPolicy>;
   /** 0..1, for the jitter of retry delays (injectable so tests are exact). */
   random?: () => number;
+  /** Where items for `NOTIFICATIONS_RECIPIENT` go (the policy's notifications webhook). */
+  notifications?: NotificationSink;
 }
 
 /** Human names of the platforms, for "could not be reached on Slack". */
@@ -81,7 +88,7 @@ export class Outbox {
   }
 
   /** Stores the deliveries (skipping any enqueued before) and schedules their lanes now. */
-  async enqueue(deliveries: Delivery[]): Promise<void> {
+  async enqueue(deliveries: Array<Delivery | NotificationDelivery>): Promise<void> {
     if (deliveries.length === 0) return;
     const now = this.deps.clock.now();
     const items: OutboxItem[] = deliveries.map((d) => ({
@@ -92,7 +99,7 @@ export class Outbox {
       mode: d.mode,
       subjectId: d.subjectId,
       purpose: d.purpose,
-      message: d.message as unknown as Record<string, unknown>,
+      message: d.message as Record<string, unknown>,
       status: 'pending',
       createdAt: now,
       attempts: 0,
@@ -153,17 +160,22 @@ export class Outbox {
 
   /** One attempt at a claimed item. True when the item is done (sent or given up). */
   private async attempt(item: OutboxItem): Promise<boolean> {
-    const message = asMessage(item.message);
+    // A notification for the webhook holds its body, not a chat message.
+    const message = item.recipient === NOTIFICATIONS_RECIPIENT ? null : asMessage(item.message);
     const log = this.deps.log.child({ outboxId: item.id, subjectId: item.subjectId, lane: item.lane });
     try {
-      const platform = item.mode === 'send' ? await this.send(item, message) : await this.edit(item, message);
+      const platform = !message
+        ? await this.notify(item)
+        : item.mode === 'send'
+          ? await this.send(item, message)
+          : await this.edit(item, message);
       await this.finish(item, {
         status: 'sent',
         sentAt: this.deps.clock.now(),
         ...(platform ? { platform } : {}),
       });
       log.debug({ attempts: item.attempts + 1, platform }, 'message.delivered');
-      if (message.view === 'reminder' && item.mode === 'send') {
+      if (message?.view === 'reminder' && item.mode === 'send') {
         // A reminder counts as sent only once it is delivered.
         await this.audit('grant.reminded', {
           grantId: message.grant.id,
@@ -198,6 +210,13 @@ export class Outbox {
       if (updated) await this.deps.scheduler.schedule('outbox.deliver', next, { id: item.lane });
       return false;
     }
+  }
+
+  /** Posts a notification to the policy's webhook. */
+  private async notify(item: OutboxItem): Promise<string> {
+    if (!this.deps.notifications) throw new DeliveryError('no notifications webhook is configured', true);
+    await this.deps.notifications.deliver(item.message);
+    return 'webhook';
   }
 
   /** Sends a new message on the first platform that knows the recipient. Returns the platform. */
@@ -280,26 +299,29 @@ export class Outbox {
     );
   }
 
-  private async giveUp(item: OutboxItem, message: Message, error: string): Promise<void> {
+  private async giveUp(item: OutboxItem, message: Message | null, error: string): Promise<void> {
     await this.finish(item, { status: 'undeliverable', lastError: error.slice(0, 300) });
-    const subject =
-      'request' in message
+    const subject = !message
+      ? { resourceId: String((item.message.resource as { id?: unknown } | undefined)?.id ?? '') }
+      : 'request' in message
         ? { requestId: message.request.id, resourceId: message.request.resourceId }
-        : { grantId: message.grant.id, resourceId: message.grant.resourceId };
+        : 'grant' in message
+          ? { grantId: message.grant.id, resourceId: message.grant.resourceId }
+          : { resourceId: message.resource.id };
     await this.audit('message.undeliverable', {
       ...subject,
       details: {
         recipient: item.recipient,
-        message: message.view,
+        message: message?.view ?? String(item.message.type),
         mode: item.mode,
         error: error.slice(0, 300),
       },
     });
     this.deps.log.warn(
-      { outboxId: item.id, recipient: item.recipient, message: message.view, error },
+      { outboxId: item.id, recipient: item.recipient, message: message?.view ?? item.message.type, error },
       'message.undeliverable',
     );
-    if (message.view === 'approval-card' && item.mode === 'send') await this.tellRequester(message);
+    if (message?.view === 'approval-card' && item.mode === 'send') await this.tellRequester(message);
   }
 
   /** An approver could not be reached: the requester is told, so the request does not expire unseen. */

@@ -4,10 +4,12 @@ import type { LifecycleEvent, Log, Notifier } from './events.js';
 import { sortableId } from './ids.js';
 import type { AccessRequest, AuditEvent } from './model.js';
 import type { AccessConfig, ResourceConfig } from './policy.js';
+import type { PolicySource } from './policy-source.js';
 import type { ConnectorRegistry, Repositories, Scheduler } from './ports.js';
 
 export interface ServiceDeps {
-  config: AccessConfig;
+  /** The policy file in force (it follows reloads) with the owners' settings layered over it. */
+  policy: PolicySource;
   repos: Repositories;
   scheduler: Scheduler;
   connectors: ConnectorRegistry;
@@ -22,6 +24,8 @@ export interface ServiceDeps {
 }
 
 export interface ServiceContext extends ServiceDeps {
+  /** The policy file in force now (`policy.current()`): read it afresh, never keep it. */
+  readonly config: AccessConfig;
   resource(id: string): ResourceConfig;
   audit(
     type: AuditEvent['type'],
@@ -47,8 +51,11 @@ export function makeContext(
 ) {
   const ctx: ServiceContext = {
     ...deps,
+    get config() {
+      return deps.policy.current();
+    },
     resource(id) {
-      const found = deps.config.resources.find((r) => r.id === id);
+      const found = deps.policy.current().resources.find((r) => r.id === id);
       // A resource removed from the policy file still has requests and grants to finish.
       return (
         found ?? {
@@ -58,7 +65,8 @@ export function makeContext(
           owners: [],
           requesters: [],
           connector: { type: 'log' },
-          basePolicy: deps.config.defaultLayer,
+          ownerControlled: false,
+          basePolicy: deps.policy.current().defaultLayer,
           groupPolicies: [],
         }
       );

@@ -22,7 +22,13 @@ export type ErrorCode =
   | 'EXTENSIONS_DISABLED'
   | 'ALREADY_HAS_ACCESS'
   | 'ALREADY_REQUESTED'
-  | 'INVALID_INPUT';
+  | 'INVALID_INPUT'
+  | 'NOT_ALLOWED_TO_VIEW'
+  | 'NO_ACTIVE_GRANT'
+  | 'RESOURCE_CLOSED'
+  | 'NOT_OWNER'
+  | 'WINDOW_IN_PAST'
+  | 'SETTINGS_CHANGED';
 
 /** Form fields an error can be attached to, for inline errors in request forms. */
 export type ErrorField = 'resource' | 'approvers' | 'duration' | 'justification';

@@ -3,11 +3,16 @@
  * (src/core/deliveries.ts) turns them into messages for every chat platform. An event is published only by the caller whose
  * conditional write won, so a replayed click or a repeated job never sends a message twice.
  */
-import type { AccessRequest, Grant } from './model.js';
+import type { AccessRequest, Grant, ResourceSetting } from './model.js';
 
 export interface ResourceRef {
   id: string;
   name: string;
+  /**
+   * The end of the owners' access window when the event happened: a grant approved now ends
+   * no later than this, and the approval card says so.
+   */
+  windowEndsAt?: Date;
 }
 
 export type ConnectorOperation = 'provision' | 'revoke' | 'extend';
@@ -31,7 +36,16 @@ export type LifecycleEvent =
     }
   | { type: 'grant.reminder'; grant: Grant; resource: ResourceRef; extensionsAllowed: boolean }
   | { type: 'grant.extended'; grant: Grant; request: AccessRequest; resource: ResourceRef }
-  | { type: 'grant.ended'; grant: Grant; resource: ResourceRef };
+  | { type: 'grant.ended'; grant: Grant; resource: ResourceRef }
+  | {
+      type: 'resource.settings_changed';
+      setting: ResourceSetting;
+      resource: ResourceRef;
+      /** who is told: the resource's approvers */
+      recipients: string[];
+      /** how many open grants the change is revoking now */
+      revoking: number;
+    };
 
 export interface Notifier {
   notify(event: LifecycleEvent): Promise<void>;

@@ -13,6 +13,7 @@ import type { ServiceContext } from './context.js';
 import { addDuration, subtractDuration } from './duration.js';
 import { DomainError } from './errors.js';
 import type { AccessRequest, Grant } from './model.js';
+import { clampToWindow, isOpen, resourceRefWith } from './owner-settings.js';
 import { durationOption, effectivePolicy } from './policy.js';
 import { DuplicateKeyError } from './ports.js';
 import { resourceRef } from './requests.js';
@@ -69,10 +70,31 @@ async function overlapping(ctx: ServiceContext, request: AccessRequest): Promise
 /** Grants access through the connector; the grant becomes active, and its time starts, on confirmation. */
 export async function provision(ctx: ServiceContext, current: Grant): Promise<void> {
   if (current.status !== 'provisioning') return;
+  const resource = ctx.resource(current.resourceId);
+  const access = await ctx.policy.access(resource);
+  if (!isOpen(access, ctx.clock.now())) {
+    // Approved before the owners closed the resource, and not yet provisioned: never granted.
+    const closing = await ctx.repos.grants.update(
+      current.id,
+      { status: 'provisioning' },
+      {
+        set: {
+          status: 'revoking',
+          endReason: 'closed-by-owner',
+          endedBy: access.setting?.updatedBy ?? 'system',
+          attempts: 0,
+          nextAttemptAt: ctx.clock.now(),
+        },
+      },
+    );
+    if (closing) await ctx.advanceSoon(current.id);
+    return;
+  }
   const grant = await claim(ctx, current);
   if (!grant) return;
   const startsAt = ctx.clock.now();
-  const expiresAt = addDuration(startsAt, grant.duration);
+  // A grant approved inside the owners' window never outlives it.
+  const expiresAt = clampToWindow(addDuration(startsAt, grant.duration), access);
   try {
     await ctx.connectors
       .forResource(grant.resourceId)
@@ -101,11 +123,7 @@ export async function provision(ctx: ServiceContext, current: Grant): Promise<vo
   });
   ctx.log.info({ grantId: grant.id, expiresAt }, 'grant.activated');
   await scheduleTimers(ctx, active);
-  await ctx.publish({
-    type: 'grant.activated',
-    grant: active,
-    resource: resourceRef(ctx.resource(grant.resourceId)),
-  });
+  await ctx.publish({ type: 'grant.activated', grant: active, resource: resourceRefWith(resource, access) });
 }
 
 export function remindBeforeFor(ctx: ServiceContext, grant: Grant): string {
@@ -159,7 +177,10 @@ async function applyExtension(ctx: ServiceContext, request: AccessRequest): Prom
   if (grant?.status !== 'active' || !grant.expiresAt) return nothing;
   if (grant.pendingExtension?.requestId === request.id) return () => ctx.advanceSoon(grant.id);
   if (grant.appliedExtensions?.includes(request.id)) return nothing;
-  const expiresAt = addDuration(grant.expiresAt, request.duration);
+  // Never past the owners' window, and never earlier than it was.
+  const access = await ctx.policy.access(ctx.resource(grant.resourceId));
+  const wanted = clampToWindow(addDuration(grant.expiresAt, request.duration), access);
+  const expiresAt = wanted > grant.expiresAt ? wanted : grant.expiresAt;
   const extended = await ctx.repos.grants.update(
     grant.id,
     { status: 'active', expiresAt: grant.expiresAt },

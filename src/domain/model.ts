@@ -76,8 +76,10 @@ export interface Grant {
   /** The expiry a reminder was already sent for, so a repeated job sends nothing new. */
   remindedFor?: Date;
   /** Why and by whom revocation started, when it did. */
-  endReason?: 'expired' | 'ended-by-holder' | 'revoked-by-admin';
+  endReason?: 'expired' | 'ended-by-holder' | 'revoked-by-admin' | 'closed-by-owner';
   endedBy?: string;
+  /** The reason given by whoever revoked it (an admin, an owner, the API), if any. */
+  endComment?: string;
   endedAt?: Date;
   /** Connector retry bookkeeping for the current pending operation. */
   attempts: number;
@@ -108,7 +110,10 @@ export type AuditEventType =
   | 'grant.revoked'
   | 'grant.expired'
   | 'message.undeliverable'
-  | 'action.refused';
+  | 'action.refused'
+  /** A use of access reported by the protected system (`at` is when it happened). */
+  | 'access.used'
+  | 'resource.settings_changed';
 
 export interface AuditEvent {
   id: string;
@@ -158,6 +163,25 @@ export interface ConversationRecord {
   tz?: string;
   /** When the bot last saw the person there. */
   updatedAt: Date;
+}
+
+/**
+ * What a resource's owners set at run time (`/access-settings`), layered over the policy file:
+ * whether the resource may be requested at all, and until when. One per resource; each save
+ * bumps `version` (a compare-and-swap, so two owners saving at once never lose a change unseen).
+ */
+export interface ResourceSetting {
+  resourceId: string;
+  /** Off: no new requests, and open grants are revoked. */
+  jitEnabled: boolean;
+  /** UTC end of the access window; absent: always allow. */
+  windowEndsAt?: Date;
+  /** Email of the owner who saved it. */
+  updatedBy: string;
+  updatedByName: string;
+  updatedAt: Date;
+  /** 1 for the first save, then +1 per save. */
+  version: number;
 }
 
 /**

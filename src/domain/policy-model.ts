@@ -53,6 +53,11 @@ export interface ResourceConfig {
   /** Emails allowed to request, expanded; `undefined` means everyone. */
   requesters?: string[];
   connector: ConnectorConfig;
+  /**
+   * `ownerControlled: true`: JIT access starts switched off; nobody may request the resource until
+   * one of its owners switches it on (`/access-settings`).
+   */
+  ownerControlled: boolean;
   /** Internal: defaults merged with this resource's `policy`. Use `effectivePolicy()`. */
   readonly basePolicy: PolicyLayer;
   /** Internal: `groupPolicies` in key order, each merged over `basePolicy`. Use `effectivePolicy()`. */
@@ -76,6 +81,8 @@ export interface AccessConfig {
   admins: string[];
   /** The `defaults` section merged over the built-in defaults, resolved. */
   defaults: EffectivePolicy;
+  /** Where every request and grant event is also sent (signed, through the outbox). */
+  notifications: { webhook?: { url: string; secretEnv: string } };
   /** Internal: the `defaults` layer, for resources no longer in the file. */
   readonly defaultLayer: PolicyLayer;
 }

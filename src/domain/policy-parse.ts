@@ -159,6 +159,7 @@ export function parseAccessConfig(data: unknown): AccessConfig {
       approvers,
       owners,
       connector: r.connector,
+      ownerControlled: r.ownerControlled ?? false,
       basePolicy,
       groupPolicies,
     };
@@ -168,11 +169,13 @@ export function parseAccessConfig(data: unknown): AccessConfig {
   });
 
   if (issues.length > 0) throw new ConfigError(issues);
+  const notifications = file.notifications?.webhook ? { webhook: { ...file.notifications.webhook } } : {};
   return {
     resources,
     chat: { prefer: file.chat?.prefer ?? 'last-seen' },
     groups,
     admins,
+    notifications,
     defaults: resolve(defaultsLayer),
     defaultLayer: defaultsLayer,
   };

@@ -89,6 +89,19 @@ const resource = z.strictObject({
   policy: policyOverride.optional(),
   groupPolicies: z.record(z.string(), policyOverride).optional(),
   connector: connector.default({ type: 'log' }),
+  /** true: starts switched off; nobody may request it until an owner switches it on */
+  ownerControlled: z.boolean().optional(),
+});
+
+const notifications = z.strictObject({
+  webhook: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/, error: formatError('must be an http:// or https:// URL') }),
+      secretEnv: z
+        .string()
+        .regex(ENV_NAME, 'must be the name of an environment variable (upper case, digits, _)'),
+    })
+    .optional(),
 });
 
 export const accessFile = z.strictObject({
@@ -106,6 +119,7 @@ export const accessFile = z.strictObject({
     .optional(),
   admins: z.array(principal).optional(),
   resources: z.array(resource).min(1, 'must list at least one resource'),
+  notifications: notifications.optional(),
 });
 
 // ---------------------------------------------------------------- issue formatting
@@ -140,6 +154,7 @@ const KNOWN_KEYS = [
   'secretEnv',
   'timeoutMs',
   'usergroupId',
+  'webhook',
   'prefer',
 ];
 

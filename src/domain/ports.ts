@@ -13,6 +13,7 @@ import type {
   OutboxItem,
   OutboxStatus,
   RequestStatus,
+  ResourceSetting,
   Sighting,
 } from './model.js';
 
@@ -64,6 +65,32 @@ export interface RequestRepo {
   /** pending requests with `decideBy <= now`, oldest first. */
   findOverdue(now: Date, limit: number): Promise<AccessRequest[]>;
   list(query: RequestQuery): Promise<AccessRequest[]>;
+  /** The requests with these ids that exist, in no particular order (reports join them to grants). */
+  getMany(ids: readonly string[]): Promise<AccessRequest[]>;
+}
+
+/** One branch of what a viewer may see: grants matching every given field. */
+export interface GrantScope {
+  resourceIds?: readonly string[];
+  holderEmail?: string;
+}
+
+/**
+ * A page of grants for dashboards, reports and the API, newest first (by `createdAt`, then `id`).
+ * Every given condition must hold; `anyOf` (when given) keeps the grants that match at least one of
+ * its branches (the viewer's visibility). `status` is always given, so an index on status serves it.
+ */
+export interface GrantSearch {
+  status: readonly GrantStatus[];
+  anyOf?: readonly GrantScope[];
+  resourceIds?: readonly string[];
+  holderEmail?: string;
+  /** `expiresAt` within [expiresFrom, expiresTo] (either bound optional). */
+  expiresFrom?: Date;
+  expiresTo?: Date;
+  createdSince?: Date;
+  /** Keyset cursor: only grants that come after this one, newest first. */
+  after?: { createdAt: Date; id: string };
 }
 
 export interface GrantQuery {
@@ -103,6 +130,12 @@ export interface GrantRepo {
    */
   findDue(now: Date, limit: number): Promise<Grant[]>;
   list(query: GrantQuery): Promise<Grant[]>;
+  /** The grants with these ids that exist, in no particular order. */
+  getMany(ids: readonly string[]): Promise<Grant[]>;
+  /** At most `limit` grants matching `search`, newest first. */
+  search(search: GrantSearch, limit: number): Promise<Grant[]>;
+  /** How many grants match `search` (its cursor ignored). */
+  count(search: GrantSearch): Promise<number>;
 }
 
 export interface AuditRepo {
@@ -116,6 +149,16 @@ export interface AuditRepo {
     actor?: string;
     type?: AuditEvent['type'];
     limit?: number;
+  }): Promise<AuditEvent[]>;
+  /**
+   * A resource's events of the given types, newest first (by `at`, then `id`), after the keyset
+   * cursor `before` when given: the access history.
+   */
+  history(query: {
+    resourceId: string;
+    types: readonly AuditEvent['type'][];
+    before?: { at: Date; id: string };
+    limit: number;
   }): Promise<AuditEvent[]>;
 }
 
@@ -174,6 +217,20 @@ export interface ConversationRepo {
   get(email: string): Promise<ConversationRecord | null>;
 }
 
+export interface ResourceSettingRepo {
+  /** The setting of this resource, or null when its owners never saved one. */
+  get(resourceId: string): Promise<ResourceSetting | null>;
+  /**
+   * Compare-and-swap: stores `setting` only if the stored version is `expectedVersion` (0: none
+   * stored yet). Returns the stored setting, or null when another save came first.
+   */
+  save(setting: ResourceSetting, expectedVersion: number): Promise<ResourceSetting | null>;
+  /** Settings whose window ends at or before `by`, soonest first (the sweep's safety net). */
+  windowsEndedBy(by: Date, limit: number): Promise<ResourceSetting[]>;
+  /** Settings with JIT access switched off, most recently changed first (the sweep's safety net). */
+  switchedOff(limit: number): Promise<ResourceSetting[]>;
+}
+
 export interface SightingRepo {
   /** Remembers that the person was seen on a platform (an upsert by email); an older sighting changes nothing. */
   record(sighting: Sighting): Promise<void>;
@@ -188,6 +245,7 @@ export interface Repositories {
   messages: MessageRecordRepo;
   outbox: OutboxRepo;
   conversations: ConversationRepo;
+  settings: ResourceSettingRepo;
   sightings: SightingRepo;
 }
 
@@ -201,10 +259,16 @@ export class DuplicateKeyError extends Error {
 
 // ---------------------------------------------------------------- scheduler
 
-export type JobName = 'request.expire' | 'grant.remind' | 'grant.expire' | 'grant.retry' | 'outbox.deliver';
+export type JobName =
+  | 'request.expire'
+  | 'grant.remind'
+  | 'grant.expire'
+  | 'grant.retry'
+  | 'outbox.deliver'
+  | 'resource.window_end';
 
 export interface JobData {
-  /** request id for request.*, grant id for grant.*, the lane for outbox.deliver */
+  /** request id for request.*, grant id for grant.*, the lane for outbox.deliver, resource id for resource.* */
   id: string;
 }
 

@@ -7,8 +7,21 @@
 import type { ServiceContext } from './context.js';
 import type { DomainError, ErrorCode } from './errors.js';
 
-/** What was refused: `request` and `extend` are submissions; the rest are clicks on a request or grant. */
-export type RefusedAction = 'request' | 'extend' | 'approve' | 'deny' | 'cancel' | 'end';
+/**
+ * What was refused: `request` and `extend` are submissions; `approve` … `end` are clicks on a
+ * request or grant; `view` is a read (a list, a timeline, a history or a report); `record-use` is a
+ * reported use of access; `change-settings` is an owner's save of a resource's support access.
+ */
+export type RefusedAction =
+  | 'request'
+  | 'extend'
+  | 'approve'
+  | 'deny'
+  | 'cancel'
+  | 'end'
+  | 'view'
+  | 'record-use'
+  | 'change-settings';
 
 export interface Refusal {
   /** The normalised email of who tried. */

@@ -9,6 +9,7 @@ import type { ServiceContext } from './context.js';
 import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import type { AccessRequest, Person } from './model.js';
+import { closedReason, resourceRefWith } from './owner-settings.js';
 import { canRequest, checkDuration, effectivePolicy, eligibleApprovers } from './policy.js';
 import { recordRefusal, refuse } from './refusals.js';
 import { MAX_JUSTIFICATION, resourceRef } from './requests.js';
@@ -91,6 +92,8 @@ async function refusalFor(
     }
   }
   // Re-validate against the policy in force now, not the one at submission.
+  const closed = closedReason(resource, await ctx.policy.access(resource), ctx.clock.now(), tz);
+  if (closed) return { error: new DomainError('RESOURCE_CLOSED', closed) };
   if (!canRequest(ctx.config, resource, request.requester.email)) {
     return {
       error: new DomainError(
@@ -211,7 +214,8 @@ export async function decideRequest(
     decision === 'approve' ? 'request.approved' : 'request.denied',
   );
   await ctx.scheduler.cancel('request.expire', decided.id);
-  await ctx.publish({ type: 'request.decided', request: decided, resource: resourceRef(resource) });
+  const ref = resourceRefWith(resource, await ctx.policy.access(resource));
+  await ctx.publish({ type: 'request.decided', request: decided, resource: ref });
   await followUp?.();
   return decided;
 }

@@ -12,6 +12,7 @@ import { normalizeEmail } from './email.js';
 import { DomainError, type ErrorField } from './errors.js';
 import type { ResourceRef } from './events.js';
 import type { AccessRequest, Person } from './model.js';
+import { closedReason, resourceRefWith } from './owner-settings.js';
 import {
   canRequest,
   checkDuration,
@@ -55,6 +56,7 @@ const SECURITY_CODES = new Set<FieldError['code']>([
   'APPROVER_NOT_ELIGIBLE',
   'NOT_HOLDER',
   'EXTENSIONS_DISABLED',
+  'RESOURCE_CLOSED',
 ]);
 
 /** The dry run, with refusals about permissions recorded in the audit trail. */
@@ -99,6 +101,13 @@ export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): 
       },
     ];
   }
+  const closed = closedReason(
+    resource,
+    await ctx.policy.access(resource),
+    ctx.clock.now(),
+    input.requester.tz,
+  );
+  if (closed) return [{ field: 'resource', code: 'RESOURCE_CLOSED', message: closed }];
   const policy = effectivePolicy(ctx.config, resource, requester);
   if (!input.grantId) {
     // One grant per person and resource at a time: overlapping grants would let the first
@@ -289,6 +298,7 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
     return approved;
   }
   await ctx.scheduler.schedule('request.expire', request.decideBy, { id: request.id });
-  await ctx.publish({ type: 'request.submitted', request, resource: resourceRef(resource) });
+  const ref = resourceRefWith(resource, await ctx.policy.access(resource));
+  await ctx.publish({ type: 'request.submitted', request, resource: ref });
   return request;
 }

@@ -11,6 +11,7 @@ import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import { type Grant, type Person, retriesStopped } from './model.js';
 import { canAdminister } from './policy.js';
+import { API_ACTOR } from './queries/visibility.js';
 import { refuse } from './refusals.js';
 import { resourceRef } from './requests.js';
 
@@ -36,15 +37,28 @@ export async function expireGrant(ctx: ServiceContext, grantId: string): Promise
   if (revoking) await revoke(ctx, revoking);
 }
 
-/** "End access now" by the holder, or a revocation by an admin or the resource's owner. */
-export async function endAccess(ctx: ServiceContext, grantId: string, actor: Person): Promise<Grant> {
+/** The longest revocation reason kept. */
+export const MAX_END_COMMENT = 500;
+
+/**
+ * "End access now" by the holder, or a revocation by an admin, the resource's owner or the HTTP API
+ * (actor `api`), with an optional reason that the timeline and the audit trail keep.
+ */
+export async function endAccess(
+  ctx: ServiceContext,
+  grantId: string,
+  actor: Person,
+  reason?: string,
+): Promise<Grant> {
   const actorEmail = normalizeEmail(actor.email);
+  const comment = reason?.trim().slice(0, MAX_END_COMMENT);
   const grant = await ctx.repos.grants.get(grantId);
   const refused = (error: DomainError) => refuse(ctx, { actor: actorEmail, action: 'end', grantId }, error);
   if (!grant) return refused(new DomainError('NOT_FOUND', 'This access no longer exists.'));
   const isHolder = grant.holder.email === actorEmail;
   const resource = ctx.config.resources.find((r) => r.id === grant.resourceId);
-  const isAdmin = resource ? canAdminister(ctx.config, resource, actorEmail) : false;
+  const isAdmin =
+    actorEmail === API_ACTOR || (resource ? canAdminister(ctx.config, resource, actorEmail) : false);
   if (!isHolder && !isAdmin) {
     return refused(new DomainError('NOT_HOLDER', 'Only the holder or an administrator can end this access.'));
   }
@@ -63,6 +77,7 @@ export async function endAccess(ctx: ServiceContext, grantId: string, actor: Per
         status: 'revoking',
         endReason: isHolder ? 'ended-by-holder' : 'revoked-by-admin',
         endedBy: actorEmail,
+        ...(comment ? { endComment: comment } : {}),
         attempts: 0,
         nextAttemptAt: ctx.clock.now(), // due now: claimed just below
       },
@@ -131,7 +146,10 @@ export async function revoke(ctx: ServiceContext, current: Grant): Promise<void>
     grantId: grant.id,
     requestId: grant.requestId,
     resourceId: grant.resourceId,
-    details: { reason: grant.endReason ?? 'expired' },
+    details: {
+      reason: grant.endReason ?? 'expired',
+      ...(grant.endComment ? { comment: grant.endComment } : {}),
+    },
   });
   ctx.log.info(
     { grantId: grant.id, reason: grant.endReason },

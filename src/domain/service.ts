@@ -7,6 +7,7 @@ import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import { onApproved, remind } from './grants.js';
 import type { AccessRequest, Grant, Person } from './model.js';
+import { endWindow, type SettingsInput, saveSettings, sweepClosedResources } from './owner-settings.js';
 import {
   type AccessConfig,
   effectivePolicy,
@@ -15,7 +16,18 @@ import {
   type ResourceConfig,
   requestableResources,
 } from './policy.js';
-import type { GrantQuery } from './ports.js';
+import type { ResourceAccess } from './policy-source.js';
+import { type GrantFilter, type GrantPage, listGrants, type PageRequest } from './queries/grants.js';
+import {
+  type AccessUse,
+  accessHistory,
+  grantActiveAt,
+  type HistoryPage,
+  recordAccessUse,
+} from './queries/history.js';
+import { accessReport, type Report } from './queries/report.js';
+import { type GrantTimeline, grantTimeline } from './queries/timeline.js';
+import { type Viewer, viewerOf } from './queries/visibility.js';
 import { cancelRequest, checkDecision, decideRequest, expireRequest } from './request-decisions.js';
 import {
   checkAndAuditSubmission,
@@ -27,7 +39,7 @@ import {
 import { endAccess, expireGrant } from './revocation.js';
 import { advanceGrant, type SweepControl, sweep } from './sweep.js';
 
-export type { FieldError, SubmitInput };
+export type { FieldError, SettingsInput, SubmitInput };
 
 export class AccessService {
   private readonly ctx: ServiceContext;
@@ -60,6 +72,18 @@ export class AccessService {
 
   approversFor(resource: ResourceConfig, requesterEmail: string): string[] {
     return eligibleApprovers(resource, normalizeEmail(requesterEmail));
+  }
+
+  // ------------------------------------------------------------ owners' settings
+
+  /** Whether `resource` may be requested now, and until when (the file with its owners' setting over it). */
+  resourceAccess(resource: ResourceConfig): Promise<ResourceAccess> {
+    return this.ctx.policy.access(resource);
+  }
+
+  /** Stores an owner's setting (refused, and audited, for anyone else); see ./owner-settings.ts. */
+  saveSettings(actor: Person, input: SettingsInput) {
+    return saveSettings(this.ctx, actor, input);
   }
 
   // ------------------------------------------------------------ requests
@@ -116,16 +140,64 @@ export class AccessService {
 
   // ------------------------------------------------------------ grants
 
-  endAccess(grantId: string, actor: Person): Promise<Grant> {
-    return endAccess(this.ctx, grantId, actor);
+  /** Ends a grant now: by its holder, an admin, the resource's owner, or the API (`api`); `reason` is kept. */
+  endAccess(grantId: string, actor: Person, reason?: string): Promise<Grant> {
+    return endAccess(this.ctx, grantId, actor, reason);
   }
 
   getGrant(id: string): Promise<Grant | null> {
     return this.ctx.repos.grants.get(id);
   }
 
-  listGrants(query: GrantQuery): Promise<Grant[]> {
-    return this.ctx.repos.grants.list(query);
+  // ------------------------------------------------------------ reads (each as the asking person)
+
+  /** Who `person` is to the read model: an admin, and the resources they approve or own. */
+  viewer(person: Pick<Person, 'email'>): Viewer {
+    return viewerOf(this.ctx.config, person.email);
+  }
+
+  /** How many of a resource's grants are open now (provisioning or active), whoever asks: a count, no details. */
+  countOpenGrants(resourceId: string): Promise<number> {
+    return this.ctx.repos.grants.count({ status: ['provisioning', 'active'], resourceIds: [resourceId] });
+  }
+
+  /** The grants `viewer` may see that match `filter`, newest first, a page at a time. */
+  listGrants(
+    viewer: Pick<Person, 'email'>,
+    filter: GrantFilter = {},
+    page: PageRequest = {},
+  ): Promise<GrantPage> {
+    return listGrants(this.ctx, viewer.email, filter, page);
+  }
+
+  /** What happened to a grant, from the audit trail; refused (audited) unless `viewer` may see it. */
+  grantTimeline(viewer: Pick<Person, 'email'>, grantId: string): Promise<GrantTimeline> {
+    return grantTimeline(this.ctx, viewer.email, grantId);
+  }
+
+  /** A resource's access history, newest first; for its approvers and owners, and admins. */
+  accessHistory(
+    viewer: Pick<Person, 'email'>,
+    resourceId: string,
+    page: PageRequest = {},
+  ): Promise<HistoryPage> {
+    return accessHistory(this.ctx, viewer.email, resourceId, page);
+  }
+
+  /** One row per grant `viewer` may see that matches `filter`. */
+  accessReport(viewer: Pick<Person, 'email'>, filter: GrantFilter = {}): Promise<Report> {
+    return accessReport(this.ctx, viewer.email, filter);
+  }
+
+  /** The grant through which `email` holds `resourceId` now, or null. */
+  async activeGrant(email: string, resourceId: string): Promise<Grant | null> {
+    const grant = await grantActiveAt(this.ctx, normalizeEmail(email), resourceId, this.ctx.clock.now());
+    return grant?.status === 'active' ? grant : null;
+  }
+
+  /** Records a use of access reported by `reportedBy` (e.g. `api`); refused without an active grant then. */
+  recordAccessUse(use: AccessUse, reportedBy: string) {
+    return recordAccessUse(this.ctx, use, reportedBy);
   }
 
   // ------------------------------------------------------------ job handlers (idempotent)
@@ -135,9 +207,12 @@ export class AccessService {
     'grant.remind': (id: string) => remind(this.ctx, id),
     'grant.expire': (id: string) => expireGrant(this.ctx, id),
     'grant.retry': (id: string) => advanceGrant(this.ctx, id),
+    'resource.window_end': (id: string) => endWindow(this.ctx, id),
   } as const;
 
-  sweep(control?: SweepControl): Promise<number> {
-    return sweep(this.ctx, (id) => expireRequest(this.ctx, id), control);
+  async sweep(control?: SweepControl): Promise<number> {
+    const count = await sweep(this.ctx, (id) => expireRequest(this.ctx, id), control);
+    if (control?.shouldStop?.()) return count;
+    return count + (await sweepClosedResources(this.ctx));
   }
 }

@@ -11,9 +11,33 @@ export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Prom
 
 export interface Route {
   method: 'GET' | 'POST';
-  /** An exact path, or a prefix ending in `/*` (e.g. `/api/v1/*`). */
+  /**
+   * An exact path, a template whose `{name}` segments match any one segment
+   * (`/api/v1/grants/{id}/revoke`; see `pathParams`), or a prefix ending in `/*` (e.g. `/api/v1/*`).
+   */
   path: string;
   handler: Handler;
+}
+
+/** The `{name}` segments of `template` as found in `path`, or null when the path does not fit it. */
+export function pathParams(template: string, path: string): Record<string, string> | null {
+  const want = template.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return null;
+  const params: Record<string, string> = {};
+  for (const [i, segment] of want.entries()) {
+    const actual = got[i] ?? '';
+    const name = /^\{(\w+)\}$/.exec(segment)?.[1];
+    if (name) {
+      if (actual === '') return null;
+      try {
+        params[name] = decodeURIComponent(actual);
+      } catch {
+        return null;
+      }
+    } else if (segment !== actual) return null;
+  }
+  return params;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -29,6 +53,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 export interface HttpServer {
   /** Adds a route; the first route that matches a request answers it. */
   route(route: Route): void;
+  /** Every route added, in order (method and path as given). */
+  routes(): Array<Pick<Route, 'method' | 'path'>>;
   listen(port: number, host?: string): Promise<number>;
   /** Stops taking connections and closes idle ones; resolves when the server has closed. */
   close(): Promise<void>;
@@ -40,6 +66,7 @@ function pathMatches(route: Route, path: string): boolean {
     const prefix = route.path.slice(0, -2);
     return path === prefix || path.startsWith(`${prefix}/`);
   }
+  if (route.path.includes('{')) return pathParams(route.path, path) !== null;
   return route.path === path;
 }
 
@@ -78,6 +105,9 @@ export function createHttpServer(log: Log): HttpServer {
     server,
     route(route) {
       routes.push(route);
+    },
+    routes() {
+      return routes.map(({ method, path }) => ({ method, path }));
     },
     listen(port, host) {
       return new Promise((resolve, reject) => {

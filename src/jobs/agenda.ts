@@ -77,6 +77,8 @@ export const LOCK_LIFETIME_MS: Readonly<Record<JobKind, number>> = {
   // store writes and queued messages only
   'request.expire': 60_000,
   'grant.remind': 60_000,
+  // store writes; the revocations it starts run as grant.retry jobs
+  'resource.window_end': 60_000,
   // one connector call (at most 50 s) and store writes
   'grant.expire': 2 * 60_000,
   'grant.retry': 2 * 60_000,

@@ -49,3 +49,4 @@ export {
   type OutboxDoc,
   type RequestDoc,
 } from './repositories.js';
+export type { ResourceSettingDoc } from './settings-repo.js';

@@ -12,6 +12,7 @@ export type CollectionName =
   | 'messages'
   | 'outbox'
   | 'conversations'
+  | 'resource_settings'
   | 'sightings';
 
 /**
@@ -49,12 +50,16 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
     // list({ holderEmail, ... }) and list({ resourceId, ... }), newest first
     { fields: { 'holder.email': 1, createdAt: 1 } },
     { fields: { resourceId: 1, createdAt: 1 } },
+    // search(): dashboards and reports, newest first, by status when no resource or holder is named
+    { fields: { status: 1, createdAt: 1 } },
   ],
   audit: [
     // list({ requestId }) and list({ grantId }) (timelines), and list({}), oldest first
     { fields: { requestId: 1, at: 1 } },
     { fields: { grantId: 1, at: 1 } },
     { fields: { at: 1 } },
+    // history({ resourceId, types }): a resource's access history, newest first
+    { fields: { resourceId: 1, at: 1 } },
   ],
   messages: [
     { fields: { platform: 1, subjectId: 1, purpose: 1, recipient: 1 }, unique: true },
@@ -72,6 +77,9 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
   ],
   // get(email) and save(record) go by `_id` (the email) alone
   conversations: [],
+  // get and save go by `_id` (the resource id); windowsEndedBy(by): windows by their end;
+  // switchedOff(): the resources switched off, newest change first
+  resource_settings: [{ fields: { windowEndsAt: 1 } }, { fields: { jitEnabled: 1, updatedAt: 1 } }],
   // get(email) and record(sighting) go by `_id` (the email) alone
   sightings: [],
 };

@@ -330,6 +330,7 @@ export function createMemoryCollections(): Collections {
     messages: make('messages'),
     outbox: make('outbox'),
     conversations: make('conversations'),
+    resource_settings: make('resource_settings'),
     sightings: make('sightings'),
   };
 }

@@ -20,6 +20,7 @@ import type {
   GrantGuard,
   GrantQuery,
   GrantRepo,
+  GrantSearch,
   MessageRecordRepo,
   OutboxRepo,
   Repositories,
@@ -29,6 +30,7 @@ import type {
 } from '../domain/ports.js';
 import { DuplicateKeyError } from '../domain/ports.js';
 import type { DocCollection, Filter, UpdateFilter } from './collection.js';
+import { type ResourceSettingDoc, resourceSettingRepo } from './settings-repo.js';
 
 /** What is stored: the domain record with `id` as `_id`. */
 export type StoredAs<E extends { id: string }> = Omit<E, 'id'> & { _id: string };
@@ -55,6 +57,7 @@ export interface Collections {
   messages: DocCollection<MessageRecordDoc>;
   outbox: DocCollection<OutboxDoc>;
   conversations: DocCollection<ConversationDoc>;
+  resource_settings: DocCollection<ResourceSettingDoc>;
   sightings: DocCollection<SightingDoc>;
 }
 
@@ -69,6 +72,7 @@ export function createRepositories(collections: Collections): Repositories {
     messages: messageRecordRepo(collections.messages),
     outbox: outboxRepo(collections.outbox),
     conversations: conversationRepo(collections.conversations),
+    settings: resourceSettingRepo(collections.resource_settings),
     sightings: sightingRepo(collections.sightings),
   };
 }
@@ -173,6 +177,12 @@ function requestRepo(requests: DocCollection<RequestDoc>): RequestRepo {
       });
       return docs.map(fromDoc);
     },
+
+    async getMany(ids) {
+      if (ids.length === 0) return [];
+      const docs = await requests.find({ _id: { $in: [...new Set(ids)] } });
+      return docs.map(fromDoc);
+    },
   };
 }
 
@@ -272,7 +282,73 @@ function grantRepo(grants: DocCollection<GrantDoc>): GrantRepo {
       });
       return docs.map(grantFromDoc);
     },
+
+    async getMany(ids) {
+      if (ids.length === 0) return [];
+      const docs = await grants.find({ _id: { $in: [...new Set(ids)] } });
+      return docs.map(grantFromDoc);
+    },
+
+    async search(search, limit) {
+      const docs = await grants.find(grantSearchFilter(search, true), {
+        sort: { createdAt: -1, _id: -1 },
+        limit: Math.max(1, limit),
+      });
+      return docs.map(grantFromDoc);
+    },
+
+    count(search) {
+      return grants.countDocuments(grantSearchFilter(search, false));
+    },
   };
+}
+
+/**
+ * The filter of a grant search: the conditions every grant must meet, and-ed into each branch of
+ * the viewer's scope and of the keyset cursor, so the filter is one top-level `$or` whose every
+ * branch an index serves (status or resource or holder first, then `createdAt`).
+ */
+function grantSearchFilter(search: GrantSearch, withCursor: boolean): Filter<GrantDoc> {
+  const base: Filter<GrantDoc> = { status: { $in: [...search.status] } };
+  if (search.resourceIds !== undefined) base.resourceId = { $in: [...search.resourceIds] };
+  if (search.holderEmail !== undefined) base['holder.email'] = search.holderEmail;
+  if (search.expiresFrom !== undefined || search.expiresTo !== undefined) {
+    base.expiresAt = {
+      ...(search.expiresFrom !== undefined ? { $gte: search.expiresFrom } : {}),
+      ...(search.expiresTo !== undefined ? { $lte: search.expiresTo } : {}),
+    };
+  }
+  const scopes: Filter<GrantDoc>[] = [];
+  for (const scope of search.anyOf ?? [{}]) {
+    const branch: Filter<GrantDoc> = {};
+    if (scope.resourceIds !== undefined) {
+      const allowed = search.resourceIds
+        ? scope.resourceIds.filter((id) => search.resourceIds?.includes(id))
+        : [...scope.resourceIds];
+      if (allowed.length === 0) continue; // this branch can match nothing
+      branch.resourceId = { $in: allowed };
+    }
+    if (scope.holderEmail !== undefined) branch['holder.email'] = scope.holderEmail;
+    scopes.push(branch);
+  }
+  const after = withCursor ? search.after : undefined;
+  const since = search.createdSince;
+  const times: Filter<GrantDoc>[] = after
+    ? [
+        { createdAt: { $lt: after.createdAt, ...(since ? { $gte: since } : {}) } },
+        { createdAt: after.createdAt, _id: { $lt: after.id } },
+      ]
+    : [since ? { createdAt: { $gte: since } } : {}];
+  const branches: Filter<GrantDoc>[] = [];
+  for (const scope of scopes) {
+    // A scope's own holder condition must agree with the search's (else the branch matches nothing).
+    if (scope['holder.email'] !== undefined && base['holder.email'] !== undefined) {
+      if (scope['holder.email'] !== base['holder.email']) continue;
+    }
+    for (const time of times) branches.push({ ...base, ...scope, ...time });
+  }
+  if (branches.length === 0) return { _id: { $in: [] } };
+  return branches.length === 1 ? (branches[0] as Filter<GrantDoc>) : { $or: branches };
 }
 
 /** Fields a grant keeps for life: `openKey` is derived from the holder and the resource. */
@@ -324,6 +400,21 @@ function auditRepo(audit: DocCollection<AuditDoc>): AuditRepo {
         sort: { at: 1, _id: 1 },
         limit: query.limit ?? DEFAULT_LIST_LIMIT,
       });
+      return docs.map(fromDoc);
+    },
+
+    async history(query) {
+      const base: Filter<AuditDoc> = { resourceId: query.resourceId, type: { $in: [...query.types] } };
+      const before = query.before;
+      const filter: Filter<AuditDoc> = before
+        ? {
+            $or: [
+              { ...base, at: { $lt: before.at } },
+              { ...base, at: before.at, _id: { $lt: before.id } },
+            ],
+          }
+        : base;
+      const docs = await audit.find(filter, { sort: { at: -1, _id: -1 }, limit: Math.max(1, query.limit) });
       return docs.map(fromDoc);
     },
   };

@@ -10,6 +10,7 @@ import { PICKER_LIST_MAX, resourceOptions, type SearchOptions } from '../../src/
 import { buildForm, emptyState, type NamesOf, type Viewer } from '../../src/core/forms/request-form.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { parseAccessConfig } from '../../src/domain/policy.js';
+import { PolicySource } from '../../src/domain/policy-source.js';
 import { AccessService } from '../../src/domain/service.js';
 import { InProcessRunner } from '../../src/jobs/in-process.js';
 import { createLogger } from '../../src/log.js';
@@ -26,9 +27,10 @@ let service: AccessService;
 beforeAll(() => {
   catalog = largeCatalog({ resources: 2000, groups: 40 });
   const clock = new ManualClock('2026-11-23T09:00:00Z');
+  const repos = createMemoryStore().repos;
   service = new AccessService({
-    config: parseAccessConfig(parseYaml(catalog.yaml)),
-    repos: createMemoryStore().repos,
+    policy: new PolicySource(parseAccessConfig(parseYaml(catalog.yaml)), repos.settings),
+    repos,
     scheduler: new InProcessRunner({ clock, retry: { retries: 0 } }),
     connectors: { forResource: () => ({ type: 'test', deliver: async () => {} }) },
     notifier: { notify: async () => {} },

@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 import {
   applyChange,
   buildForm,
@@ -12,14 +10,10 @@ import {
   type Viewer,
   validateSubmission,
 } from '../../src/core/forms/request-form.js';
-import { ManualClock } from '../../src/domain/clock.js';
-import type { LifecycleEvent, Notifier } from '../../src/domain/events.js';
-import { parseAccessConfig } from '../../src/domain/policy.js';
-import { AccessService, type SubmitInput } from '../../src/domain/service.js';
-import { registerJobs } from '../../src/jobs/handlers.js';
-import { InProcessRunner } from '../../src/jobs/in-process.js';
-import { createLogger } from '../../src/log.js';
-import { createMemoryStore, type Store } from '../../src/store/index.js';
+import type { AccessService, SubmitInput } from '../../src/domain/service.js';
+import type { InProcessRunner } from '../../src/jobs/in-process.js';
+import type { Store } from '../../src/store/index.js';
+import { startMemoryDomain } from '../support/domain.js';
 
 /**
  * bob and carol (support) may request Production, Staging and Sandbox; erin only Sandbox; alice
@@ -59,13 +53,6 @@ const alice: Viewer = { email: 'alice@example.com', name: 'Alice' };
 const erin: Viewer = { email: 'erin@example.com', name: 'Erin' };
 const frank: Viewer = { email: 'frank@example.com', name: 'Frank' };
 
-class RecordingNotifier implements Notifier {
-  events: LifecycleEvent[] = [];
-  async notify(e: LifecycleEvent) {
-    this.events.push(e);
-  }
-}
-
 /** The directory a platform would offer: known people get their names; others stand for themselves. */
 const DIRECTORY: Record<string, string> = {
   'alice@example.com': 'Alice Liddell',
@@ -74,29 +61,12 @@ const DIRECTORY: Record<string, string> = {
 const namesOf: NamesOf = async (emails) =>
   new Map(emails.flatMap((e) => (DIRECTORY[e] ? [[e, DIRECTORY[e]] as [string, string]] : [])));
 
-let clock: ManualClock;
 let runner: InProcessRunner;
 let service: AccessService;
 let store: Store;
 
 beforeEach(async () => {
-  clock = new ManualClock('2026-11-23T09:00:00Z');
-  store = createMemoryStore();
-  runner = new InProcessRunner({ clock, retry: { retries: 0 } });
-  service = new AccessService({
-    config: parseAccessConfig(parseYaml(POLICY)),
-    repos: store.repos,
-    scheduler: runner,
-    connectors: { forResource: () => ({ type: 'test', deliver: async () => {} }) },
-    notifier: new RecordingNotifier(),
-    clock,
-    log: createLogger('silent'),
-    newId: randomUUID,
-    backoffMs: (n) => 1000 * n,
-    reportAfterAttempts: 3,
-  });
-  registerJobs(runner, service, { sweepIntervalMs: 60_000 });
-  await runner.start();
+  ({ store, runner, service } = await startMemoryDomain(POLICY));
 });
 
 function state(over: Partial<FormState> = {}): FormState {
@@ -111,7 +81,7 @@ function submission(over: Partial<SubmitInput> = {}): SubmitInput {
     duration: 'PT8H',
     justification: 'Investigate the outage',
     ticket: 'INC-42',
-    submissionKey: randomUUID(),
+    submissionKey: crypto.randomUUID(),
     ...over,
   };
 }
@@ -196,7 +166,9 @@ describe('opening the request form', () => {
     const request = await service.submit(submission());
     await service.decide(request.id, alice, 'approve');
     await runner.runDue(); // provisioning
-    const [grant] = await service.listGrants({ holderEmail: bob.email });
+    const {
+      rows: [grant],
+    } = await service.listGrants(bob, { user: bob.email });
     expect(grant?.status).toBe('active');
 
     const opened = await openState(service, bob, { extendGrantId: grant!.id });

@@ -372,6 +372,45 @@ describe('checkDuration', () => {
   });
 });
 
+describe('owner control and notifications in the policy file', () => {
+  it('starts a resource switched off only with ownerControlled: true, and keeps its owners', () => {
+    const config = parse({
+      resources: [
+        resource({ owners: ['Dave@Example.com'], ownerControlled: true }),
+        resource({ id: 'other', name: 'Other' }),
+      ],
+    });
+    expect(config.resources.map((r) => [r.id, r.ownerControlled, r.owners])).toEqual([
+      ['acme-prod', true, ['dave@example.com']],
+      ['other', false, []],
+    ]);
+  });
+
+  it('refuses an ownerControlled that is not true or false', () => {
+    expect(issuesOf({ resources: [resource({ ownerControlled: 'yes' })] })).toEqual([
+      'resources[0].ownerControlled: must be true or false',
+    ]);
+  });
+
+  it('reads an optional notifications webhook, and names what is wrong with one', () => {
+    expect(parse({ resources: [resource()] }).notifications).toEqual({});
+    const hook = { url: 'https://tickets.example.com/jit', secretEnv: 'TICKETS_SECRET' };
+    expect(parse({ resources: [resource()], notifications: { webhook: hook } }).notifications).toEqual({
+      webhook: hook,
+    });
+    expect(
+      issuesOf({
+        resources: [resource()],
+        notifications: { webhook: { url: 'ftp://x', secretEnv: 'lower' }, email: 'x' },
+      }),
+    ).toEqual([
+      'notifications.webhook.url: must be an http:// or https:// URL',
+      'notifications.webhook.secretEnv: must be the name of an environment variable (upper case, digits, _)',
+      'notifications.email: unknown key',
+    ]);
+  });
+});
+
 describe('the chat section: where people are reached first', () => {
   it('reaches people where the bot last saw them unless the file says otherwise', () => {
     expect(parse({ resources: [resource()] }).chat).toEqual({ prefer: 'last-seen' });

@@ -6,6 +6,7 @@ import { DomainError } from '../../src/domain/errors.js';
 import type { LifecycleEvent, Log, Notifier } from '../../src/domain/events.js';
 import type { Grant } from '../../src/domain/model.js';
 import { parseAccessConfig } from '../../src/domain/policy.js';
+import { PolicySource } from '../../src/domain/policy-source.js';
 import { type Connector, ConnectorError, type ConnectorEvent } from '../../src/domain/ports.js';
 import { AccessService, type SubmitInput } from '../../src/domain/service.js';
 import { registerJobs } from '../../src/jobs/handlers.js';
@@ -136,7 +137,7 @@ function build(policy = POLICY, keep?: { store: Store; clock: ManualClock }) {
   log = new RecordingLog();
   connector = new SwitchableConnector();
   service = new AccessService({
-    config: parseAccessConfig(parseYaml(policy)),
+    policy: new PolicySource(parseAccessConfig(parseYaml(policy)), store.repos.settings),
     repos: store.repos,
     scheduler: runner,
     connectors: { forResource: () => connector },
@@ -327,6 +328,44 @@ describe('grants', () => {
     if (g?.status !== 'active') throw new Error(`no active grant: ${g?.status}`);
     return g;
   }
+
+  it("clamps an extension to the owners' window, and refuses approvals once the resource is switched off", async () => {
+    const olga = { email: 'olga@example.com', name: 'Olga' };
+    const g = await activeGrant();
+    const windowEndsAt = new Date(g.expiresAt!.getTime() + 60 * 60_000);
+    await service.saveSettings(olga, {
+      resourceId: 'prod',
+      jitEnabled: true,
+      windowEndsAt,
+      expectedVersion: 0,
+    });
+    const ext = await service.submit(input({ grantId: g.id, duration: 'PT8H' }));
+    await service.decide(ext.id, alice, 'approve');
+    expect((await store.repos.grants.get(g.id))?.expiresAt).toEqual(windowEndsAt);
+
+    const pending = await service.submit(input({ requester: carol, approvers: [alice.email] }));
+    // A stale form (opened at version 0) cannot overwrite the newer setting.
+    expect(
+      await refusal(
+        service.saveSettings(olga, {
+          resourceId: 'prod',
+          jitEnabled: false,
+          windowEndsAt: null,
+          expectedVersion: 0,
+        }),
+      ),
+    ).toBe('SETTINGS_CHANGED');
+    await service.saveSettings(olga, {
+      resourceId: 'prod',
+      jitEnabled: false,
+      windowEndsAt: null,
+      expectedVersion: 1,
+    });
+    expect(await refusal(service.decide(pending.id, alice, 'approve'))).toBe('RESOURCE_CLOSED');
+    expect(await refusal(service.submit(input()))).toBe('RESOURCE_CLOSED');
+    await runner.runDue();
+    expect((await store.repos.grants.get(g.id))?.status).toBe('revoked');
+  });
 
   it('lets the holder, an admin or an owner end access, and nobody else', async () => {
     const g1 = await activeGrant();

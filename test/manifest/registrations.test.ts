@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { registerListeners } from '../../src/bot/slack/app.js';
 import type { SlackDeps } from '../../src/bot/slack/deps.js';
-import { FormIds, SHORTCUTS, SLASH_COMMANDS } from '../../src/bot/slack/ids.js';
+import { FormIds, SettingsIds, SHORTCUTS, SLASH_COMMANDS } from '../../src/bot/slack/ids.js';
 import { ActionId } from '../../src/domain/views/model.js';
 
 type Matcher =
@@ -85,6 +85,11 @@ describe('what the code registers matches manifests/slack.yaml', () => {
       FormIds.template,
       `${FormIds.durationPrefix}0`,
       `${FormIds.durationPrefix}12`,
+      SettingsIds.resource,
+      SettingsIds.jit,
+      SettingsIds.window,
+      SettingsIds.date,
+      SettingsIds.time,
     ];
     for (const id of [...Object.values(ActionId), ...formActions]) {
       expect(
@@ -92,7 +97,7 @@ describe('what the code registers matches manifests/slack.yaml', () => {
         `no listener for action ${id}`,
       ).toBe(true);
     }
-    for (const id of [FormIds.requestCallback, FormIds.denyCallback]) {
+    for (const id of [FormIds.requestCallback, FormIds.denyCallback, SettingsIds.callback]) {
       expect(
         seen.views.some((m) => matches(m, id, 'callback_id')),
         `no listener for view ${id}`,

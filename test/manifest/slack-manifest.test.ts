@@ -20,6 +20,7 @@ const REQUIRED_BOT_SCOPES = [
   'users:read.email',
   'usergroups:read',
   'usergroups:write',
+  'files:write',
 ];
 
 function readJson(path: string): AnySchemaObject {

@@ -336,6 +336,51 @@ describe('a running process with STORE=memory', () => {
   );
 
   it(
+    'reloads the policy file on SIGHUP: a bad file is refused with a log line and the old policy kept, a good one is put in force',
+    async () => {
+      const port = await freePort();
+      const file = path.join(dir, 'reloaded.yaml');
+      await writeFile(file, VALID_POLICY);
+      const run = runMain({
+        PORT: String(port),
+        ACCESS_CONFIG: file,
+        STORE: 'memory',
+        SLACK_API_URL: fake.apiUrl,
+        SLACK_BOT_TOKEN: fake.botToken,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        LOG_LEVEL: 'info',
+      });
+      await until(run, 'app.started log line', () => logLines(run).some((l) => l.msg === 'app.started'));
+      const byHangup = (prefix: string) => () =>
+        logLines(run).some((l) => l.reason === 'SIGHUP' && (l.msg ?? '').startsWith(prefix));
+
+      await writeFile(file, BAD_POLICY);
+      run.child.kill('SIGHUP');
+      await until(run, 'policy.reload_refused after SIGHUP', byHangup('policy.reload_refused'));
+      const refused = logLines(run).find((l) => l.reason === 'SIGHUP');
+      expect(refused?.level).toBe(50);
+      expect(refused?.msg).toContain('resources[1].policy.custom.max: must be at least custom.min (PT1H)');
+      expect(await get(port, '/healthz')).toBe(200);
+
+      await writeFile(file, VALID_POLICY.replace('name: Demo box', 'name: Demo box, renamed'));
+      run.child.kill('SIGHUP');
+      await until(run, 'policy.reloaded after SIGHUP', byHangup('policy.reloaded'));
+      const slack = createSlackSender({
+        url: `http://127.0.0.1:${port}/slack/events`,
+        signingSecret: SIGNING_SECRET,
+        users: Object.values(USERS),
+        issueTriggerId: (userId) => fake.issueTriggerId(userId),
+        issueResponseUrl: (ctx) => fake.issueResponseUrl(ctx),
+      });
+      const mark = fake.checkpoint();
+      await slack.slashCommand({ command: '/request-access', text: 'demo-box', userId: USERS.bob.id });
+      const open = await fake.waitFor('views.open', (c) => c.seq >= mark, 10_000);
+      expect(collectText(open.args.view)).toContain('Demo box, renamed');
+    },
+    2 * TEST_MS,
+  );
+
+  it(
     'gives up on a shutdown that outlasts SHUTDOWN_TIMEOUT_MS: logs app.stop_timeout and exits 1',
     async () => {
       const port = await freePort();

@@ -10,6 +10,7 @@ import type {
   Grant,
   MessageRecord,
   OutboxItem,
+  ResourceSetting,
 } from '../../src/domain/model.js';
 import { DuplicateKeyError } from '../../src/domain/ports.js';
 import type { Store } from '../../src/store/index.js';
@@ -966,6 +967,65 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         const stored = await store.repos.conversations.get('bob@example.com');
         expect([a.reference, b.reference]).toContain(stored?.reference);
         expect(stored?.updatedAt).toEqual(at(1));
+      });
+    });
+
+    describe('resource settings (owners)', () => {
+      const setting = (over: Partial<ResourceSetting> = {}): ResourceSetting => ({
+        resourceId: 'acme-prod',
+        jitEnabled: true,
+        updatedBy: 'dave@example.com',
+        updatedByName: 'Dave',
+        updatedAt: at(0),
+        version: 1,
+        ...over,
+      });
+
+      it('stores the first setting of a resource, and nothing for a resource never set', async () => {
+        expect(await store.repos.settings.get('acme-prod')).toBeNull();
+        const first = setting({ windowEndsAt: at(60) });
+        expect(await store.repos.settings.save(first, 0)).toEqual(first);
+        expect(await store.repos.settings.get('acme-prod')).toEqual(first);
+        expect(await store.repos.settings.get('other')).toBeNull();
+      });
+
+      it('replaces it only from the version it was read at: of two concurrent saves one wins', async () => {
+        await store.repos.settings.save(setting({ windowEndsAt: at(60) }), 0);
+        const a = setting({ jitEnabled: false, version: 2, updatedAt: at(1) });
+        const b = setting({ jitEnabled: true, windowEndsAt: at(90), version: 2, updatedAt: at(1) });
+        const results = await Promise.all([store.repos.settings.save(a, 1), store.repos.settings.save(b, 1)]);
+        expect(results.filter((r) => r !== null)).toHaveLength(1);
+        const stored = await store.repos.settings.get('acme-prod');
+        expect(stored).toEqual(results.find((r) => r !== null));
+        // "Always allow" removes the window end
+        if (stored?.windowEndsAt) expect(stored).toEqual(b);
+        else expect(stored).toEqual(a);
+        // a save from a stale version changes nothing
+        expect(await store.repos.settings.save(setting({ version: 2 }), 1)).toBeNull();
+      });
+
+      it('refuses a second first save', async () => {
+        const [x, y] = await Promise.all([
+          store.repos.settings.save(setting({ updatedBy: 'x@example.com' }), 0),
+          store.repos.settings.save(setting({ updatedBy: 'y@example.com' }), 0),
+        ]);
+        expect([x, y].filter((r) => r !== null)).toHaveLength(1);
+      });
+
+      it('lists the windows that have ended by a time, soonest first', async () => {
+        await store.repos.settings.save(setting({ resourceId: 'late', windowEndsAt: at(30) }), 0);
+        await store.repos.settings.save(setting({ resourceId: 'early', windowEndsAt: at(10) }), 0);
+        await store.repos.settings.save(setting({ resourceId: 'open' }), 0);
+        await store.repos.settings.save(setting({ resourceId: 'future', windowEndsAt: at(99) }), 0);
+        const ended = await store.repos.settings.windowsEndedBy(at(30), 10);
+        expect(ended.map((s) => s.resourceId)).toEqual(['early', 'late']);
+      });
+
+      it('lists the resources switched off, most recently changed first', async () => {
+        await store.repos.settings.save(setting({ resourceId: 'a', jitEnabled: false, updatedAt: at(1) }), 0);
+        await store.repos.settings.save(setting({ resourceId: 'b', jitEnabled: true, updatedAt: at(2) }), 0);
+        await store.repos.settings.save(setting({ resourceId: 'c', jitEnabled: false, updatedAt: at(3) }), 0);
+        expect((await store.repos.settings.switchedOff(10)).map((s) => s.resourceId)).toEqual(['c', 'a']);
       });
     });
 

@@ -67,6 +67,7 @@ function recordingRepositories(log: Recorded[]): Repositories {
     messages: recording('messages', log),
     outbox: recording('outbox', log),
     conversations: recording('conversations', log),
+    resource_settings: recording('resource_settings', log),
     sightings: recording('sightings', log),
   };
   return createRepositories(collections);
@@ -74,6 +75,7 @@ function recordingRepositories(log: Recorded[]): Repositories {
 
 const now = new Date('2030-01-01T00:00:00Z');
 const open = ['provisioning', 'active'] as const;
+const all = ['provisioning', 'active', 'revoking', 'expired', 'revoked'] as const;
 
 /**
  * The repository calls the code makes (src/domain, src/system.ts, src/bot), each with what the
@@ -134,6 +136,56 @@ const CALLS: Array<{ call: string; run: (r: Repositories) => Promise<unknown>; s
     sortsInMemory: 'grants not ended: a bounded set, read once at startup',
   },
 
+  {
+    call: 'grants.search: an admin, every grant, newest first (dashboard, report)',
+    run: (r) => r.grants.search({ status: [...all] }, 26),
+  },
+  {
+    call: 'grants.search: the next page (keyset cursor, ties included)',
+    run: (r) => r.grants.search({ status: [...all], after: { createdAt: now, id: 'g1' } }, 26),
+  },
+  {
+    call: 'grants.search: an approver and holder (their resources, or their own), with filters',
+    run: (r) =>
+      r.grants.search(
+        {
+          status: ['expired', 'revoked'],
+          anyOf: [{ resourceIds: ['db', 'web'] }, { holderEmail: 'a@example.com' }],
+          expiresFrom: now,
+          createdSince: now,
+          after: { createdAt: now, id: 'g1' },
+        },
+        26,
+      ),
+  },
+  {
+    call: 'grants.search: a group, for one user',
+    run: (r) =>
+      r.grants.search({ status: [...all], resourceIds: ['db', 'web'], holderEmail: 'a@example.com' }, 26),
+  },
+  { call: 'grants.count: everything', run: (r) => r.grants.count({ status: [...all] }) },
+  {
+    call: 'grants.count: by expiry',
+    run: (r) =>
+      r.grants.count({ status: [...all], anyOf: [{ holderEmail: 'a@example.com' }], expiresTo: now }),
+  },
+  { call: 'grants.getMany (history, report)', run: (r) => r.grants.getMany(['g1', 'g2']) },
+  { call: 'requests.getMany (report)', run: (r) => r.requests.getMany(['r1', 'r2']) },
+  {
+    call: "grants.list: a person's grants of a resource (was access held then?)",
+    run: (r) => r.grants.list({ holderEmail: 'a@example.com', resourceId: 'db', limit: 100 }),
+  },
+  {
+    call: "audit.history: a resource's access history, a later page",
+    run: (r) =>
+      r.audit.history({
+        resourceId: 'db',
+        types: ['grant.activated', 'access.used'],
+        before: { at: now, id: 'e1' },
+        limit: 26,
+      }),
+  },
+
   { call: 'audit.list: a request (timeline)', run: (r) => r.audit.list({ requestId: 'r1' }) },
   { call: 'audit.list: a grant (timeline)', run: (r) => r.audit.list({ grantId: 'g1' }) },
   { call: 'audit.list: everything, oldest first', run: (r) => r.audit.list({}) },
@@ -175,6 +227,26 @@ const CALLS: Array<{ call: string; run: (r: Repositories) => Promise<unknown>; s
       r.conversations.save({ email: 'b@example.com', platform: 'teams', reference: '{}', updatedAt: now }),
   },
   { call: 'conversations.get', run: (r) => r.conversations.get('b@example.com') },
+
+  { call: 'settings.get', run: (r) => r.settings.get('db') },
+  {
+    call: 'settings.save',
+    run: (r) =>
+      r.settings.save(
+        {
+          resourceId: 'db',
+          jitEnabled: false,
+          windowEndsAt: now,
+          updatedBy: 'o@example.com',
+          updatedByName: 'O',
+          updatedAt: now,
+          version: 2,
+        },
+        1,
+      ),
+  },
+  { call: 'settings.windowsEndedBy', run: (r) => r.settings.windowsEndedBy(now, 50) },
+  { call: 'settings.switchedOff', run: (r) => r.settings.switchedOff(50) },
   {
     call: 'sightings.record',
     run: (r) => r.sightings.record({ email: 'b@example.com', platform: 'slack', seenAt: now }),
@@ -223,6 +295,9 @@ function serves(fields: readonly string[], shape: Shape, sortsInMemory: boolean)
   const next = fields[i];
   if (i === 0 && shape.equality.length > 0) return false;
   if (i === 0) return next !== undefined && (next === shape.range || next === shape.sort);
+  // Every field of the index fixed by equality, the sort field among them: the query reads only the
+  // documents that share one key (the ties a keyset cursor resolves by `_id`), a handful.
+  if (i === fields.length && shape.sort !== undefined && shape.equality.includes(shape.sort)) return true;
   if (sortsInMemory || (shape.range === undefined && shape.sort === undefined)) return true;
   return next === shape.range || next === shape.sort;
 }
@@ -261,6 +336,9 @@ describe('indexes match the queries', () => {
     expect(serves(['decideBy'], shape, false)).toBe(false);
     expect(serves(['at'], { equality: [], range: undefined, sort: 'at' }, false)).toBe(true);
     expect(serves(['requestId', 'at'], { equality: [], range: undefined, sort: 'at' }, false)).toBe(false);
+    const ties: Shape = { equality: ['status', 'createdAt'], range: '_id', sort: 'createdAt' };
+    expect(serves(['status', 'createdAt'], ties, false)).toBe(true);
+    expect(serves(['status', 'expiresAt'], ties, false)).toBe(false);
   });
 
   it('declares no index twice, nor one that is a prefix of another non-unique one', () => {

@@ -5,8 +5,10 @@ import { type CollectionName, INDEXES, uniqueKeyName, uniqueKeys } from '../../s
 import { createMemoryCollections, createMemoryStore, MemoryCollection } from '../../src/store/memory.js';
 import { buildSchemas, createModels } from '../../src/store/mongo/schemas.js';
 import { runCollectionContract, runStoreContract } from './contract.js';
+import { runReadContract } from './read-contract.js';
 
 runStoreContract('memory store', async () => createMemoryStore());
+runReadContract('memory store', async () => createMemoryStore());
 
 runCollectionContract('memory collections', async () => ({
   collections: createMemoryCollections(),
@@ -72,6 +74,14 @@ const BASE: Record<CollectionName, Record<string, unknown>> = {
     reference: '{"conversation":{"id":"a:1"}}',
     tz: 'Europe/Berlin',
     updatedAt: new Date(0),
+  },
+  resource_settings: {
+    _id: 'db',
+    jitEnabled: true,
+    updatedBy: 'o@example.com',
+    updatedByName: 'O',
+    updatedAt: new Date(0),
+    version: 1,
   },
   sightings: { _id: 'b@example.com', platform: 'slack', seenAt: new Date(0) },
 };

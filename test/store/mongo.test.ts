@@ -24,11 +24,13 @@ import { createRepositories } from '../../src/store/repositories.js';
 import { MingoClient } from '../support/mingo-db.js';
 import { connectTestMongoStore, describeMongo, mongoUri, uniqueDbName } from '../support/mongo.js';
 import { runCollectionContract, runStoreContract } from './contract.js';
+import { runReadContract } from './read-contract.js';
 
 // ---------------------------------------------------------------- real MongoDB
 
 describeMongo('MongoDB store', () => {
   runStoreContract('repositories', () => connectTestMongoStore('store'));
+  runReadContract('repositories', () => connectTestMongoStore('reads'));
 
   runCollectionContract('collections', async () => {
     const uri = mongoUri() as string;
@@ -99,6 +101,7 @@ async function standInStore(sent?: Sent[]): Promise<Store> {
 
 describe('mongoose store through its own connection onto a mingo stand-in for the driver (not MongoDB)', () => {
   runStoreContract('repositories', () => standInStore());
+  runReadContract('repositories', () => standInStore());
 
   runCollectionContract('collections', async () => {
     const conn = await standInConnection();

@@ -17,12 +17,14 @@
  * - Trigger ids are single use (`exchanged_trigger_id`), expire after 3 s (`expired_trigger_id`) and must
  *   have been issued by `issueTriggerId()` (`invalid_trigger_id`).
  */
+
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { FakeSlackFiles } from './fake-slack-files.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Public types
@@ -111,6 +113,8 @@ export interface FakeMessage extends JsonObject {
   metadata?: JsonObject;
   thread_ts?: string;
   edited?: { user: string; ts: string };
+  /** Files shared with the message (files.completeUploadExternal). */
+  files?: JsonObject[];
 }
 
 export interface FakeEphemeral {
@@ -880,6 +884,8 @@ const METHOD_SCOPES: Record<string, string | undefined> = {
   'usergroups.users.update': 'usergroups:write',
   'usergroups.disable': 'usergroups:write',
   'usergroups.enable': 'usergroups:write',
+  'files.getUploadURLExternal': 'files:write',
+  'files.completeUploadExternal': 'files:write',
 };
 
 export class FakeSlack {
@@ -895,6 +901,8 @@ export class FakeSlack {
   readonly team: { id: string; name: string; domain: string };
   /** Every call to the Web API and to response URLs (method `response_url`), oldest first. */
   readonly calls: RecordedCall[] = [];
+  /** Files uploaded through files.getUploadURLExternal, the upload URL and files.completeUploadExternal. */
+  readonly files = new FakeSlackFiles();
 
   private readonly server: Server;
   private baseUrl = '';
@@ -1095,6 +1103,7 @@ export class FakeSlack {
     this.failures = new Map();
     this.outage = null;
     this.latency = new Map();
+    this.files.reset();
     this.restoreUsergroups();
   }
 
@@ -1423,6 +1432,10 @@ export class FakeSlack {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname.startsWith('/upload/v1/')) {
+      await this.files.receive(url.pathname.slice('/upload/v1/'.length), req, res);
+      return;
+    }
     const raw = await readBody(req);
     if (url.pathname.startsWith('/hooks/')) {
       await this.handleResponseUrl(url.pathname.slice('/hooks/'.length), raw, req, res);
@@ -1815,6 +1828,16 @@ export class FakeSlack {
         bot_id: this.botId,
         is_enterprise_install: false,
       }),
+
+      'files.getUploadURLExternal': (args) => this.files.getUploadURLExternal(args, this.baseUrl),
+
+      'files.completeUploadExternal': (args) =>
+        this.files.completeUploadExternal(args, (channel, text, files) => {
+          const resolved = this.resolveChannel(channel, false);
+          if ('error' in resolved) return resolved;
+          const message = this.postMessageTo(resolved.id, { text, files });
+          return { id: message.ts };
+        }),
 
       'users.info': (args) => {
         const id = strArg(args, 'user');

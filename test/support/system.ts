@@ -113,6 +113,10 @@ export async function startTestSystem(
      * `http://127.0.0.1:${system.port}/api/messages`.
      */
     teams?: FakeBotConnector;
+    /** Serves the HTTP API under /api/v1 with this bearer token. */
+    apiToken?: string;
+    /** PUBLIC_URL: the base of the links the bot hands out. */
+    publicUrl?: string;
   } = {},
 ): Promise<TestSystem> {
   const clock = new ManualClock(opts.start ?? new Date());
@@ -162,6 +166,8 @@ export async function startTestSystem(
       slack,
       ...(teams ? { teams } : {}),
       ...(opts.outbox ? { outbox: opts.outbox } : {}),
+      ...(opts.apiToken ? { apiToken: opts.apiToken } : {}),
+      ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
       secretFor: () => HOOK_SECRET,
       // deterministic backoff: 10 s, 20 s, 40 s … capped at 10 min
       backoffMs: (attempt) => Math.min(10_000 * 2 ** (attempt - 1), 600_000),

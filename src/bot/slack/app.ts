@@ -10,9 +10,11 @@ import { DomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
 import { ActionId } from '../../domain/views/model.js';
 import type { SlackDeps } from './deps.js';
+import { openAccessSettings, registerAccessSettings } from './handlers/access-settings.js';
 import * as actions from './handlers/actions.js';
+import { sendAccessReport } from './handlers/report.js';
 import { onFormChange, onFormSubmit, onOptionsLoad, openRequestForm } from './handlers/request-form.js';
-import { FormIds, SLASH_COMMANDS } from './ids.js';
+import { FormIds, SlashCommand } from './ids.js';
 import { LIMITS } from './limits.js';
 import { slackLogger } from './logger.js';
 import { buildMessageModal } from './modal.js';
@@ -46,6 +48,8 @@ export interface SlackFrontEnd {
   stop(): Promise<void>;
   /** Resolves when the work begun for requests already acknowledged has finished. */
   idle(): Promise<void>;
+  /** The workspace and the bot's own user, once Slack has said (auth.test); null while it has not. */
+  target(): Promise<{ teamId: string; botUserId: string } | null>;
 }
 
 /**
@@ -74,10 +78,14 @@ export function createSlackFrontEnd(opts: SlackAppOptions): SlackFrontEnd {
   // Bolt's own single-token authorisation calls auth.test once, in its constructor, and keeps
   // that promise: if Slack is unreachable at that moment the rejection is unhandled (the process
   // dies) and every later event fails. This one asks again until Slack has answered once.
-  let identity: Promise<{ botId: string; botUserId: string }> | undefined;
+  let identity: Promise<{ botId: string; botUserId: string; teamId: string }> | undefined;
   const whoAmI = () => {
     identity ??= client.auth.test().then(
-      (r) => ({ botId: String(r.bot_id ?? ''), botUserId: String(r.user_id ?? '') }),
+      (r) => ({
+        botId: String(r.bot_id ?? ''),
+        botUserId: String(r.user_id ?? ''),
+        teamId: String(r.team_id ?? ''),
+      }),
       (error: unknown) => {
         identity = undefined;
         throw error;
@@ -86,7 +94,10 @@ export function createSlackFrontEnd(opts: SlackAppOptions): SlackFrontEnd {
     return identity;
   };
   const common = {
-    authorize: async () => ({ botToken: opts.botToken, ...(await whoAmI()) }),
+    authorize: async () => {
+      const { botId, botUserId } = await whoAmI();
+      return { botToken: opts.botToken, botId, botUserId };
+    },
     logger,
     clientOptions,
   };
@@ -151,6 +162,14 @@ export function createSlackFrontEnd(opts: SlackAppOptions): SlackFrontEnd {
     async idle() {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
+    async target() {
+      try {
+        const { teamId, botUserId } = await whoAmI();
+        return teamId && botUserId ? { teamId, botUserId } : null;
+      } catch {
+        return null;
+      }
+    },
   };
 }
 
@@ -173,18 +192,31 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     }
   };
 
-  for (const command of SLASH_COMMANDS) {
+  type Person = Awaited<ReturnType<typeof deps.directory.person>>;
+  const commands = {
+    [SlashCommand.requestAccess]: (person, cmd) =>
+      openRequestForm(deps, cmd.trigger_id, person, { query: cmd.text }),
+    [SlashCommand.accessSettings]: (person, cmd) =>
+      openAccessSettings(deps, cmd.trigger_id, person, cmd.text),
+    [SlashCommand.accessReport]: (person, cmd) => sendAccessReport(deps, person, cmd.user_id, cmd.text),
+  } satisfies Record<
+    string,
+    (person: Person, cmd: { trigger_id: string; user_id: string; text: string }) => Promise<void>
+  >;
+  for (const [command, run] of Object.entries(commands)) {
     app.command(command, async ({ ack, command: cmd, respond }) => {
       await ack();
       try {
         const person = await personOf(cmd.user_id);
-        await openRequestForm(deps, cmd.trigger_id, person, { query: cmd.text });
+        await run(person, cmd);
       } catch (error) {
         // response_url reaches the person even in a channel the bot is not in.
         await fail(error, { userId: cmd.user_id, channelId: cmd.channel_id, respond });
       }
     });
   }
+
+  registerAccessSettings(app, deps, fail);
 
   // Form changes: resource, approvers, quick durations, custom amount/unit, template.
   const formActions = [

@@ -1,5 +1,13 @@
 /** Every Slack-side identifier the app registers. The manifest test checks these against manifests/slack.yaml. */
-export const SLASH_COMMANDS = ['/request-access'] as const;
+export const SlashCommand = {
+  requestAccess: '/request-access',
+  accessReport: '/access-report',
+  /** The owners' support-access controls (src/core/forms/access-settings.ts). */
+  accessSettings: '/access-settings',
+} as const;
+export const REQUEST_COMMAND = SlashCommand.requestAccess;
+export const SETTINGS_COMMAND = SlashCommand.accessSettings;
+export const SLASH_COMMANDS = Object.values(SlashCommand);
 /** Global and message shortcuts (none yet; the manifest must declare none either). */
 export const SHORTCUTS: readonly string[] = [];
 
@@ -15,6 +23,25 @@ export const FormIds = {
   template: 'jit.form.template',
   justification: 'jit.form.justification',
   ticket: 'jit.form.ticket',
+} as const;
+
+/** The access settings modal (`/access-settings`). */
+export const SettingsIds = {
+  callback: 'jit.settings.form',
+  resource: 'jit.settings.resource',
+  jit: 'jit.settings.jit',
+  window: 'jit.settings.window',
+  date: 'jit.settings.date',
+  time: 'jit.settings.time',
+} as const;
+
+export const SettingsBlocks = {
+  resource: 'settings_resource',
+  jit: 'settings_jit',
+  window: 'settings_window',
+  date: 'settings_date',
+  time: 'settings_time',
+  preview: 'settings_preview',
 } as const;
 
 export const BlockIds = {

@@ -20,6 +20,7 @@ import {
 import { normalizeEmail } from '../../domain/email.js';
 import { isDomainError } from '../../domain/errors.js';
 import type { AccessRequest, Person } from '../../domain/model.js';
+import { closedReason } from '../../domain/owner-settings.js';
 import { durationOption, type EffectivePolicy, type ResourceConfig } from '../../domain/policy.js';
 import { MAX_JUSTIFICATION, MAX_TICKET } from '../../domain/requests.js';
 import type { AccessService, SubmitInput } from '../../domain/service.js';
@@ -310,15 +311,18 @@ function summaryOf(
   resource: ResourceConfig,
   policy: EffectivePolicy,
   names: Map<string, string>,
+  windowEndsAt: Date | undefined,
 ): string {
   const parts: string[] = [];
   const duration = chosenDuration(state);
   if (duration.iso) {
-    const until = addDuration(service.now(), duration.iso);
+    const wanted = addDuration(service.now(), duration.iso);
+    // A grant never outlives the owners' access window.
+    const until = windowEndsAt && windowEndsAt < wanted ? windowEndsAt : wanted;
     parts.push(
       state.kind === 'extension'
         ? `${resource.name} for ${humanizeDuration(duration.iso)} more`
-        : `${resource.name} for ${humanizeDuration(duration.iso)}, until ${formatTime(until, viewer.tz)} your time`,
+        : `${resource.name} for ${humanizeDuration(duration.iso)}, until ${formatTime(until, viewer.tz)} your time${until === windowEndsAt ? " (the end of the owners' access window)" : ''}`,
     );
   } else {
     parts.push(
@@ -381,6 +385,9 @@ export async function buildForm(
     canSubmit: state.kind === 'access' ? allowed.length > 0 : Boolean(resource),
   };
   if (!resource || !policy) return model;
+  const access = await service.resourceAccess(resource);
+  const closed = closedReason(resource, access, service.now(), viewer.tz);
+  if (closed) model.notice = closed;
 
   const eligible = policy.approval === 'manual' ? service.approversFor(resource, viewer.email) : [];
   const names = await namesOf([...new Set([...eligible, ...state.approvers])]);
@@ -455,6 +462,7 @@ export async function buildForm(
     resource,
     policy,
     names,
+    access.windowEndsAt,
   );
   return model;
 }

@@ -23,9 +23,14 @@ function requestFields(r: AccessRequest, resource: ResourceRef, viewer: Viewer):
   ];
   if (r.ticket) fields.push({ label: 'Ticket', value: r.ticket });
   if (r.status === 'pending' && r.kind === 'access') {
+    const wanted = addDuration(viewer.now, r.duration);
+    const window = resource.windowEndsAt;
     fields.push({
       label: 'Access would end',
-      value: `${formatTime(addDuration(viewer.now, r.duration), viewer.tz)} if approved now`,
+      value:
+        window && window < wanted
+          ? `${formatTime(window, viewer.tz)} if approved now (the end of the owners' access window)`
+          : `${formatTime(wanted, viewer.tz)} if approved now`,
     });
   }
   if (r.status === 'pending')
@@ -195,8 +200,15 @@ function endLine(g: Grant, viewer: Viewer, nameOf: NameOf): string {
   switch (g.endReason) {
     case 'ended-by-holder':
       return `You ended it at ${when}.`;
-    case 'revoked-by-admin':
-      return `${g.endedBy ? nameOf(g.endedBy) : 'An administrator'} revoked it at ${when}.`;
+    case 'revoked-by-admin': {
+      const who = g.endedBy?.includes('@') ? nameOf(g.endedBy) : 'An administrator';
+      const how = g.endedBy === 'api' ? ' through the access API' : '';
+      return `${who} revoked it${how} at ${when}.${g.endComment ? ` Reason: ${g.endComment}` : ''}`;
+    }
+    case 'closed-by-owner':
+      return g.endedBy && g.endedBy !== 'system'
+        ? `${nameOf(g.endedBy)}, an owner of the resource, switched off access to it; it ended at ${when}.`
+        : `The access window its owners set has ended; it ended at ${when}.`;
     default:
       return `It expired at ${when}.`;
   }
@@ -209,7 +221,13 @@ export function grantStatus(g: Grant, resource: ResourceRef, viewer: Viewer, nam
         text: `Your access to ${resource.name} is active`,
         title: 'Access granted',
         lines: [
-          `Your access to ${resource.name} is active until ${g.expiresAt ? formatTime(g.expiresAt, viewer.tz) : '?'}.`,
+          `Your access to ${resource.name} is active until ${g.expiresAt ? formatTime(g.expiresAt, viewer.tz) : '?'}${
+            g.expiresAt &&
+            resource.windowEndsAt &&
+            g.expiresAt.getTime() === new Date(resource.windowEndsAt).getTime()
+              ? ", the end of its owners' access window"
+              : ''
+          }.`,
         ],
         actions: [endAccessAction(g, resource)],
       };

@@ -98,6 +98,7 @@ export function createMongoCollections(models: MongoModels): Collections {
     messages: new MongoCollection(models.messages),
     outbox: new MongoCollection(models.outbox),
     conversations: new MongoCollection(models.conversations),
+    resource_settings: new MongoCollection(models.resource_settings),
     sightings: new MongoCollection(models.sightings),
   };
 }

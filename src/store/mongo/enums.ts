@@ -41,6 +41,7 @@ export const END_REASONS = everyOf<NonNullable<Grant['endReason']>>()([
   'expired',
   'ended-by-holder',
   'revoked-by-admin',
+  'closed-by-owner',
 ]);
 export const AUDIT_EVENT_TYPES = everyOf<AuditEventType>()([
   'request.created',
@@ -58,6 +59,8 @@ export const AUDIT_EVENT_TYPES = everyOf<AuditEventType>()([
   'grant.expired',
   'message.undeliverable',
   'action.refused',
+  'access.used',
+  'resource.settings_changed',
 ]);
 export const OUTBOX_STATUSES = everyOf<OutboxStatus>()(['pending', 'sent', 'undeliverable']);
 export const OUTBOX_MODES = everyOf<OutboxItem['mode']>()(['send', 'update']);

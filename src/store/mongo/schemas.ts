@@ -1,5 +1,5 @@
 /**
- * The mongoose schemas and models of the six collections: every document written is validated
+ * The mongoose schemas and models of the seven collections: every document written is validated
  * (required fields, enums, types; unknown fields are an error), and each schema declares the
  * indexes of indexes.ts, unique and partial ones included, under the names duplicate-key errors
  * report.
@@ -15,6 +15,7 @@ import type {
   RequestDoc,
   SightingDoc,
 } from '../repositories.js';
+import type { ResourceSettingDoc } from '../settings-repo.js';
 import {
   APPROVAL_MODES,
   AUDIT_EVENT_TYPES,
@@ -74,7 +75,7 @@ function withIndexes<S extends Schema>(schema: S, collection: CollectionName): S
   return schema;
 }
 
-/** The mongoose schemas of the six collections (exported for tests). */
+/** The mongoose schemas of the seven collections (exported for tests). */
 export function buildSchemas() {
   const requests = new Schema(
     {
@@ -124,6 +125,7 @@ export function buildSchemas() {
       remindedFor: { type: Date },
       endReason: { type: String, enum: END_REASONS },
       endedBy: { type: String },
+      endComment: { type: String },
       endedAt: { type: Date },
       attempts: { type: Number, required: true, min: 0 },
       nextAttemptAt: { type: Date },
@@ -198,6 +200,20 @@ export function buildSchemas() {
     schemaOptions('conversations'),
   );
 
+  const resourceSettings = new Schema(
+    {
+      // the resource id
+      _id: requiredString,
+      jitEnabled: { type: Boolean, required: true },
+      windowEndsAt: { type: Date },
+      updatedBy: requiredString,
+      updatedByName: { type: String },
+      updatedAt: requiredDate,
+      version: { type: Number, required: true, min: 1 },
+    },
+    schemaOptions('resource_settings'),
+  );
+
   const sightings = new Schema(
     {
       // the person's email
@@ -215,6 +231,7 @@ export function buildSchemas() {
     messages: withIndexes(messages, 'messages'),
     outbox: withIndexes(outbox, 'outbox'),
     conversations: withIndexes(conversations, 'conversations'),
+    resource_settings: withIndexes(resourceSettings, 'resource_settings'),
     sightings: withIndexes(sightings, 'sightings'),
   };
 }
@@ -226,6 +243,7 @@ export interface MongoModels {
   messages: Model<MessageRecordDoc>;
   outbox: Model<OutboxDoc>;
   conversations: Model<ConversationDoc>;
+  resource_settings: Model<ResourceSettingDoc>;
   sightings: Model<SightingDoc>;
 }
 
@@ -244,6 +262,7 @@ export function createModels(conn: Connection): MongoModels {
     messages: model<MessageRecordDoc>('MessageRecord', schemas.messages),
     outbox: model<OutboxDoc>('OutboxItem', schemas.outbox),
     conversations: model<ConversationDoc>('ConversationReference', schemas.conversations),
+    resource_settings: model<ResourceSettingDoc>('ResourceSetting', schemas.resource_settings),
     sightings: model<SightingDoc>('Sighting', schemas.sightings),
   };
 }

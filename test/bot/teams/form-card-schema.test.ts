@@ -4,39 +4,17 @@
  * over a large catalog with `Data.Query`, an extension of one resource, nothing to request; as it
  * opens, with field errors, with a duration chosen and a summary) and the deny form with its reason.
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 import { renderFormCard as renderSmallForm } from '../../../src/bot/teams/form-view-card.js';
 import { renderFormCard } from '../../../src/bot/teams/request-form-card.js';
 import { buildForm, emptyState, type FormState, type Viewer } from '../../../src/core/forms/request-form.js';
-import { ManualClock } from '../../../src/domain/clock.js';
 import type { AccessRequest } from '../../../src/domain/model.js';
-import { parseAccessConfig } from '../../../src/domain/policy.js';
-import { AccessService } from '../../../src/domain/service.js';
+import type { AccessService } from '../../../src/domain/service.js';
 import { denyForm } from '../../../src/domain/views/forms.js';
-import { InProcessRunner } from '../../../src/jobs/in-process.js';
-import { createLogger } from '../../../src/log.js';
-import { createMemoryStore } from '../../../src/store/index.js';
 import { largeCatalog } from '../../core/large-catalog.js';
 import { adaptiveCardProblems } from '../../support/adaptive-cards.js';
-
-function serviceFor(policyYaml: string): AccessService {
-  const clock = new ManualClock('2026-11-23T09:00:00Z');
-  return new AccessService({
-    config: parseAccessConfig(parseYaml(policyYaml)),
-    repos: createMemoryStore().repos,
-    scheduler: new InProcessRunner({ clock }),
-    connectors: { forResource: () => ({ type: 'test', deliver: async () => {} }) },
-    notifier: { notify: async () => {} },
-    clock,
-    log: createLogger('silent'),
-    newId: randomUUID,
-    backoffMs: (n) => 1000 * n,
-    reportAfterAttempts: 3,
-  });
-}
+import { startMemoryDomain } from '../../support/domain.js';
 
 const names = async (emails: string[]) => new Map(emails.map((e) => [e, e.split('@')[0] ?? e]));
 const wire = { kind: 'access' as const, formId: 'form-0001-abcdef' };
@@ -46,9 +24,9 @@ const nobody: Viewer = { email: 'isaiahl@example.com', name: 'Isaiah Langer' };
 let playground: AccessService;
 let large: AccessService;
 
-beforeAll(() => {
-  playground = serviceFor(readFileSync('playground/access.yaml', 'utf8'));
-  large = serviceFor(largeCatalog({ resources: 2000, groups: 40, panel: 150 }).yaml);
+beforeAll(async () => {
+  playground = (await startMemoryDomain(readFileSync('playground/access.yaml', 'utf8'))).service;
+  large = (await startMemoryDomain(largeCatalog({ resources: 2000, groups: 40, panel: 150 }).yaml)).service;
 });
 
 async function formCard(service: AccessService, viewer: Viewer, state: FormState, extra = {}) {

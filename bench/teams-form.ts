@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/teams-form.ts`: the Teams request form over a catalogue of 5,000 resources, through
+ * `npm run bench -- teams` (or `npx tsx bench/teams-form.ts` alone): the Teams request form over a catalogue of 5,000 resources, through
  * the real CloudAdapter over HTTP (authentication on) and the fake Bot Connector:
  *
  *   - form open: "request access" typed in the personal chat → the form card (with its static

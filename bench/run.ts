@@ -18,6 +18,7 @@ import { fanoutBench } from './fanout.js';
 import { Report } from './lib/report.js';
 import { progress } from './lib/stats.js';
 import { memoryBench } from './memory.js';
+import { teamsFormBench } from './teams-form.js';
 import { throughputBench } from './throughput.js';
 
 const SECTIONS: Record<string, (report: Report) => Promise<void>> = {
@@ -27,6 +28,11 @@ const SECTIONS: Record<string, (report: Report) => Promise<void>> = {
   memory: memoryBench,
   fanout: fanoutBench,
   catalog: catalogBench,
+  // (7) The Teams request form and its type-ahead over the same 5,000-resource catalogue.
+  teams: async (report) => {
+    progress('(7) the Teams form and type-ahead over 5,000 resources');
+    for (const row of await teamsFormBench()) report.row(`(7) ${row.what}`, row.value, row.meaning);
+  },
 };
 
 async function main(): Promise<void> {

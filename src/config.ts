@@ -333,7 +333,17 @@ export function loadAccessConfig(path: string, env: NodeJS.ProcessEnv = process.
       })),
     );
   }
-  const access = parseAccessConfig(doc.toJS());
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (error) {
+    // The yaml library refuses to expand an alias bomb (ReferenceError: excessive alias count).
+    if (!(error instanceof Error)) throw error;
+    throw new ConfigError([
+      { path: 'ACCESS_CONFIG', message: `${path} could not be read: ${error.message}` },
+    ]);
+  }
+  const access = parseAccessConfig(data);
   const issues = missingSecrets(access, env);
   if (issues.length > 0) throw new ConfigError(issues);
   return access;

@@ -18,27 +18,47 @@ const UNITS = [
   'milliseconds',
 ] as const;
 
+/**
+ * The longest duration anything may be (a grant, an approval window, a reminder): one year of
+ * 366 days. Just-in-time access for longer is not just in time, and without a bound a duration such
+ * as P1000000Y makes an end time JavaScript cannot represent (an Invalid Date stored as expiresAt).
+ */
+export const MAX_DURATION_MS = 366 * 86_400_000;
+export const MAX_DURATION_WORDS = '366 days';
+
 function tryParse(iso: string): Duration | undefined {
-  if (typeof iso !== 'string') return undefined;
+  if (typeof iso !== 'string' || iso.length > 50 || iso.trim() !== iso) return undefined;
   const d = Duration.fromISO(iso);
   if (!d.isValid) return undefined;
   // Every component must be non-negative (luxon accepts `PT-1H`) and the total strictly positive.
   const parts = d.toObject();
   if (UNITS.some((u) => (parts[u] ?? 0) < 0)) return undefined;
   const ms = d.toMillis();
-  if (!Number.isFinite(ms) || ms <= 0) return undefined;
+  if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_DURATION_MS) return undefined;
   return d;
 }
 
-/** Parses a strictly positive ISO-8601 duration; throws `DomainError('INVALID_INPUT')` otherwise. */
+/** Why `iso` is not a usable duration, in words, or null when it is one. */
+export function durationProblem(iso: unknown): string | null {
+  if (typeof iso === 'string' && tryParse(iso)) return null;
+  if (typeof iso === 'string' && iso.trim() === iso) {
+    const d = Duration.fromISO(iso);
+    const ms = d.isValid ? d.toMillis() : Number.NaN;
+    if (ms > MAX_DURATION_MS || (d.isValid && !Number.isFinite(ms))) {
+      return `"${iso}" is longer than the longest duration allowed (${MAX_DURATION_WORDS})`;
+    }
+  }
+  return `"${String(iso)}" is not a positive ISO-8601 duration (e.g. PT4H, P1D, P1W)`;
+}
+
+/**
+ * Parses a strictly positive ISO-8601 duration of at most MAX_DURATION_MS; throws
+ * `DomainError('INVALID_INPUT')` otherwise.
+ */
 export function parseDuration(iso: string): Duration {
   const d = tryParse(iso);
   if (!d) {
-    throw new DomainError(
-      'INVALID_INPUT',
-      `"${iso}" is not a positive ISO-8601 duration such as PT4H or P1D.`,
-      'duration',
-    );
+    throw new DomainError('INVALID_INPUT', `${durationProblem(iso)}.`, 'duration');
   }
   return d;
 }

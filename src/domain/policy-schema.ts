@@ -4,7 +4,7 @@
  * `parseAccessConfig` (./policy-parse.ts) is the only user; nothing here merges or resolves.
  */
 import { z } from 'zod';
-import { isValidDuration } from './duration.js';
+import { durationProblem, isValidDuration } from './duration.js';
 import { normalizeEmail } from './email.js';
 import { CHAT_PREFERENCES, type ChatPreference, type ConfigIssue } from './policy-model.js';
 
@@ -23,7 +23,7 @@ const duration = z
   .string()
   .trim()
   .refine(isValidDuration, {
-    error: (iss) => `"${String(iss.input)}" is not a positive ISO-8601 duration (e.g. PT4H, P1D, P1W)`,
+    error: (iss) => durationProblem(iss.input) ?? 'is not a usable duration',
   });
 
 const email = z

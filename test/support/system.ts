@@ -4,7 +4,6 @@
  * posting to a local receiver, and a faithful fake of the Slack Web API (and, when a test asks,
  * Microsoft Teams through a fake Bot Connector).
  */
-import { createServer } from 'node:net';
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import type { TeamsAdapterSettings } from '../../src/bot/teams/adapter.js';
@@ -17,6 +16,7 @@ import { createMemoryStore, type Store } from '../../src/store/index.js';
 import { type RunningSystem, startSystem } from '../../src/system.js';
 import type { FakeBotConnector } from './fake-bot-connector.js';
 import { type FakeSlack, type FakeSlackUser, type FakeSlackUsergroup, startFakeSlack } from './fake-slack.js';
+import { freePort } from './ports.js';
 import { createSlackSender } from './slack-requests.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
@@ -90,19 +90,6 @@ export interface TestSystem {
   /** Resolves once every message due now went out (or was given up): nothing pending is due. */
   delivered(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
-}
-
-/** A TCP port nothing listens on right now (Bolt's Socket Mode receiver can't report the one it got for 0). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export async function startTestSystem(

@@ -39,3 +39,12 @@ export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
   return `${text.slice(0, Math.max(0, max - 1))}…`;
 }
+
+/**
+ * `truncate` for escaped mrkdwn: never cuts an entity in half (`&lt;` cut to `&l…` would show as
+ * `&l…`, and escaping can make typed text four times longer, so cuts land in entities often).
+ */
+export function truncateEscaped(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, Math.max(0, max - 1)).replace(/&[a-z]*$/, '')}…`;
+}

@@ -1,7 +1,7 @@
 /** Renders neutral MessageViews (src/domain/views) to Block Kit. The only place messages get Slack syntax. */
 import type { Button, KnownBlock } from '@slack/types';
 import type { MessageView, ViewAction } from '../../domain/views/model.js';
-import { LIMITS, truncate } from './limits.js';
+import { LIMITS, truncate, truncateEscaped } from './limits.js';
 
 /**
  * Every mrkdwn object that can carry typed text is sent with `verbatim: true`, so Slack does not
@@ -53,7 +53,7 @@ export function renderMessage(view: MessageView): RenderedMessage {
   for (const line of view.lines ?? []) {
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: truncate(escapeMrkdwn(line), LIMITS.sectionText), verbatim: true },
+      text: { type: 'mrkdwn', text: truncateEscaped(escapeMrkdwn(line), LIMITS.sectionText), verbatim: true },
     });
   }
   const fields = view.fields ?? [];
@@ -63,7 +63,7 @@ export function renderMessage(view: MessageView): RenderedMessage {
       fields: fields.slice(i, i + LIMITS.fields).map((f) => ({
         type: 'mrkdwn' as const,
         verbatim: true,
-        text: truncate(`*${escapeMrkdwn(f.label)}*\n${quoteValue(f.value)}`, LIMITS.fieldText),
+        text: truncateEscaped(`*${escapeMrkdwn(f.label)}*\n${quoteValue(f.value)}`, LIMITS.fieldText),
       })),
     });
   }
@@ -73,12 +73,16 @@ export function renderMessage(view: MessageView): RenderedMessage {
     blocks.push({
       type: 'context',
       elements: [
-        { type: 'mrkdwn', text: truncate(escapeMrkdwn(view.note), LIMITS.contextText), verbatim: true },
+        {
+          type: 'mrkdwn',
+          text: truncateEscaped(escapeMrkdwn(view.note), LIMITS.contextText),
+          verbatim: true,
+        },
       ],
     });
   }
   return {
-    text: truncate(escapeMrkdwn(view.text), LIMITS.messageText),
+    text: truncateEscaped(escapeMrkdwn(view.text), LIMITS.messageText),
     blocks: blocks.slice(0, LIMITS.blocksInMessage),
   };
 }

@@ -58,7 +58,8 @@ export function showsPersonInPersonalChat(activity: Partial<Activity>): boolean 
   }
 }
 
-function zoneOf(activity: Partial<Activity>): string | undefined {
+/** The person's time zone as the Teams client reports it, when it is a valid IANA zone. */
+export function zoneOf(activity: Partial<Activity>): string | undefined {
   const tz = activity.localTimezone;
   return typeof tz === 'string' && IANAZone.isValidZone(tz) ? tz : undefined;
 }

@@ -21,6 +21,12 @@ export const LIMITS = {
   buttonTitle: 100,
   /** The value a button carries back (ids, not text). */
   buttonValue: 2000,
+  /** A menu choice's title (plain text). */
+  choiceTitle: 200,
+  /** Choices one menu lists (the form lists at most PICKER_LIST_MAX; beyond it the person searches). */
+  choices: 100,
+  /** Results one `application/search` answer gives, the hint included (Teams shows about 15). */
+  searchResults: 15,
   /** An inbound activity (Teams' own messages are far smaller). */
   inboundBytes: 1024 * 1024,
 } as const;

@@ -1,7 +1,8 @@
 /**
  * The pickers of the request form when there are too many choices to list (thousands of
  * resources, hundreds of approvers): type-ahead answers, the same for every platform. Slack asks
- * through its options load URL; Teams will ask through `application/search`.
+ * through its options load URL; Teams asks through `application/search`
+ * (src/bot/teams/request-form-search.ts).
  */
 import type { ResourceConfig } from '../../domain/policy.js';
 import type { AccessService } from '../../domain/service.js';
@@ -32,6 +33,12 @@ export function queried(service: AccessService, viewer: Viewer, query: string): 
   return found.groups.flatMap((g) =>
     g.options.map((o) => ({ ...o, label: g.label === 'Other' ? o.label : `${o.label} (${g.label})` })),
   );
+}
+
+/** How an approver is listed: "Name (email)", or the email alone when no name is known. */
+export function approverLabel(email: string, names: Map<string, string>): string {
+  const name = names.get(email);
+  return name && name !== email ? `${name} (${email})` : email;
 }
 
 export interface OptionGroup {
@@ -111,7 +118,7 @@ export async function approverOptions(
   const index = new SearchIndex(
     eligible.map((email) => ({
       value: email,
-      label: `${names.get(email) ?? email} (${email})`,
+      label: approverLabel(email, names),
       keywords: [email],
     })),
   );

@@ -3,8 +3,9 @@
  * approvers ("No administrators found" when there are none), the quick durations with the chosen
  * one marked, a custom amount and unit within the policy, templates that fill the justification,
  * an optional ticket, a live summary in the viewer's zone, and per-field errors. Slack renders the
- * model as a modal (src/bot/slack/modal.ts); Teams will render it as an Adaptive Card. Platforms
- * keep no rule of their own: they turn what the person did into `FormState` and render the model.
+ * model as a modal (src/bot/slack/modal.ts); Teams renders it as an Adaptive Card in the chat
+ * (src/bot/teams/request-form-card.ts). Platforms keep no rule of their own: they turn what the person did
+ * into `FormState` and render the model.
  *
  * The state comes back from the platform untrusted (private metadata, card data): every value is
  * re-checked here and again by the domain on submit.
@@ -15,6 +16,7 @@ import {
   durationMs,
   humanizeDuration,
   isValidDuration,
+  MAX_DURATION_WORDS,
 } from '../../domain/duration.js';
 import { normalizeEmail } from '../../domain/email.js';
 import { isDomainError } from '../../domain/errors.js';
@@ -24,7 +26,7 @@ import { durationOption, type EffectivePolicy, type ResourceConfig } from '../..
 import { MAX_JUSTIFICATION, MAX_TICKET } from '../../domain/requests.js';
 import type { AccessService, SubmitInput } from '../../domain/service.js';
 import { formatTime } from '../../domain/views/time.js';
-import { PICKER_LIST_MAX, queried, resourceOf, resourceOptions } from './pickers.js';
+import { approverLabel, PICKER_LIST_MAX, queried, resourceOf, resourceOptions } from './pickers.js';
 
 export type CustomUnit = 'hour' | 'day' | 'week';
 export const CUSTOM_UNITS: ReadonlyArray<{ value: CustomUnit; label: string }> = [
@@ -293,7 +295,10 @@ export function chosenDuration(state: FormState): { iso?: string; error?: string
       return { error: 'Enter a whole number greater than 0.' };
     }
     try {
-      return { iso: customToIso(n, state.customUnit) };
+      const iso = customToIso(n, state.customUnit);
+      // A number too large for any duration (it would end at a time that cannot be shown).
+      if (!isValidDuration(iso)) return { error: `Enter a duration of at most ${MAX_DURATION_WORDS}.` };
+      return { iso };
     } catch (error) {
       if (isDomainError(error)) return { error: error.message };
       throw error;
@@ -406,7 +411,7 @@ export async function buildForm(
       count: eligible.length,
       selected: state.approvers
         .filter((a) => eligible.includes(a))
-        .map((email) => ({ value: email, label: `${names.get(email) ?? email} (${email})` })),
+        .map((email) => ({ value: email, label: approverLabel(email, names) })),
     };
   } else {
     model.approvers = {
@@ -414,7 +419,7 @@ export async function buildForm(
       label: 'Approvers',
       hint: 'Each one gets the request; the first decision wins.',
       placeholder: 'Choose approvers',
-      options: eligible.map((email) => ({ value: email, label: `${names.get(email) ?? email} (${email})` })),
+      options: eligible.map((email) => ({ value: email, label: approverLabel(email, names) })),
       selected: state.approvers.filter((a) => eligible.includes(a)),
     };
   }

@@ -10,6 +10,7 @@ import { FilterInput } from '../../src/bot/teams/home-card.js';
 import { SettingsInput } from '../../src/bot/teams/settings-card.js';
 import { ONLY_OWNERS } from '../../src/domain/owner-settings.js';
 import { REVOKE_REASON_INPUT } from '../../src/domain/views/forms.js';
+import { adaptiveCardProblems } from '../support/adaptive-cards.js';
 import { eventually } from '../support/flows.js';
 import { buttonsOf, type Card, elementsOf, input, TeamsChat, textsOf } from '../support/teams-client.js';
 import { startTeamsSystem, type TeamsTestSystem, teamsUser } from '../support/teams-system.js';
@@ -61,7 +62,16 @@ afterEach(async () => {
 class Chat extends TeamsChat {
   override async open(text: string) {
     await s?.t.delivered();
-    return super.open(text);
+    const opened = await super.open(text);
+    expect(adaptiveCardProblems(opened.card)).toEqual([]);
+    return opened;
+  }
+
+  /** Every card a press answers with passes the adaptivecards library's strict check too. */
+  override async execute(messageId: string, verb: string, data: unknown) {
+    const pressed = await super.execute(messageId, verb, data);
+    if (pressed.card) expect(adaptiveCardProblems(pressed.card)).toEqual([]);
+    return pressed;
   }
 }
 

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FilterInput } from '../../src/bot/teams/home-card.js';
 import { SettingsInput } from '../../src/bot/teams/settings-card.js';
 import { ONLY_OWNERS } from '../../src/domain/owner-settings.js';
-import { REVOKE_REASON_INPUT } from '../../src/domain/views/forms.js';
+import { DENY_REASON_INPUT, REVOKE_REASON_INPUT } from '../../src/domain/views/forms.js';
 import { adaptiveCardProblems } from '../support/adaptive-cards.js';
 import { eventually } from '../support/flows.js';
 import { buttonsOf, type Card, elementsOf, input, TeamsChat, textsOf } from '../support/teams-client.js';
@@ -160,6 +160,18 @@ describe('"my access" in the personal chat', () => {
     const res = await amy.execute(id, approve.verb, approve.data);
     expect(textsOf(res.card as Card)).toContain('Approved.');
     expect((await s.t.store.repos.requests.get(requestId))?.status).toBe('approved');
+
+    // Deny asks for an optional reason first, on the card itself.
+    const second = await sandboxFor(s, NILS.email!, 'tenant-prod');
+    const { id: homeId, card: again } = await amy.open('my access');
+    const deny = buttonFor(again, 'jit.request.deny', second);
+    const form = (await amy.execute(homeId, deny.verb, deny.data)).card as Card;
+    expect(input(form, DENY_REASON_INPUT)).toMatchObject({ type: 'Input.Text' });
+    const denied = await amy.press(homeId, /Deny/, { [DENY_REASON_INPUT]: 'Use staging' }, form);
+    expect(textsOf(denied.card as Card)).toContain('Denied.');
+    const request = await s.t.store.repos.requests.get(second);
+    expect(request?.status).toBe('denied');
+    expect(request?.reason).toBe('Use staging');
   });
 });
 

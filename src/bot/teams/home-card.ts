@@ -17,6 +17,8 @@ export const HomeVerb = {
   filter: 'home.filter',
   /** Revoke, with the optional reason typed on the confirmation card. */
   revoke: 'home.revoke',
+  /** Deny, with the optional reason typed on the deny form. */
+  deny: 'home.deny',
   /** Back from a confirmation or a timeline to the home. */
   back: 'home.back',
 } as const;

@@ -19,7 +19,14 @@ import {
   turnPage,
 } from '../../domain/home/state.js';
 import type { Person } from '../../domain/model.js';
-import { MAX_REVOKE_REASON, REVOKE_REASON_INPUT, revokeForm } from '../../domain/views/forms.js';
+import {
+  DENY_REASON_INPUT,
+  denyForm,
+  MAX_DENY_REASON,
+  MAX_REVOKE_REASON,
+  REVOKE_REASON_INPUT,
+  revokeForm,
+} from '../../domain/views/forms.js';
 import { HOME_SECTIONS } from '../../domain/views/home.js';
 import { ActionId, HomeActionId } from '../../domain/views/model.js';
 import { timelineView } from '../../domain/views/timeline.js';
@@ -60,6 +67,10 @@ const wireSchema = z.object({
   [FilterInput.status]: z.string().max(50).optional(),
   [FilterInput.user]: z.string().max(320).optional(),
   [FilterInput.expiresBy]: z.string().max(20).optional(),
+  [DENY_REASON_INPUT]: z
+    .string()
+    .max(MAX_DENY_REASON, `The reason is too long: at most ${MAX_DENY_REASON} characters.`)
+    .optional(),
   [REVOKE_REASON_INPUT]: z
     .string()
     .max(MAX_REVOKE_REASON, `The reason is too long: at most ${MAX_REVOKE_REASON} characters.`)
@@ -133,6 +144,11 @@ async function press(
     const grant = await deps.service.endAccess(value, person, reason || undefined);
     return again(`Revoked ${grant.holder.name}'s access. They have been told.`);
   }
+  if (verb === HomeVerb.deny) {
+    const reason = wire[DENY_REASON_INPUT]?.trim();
+    await deps.service.decide(value, person, 'deny', reason || undefined);
+    return again('Denied.');
+  }
   if (verb !== HomeVerb.act) return { message: UNREADABLE };
   switch (wire.act) {
     case HomeActionId.pageNext:
@@ -153,10 +169,27 @@ async function press(
       return cardOrText(await deps.requestFormCard(person, { extendGrantId: value }));
     }
     case ActionId.approve:
+      await deps.service.decide(value, person, 'approve');
+      return again('Approved.');
     case ActionId.deny: {
-      const decision = wire.act === ActionId.approve ? 'approve' : 'deny';
-      await deps.service.decide(value, person, decision);
-      return again(decision === 'approve' ? 'Approved.' : 'Denied.');
+      // The deny form first (an optional reason, told to the requester), if they may deny it.
+      const refusal = await deps.service.checkDecision(value, person, 'deny');
+      if (refusal) throw refusal;
+      const request = await deps.service.getRequest(value);
+      if (!request) return { message: 'This request no longer exists.' };
+      const resource = {
+        id: request.resourceId,
+        name: deps.service.findResource(request.resourceId)?.name ?? request.resourceId,
+      };
+      const data = { state: wire.state, view: wire.view, value };
+      return {
+        card: renderFormCard(denyForm(request, resource), {
+          submit: HomeVerb.deny,
+          close: HomeVerb.back,
+          data,
+          style: 'destructive',
+        }),
+      };
     }
     case ActionId.cancel:
       await deps.service.cancel(value, person);
@@ -212,7 +245,7 @@ async function onPress(context: TurnContext, deps: TeamsHomeDeps, verb: string, 
   if (!who) return sendInvokeAnswer(context, invokeMessage(UNKNOWN_PERSON));
   const parsed = wireSchema.safeParse(raw);
   if (!parsed.success) {
-    const tooLong = parsed.error.issues.find((i) => i.path[0] === REVOKE_REASON_INPUT);
+    const tooLong = parsed.error.issues.find((i) => i.code === 'too_big');
     deps.log.info({ verb }, 'teams.home_unreadable');
     return sendInvokeAnswer(context, invokeMessage(tooLong?.message ?? UNREADABLE));
   }

@@ -251,6 +251,11 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     const handle = slack.handleRequest;
     if (handle) http.route({ method: 'POST', path: SLACK_EVENTS_PATH, handler: handle });
   }
+  // Report download links (Teams' "access report"): on this server, once it listens.
+  const reportLinks = new ReportLinks(parts.linkSigningSecret, () => clock.now().getTime());
+  let listening = 0;
+  const reportLink = (person: Person, query: string) =>
+    reportLinks.url(parts.publicUrl ?? `http://127.0.0.1:${listening}`, person, query);
   if (teams && teamsPlatform) {
     const reachable = teamsPlatform;
     http.route(
@@ -264,6 +269,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
           service,
           nameOf: async (email) => (await reachable.reach(email).catch(() => null))?.name ?? email,
           seen: sightingRecorder(store.repos.sightings, TEAMS_PLATFORM, clock, log),
+          reportLink: (person, query) => reportLink(person, query),
         }),
       ),
     );
@@ -272,7 +278,6 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   // Links the bot hands out: the request page (the API's requestUrl) and report downloads (Teams).
   const slackFront = slack;
   http.route(requestLinkRoute(async () => (slackFront ? slackFront.target() : null)));
-  const reportLinks = new ReportLinks(parts.linkSigningSecret, () => clock.now().getTime());
   http.route(reportDownloadRoute(service, reportLinks));
   if (parts.apiToken) {
     const publicUrl = parts.publicUrl;
@@ -291,6 +296,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   });
   await runner.start();
   const port = await http.listen(parts.http.port, parts.http.host);
+  listening = port;
   await slack?.start();
   log.info(
     {
@@ -308,8 +314,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     slack,
     port,
     routes: () => http.routes(),
-    reportLink: (person, query) =>
-      reportLinks.url(parts.publicUrl ?? `http://127.0.0.1:${port}`, person, query),
+    reportLink,
     policy,
     async applyPolicy(access) {
       // Connectors first: a connector that cannot be built (a missing secret) refuses the whole file.

@@ -15,5 +15,21 @@ export const TEAMS_COMMANDS: readonly TeamsCommand[] = [
     title: 'request access',
     description: 'Request temporary access to a resource, e.g. "request access prod-db"',
   },
+  {
+    title: 'my access',
+    description: 'Your access, requests and history, and the requests waiting for your decision',
+  },
+  {
+    title: 'dashboard',
+    description: 'Grants dashboard for admins, approvers and owners: filter, revoke, see details',
+  },
+  {
+    title: 'access settings',
+    description: 'Owners: switch JIT access on or off and set its window, e.g. "access settings prod-db"',
+  },
+  {
+    title: 'access report',
+    description: 'CSV of grants: "access report [resource | group | user email] [since <date>]"',
+  },
   { title: 'help', description: 'What this bot can do' },
 ];

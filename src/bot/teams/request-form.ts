@@ -49,11 +49,15 @@ export const HELP_TEXT = [
   'I hand out just-in-time access to the resources of the access policy.',
   '• request access: opens the request form (resource, approvers, duration, justification).',
   '• request access <resource words>: the same, with that resource chosen, or a search for it.',
+  '• my access: your access, your requests and history, and requests waiting for your decision.',
+  '• dashboard: every grant you may see (admins, approvers, owners), with filters, Revoke and Details.',
+  "• access settings [resource]: the owners' switch and window for a resource.",
+  '• access report [resource | group | user email] [since <date>]: a CSV to download.',
   '• help: this message.',
   'Approval cards, reminders before your access ends and the outcome of your requests arrive here too.',
 ].join('\n');
 
-const UNKNOWN_PERSON =
+export const UNKNOWN_PERSON =
   'Teams did not tell me your email address, so I cannot tell who you are. Ask an administrator to check your account.';
 
 export interface TeamsFormDeps {
@@ -172,7 +176,7 @@ export function requestFormCard(deps: TeamsFormDeps) {
   };
 }
 
-async function reply(context: TurnContext, text: string): Promise<void> {
+export async function reply(context: TurnContext, text: string): Promise<void> {
   await context.sendActivity({ type: ActivityTypes.Message, text, textFormat: 'plain' });
 }
 
@@ -208,7 +212,7 @@ async function invokeResponse(context: TurnContext, body: unknown): Promise<void
 }
 
 /** Answers an `Action.Execute` with `card`, and updates the message holding it (see the module comment). */
-async function showCard(context: TurnContext, deps: TeamsFormDeps, card: AdaptiveCard): Promise<void> {
+export async function showCard(context: TurnContext, deps: TeamsFormDeps, card: AdaptiveCard): Promise<void> {
   await invokeResponse(context, { statusCode: 200, type: ADAPTIVE_CARD_CONTENT_TYPE, value: card });
   const messageId = context.activity.replyToId;
   if (!messageId) return;

@@ -69,3 +69,29 @@ export function turnPage(state: HomeState, section: HomeSectionId, way: 'next' |
 export function filterDashboard(state: HomeState, filters: DashboardFilters): HomeState {
   return { ...state, dashboard: { filters: dashboardFiltersSchema.parse(filters), cursors: [] } };
 }
+
+/**
+ * The dashboard's filters from what a form-like surface sends all at once (Teams' card inputs):
+ * the resource choice (`resource:<id>`, `group:<name>` or `any`), the status (`any` clears it), a
+ * person's email and a day. Empty values clear their filter; null when something is not recognised.
+ */
+export function filtersFromChoices(input: {
+  resource?: string;
+  status?: string;
+  user?: string;
+  expiresBy?: string;
+}): DashboardFilters | null {
+  const given = (v: string | undefined) => (v?.trim() && v.trim() !== 'any' ? v.trim() : undefined);
+  const resource = given(input.resource);
+  const wanted: Record<string, string | undefined> = {
+    ...(resource?.startsWith('resource:') ? { resource: resource.slice(9) } : {}),
+    ...(resource?.startsWith('group:') ? { group: resource.slice(6) } : {}),
+    status: given(input.status),
+    user: given(input.user),
+    expiresBy: given(input.expiresBy),
+  };
+  if (resource && !resource.startsWith('resource:') && !resource.startsWith('group:')) return null;
+  const cleaned = Object.fromEntries(Object.entries(wanted).filter(([, v]) => v !== undefined));
+  const parsed = dashboardFiltersSchema.safeParse(cleaned);
+  return parsed.success ? parsed.data : null;
+}

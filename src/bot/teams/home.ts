@@ -1,0 +1,282 @@
+/**
+ * "my access" and "dashboard" in the personal chat: the neutral home (src/domain/home, built by
+ * `service.home` as the asking person may see it) as Adaptive Cards (./home-card.ts). Every press
+ * (`home.*` verbs) re-renders the card in place: a page, the filters, a decision, a cancellation,
+ * ending or revoking access (with an optional reason, on a confirmation card), a grant's timeline.
+ * The clicker is the verified `from` (./identity.ts); what a button carries is parsed with zod and
+ * the domain re-checks, against the store, that this person may see or do it (refusals audited there).
+ */
+import type { TurnContext } from 'botbuilder';
+import { ActivityTypes } from 'botbuilder';
+import { z } from 'zod';
+import { isDomainError } from '../../domain/errors.js';
+import {
+  filterDashboard,
+  filtersFromChoices,
+  type HomeState,
+  initialHomeState,
+  readHomeState,
+  turnPage,
+} from '../../domain/home/state.js';
+import type { Person } from '../../domain/model.js';
+import {
+  DENY_REASON_INPUT,
+  denyForm,
+  MAX_DENY_REASON,
+  MAX_REVOKE_REASON,
+  REVOKE_REASON_INPUT,
+  revokeForm,
+} from '../../domain/views/forms.js';
+import { HOME_SECTIONS } from '../../domain/views/home.js';
+import { ActionId, HomeActionId } from '../../domain/views/model.js';
+import { timelineView } from '../../domain/views/timeline.js';
+import type { RequestFormCard } from './actions.js';
+import { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard, renderCard } from './cards.js';
+import { renderFormCard } from './form-view-card.js';
+import {
+  executeAction,
+  FilterInput,
+  HOME_VERB_PREFIX,
+  type HomeCardKind,
+  HomeVerb,
+  renderHomeCard,
+} from './home-card.js';
+import type { TeamsPerson } from './identity.js';
+import { invokeMessage, sendInvokeAnswer } from './invoke.js';
+import { reply, showCard, type TeamsFormDeps, UNKNOWN_PERSON, viewerOf } from './request-form.js';
+import { executeSchema } from './request-form-data.js';
+
+export const MY_ACCESS = 'my access';
+export const DASHBOARD = 'dashboard';
+export const NO_DASHBOARD =
+  'The grants dashboard is for admins, and for the approvers and owners of a resource. Type “my access” to see your own.';
+const UNREADABLE = 'This card could not be read, so nothing was changed. Type “my access” to start again.';
+
+export interface TeamsHomeDeps extends TeamsFormDeps {
+  requestFormCard: RequestFormCard;
+}
+
+const MINE: readonly string[] = ['grants', 'pending', 'decisions', 'history'];
+
+const wireSchema = z.object({
+  act: z.string().max(100).optional(),
+  value: z.string().max(2000).optional(),
+  state: z.string().max(50_000),
+  view: z.enum(['mine', 'dashboard']),
+  [FilterInput.resource]: z.string().max(300).optional(),
+  [FilterInput.status]: z.string().max(50).optional(),
+  [FilterInput.user]: z.string().max(320).optional(),
+  [FilterInput.expiresBy]: z.string().max(20).optional(),
+  [DENY_REASON_INPUT]: z
+    .string()
+    .max(MAX_DENY_REASON, `The reason is too long: at most ${MAX_DENY_REASON} characters.`)
+    .optional(),
+  [REVOKE_REASON_INPUT]: z
+    .string()
+    .max(MAX_REVOKE_REASON, `The reason is too long: at most ${MAX_REVOKE_REASON} characters.`)
+    .optional(),
+});
+type Wire = z.infer<typeof wireSchema>;
+
+/** The card `person` sees at `state`; null for a dashboard they have none of. */
+async function homeCard(
+  deps: TeamsHomeDeps,
+  person: Person,
+  state: HomeState,
+  view: HomeCardKind,
+  notice?: string,
+): Promise<AdaptiveCard | null> {
+  const built = await deps.service.home(person, state);
+  const sections = built.view.sections.filter((s) =>
+    view === 'dashboard' ? s.id === 'dashboard' : MINE.includes(s.id),
+  );
+  if (view === 'dashboard' && sections.length === 0) return null;
+  const shown =
+    view === 'dashboard'
+      ? { ...built.view, title: 'Grants dashboard', lines: [], actions: [], sections }
+      : { ...built.view, sections };
+  return renderHomeCard(shown, { state: JSON.stringify(built.state), view }, notice);
+}
+
+async function onCommand(context: TurnContext, deps: TeamsHomeDeps, view: HomeCardKind): Promise<void> {
+  const who = await deps.identity.of(context);
+  if (!who) return reply(context, UNKNOWN_PERSON);
+  const person = await viewerOf(context, deps, who);
+  const card = await homeCard(deps, person, initialHomeState(), view);
+  if (!card) return reply(context, NO_DASHBOARD);
+  await context.sendActivity({
+    type: ActivityTypes.Message,
+    summary: view === 'dashboard' ? 'Grants dashboard' : 'My access',
+    attachments: [{ contentType: ADAPTIVE_CARD_CONTENT_TYPE, content: card }],
+  });
+}
+
+type Press = { card: AdaptiveCard } | { message: string };
+const sectionSchema = z.enum(HOME_SECTIONS);
+
+/** What a press does, and the card (or message) it answers with. */
+async function press(
+  deps: TeamsHomeDeps,
+  person: Person & TeamsPerson,
+  verb: string,
+  wire: Wire,
+): Promise<Press> {
+  let state = readHomeState(parseJson(wire.state));
+  const again = async (notice?: string): Promise<Press> => {
+    const card = await homeCard(deps, person, state, wire.view, notice);
+    return card ? { card } : { message: NO_DASHBOARD };
+  };
+  const value = wire.value ?? '';
+  if (verb === HomeVerb.back) return again();
+  if (verb === HomeVerb.filter) {
+    const filters = filtersFromChoices({
+      resource: wire[FilterInput.resource],
+      status: wire[FilterInput.status],
+      user: wire[FilterInput.user],
+      expiresBy: wire[FilterInput.expiresBy],
+    });
+    if (!filters) return { message: 'That filter was not recognised, so nothing was changed.' };
+    state = filterDashboard(state, filters);
+    return again();
+  }
+  if (verb === HomeVerb.revoke) {
+    const reason = wire[REVOKE_REASON_INPUT]?.trim();
+    const grant = await deps.service.endAccess(value, person, reason || undefined);
+    return again(`Revoked ${grant.holder.name}'s access. They have been told.`);
+  }
+  if (verb === HomeVerb.deny) {
+    const reason = wire[DENY_REASON_INPUT]?.trim();
+    await deps.service.decide(value, person, 'deny', reason || undefined);
+    return again('Denied.');
+  }
+  if (verb !== HomeVerb.act) return { message: UNREADABLE };
+  switch (wire.act) {
+    case HomeActionId.pageNext:
+    case HomeActionId.pagePrevious: {
+      const section = sectionSchema.safeParse(value);
+      if (!section.success) return { message: UNREADABLE };
+      state = turnPage(state, section.data, wire.act === HomeActionId.pageNext ? 'next' : 'previous');
+      return again();
+    }
+    case HomeActionId.clearFilters:
+      state = filterDashboard(state, {});
+      return again();
+    case HomeActionId.requestAccess:
+      return cardOrText(await deps.requestFormCard(person, {}));
+    case ActionId.extend: {
+      const refusal = await deps.service.checkExtension(value, person);
+      if (refusal) throw refusal;
+      return cardOrText(await deps.requestFormCard(person, { extendGrantId: value }));
+    }
+    case ActionId.approve:
+      await deps.service.decide(value, person, 'approve');
+      return again('Approved.');
+    case ActionId.deny: {
+      // The deny form first (an optional reason, told to the requester), if they may deny it.
+      const refusal = await deps.service.checkDecision(value, person, 'deny');
+      if (refusal) throw refusal;
+      const request = await deps.service.getRequest(value);
+      if (!request) return { message: 'This request no longer exists.' };
+      const resource = {
+        id: request.resourceId,
+        name: deps.service.findResource(request.resourceId)?.name ?? request.resourceId,
+      };
+      const data = { state: wire.state, view: wire.view, value };
+      return {
+        card: renderFormCard(denyForm(request, resource), {
+          submit: HomeVerb.deny,
+          close: HomeVerb.back,
+          data,
+          style: 'destructive',
+        }),
+      };
+    }
+    case ActionId.cancel:
+      await deps.service.cancel(value, person);
+      return again('Request cancelled.');
+    case ActionId.endAccess:
+      await deps.service.endAccess(value, person);
+      return again('Your access has ended.');
+    case HomeActionId.revoke: {
+      const refusal = await deps.service.checkEndAccess(value, person);
+      if (refusal) throw refusal;
+      const grant = await deps.service.getGrant(value);
+      if (!grant) return { message: 'This grant no longer exists.' };
+      const resource = deps.service.findResource(grant.resourceId);
+      const form = revokeForm(grant.holder.name, resource?.name ?? grant.resourceId);
+      const data = { state: wire.state, view: wire.view, value };
+      return {
+        card: renderFormCard(form, {
+          submit: HomeVerb.revoke,
+          close: HomeVerb.back,
+          data,
+          style: 'destructive',
+        }),
+      };
+    }
+    case HomeActionId.details: {
+      const timeline = await deps.service.grantTimeline(person, value);
+      const viewer = { now: deps.service.now(), ...(person.tz ? { tz: person.tz } : {}) };
+      const card = renderCard(timelineView(timeline, viewer));
+      card.actions = [
+        ...(card.actions ?? []),
+        executeAction('Back', HomeVerb.back, { state: wire.state, view: wire.view }),
+      ];
+      return { card };
+    }
+    default:
+      return { message: UNREADABLE };
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+const cardOrText = (card: AdaptiveCard | null): Press =>
+  card ? { card } : { message: 'There is nothing you can request.' };
+
+async function onPress(context: TurnContext, deps: TeamsHomeDeps, verb: string, raw: unknown) {
+  const who = await deps.identity.of(context);
+  if (!who) return sendInvokeAnswer(context, invokeMessage(UNKNOWN_PERSON));
+  const parsed = wireSchema.safeParse(raw);
+  if (!parsed.success) {
+    const tooLong = parsed.error.issues.find((i) => i.code === 'too_big');
+    deps.log.info({ verb }, 'teams.home_unreadable');
+    return sendInvokeAnswer(context, invokeMessage(tooLong?.message ?? UNREADABLE));
+  }
+  const person = { ...who, ...(await viewerOf(context, deps, who)) };
+  let answer: Press;
+  try {
+    answer = await press(deps, person, verb, parsed.data);
+  } catch (error) {
+    if (!isDomainError(error)) throw error;
+    answer = { message: error.message };
+  }
+  if ('message' in answer) return sendInvokeAnswer(context, invokeMessage(answer.message));
+  return showCard(context, deps, answer.card);
+}
+
+/** Handles "my access", "dashboard" and the `home.*` buttons; false for anything else. */
+export async function handleHome(
+  context: TurnContext,
+  deps: TeamsHomeDeps,
+  command: { command: string } | null,
+): Promise<boolean> {
+  const activity = context.activity;
+  if (activity.type === ActivityTypes.Message) {
+    if (activity.conversation?.conversationType !== 'personal') return false;
+    if (command?.command !== MY_ACCESS && command?.command !== DASHBOARD) return false;
+    await onCommand(context, deps, command.command === DASHBOARD ? 'dashboard' : 'mine');
+    return true;
+  }
+  if (activity.type !== ActivityTypes.Invoke || activity.name !== 'adaptiveCard/action') return false;
+  const execute = executeSchema.safeParse(activity.value);
+  if (!execute.success || !execute.data.action.verb.startsWith(HOME_VERB_PREFIX)) return false;
+  await onPress(context, deps, execute.data.action.verb, execute.data.action.data);
+  return true;
+}

@@ -13,6 +13,7 @@ import type { FormField, FormState } from '../../core/forms/request-form.js';
 import { MAX_TICKET } from '../../domain/requests.js';
 import { BlockIds, FormIds, OptionValues } from './ids.js';
 import { LIMITS } from './limits.js';
+import { parseMetadata } from './views.js';
 
 export const metaSchema = z.object({
   kind: z.enum(['access', 'extension']),
@@ -33,13 +34,7 @@ export const metaSchema = z.object({
 export type FormMeta = z.infer<typeof metaSchema>;
 
 export function parseMeta(raw: string | undefined): FormMeta | null {
-  if (!raw) return null;
-  try {
-    const parsed = metaSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+  return parseMetadata(metaSchema, raw);
 }
 
 /**

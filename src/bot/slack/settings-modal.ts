@@ -16,6 +16,7 @@ import { parseState } from './form.js';
 import { SettingsBlocks, SettingsIds } from './ids.js';
 import { LIMITS, truncate } from './limits.js';
 import { escapeMrkdwn } from './render.js';
+import { parseMetadata } from './views.js';
 
 const metaSchema = z.object({
   resourceId: z.string().max(LIMITS.metaId).optional(),
@@ -26,13 +27,7 @@ const metaSchema = z.object({
 export type SettingsMeta = z.infer<typeof metaSchema>;
 
 export function parseSettingsMeta(raw: string | undefined): SettingsMeta | null {
-  if (!raw) return null;
-  try {
-    const parsed = metaSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+  return parseMetadata(metaSchema, raw);
 }
 
 export function settingsMeta(state: SettingsFormState, fixed: boolean): SettingsMeta {

@@ -30,6 +30,7 @@ import {
   settingsErrorsByBlock,
   settingsMeta,
 } from '../settings-modal.js';
+import { type OpenView, updateModal } from '../views.js';
 
 const TITLE = 'Access settings';
 
@@ -52,14 +53,13 @@ export async function openAccessSettings(
   await deps.client.views.open({ trigger_id: triggerId, view });
 }
 
-type SlackView = { id: string; hash?: string; private_metadata?: string; state?: unknown };
-const valuesOf = (view: SlackView) => (view.state as { values?: unknown } | undefined)?.values;
+const valuesOf = (view: OpenView) => (view.state as { values?: unknown } | undefined)?.values;
 
 /** A change inside the form: another resource, JIT on or off, the window, its date or time. */
 export async function onSettingsChange(
   deps: SlackDeps,
   person: SlackPerson,
-  view: SlackView,
+  view: OpenView,
   actionId: string,
 ): Promise<void> {
   const meta = parseSettingsMeta(view.private_metadata);
@@ -74,21 +74,7 @@ export async function onSettingsChange(
     state = readSettingsState(meta, valuesOf(view));
   }
   const next = await render(deps, person, state, meta.fixed);
-  await update(deps, view, next);
-}
-
-async function update(deps: SlackDeps, view: SlackView, next: ModalView): Promise<void> {
-  try {
-    await deps.client.views.update({
-      view_id: view.id,
-      ...(view.hash ? { hash: view.hash } : {}),
-      view: next,
-    });
-  } catch (error) {
-    if ((error as { data?: { error?: string } }).data?.error !== 'hash_conflict') throw error;
-    // Another update landed first; this action carries the person's latest input, so it wins.
-    await deps.client.views.update({ view_id: view.id, view: next });
-  }
+  await updateModal(deps.client, view, next);
 }
 
 export type SettingsSubmission = { errors: Record<string, string> } | { replace: ModalView };
@@ -97,7 +83,7 @@ export type SettingsSubmission = { errors: Record<string, string> } | { replace:
 export async function onSettingsSubmit(
   deps: SlackDeps,
   person: SlackPerson,
-  view: SlackView,
+  view: OpenView,
 ): Promise<SettingsSubmission> {
   const meta = parseSettingsMeta(view.private_metadata);
   if (!meta) {

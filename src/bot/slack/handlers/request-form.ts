@@ -21,6 +21,7 @@ import { type FormMeta, nextMeta, openingMeta, parseMeta, parseState, readState 
 import { BlockIds, FormIds } from '../ids.js';
 import { LIMITS } from '../limits.js';
 import { buildMessageModal, buildOptionsResponse, buildRequestModal, errorsByBlock } from '../modal.js';
+import { type OpenView, updateModal } from '../views.js';
 
 async function render(
   deps: SlackDeps,
@@ -71,7 +72,7 @@ function changeOf(
 export async function onFormChange(
   deps: SlackDeps,
   person: SlackPerson,
-  view: { id: string; hash?: string; private_metadata?: string; state?: unknown },
+  view: OpenView,
   action: { action_id: string; value?: string },
 ): Promise<void> {
   const meta = parseMeta(view.private_metadata);
@@ -89,17 +90,7 @@ export async function onFormChange(
     ? applyChange(deps.service, person, before, change)
     : { state: current, reset: [] };
   const next = await render(deps, person, state, nextMeta(meta, state, reset));
-  try {
-    await deps.client.views.update({
-      view_id: view.id,
-      ...(view.hash ? { hash: view.hash } : {}),
-      view: next,
-    });
-  } catch (error) {
-    if ((error as { data?: { error?: string } }).data?.error !== 'hash_conflict') throw error;
-    // Another update landed first. This action carries the person's latest input, so it wins.
-    await deps.client.views.update({ view_id: view.id, view: next });
-  }
+  await updateModal(deps.client, view, next);
 }
 
 export interface SubmissionResult {

@@ -42,8 +42,13 @@ export interface AccessRequest {
    * decision; the chosen approvers are told). Absent for a chosen approver's decision.
    */
   decidedAs?: 'admin';
-  /** Deny reason or cancel reason. */
+  /** Deny reason or cancel reason (for a request closed with its resource: why, as the requester is told). */
   reason?: string;
+  /**
+   * Set on a request cancelled because its resource was closed (its owners switched JIT access off,
+   * their window ended, or a reload made it owner-controlled): nobody may decide it any more.
+   */
+  closedReason?: 'closed-by-owner';
   /** Client-supplied idempotency key (e.g. Slack view id) so a replayed submission creates nothing new. */
   submissionKey: string;
   /**
@@ -207,6 +212,12 @@ export interface ResourceSetting {
   updatedAt: Date;
   /** 1 for the first save, then +1 per save. */
   version: number;
+  /**
+   * The version whose effects (audit, the approvers' message, the window job, revocations and
+   * request closings) are still owed: written by the save itself, removed once they are all done.
+   * A crash in between leaves it, and the sweep finishes them (see ../domain/resource-closing.ts).
+   */
+  unsettled?: number;
 }
 
 /**

@@ -4,18 +4,20 @@
  * owners set is stored per resource (the `resource_settings` collection), audited with who and
  * when, and layered over the policy file by the policy source (./policy-source.ts).
  *
- * - Off, or past the window's end: no new requests (the requester is told why), no approvals of
- *   waiting ones, and every open grant on the resource is revoked through its connector at once
- *   (the holders are told, as with any revocation).
+ * - Off, or past the window's end: no new requests (the requester is told why), every waiting
+ *   request on it is closed and every open grant on it is revoked through its connector at once
+ *   (./resource-closing.ts).
  * - Inside a window: a grant never outlives it (its expiry is clamped to the window's end, and
  *   the approval card says so).
  * - The window's end is a job (`resource.window_end`), and the sweep is its safety net.
+ * - A save is crash-safe: it stores an `unsettled` mark with the setting, and its effects follow
+ *   (`settleSettings` in ./resource-closing.ts); the sweep finishes any left marked.
  */
 import type { ServiceContext } from './context.js';
 import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
 import type { ResourceRef } from './events.js';
-import type { Grant, Person, ResourceSetting } from './model.js';
+import type { Person, ResourceSetting } from './model.js';
 import type { ResourceConfig } from './policy.js';
 import type { ResourceAccess } from './policy-source.js';
 import { refuse } from './refusals.js';
@@ -75,7 +77,12 @@ export function clampToWindow(wanted: Date, access: ResourceAccess): Date {
   return access.windowEndsAt && access.windowEndsAt < wanted ? access.windowEndsAt : wanted;
 }
 
-/** Stores the owners' setting, audits it, tells the approvers, and applies it (revocations, the window job). */
+/**
+ * Stores the owners' setting with the mark of the effects it owes (`unsettled`: its version), in
+ * one compare-and-swap. The effects (audit, the approvers' message, the window job, revocations and
+ * request closings) are `settleSettings` (./resource-closing.ts), run next by the caller and, after
+ * a crash, by the sweep.
+ */
 export async function saveSettings(
   ctx: ServiceContext,
   actor: Person,
@@ -94,6 +101,7 @@ export async function saveSettings(
   if (input.windowEndsAt && input.windowEndsAt <= now) {
     throw new DomainError('WINDOW_IN_PAST', 'Choose a date and time in the future.');
   }
+  const version = input.expectedVersion + 1;
   const setting: ResourceSetting = {
     resourceId: resource.id,
     jitEnabled: input.jitEnabled,
@@ -101,7 +109,8 @@ export async function saveSettings(
     updatedBy: actorEmail,
     updatedByName: actor.name,
     updatedAt: now,
-    version: input.expectedVersion + 1,
+    version,
+    unsettled: version,
   };
   const saved = await ctx.repos.settings.save(setting, input.expectedVersion);
   if (!saved) {
@@ -110,107 +119,5 @@ export async function saveSettings(
       'Someone else changed these settings while you had them open. Open them again to see the latest.',
     );
   }
-  await ctx.audit('resource.settings_changed', actorEmail, {
-    resourceId: resource.id,
-    details: {
-      jitEnabled: saved.jitEnabled,
-      windowEndsAt: saved.windowEndsAt?.toISOString() ?? null,
-      version: saved.version,
-    },
-  });
-  ctx.log.info(
-    {
-      resourceId: resource.id,
-      by: actorEmail,
-      jitEnabled: saved.jitEnabled,
-      windowEndsAt: saved.windowEndsAt,
-    },
-    'resource.settings_changed',
-  );
-  if (saved.windowEndsAt) {
-    await ctx.scheduler.schedule('resource.window_end', saved.windowEndsAt, { id: resource.id });
-  } else {
-    await ctx.scheduler.cancel('resource.window_end', resource.id);
-  }
-  const access = await ctx.policy.access(resource);
-  const open = await openGrants(ctx, resource.id);
-  const closing = !isOpen(access, now);
-  await ctx.publish({
-    type: 'resource.settings_changed',
-    setting: saved,
-    resource: resourceRefWith(resource, access),
-    recipients: resource.approvers,
-    revoking: closing ? open.length : 0,
-  });
-  if (closing) await closeGrants(ctx, open, actorEmail);
   return saved;
-}
-
-/** Job `resource.window_end`: once the window has ended, the resource's open grants are revoked. Idempotent. */
-export async function endWindow(ctx: ServiceContext, resourceId: string): Promise<void> {
-  const resource = ctx.config.resources.find((r) => r.id === resourceId);
-  if (!resource) return;
-  const access = await ctx.policy.access(resource);
-  const now = ctx.clock.now();
-  if (!access.windowEndsAt) return;
-  if (access.windowEndsAt > now) {
-    // A stale job (the window moved later): wait for the current end.
-    await ctx.scheduler.schedule('resource.window_end', access.windowEndsAt, { id: resourceId });
-    return;
-  }
-  const open = await openGrants(ctx, resourceId);
-  if (open.length > 0) {
-    ctx.log.info({ resourceId, grants: open.length }, 'resource.window_ended');
-    await closeGrants(ctx, open, 'system');
-  }
-}
-
-/**
- * The sweep's part: resources switched off, or whose window has ended, that still have open grants
- * (a lost job, a crash between the save and the revocations) are closed now.
- */
-export async function sweepClosedResources(ctx: ServiceContext, limit = 100): Promise<number> {
-  let count = 0;
-  const now = ctx.clock.now();
-  const settings = [
-    ...(await ctx.repos.settings.switchedOff(limit)),
-    ...(await ctx.repos.settings.windowsEndedBy(now, limit)),
-  ];
-  for (const setting of settings) {
-    const open = await openGrants(ctx, setting.resourceId);
-    if (open.length === 0) continue;
-    ctx.log.warn({ resourceId: setting.resourceId }, 'sweep.resource_closed_not_applied');
-    await closeGrants(ctx, open, setting.jitEnabled ? 'system' : setting.updatedBy);
-    count++;
-  }
-  return count;
-}
-
-function openGrants(ctx: ServiceContext, resourceId: string): Promise<Grant[]> {
-  return ctx.repos.grants.list({ resourceId, status: ['provisioning', 'active'], limit: 10_000 });
-}
-
-/**
- * Starts the revocation of each grant (a conditional write, so a grant ended meanwhile is left
- * alone); the connector calls run as `grant.retry` jobs at once.
- */
-async function closeGrants(ctx: ServiceContext, grants: Grant[], by: string): Promise<void> {
-  for (const grant of grants) {
-    const revoking = await ctx.repos.grants.update(
-      grant.id,
-      { status: grant.status },
-      {
-        set: {
-          status: 'revoking',
-          endReason: 'closed-by-owner',
-          endedBy: by,
-          attempts: 0,
-          nextAttemptAt: ctx.clock.now(),
-        },
-      },
-    );
-    if (!revoking) continue;
-    ctx.log.info({ grantId: grant.id, by }, 'grant.ending');
-    await ctx.advanceSoon(grant.id);
-  }
 }

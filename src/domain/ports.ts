@@ -58,6 +58,17 @@ export interface RequestRepo {
   ): Promise<AccessRequest | null>;
   /** pending and `decideBy <= now` → expired (decidedBy `system`). Null when the guard did not match. */
   expire(id: string, now: Date): Promise<AccessRequest | null>;
+  /**
+   * pending → cancelled because the resource was closed (`closedReason: 'closed-by-owner'`), decided
+   * by `by` (an owner's email, or `system`), with `reason` (what the requester is told). Null when
+   * the guard did not match.
+   */
+  close(
+    id: string,
+    by: { email: string; name: string },
+    now: Date,
+    reason: string,
+  ): Promise<AccessRequest | null>;
   /** pending and requester.email === by → cancelled. Null when the guard did not match. */
   cancel(id: string, by: string, now: Date, reason?: string): Promise<AccessRequest | null>;
   /**
@@ -249,6 +260,12 @@ export interface ResourceSettingRepo {
   windowsEndedBy(by: Date, limit: number): Promise<ResourceSetting[]>;
   /** Settings with JIT access switched off, most recently changed first (the sweep's safety net). */
   switchedOff(limit: number): Promise<ResourceSetting[]>;
+  /** The settings of these resources that exist, in no particular order. */
+  getMany(resourceIds: readonly string[]): Promise<ResourceSetting[]>;
+  /** Removes `unsettled` if it still names `version` (a later save's mark is kept). */
+  settle(resourceId: string, version: number): Promise<void>;
+  /** Settings whose save still owes effects (`unsettled` set), oldest change first. */
+  findUnsettled(limit: number): Promise<ResourceSetting[]>;
 }
 
 export interface SightingRepo {

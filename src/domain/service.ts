@@ -9,8 +9,9 @@ import { onApproved, remind } from './grants.js';
 import { type BuiltHome, buildHome } from './home/build.js';
 import type { Names } from './home/personal.js';
 import type { HomeState } from './home/state.js';
-import type { AccessRequest, Grant, Person } from './model.js';
-import { endWindow, type SettingsInput, saveSettings, sweepClosedResources } from './owner-settings.js';
+import type { AccessRequest, Grant, Person, ResourceSetting } from './model.js';
+import { type SettingsInput, saveSettings } from './owner-settings.js';
+import { endWindow, settleSettings, sweepClosedResources } from './resource-closing.js';
 import {
   type AccessConfig,
   effectivePolicy,
@@ -40,6 +41,7 @@ import {
   submitRequest,
 } from './requests.js';
 import { checkEndAccess, endAccess, expireGrant } from './revocation.js';
+import { settleNow } from './settle.js';
 import { advanceGrant, type SweepControl, sweep } from './sweep.js';
 
 export type { FieldError, SettingsInput, SubmitInput };
@@ -84,9 +86,24 @@ export class AccessService {
     return this.ctx.policy.access(resource);
   }
 
-  /** Stores an owner's setting (refused, and audited, for anyone else); see ./owner-settings.ts. */
-  saveSettings(actor: Person, input: SettingsInput) {
-    return saveSettings(this.ctx, actor, input);
+  /**
+   * Stores an owner's setting (refused, and audited, for anyone else; see ./owner-settings.ts), then
+   * applies it: audit, the approvers' message, the window job, and, when it closes the resource, the
+   * revocations and request closings (./resource-closing.ts). A failure there is left to the sweep.
+   */
+  async saveSettings(actor: Person, input: SettingsInput): Promise<ResourceSetting> {
+    const saved = await saveSettings(this.ctx, actor, input);
+    await settleNow(this.ctx, () => settleSettings(this.ctx, saved));
+    const { unsettled: _owed, ...setting } = saved;
+    return setting;
+  }
+
+  /**
+   * After a policy reload: every resource the new file closes (e.g. it newly says `ownerControlled:
+   * true` for a resource no owner has set) is closed at once, as if its owners had switched it off.
+   */
+  async closeClosedResources(): Promise<number> {
+    return sweepClosedResources(this.ctx);
   }
 
   // ------------------------------------------------------------ requests

@@ -118,7 +118,7 @@ export async function settleRequest(
       await ctx.audit(
         'request.cancelled',
         request.decidedBy ?? request.requester.email,
-        subject,
+        request.closedReason ? { ...subject, details: { reason: request.closedReason } } : subject,
         `${request.id}:cancelled`,
       );
       await ctx.scheduler.cancel('request.expire', request.id);

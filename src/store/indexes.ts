@@ -41,6 +41,8 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
     // findUnsettled: the sweep's requests whose last move still owes effects, oldest first; only
     // those documents are in it (the mark is removed once settled)
     { fields: { createdAt: 1, _id: 1 }, partialFilterExpression: { unsettled: { $exists: true } } },
+    // list({ resourceId, status }) newest first: a closed resource's waiting requests
+    { fields: { resourceId: 1, status: 1, createdAt: 1 } },
   ],
   grants: [
     { fields: { requestId: 1 }, unique: true },
@@ -84,9 +86,14 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
   ],
   // get(email) and save(record) go by `_id` (the email) alone
   conversations: [],
-  // get and save go by `_id` (the resource id); windowsEndedBy(by): windows by their end;
-  // switchedOff(): the resources switched off, newest change first
-  resource_settings: [{ fields: { windowEndsAt: 1 } }, { fields: { jitEnabled: 1, updatedAt: 1 } }],
+  // get, getMany and save go by `_id` (the resource id); windowsEndedBy(by): windows by their end;
+  // switchedOff(): the resources switched off, newest change first; findUnsettled(): saves whose
+  // effects are still owed, oldest first (only those documents are in it)
+  resource_settings: [
+    { fields: { windowEndsAt: 1 } },
+    { fields: { jitEnabled: 1, updatedAt: 1 } },
+    { fields: { updatedAt: 1, _id: 1 }, partialFilterExpression: { unsettled: { $exists: true } } },
+  ],
   // get(email) and record(sighting) go by `_id` (the email) alone
   sightings: [],
 };

@@ -136,6 +136,23 @@ function requestRepo(requests: DocCollection<RequestDoc>): RequestRepo {
       );
     },
 
+    close(id, by, now, reason) {
+      return decideOne(
+        { _id: id, status: 'pending' },
+        {
+          $set: {
+            status: 'cancelled',
+            decidedAt: now,
+            decidedBy: by.email,
+            decidedByName: by.name,
+            closedReason: 'closed-by-owner',
+            reason,
+            unsettled: 'cancelled',
+          },
+        },
+      );
+    },
+
     cancel(id, by, now, reason) {
       return decideOne(
         { _id: id, status: 'pending', 'requester.email': by },

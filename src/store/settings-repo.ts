@@ -1,7 +1,8 @@
 /**
  * The owners' run-time settings of each resource (`/access-settings`), one document per resource
  * keyed by its id. Every save is a compare-and-swap on `version`, so of two owners saving at once
- * exactly one wins and the other is told to look again.
+ * exactly one wins and the other is told to look again. A save also writes `unsettled` (the version
+ * whose effects are owed); `settle` removes it once they are done.
  */
 import type { ResourceSetting } from '../domain/model.js';
 import { DuplicateKeyError, type ResourceSettingRepo } from '../domain/ports.js';
@@ -53,6 +54,28 @@ export function resourceSettingRepo(settings: DocCollection<ResourceSettingDoc>)
 
     async switchedOff(limit) {
       const docs = await settings.find({ jitEnabled: false }, { sort: { updatedAt: -1 }, limit });
+      return docs.map(fromDoc);
+    },
+
+    async getMany(resourceIds) {
+      if (resourceIds.length === 0) return [];
+      const docs = await settings.find({ _id: { $in: [...new Set(resourceIds)] } });
+      return docs.map(fromDoc);
+    },
+
+    async settle(resourceId, version) {
+      await settings.findOneAndUpdate(
+        { _id: resourceId, unsettled: version },
+        { $unset: { unsettled: '' } },
+        { returnDocument: 'after' },
+      );
+    },
+
+    async findUnsettled(limit) {
+      const docs = await settings.find(
+        { unsettled: { $exists: true } },
+        { sort: { updatedAt: 1, _id: 1 }, limit },
+      );
       return docs.map(fromDoc);
     },
   };

@@ -351,6 +351,35 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(await store.repos.requests.cancel(approved.id, 'alice@example.com', at(2))).toBeNull();
       });
 
+      it('closes a pending request with its resource (anyone’s, once), and lists a resource’s waiting ones', async () => {
+        const r = await store.repos.requests.insert(makeRequest({ resourceId: 'acme-prod', createdAt: at(0) }));
+        const later = await store.repos.requests.insert(makeRequest({ resourceId: 'acme-prod', createdAt: at(1) }));
+        await store.repos.requests.insert(makeRequest({ resourceId: 'other' }));
+        const waiting = await store.repos.requests.list({ resourceId: 'acme-prod', status: 'pending' });
+        expect(waiting.map((x) => x.id)).toEqual([later.id, r.id]);
+        const owner = { email: 'erin@example.com', name: 'Erin' };
+        const closed = await store.repos.requests.close(r.id, owner, at(2), 'The owners switched it off.');
+        expect(closed).toEqual({
+          ...r,
+          status: 'cancelled',
+          decidedAt: at(2),
+          decidedBy: 'erin@example.com',
+          decidedByName: 'Erin',
+          closedReason: 'closed-by-owner',
+          reason: 'The owners switched it off.',
+          unsettled: 'cancelled',
+        });
+        expect(await store.repos.requests.close(r.id, owner, at(3), 'again')).toBeNull();
+        expect(await store.repos.requests.get(r.id)).toEqual(closed);
+        const approved = await store.repos.requests.insert(makeRequest());
+        await store.repos.requests.decide(
+          approved.id,
+          { status: 'approved', by: 'bob@example.com', byName: 'Bob' },
+          at(1),
+        );
+        expect(await store.repos.requests.close(approved.id, owner, at(2), 'late')).toBeNull();
+      });
+
       it('finds overdue pending requests, oldest deadline first, up to the limit', async () => {
         const late2 = await store.repos.requests.insert(makeRequest({ decideBy: at(20) }));
         const late1 = await store.repos.requests.insert(makeRequest({ decideBy: at(10) }));
@@ -1124,6 +1153,29 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         await store.repos.settings.save(setting({ resourceId: 'future', windowEndsAt: at(99) }), 0);
         const ended = await store.repos.settings.windowsEndedBy(at(30), 10);
         expect(ended.map((s) => s.resourceId)).toEqual(['early', 'late']);
+      });
+
+      it('keeps the mark of a save until that version is settled, and lists the marked oldest first', async () => {
+        await store.repos.settings.save(setting({ resourceId: 'b', updatedAt: at(2), unsettled: 1 }), 0);
+        await store.repos.settings.save(setting({ resourceId: 'a', updatedAt: at(1), unsettled: 1 }), 0);
+        await store.repos.settings.save(setting({ resourceId: 'c', updatedAt: at(3) }), 0);
+        expect((await store.repos.settings.findUnsettled(10)).map((s) => s.resourceId)).toEqual(['a', 'b']);
+        // A later save's mark is kept by an earlier version's settle.
+        await store.repos.settings.save(setting({ resourceId: 'a', version: 2, updatedAt: at(4), unsettled: 2 }), 1);
+        await store.repos.settings.settle('a', 1);
+        expect((await store.repos.settings.get('a'))?.unsettled).toBe(2);
+        await store.repos.settings.settle('a', 2);
+        await store.repos.settings.settle('b', 1);
+        expect(await store.repos.settings.findUnsettled(10)).toEqual([]);
+        expect(await store.repos.settings.get('a')).not.toHaveProperty('unsettled');
+      });
+
+      it('reads the settings of several resources at once, skipping those never set', async () => {
+        await store.repos.settings.save(setting({ resourceId: 'a' }), 0);
+        await store.repos.settings.save(setting({ resourceId: 'b', jitEnabled: false }), 0);
+        const got = await store.repos.settings.getMany(['a', 'b', 'none', 'a']);
+        expect(got.map((s) => s.resourceId).sort()).toEqual(['a', 'b']);
+        expect(await store.repos.settings.getMany([])).toEqual([]);
       });
 
       it('lists the resources switched off, most recently changed first', async () => {

@@ -90,6 +90,14 @@ const CALLS: Array<{ call: string; run: (r: Repositories) => Promise<unknown>; s
   },
   { call: 'requests.expire', run: (r) => r.requests.expire('r1', now) },
   { call: 'requests.cancel', run: (r) => r.requests.cancel('r1', 'a@example.com', now) },
+  {
+    call: 'requests.close',
+    run: (r) => r.requests.close('r1', { email: 'o@example.com', name: 'O' }, now, 'closed'),
+  },
+  {
+    call: "requests.list: a closed resource's waiting requests",
+    run: (r) => r.requests.list({ resourceId: 'db', status: 'pending', limit: 1000 }),
+  },
   { call: 'requests.findOverdue (sweep)', run: (r) => r.requests.findOverdue(now, 200) },
   { call: 'requests.findUnsettled (sweep)', run: (r) => r.requests.findUnsettled(200) },
   { call: 'requests.settle', run: (r) => r.requests.settle('r1', 'approved') },
@@ -258,6 +266,9 @@ const CALLS: Array<{ call: string; run: (r: Repositories) => Promise<unknown>; s
       ),
   },
   { call: 'settings.windowsEndedBy', run: (r) => r.settings.windowsEndedBy(now, 50) },
+  { call: 'settings.getMany (the sweep: owner-controlled resources)', run: (r) => r.settings.getMany(['a', 'b']) },
+  { call: 'settings.settle', run: (r) => r.settings.settle('db', 2) },
+  { call: 'settings.findUnsettled (sweep)', run: (r) => r.settings.findUnsettled(50) },
   { call: 'settings.switchedOff', run: (r) => r.settings.switchedOff(50) },
   {
     call: 'sightings.record',

@@ -38,6 +38,15 @@ function requestFields(r: AccessRequest, resource: ResourceRef, viewer: Viewer):
   return fields;
 }
 
+/** What a request closed with its resource says, on every card about it. */
+export const CLOSED_BY_OWNERS =
+  "the resource's owners closed access to it, so this request can no longer be decided.";
+
+/** A request's status in a message's summary line. */
+function statusWord(r: AccessRequest): string {
+  return r.closedReason ? 'closed by the resource’s owners' : r.status;
+}
+
 export function outcomeLine(r: AccessRequest, viewer: Viewer): string {
   const when = r.decidedAt ? formatTime(r.decidedAt, viewer.tz) : '';
   // An admin decision says so: the chosen approvers did not make it.
@@ -52,6 +61,9 @@ export function outcomeLine(r: AccessRequest, viewer: Viewer): string {
     case 'expired':
       return `Expired at ${when}: nobody decided in time.`;
     case 'cancelled':
+      // Closed with its resource: everyone sees that the owners closed access; the requester is
+      // also told why (requesterStatus adds the stored sentence).
+      if (r.closedReason === 'closed-by-owner') return `Closed at ${when}: ${CLOSED_BY_OWNERS}`;
       return `Cancelled at ${when}.${r.reason ? ` ${r.reason}` : ''}`;
     default:
       return '';
@@ -85,7 +97,7 @@ export function approvalCard(r: AccessRequest, resource: ResourceRef, viewer: Vi
       { id: ActionId.deny, label: 'Deny', style: 'danger', value: r.id },
     ];
   } else {
-    view.text = `${title} from ${r.requester.name}: ${r.status}`;
+    view.text = `${title} from ${r.requester.name}: ${statusWord(r)}`;
     view.lines = [...(view.lines ?? []), outcomeLine(r, viewer)];
   }
   return view;
@@ -100,7 +112,7 @@ export function requesterStatus(
 ): MessageView {
   const what = r.kind === 'extension' ? `your extension of ${resource.name}` : `access to ${resource.name}`;
   const view: MessageView = {
-    text: `Your request for ${what}: ${r.status}`,
+    text: `Your request for ${what}: ${statusWord(r)}`,
     title: r.kind === 'extension' ? 'Your extension request' : 'Your access request',
     fields: [
       { label: 'Resource', value: resource.name },
@@ -129,6 +141,7 @@ export function requesterStatus(
     ];
   } else {
     view.lines = [outcomeLine(r, viewer)];
+    if (r.closedReason && r.reason) view.lines.push(r.reason);
     if (r.status === 'expired' && r.kind === 'access') {
       view.actions = [{ id: ActionId.requestAgain, label: 'Request again', value: r.id, style: 'primary' }];
     }

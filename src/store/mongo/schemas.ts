@@ -97,6 +97,7 @@ export function buildSchemas() {
       decidedByName: { type: String },
       decidedAs: { type: String, enum: ['admin'] },
       reason: { type: String },
+      closedReason: { type: String, enum: ['closed-by-owner'] },
       submissionKey: requiredString,
       unsettled: { type: String, enum: REQUEST_STATUSES },
     },
@@ -215,6 +216,7 @@ export function buildSchemas() {
       updatedByName: { type: String },
       updatedAt: requiredDate,
       version: { type: Number, required: true, min: 1 },
+      unsettled: { type: Number, min: 1 },
     },
     schemaOptions('resource_settings'),
   );

@@ -208,8 +208,9 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   const homes = homeSurface
     ? new Homes({ service, repos: store.repos, surfaces: [homeSurface], clock, newId: randomUUID })
     : null;
-  // Grants of resources no longer in the policy file cannot be revoked by their connector.
-  const reportStranded = async (access: AccessConfig) => {
+  // Grants of resources no longer in the policy file: at start-up nothing knows their connector; after
+  // a reload, the connector the previous file named revokes them when they end (see applyPolicy).
+  const reportStranded = async (access: AccessConfig, reloaded = false) => {
     const known = new Set(access.resources.map((r) => r.id));
     const stranded = (
       await store.repos.grants.list({ status: ['provisioning', 'active', 'revoking'], limit: 1000 })
@@ -217,7 +218,9 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     for (const g of stranded) {
       log.error(
         { grantId: g.id, resourceId: g.resourceId, holder: g.holder.email, status: g.status },
-        'grant.resource_missing: this grant belongs to a resource that is no longer in the policy file, so its access cannot be revoked automatically; put the resource back or remove the access by hand',
+        reloaded
+          ? 'grant.resource_missing: this grant belongs to a resource the reloaded policy file no longer has; it is kept until it ends, and then revoked through the connector the previous file named (until this process stops: after a restart it cannot be revoked automatically, so put the resource back or remove the access by hand)'
+          : 'grant.resource_missing: this grant belongs to a resource that is no longer in the policy file, so its access cannot be revoked automatically; put the resource back or remove the access by hand',
       );
     }
   };
@@ -319,9 +322,23 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     async applyPolicy(access) {
       // Connectors first: a connector that cannot be built (a missing secret) refuses the whole file.
       const next = buildConnectors(access);
+      // A resource the new file removed keeps the connector the old file named, so its grants are
+      // still revoked through it when they end (they are kept until then, and logged).
+      const previous = connectors;
+      const named = new Set(access.resources.map((r) => r.id));
       policy.replace(access);
-      connectors = next;
-      await reportStranded(access);
+      connectors = {
+        forResource: (id) => (named.has(id) ? next.forResource(id) : previous.forResource(id)),
+      };
+      await reportStranded(access, true);
+      // A resource the new file closes (`ownerControlled: true` and no owner setting stored) is
+      // closed at once: open grants revoked, waiting requests closed. A failure is the sweep's.
+      try {
+        const moved = await service.closeClosedResources();
+        if (moved > 0) log.info({ moved }, 'policy.resources_closed');
+      } catch (error) {
+        log.error({ err: error }, 'policy.close_resources_failed: the sweep will close them');
+      }
     },
     async stop(options) {
       stopping = true;

@@ -58,9 +58,14 @@ export function closedReason(
       : `${resource.name} is controlled by its owners, who have not switched on just-in-time access yet, so nobody can request it. Ask one of them to switch it on.`;
   }
   if (access.windowEndsAt && access.windowEndsAt <= now) {
-    return `The owners of ${resource.name} allowed access only until ${formatTime(access.windowEndsAt, tz)}, and that window has ended. Ask one of them to open it again.`;
+    return windowEndedReason(resource.name, access.windowEndsAt, tz);
   }
   return null;
+}
+
+/** Why nobody may request a resource whose owners' window ended at `end`, in the zone `tz`. */
+export function windowEndedReason(name: string, end: Date, tz?: string): string {
+  return `The owners of ${name} allowed access only until ${formatTime(end, tz)}, and that window has ended. Ask one of them to open it again.`;
 }
 
 /** The resource as events carry it, with the owners' window end when one is set. */

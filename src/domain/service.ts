@@ -11,7 +11,6 @@ import type { Names } from './home/personal.js';
 import type { HomeState } from './home/state.js';
 import type { AccessRequest, Grant, Person, ResourceSetting } from './model.js';
 import { type SettingsInput, saveSettings } from './owner-settings.js';
-import { endWindow, settleSettings, sweepClosedResources } from './resource-closing.js';
 import {
   type AccessConfig,
   effectivePolicy,
@@ -40,6 +39,7 @@ import {
   type SubmitInput,
   submitRequest,
 } from './requests.js';
+import { endWindow, settleSettings, sweepClosedResources } from './resource-closing.js';
 import { checkEndAccess, endAccess, expireGrant } from './revocation.js';
 import { settleNow } from './settle.js';
 import { advanceGrant, type SweepControl, sweep } from './sweep.js';

@@ -122,7 +122,12 @@ export async function settleRequest(
         `${request.id}:cancelled`,
       );
       await ctx.scheduler.cancel('request.expire', request.id);
-      await ctx.publishOrThrow({ type: 'request.cancelled', request, resource });
+      await ctx.publishOrThrow({
+        type: 'request.cancelled',
+        request,
+        // Closed with its resource: the owners' window, if that is why, is shown in each one's zone.
+        resource: request.closedReason ? await refWithAccess(ctx, request.resourceId) : resource,
+      });
       break;
   }
   await ctx.repos.requests.settle(request.id, status);

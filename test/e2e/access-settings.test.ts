@@ -17,6 +17,7 @@ import {
   submitForm,
   waitForDm,
 } from '../support/flows.js';
+import { openSettings as openSettingsAs, saveSettings as saveSettingsAs } from '../support/settings-flows.js';
 import { startTestSystem, type TestSystem, USERS } from '../support/system.js';
 
 const { alice, bob, carol, dave, erin } = USERS;
@@ -56,23 +57,10 @@ afterEach(async () => {
 
 type User = { id: string; email: string };
 
-async function openSettings(user: User, text: string): Promise<FakeView> {
-  const mark = t.fake.checkpoint();
-  const res = await t.slack.slashCommand({ command: '/access-settings', text, userId: user.id });
-  expect(res.status).toBe(200);
-  const call = await t.fake.waitFor('views.open', (c) => c.seq >= mark);
-  expect(call.response.ok, JSON.stringify(call.response)).toBe(true);
-  const view = call.response.view as FakeView;
-  return t.fake.view(view.id) ?? view;
-}
-
+const openSettings = (user: User, text: string) => openSettingsAs(t, user, text);
 const text = (view: FakeView) => collectText(view.blocks);
-
-async function save(user: User, view: FakeView, values: Record<string, string>) {
-  const res = await t.slack.viewSubmission({ userId: user.id, view: view as unknown as JsonObject, values });
-  expect(res.status).toBe(200);
-  return res.body as { response_action: string; errors?: Record<string, string>; view?: JsonObject };
-}
+const save = (user: User, view: FakeView, values: Record<string, string>) =>
+  saveSettingsAs(t, user, view, values);
 
 /** Bob holds an active grant of acme-prod, approved by Alice. */
 async function bobHoldsAcme(duration = '4 hours') {

@@ -352,8 +352,12 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
       });
 
       it('closes a pending request with its resource (anyone’s, once), and lists a resource’s waiting ones', async () => {
-        const r = await store.repos.requests.insert(makeRequest({ resourceId: 'acme-prod', createdAt: at(0) }));
-        const later = await store.repos.requests.insert(makeRequest({ resourceId: 'acme-prod', createdAt: at(1) }));
+        const r = await store.repos.requests.insert(
+          makeRequest({ resourceId: 'acme-prod', createdAt: at(0) }),
+        );
+        const later = await store.repos.requests.insert(
+          makeRequest({ resourceId: 'acme-prod', createdAt: at(1) }),
+        );
         await store.repos.requests.insert(makeRequest({ resourceId: 'other' }));
         const waiting = await store.repos.requests.list({ resourceId: 'acme-prod', status: 'pending' });
         expect(waiting.map((x) => x.id)).toEqual([later.id, r.id]);
@@ -1161,7 +1165,10 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         await store.repos.settings.save(setting({ resourceId: 'c', updatedAt: at(3) }), 0);
         expect((await store.repos.settings.findUnsettled(10)).map((s) => s.resourceId)).toEqual(['a', 'b']);
         // A later save's mark is kept by an earlier version's settle.
-        await store.repos.settings.save(setting({ resourceId: 'a', version: 2, updatedAt: at(4), unsettled: 2 }), 1);
+        await store.repos.settings.save(
+          setting({ resourceId: 'a', version: 2, updatedAt: at(4), unsettled: 2 }),
+          1,
+        );
         await store.repos.settings.settle('a', 1);
         expect((await store.repos.settings.get('a'))?.unsettled).toBe(2);
         await store.repos.settings.settle('a', 2);

@@ -266,7 +266,10 @@ const CALLS: Array<{ call: string; run: (r: Repositories) => Promise<unknown>; s
       ),
   },
   { call: 'settings.windowsEndedBy', run: (r) => r.settings.windowsEndedBy(now, 50) },
-  { call: 'settings.getMany (the sweep: owner-controlled resources)', run: (r) => r.settings.getMany(['a', 'b']) },
+  {
+    call: 'settings.getMany (the sweep: owner-controlled resources)',
+    run: (r) => r.settings.getMany(['a', 'b']),
+  },
   { call: 'settings.settle', run: (r) => r.settings.settle('db', 2) },
   { call: 'settings.findUnsettled (sweep)', run: (r) => r.settings.findUnsettled(50) },
   { call: 'settings.switchedOff', run: (r) => r.settings.switchedOff(50) },

@@ -3,6 +3,7 @@
 import { addDuration } from '../duration.js';
 import type { ConnectorOperation, ResourceRef } from '../events.js';
 import { type AccessRequest, type Grant, retriesStopped } from '../model.js';
+import { windowEndedReason } from '../owner-settings.js';
 import { ActionId, type MessageView, type ViewField } from './model.js';
 import { formatTime, humanizeDuration } from './time.js';
 
@@ -41,6 +42,18 @@ function requestFields(r: AccessRequest, resource: ResourceRef, viewer: Viewer):
 /** What a request closed with its resource says, on every card about it. */
 export const CLOSED_BY_OWNERS =
   "the resource's owners closed access to it, so this request can no longer be decided.";
+
+/**
+ * Why a request was closed with its resource, as its requester was told (the request form's
+ * sentence, stored when it was closed); the end of the owners' window is shown in the viewer's zone.
+ */
+function closedWhy(r: AccessRequest, resource: ResourceRef, viewer: Viewer): string {
+  const end = resource.windowEndsAt;
+  if (end && r.reason === windowEndedReason(resource.name, end)) {
+    return windowEndedReason(resource.name, end, viewer.tz);
+  }
+  return r.reason ?? '';
+}
 
 /** A request's status in a message's summary line. */
 function statusWord(r: AccessRequest): string {
@@ -141,7 +154,7 @@ export function requesterStatus(
     ];
   } else {
     view.lines = [outcomeLine(r, viewer)];
-    if (r.closedReason && r.reason) view.lines.push(r.reason);
+    if (r.closedReason && r.reason) view.lines.push(closedWhy(r, resource, viewer));
     if (r.status === 'expired' && r.kind === 'access') {
       view.actions = [{ id: ActionId.requestAgain, label: 'Request again', value: r.id, style: 'primary' }];
     }

@@ -169,3 +169,58 @@ describe("the owners' window", () => {
     expect(collectText(told.blocks)).toMatch(/allowed access only until Thu 3 Dec 19:00 (JST|GMT\+9)/);
   });
 });
+
+describe('a resource the policy file makes owner-controlled', () => {
+  it('is closed by the sweep when the process died right after the reload that made it so', async () => {
+    // The new file is in force (ownerControlled, no owner setting stored); what the old file allowed
+    // is still open, as when the process died before the reload's own closing ran.
+    await t.close();
+    t = await startTestSystem({
+      policy: POLICY.replace('owners: [erin@example.com]', 'owners: [erin@example.com]\n    ownerControlled: true'),
+      start: START,
+    });
+    const at = t.clock.now();
+    const grant = await t.store.repos.grants.insert({
+      id: 'g-old',
+      requestId: 'r-old',
+      resourceId: 'acme-prod',
+      holder: person(carol),
+      duration: 'PT4H',
+      justification: 'Before the reload',
+      status: 'active',
+      createdAt: at,
+      startsAt: at,
+      expiresAt: new Date(at.getTime() + 240 * MIN),
+      attempts: 0,
+    });
+    const waiting = await t.store.repos.requests.insert({
+      id: 'r-waiting',
+      kind: 'access',
+      resourceId: 'acme-prod',
+      requester: person(bob),
+      approvers: [alice.email],
+      duration: 'PT4H',
+      justification: 'Before the reload',
+      approval: 'manual',
+      status: 'pending',
+      createdAt: at,
+      decideBy: new Date(at.getTime() + 120 * MIN),
+      submissionKey: 'before-reload',
+    });
+    await t.runner.advance(MIN);
+    await eventually(async () =>
+      expect(await t.store.repos.grants.get(grant.id)).toMatchObject({
+        status: 'revoked',
+        endReason: 'closed-by-owner',
+        endedBy: 'system',
+      }),
+    );
+    expect(await t.store.repos.requests.get(waiting.id)).toMatchObject({
+      status: 'cancelled',
+      closedReason: 'closed-by-owner',
+      decidedBy: 'system',
+    });
+    await waitForDm(t, bob, 'controlled by its owners, who have not switched on just-in-time access yet');
+    expect(t.hooks.calls.map((c) => (c.body as { event: string }).event)).toEqual(['grant.revoked']);
+  });
+});

@@ -7,9 +7,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
 import { createPolicyReloader, type PolicyReloader } from '../../src/policy-reload.js';
 import { collectText } from '../support/fake-slack.js';
-import { eventually, openForm } from '../support/flows.js';
+import { click, eventually, hasButton, openForm, requestAccess, waitForDm } from '../support/flows.js';
 import { HOOK_SECRET, startTestSystem, TEST_POLICY, type TestSystem, USERS } from '../support/system.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -26,11 +27,15 @@ let file: string;
 let reloader: PolicyReloader;
 let lines: Array<{ level: 'info' | 'warn' | 'error'; obj: Record<string, unknown>; msg: string }>;
 let second: WebhookReceiver | null;
+/** What the app itself logged (JSON lines). */
+let appLog: Array<Record<string, unknown>>;
 
 const policyText = (extra = '') => TEST_POLICY.replaceAll('{{HOOK}}', t.hooks.url) + extra;
 
 beforeEach(async () => {
-  t = await startTestSystem();
+  appLog = [];
+  const log = createLogger('info', { write: (line: string) => void appLog.push(JSON.parse(line)) });
+  t = await startTestSystem({ log });
   second = null;
   dir = await mkdtemp(path.join(tmpdir(), 'jit-reload-'));
   file = path.join(dir, 'access.yaml');
@@ -124,5 +129,76 @@ describe('reloading the policy file', () => {
     expect(lines.filter((l) => l.msg === 'policy.reloaded').map((l) => l.obj.reason)).toEqual([
       'file changed',
     ]);
+  });
+
+  it('closes a resource the new file makes owner-controlled at once: grants revoked, waiting requests closed', async () => {
+    const { alice, bob, carol } = USERS;
+    await requestAccess(t, bob, { approvers: [alice.email] });
+    await click(t, alice, await waitForDm(t, alice, `${bob.realName} requests access`), 'jit.request.approve');
+    const grant = await eventually(async () => {
+      const [active] = await t.store.repos.grants.list({ status: 'active' });
+      expect(active).toBeDefined();
+      return active!;
+    });
+    await requestAccess(t, carol, { approvers: [alice.email] });
+    const card = await waitForDm(t, alice, `${carol.realName} requests access`);
+    await t.delivered();
+
+    await writeFile(
+      file,
+      policyText().replace(
+        'name: Acme Corp — production tenant\n',
+        'name: Acme Corp — production tenant\n    owners: [erin@example.com]\n    ownerControlled: true\n',
+      ),
+    );
+    expect(await reloader.reload('SIGHUP')).toBe(true);
+    // At once, exactly as if an owner had switched it off (by the system: no owner did).
+    expect(await t.store.repos.grants.get(grant.id)).toMatchObject({
+      endReason: 'closed-by-owner',
+      endedBy: 'system',
+    });
+    const [closed] = await t.store.repos.requests.list({ requesterEmail: carol.email });
+    expect(closed).toMatchObject({ status: 'cancelled', closedReason: 'closed-by-owner', decidedBy: 'system' });
+    await eventually(() =>
+      expect(t.hooks.calls.map((c) => (c.body as { event: string }).event)).toEqual([
+        'grant.activated',
+        'grant.revoked',
+      ]),
+    );
+    await t.delivered();
+    const shown = t.fake.message(t.fake.dmChannelFor(alice.id), card.ts as string);
+    expect(collectText(shown?.blocks)).toContain("the resource's owners closed access to it");
+    expect(hasButton(shown, 'jit.request.approve')).toBe(false);
+    await waitForDm(t, carol, 'controlled by its owners, who have not switched on just-in-time access yet');
+  });
+
+  it('keeps a grant of a resource the new file removed until it ends, logged, then revokes it through the old connector', async () => {
+    await t.system.service.submit({
+      requester: { email: USERS.erin.email, name: USERS.erin.realName },
+      resourceId: 'staging-db',
+      approvers: [],
+      duration: 'PT1H',
+      justification: 'Deploy',
+      submissionKey: 'removed-resource',
+    });
+    const grant = await eventually(async () => {
+      const [active] = await t.store.repos.grants.list({ status: 'active' });
+      expect(active).toBeDefined();
+      return active!;
+    });
+    const removed = policyText().replace(/ {2}- id: staging-db\n(?: {4}.*\n)+/, '');
+    expect(removed).not.toContain('staging-db');
+    await writeFile(file, removed);
+    expect(await reloader.reload('SIGHUP')).toBe(true);
+    expect(t.system.service.findResource('staging-db')).toBeUndefined();
+    expect((await t.store.repos.grants.get(grant.id))?.status).toBe('active');
+    const missing = appLog.find((l) => String(l.msg).startsWith('grant.resource_missing'));
+    expect(missing).toMatchObject({ grantId: grant.id, resourceId: 'staging-db', level: 50 });
+    expect(String(missing?.msg)).toContain('revoked through the connector the previous file named');
+
+    await t.runner.advance(61 * 60_000);
+    await eventually(async () => expect((await t.store.repos.grants.get(grant.id))?.status).toBe('expired'));
+    const revoked = t.hooks.calls.filter((c) => (c.body as { event: string }).event === 'grant.revoked');
+    expect(revoked.map((c) => (c.body as { grant: { id: string } }).grant.id)).toEqual([grant.id]);
   });
 });

@@ -17,11 +17,11 @@ import { startTestSystem, type TestSystem, USERS } from '../support/system.js';
 
 const { alice, carol } = USERS;
 const SEC = 1000;
-const MIN = 60 * SEC;
+export const MIN = 60 * SEC;
 const HOUR = 60 * MIN;
 export const START = new Date('2026-11-23T09:00:00.000Z');
 
-const person = (u: typeof carol) => ({ email: u.email, name: u.realName, tz: u.tz });
+export const person = (u: typeof carol) => ({ email: u.email, name: u.realName, tz: u.tz });
 
 export interface Outcome {
   /** Where the process died (`#n repo.method`), if it did. */
@@ -37,11 +37,28 @@ export interface Outcome {
   t: TestSystem;
 }
 
-export async function runScenario(faults: StoreFaults): Promise<Outcome> {
+/** A test system whose first boot dies at the write `faults` names, and the steps that drive it. */
+export interface Harness {
+  t: TestSystem;
+  /** The first boot's store (it records the writes, and where it died). */
+  first: FaultyStore;
+  stepStarts: Outcome['stepStarts'];
+  /** Runs a step; if the process died meanwhile, starts it again (at once) and repeats the step. */
+  step(name: string, what: () => Promise<unknown>): Promise<void>;
+  /** Moves time in steps until `done` holds (bounded), delivering what falls due. */
+  until(done: () => Promise<boolean>, stepMs?: number, maxMs?: number): Promise<void>;
+  /** Moves time to `at`, stopping at every job on the way. */
+  toTime(at: number): Promise<void>;
+  /** What went out, and how many posts beyond one per sent item (see `Outcome`). */
+  sent(): Promise<Pick<Outcome, 'messages' | 'extraPosts'>>;
+}
+
+export async function startHarness(faults: StoreFaults, opts: { policy?: string } = {}): Promise<Harness> {
   let current: FaultyStore | undefined;
   let boots = 0;
   const t = await startTestSystem({
     start: START,
+    ...(opts.policy ? { policy: opts.policy } : {}),
     // Fewer sweeps to run through the hours simulated here; each restart still sweeps at once.
     sweepIntervalMs: 5 * MIN,
     wrapStore: (store) => {
@@ -51,9 +68,7 @@ export async function runScenario(faults: StoreFaults): Promise<Outcome> {
     },
   });
   const first = current as FaultyStore;
-  const svc = () => t.system.service;
-  const grant = async (): Promise<Grant | undefined> => (await t.store.repos.grants.list({}))[0];
-
+  const stepStarts: Outcome['stepStarts'] = [];
   /** True while the first process is dead and not yet replaced. */
   const dead = () => Boolean(first.diedAt) && boots === 1;
   /**
@@ -70,8 +85,6 @@ export async function runScenario(faults: StoreFaults): Promise<Outcome> {
       }
     }
   };
-  const stepStarts: Outcome['stepStarts'] = [];
-  /** Runs a step; if the process died meanwhile, starts it again (at once) and repeats the step. */
   const step = async (name: string, what: () => Promise<unknown>) => {
     stepStarts.push({ step: name, write: first.writes.length + 1 });
     try {
@@ -90,7 +103,6 @@ export async function runScenario(faults: StoreFaults): Promise<Outcome> {
       await quiet();
     }
   };
-  /** Moves time in steps until `done` holds (bounded), delivering what falls due. */
   const until = async (done: () => Promise<boolean>, stepMs = 10 * SEC, maxMs = 10 * MIN) => {
     for (let waited = 0; !dead() && !(await done()) && waited <= maxMs; waited += stepMs) {
       await t.runner.advance(stepMs);
@@ -110,6 +122,25 @@ export async function runScenario(faults: StoreFaults): Promise<Outcome> {
       await quiet();
     }
   };
+
+  const sent = async () => {
+    const items = await t.store.repos.outbox.list({ limit: 10_000 });
+    const sentItems = items.filter((i) => i.status === 'sent');
+    const posts = t.fake.callsTo('chat.postMessage').filter((c) => c.response.ok).length;
+    return {
+      messages: items
+        .map((i) => `${i.status} ${i.mode} ${i.purpose || '-'} ${i.recipient} ${String(i.message.view)}`)
+        .sort(),
+      extraPosts: posts - sentItems.filter((i) => i.mode === 'send').length,
+    };
+  };
+  return { t, first, stepStarts, step, until, toTime, sent };
+}
+
+export async function runScenario(faults: StoreFaults): Promise<Outcome> {
+  const { t, first, stepStarts, step, until, toTime, sent } = await startHarness(faults);
+  const svc = () => t.system.service;
+  const grant = async (): Promise<Grant | undefined> => (await t.store.repos.grants.list({}))[0];
 
   const requestBody = {
     requester: person(carol),
@@ -149,17 +180,11 @@ export async function runScenario(faults: StoreFaults): Promise<Outcome> {
     until(async () => (await t.store.repos.outbox.count({ status: 'pending' })) === 0, 30 * SEC, 30 * MIN),
   );
 
-  const items = await t.store.repos.outbox.list({ limit: 10_000 });
-  const sent = items.filter((i) => i.status === 'sent');
-  const posts = t.fake.callsTo('chat.postMessage').filter((c) => c.response.ok).length;
   return {
     ...(first.diedAt ? { diedAt: first.diedAt } : {}),
     writes: first.writes,
     stepStarts,
-    messages: items
-      .map((i) => `${i.status} ${i.mode} ${i.purpose || '-'} ${i.recipient} ${String(i.message.view)}`)
-      .sort(),
-    extraPosts: posts - sent.filter((i) => i.mode === 'send').length,
+    ...(await sent()),
     t,
   };
 }

@@ -114,6 +114,10 @@ function buttonFor(card: Card, act: string, value: string) {
   return found as { verb: string; data: Record<string, unknown> };
 }
 
+/** The Adaptive Card an activity holds. */
+const cardIn = (activity: Record<string, unknown>) =>
+  ((activity.attachments as Array<{ content: Card }> | undefined)?.[0]?.content ?? {}) as Card;
+
 const sandboxFor = (sys: TeamsTestSystem, email: string, resourceId = 'sandbox') =>
   sys.submit({
     requester: email,
@@ -294,6 +298,37 @@ describe('"access settings" in the personal chat', () => {
     expect(textsOf(res.card as Card).join('\n')).toMatch(/^Saved\./m);
     const access = await s.t.system.service.resourceAccess(s.t.system.service.findResource('tenant-prod')!);
     expect(access.windowEndsAt?.toISOString()).toBe('2026-12-10T09:00:00.000Z');
+  });
+
+  it('warns before Save Changes; switching off revokes the grant and closes the waiting request on the approver’s card', async () => {
+    const { s, owen } = await start();
+    const held = await sandboxFor(s, HAL.email!, 'tenant-prod');
+    await s.t.system.service.decide(held, { email: AMY.email!, name: AMY.name }, 'approve');
+    const grant = await activeGrant(s, 'tenant-prod');
+    const waiting = await sandboxFor(s, NILS.email!, 'tenant-prod');
+    const amyCard = await s.recorded(waiting, 'approval-card', AMY.email!);
+    expect(visibleButtons(cardIn(amyCard.activity))).toEqual(['Approve', 'Deny']);
+
+    // The card cannot re-render when the toggle changes: the warning is on it before Save Changes.
+    const { id, card } = await owen.open('access settings tenant-prod');
+    expect(textsOf(card).join('\n')).toContain('active sessions may be interrupted. 1 grant is active now.');
+    const res = await owen.press(id, 'Save Changes', { [SettingsInput.jit]: 'off' });
+    expect(textsOf(res.card as Card).join('\n')).toMatch(/^Saved\./m);
+
+    expect(await s.t.store.repos.grants.get(grant.id)).toMatchObject({ endReason: 'closed-by-owner' });
+    expect(await s.t.store.repos.requests.get(waiting)).toMatchObject({
+      status: 'cancelled',
+      closedReason: 'closed-by-owner',
+      decidedBy: OWEN.email,
+    });
+    await s.t.delivered();
+    await eventually(() => {
+      const now = cardIn(s.connector.activity(amyCard.conversationId, amyCard.id)?.activity ?? {});
+      expect(textsOf(now).join('\n')).toContain("the resource's owners closed access to it");
+      expect(visibleButtons(now)).toEqual([]);
+    });
+    // Nils is told why, in the words of the request form.
+    await s.latest(NILS.email!, 'The owners of Tenant production have switched off just');
   });
 
   it('shows everyone else the settings read-only, and refuses a forged save', async () => {

@@ -83,7 +83,11 @@ export function renderSettingsCard(
       choices: model.jit.options.map((o) => ({ title: o.label, value: o.value })),
       value: model.jit.value,
     });
-    if (model.jit.warning) body.push(attention(model.jit.warning));
+    // A card is not re-rendered when the toggle changes: the warning is there before Save Changes
+    // either way (emphasised while the form says Off).
+    body.push(
+      model.jit.warning ? attention(model.jit.warning) : text(model.jit.ifSwitchedOff, { isSubtle: true }),
+    );
   }
   if (model.window) {
     const w = model.window;

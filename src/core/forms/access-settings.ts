@@ -58,7 +58,18 @@ export interface SettingsFormModel {
   readOnly?: string;
   /** What is in force now, e.g. "Just-in-time access to … is on until …". */
   current?: string;
-  jit?: { label: string; options: Choice[]; value: 'on' | 'off'; warning?: string };
+  jit?: {
+    label: string;
+    options: Choice[];
+    value: 'on' | 'off';
+    /** Shown while the form says Off: switching off interrupts active sessions. */
+    warning?: string;
+    /**
+     * The same warning whatever the form says, for a platform that cannot re-render the form when
+     * the toggle changes (a Teams card), so it is seen before Save Changes.
+     */
+    ifSwitchedOff: string;
+  };
   window?: {
     label: string;
     options: Choice[];
@@ -259,11 +270,13 @@ export async function buildSettingsForm(
     model.readOnly = ONLY_OWNERS;
     return model;
   }
+  const warning = await interruptWarning(service, resource);
   model.jit = {
     label: 'JIT access',
     options: JIT_OPTIONS,
     value: state.jitEnabled ? 'on' : 'off',
-    ...(state.jitEnabled ? {} : { warning: await interruptWarning(service, resource) }),
+    ...(state.jitEnabled ? {} : { warning }),
+    ifSwitchedOff: warning,
   };
   model.window = {
     label: 'Window',

@@ -95,7 +95,13 @@ const owner: SettingsFormModel = {
   },
   editable: true,
   current: 'Just-in-time access to Tenant production is on.',
-  jit: { label: 'JIT access', options: JIT_OPTIONS, value: 'off', warning: INTERRUPT_WARNING },
+  jit: {
+    label: 'JIT access',
+    options: JIT_OPTIONS,
+    value: 'off',
+    warning: INTERRUPT_WARNING,
+    ifSwitchedOff: INTERRUPT_WARNING,
+  },
   window: {
     label: 'Window',
     options: WINDOW_OPTIONS,

@@ -32,6 +32,12 @@ function describeOutcome(ctx: ServiceContext, r: AccessRequest, tz: string | und
         `${r.decidedByName ?? r.decidedBy} already denied this request${when}.`,
       );
     case 'cancelled':
+      if (r.closedReason) {
+        return new DomainError(
+          'ALREADY_DECIDED',
+          `The resource's owners closed access to it${when}, so this request can no longer be decided.`,
+        );
+      }
       return new DomainError('ALREADY_DECIDED', `${r.requester.name} cancelled this request${when}.`);
     case 'expired':
       return new DomainError('REQUEST_EXPIRED', 'This request expired before anyone decided.');

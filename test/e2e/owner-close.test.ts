@@ -135,6 +135,16 @@ describe('switching JIT access off', () => {
     const outbox = (await t.store.repos.outbox.list({ limit: 1000 })).length;
     const posts = t.fake.callsTo('chat.postMessage').length;
     await click(t, alice, cards.bobToAlice, APPROVE);
+    await eventually(() =>
+      expect(
+        t.fake
+          .ephemeralsTo(alice.id)
+          .map((e) => e.text)
+          .join('\n'),
+      ).toContain(
+        "The resource's owners closed access to it (Thu 3 Dec 09:00 GMT), so this request can no longer be decided.",
+      ),
+    );
     await t.runner.advance(5 * MIN);
     await t.delivered();
     expect((await t.store.repos.requests.list({ status: 'cancelled' })).length).toBe(2);
@@ -176,7 +186,10 @@ describe('a resource the policy file makes owner-controlled', () => {
     // is still open, as when the process died before the reload's own closing ran.
     await t.close();
     t = await startTestSystem({
-      policy: POLICY.replace('owners: [erin@example.com]', 'owners: [erin@example.com]\n    ownerControlled: true'),
+      policy: POLICY.replace(
+        'owners: [erin@example.com]',
+        'owners: [erin@example.com]\n    ownerControlled: true',
+      ),
       start: START,
     });
     const at = t.clock.now();

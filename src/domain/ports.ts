@@ -23,6 +23,8 @@ import type {
 export interface RequestQuery {
   status?: RequestStatus | RequestStatus[];
   resourceId?: string;
+  /** any of these resources (ignored when `resourceId` is given) */
+  resourceIds?: readonly string[];
   requesterEmail?: string;
   approverEmail?: string;
   grantId?: string;

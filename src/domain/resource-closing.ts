@@ -153,8 +153,16 @@ export async function sweepClosedResources(ctx: ServiceContext, limit = 100): Pr
   const set = new Set((await ctx.repos.settings.getMany(controlled)).map((s) => s.resourceId));
   for (const id of controlled) if (!set.has(id)) closed.set(id, SYSTEM);
 
+  // Only the closed resources that still have something open are looked at one by one.
+  const ids = [...closed.keys()];
+  if (ids.length === 0) return count;
+  const [grants, waiting] = await Promise.all([
+    ctx.repos.grants.search({ status: ['provisioning', 'active'], resourceIds: ids }, limit),
+    ctx.repos.requests.list({ status: 'pending', resourceIds: ids, limit }),
+  ]);
+  const left = new Set([...grants, ...waiting].map((x) => x.resourceId));
   for (const [resourceId, by] of closed) {
-    const resource = ctx.config.resources.find((r) => r.id === resourceId);
+    const resource = left.has(resourceId) ? ctx.config.resources.find((r) => r.id === resourceId) : undefined;
     if (!resource) continue;
     try {
       const moved = await closeResource(ctx, resource, by);

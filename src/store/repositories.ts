@@ -213,6 +213,7 @@ function requestRepo(requests: DocCollection<RequestDoc>): RequestRepo {
       const filter: Filter<RequestDoc> = {};
       if (query.status !== undefined) filter.status = oneOrIn(query.status);
       if (query.resourceId !== undefined) filter.resourceId = query.resourceId;
+      else if (query.resourceIds !== undefined) filter.resourceId = { $in: [...query.resourceIds] };
       if (query.requesterEmail !== undefined) filter['requester.email'] = query.requesterEmail;
       if (query.approverEmail !== undefined) filter.approvers = query.approverEmail;
       if (query.grantId !== undefined) filter.grantId = query.grantId;

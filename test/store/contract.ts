@@ -361,6 +361,11 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         await store.repos.requests.insert(makeRequest({ resourceId: 'other' }));
         const waiting = await store.repos.requests.list({ resourceId: 'acme-prod', status: 'pending' });
         expect(waiting.map((x) => x.id)).toEqual([later.id, r.id]);
+        const ofAny = await store.repos.requests.list({
+          resourceIds: ['acme-prod', 'gone'],
+          status: 'pending',
+        });
+        expect(ofAny.map((x) => x.id)).toEqual([later.id, r.id]);
         const owner = { email: 'erin@example.com', name: 'Erin' };
         const closed = await store.repos.requests.close(r.id, owner, at(2), 'The owners switched it off.');
         expect(closed).toEqual({

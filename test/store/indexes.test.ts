@@ -95,6 +95,14 @@ const CALLS: Array<{ call: string; run: (r: Repositories) => Promise<unknown>; s
     run: (r) => r.requests.close('r1', { email: 'o@example.com', name: 'O' }, now, 'closed'),
   },
   {
+    call: 'requests.list: the waiting requests of the closed resources (sweep)',
+    run: (r) => r.requests.list({ status: 'pending', resourceIds: ['db', 'web'], limit: 100 }),
+  },
+  {
+    call: 'grants.search: the open grants of the closed resources (sweep)',
+    run: (r) => r.grants.search({ status: ['provisioning', 'active'], resourceIds: ['db', 'web'] }, 100),
+  },
+  {
     call: "requests.list: a closed resource's waiting requests",
     run: (r) => r.requests.list({ resourceId: 'db', status: 'pending', limit: 1000 }),
   },

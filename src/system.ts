@@ -334,8 +334,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
       // A resource the new file closes (`ownerControlled: true` and no owner setting stored) is
       // closed at once: open grants revoked, waiting requests closed. A failure is the sweep's.
       try {
-        const moved = await service.closeClosedResources();
-        if (moved > 0) log.info({ moved }, 'policy.resources_closed');
+        await service.closeClosedResources();
       } catch (error) {
         log.error({ err: error }, 'policy.close_resources_failed: the sweep will close them');
       }

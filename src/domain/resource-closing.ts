@@ -130,7 +130,12 @@ export async function endWindow(ctx: ServiceContext, resourceId: string): Promis
  * its closings) is closed now. Closed: switched off by its owners, its window ended, or
  * `ownerControlled` in the policy file with no setting stored (a reload may have just made it so).
  */
-export async function sweepClosedResources(ctx: ServiceContext, limit = 100): Promise<number> {
+export async function sweepClosedResources(
+  ctx: ServiceContext,
+  limit = 100,
+  /** The log line for each resource closed now: the sweep's, or a reload's (`policy.resource_closed`). */
+  event = 'sweep.resource_closed_not_applied',
+): Promise<number> {
   let count = 0;
   for (const setting of await ctx.repos.settings.findUnsettled(limit)) {
     ctx.log.warn({ resourceId: setting.resourceId, version: setting.unsettled }, 'sweep.settings_unsettled');
@@ -167,7 +172,7 @@ export async function sweepClosedResources(ctx: ServiceContext, limit = 100): Pr
     try {
       const moved = await closeResource(ctx, resource, by);
       if (moved === 0) continue;
-      ctx.log.warn({ resourceId, moved }, 'sweep.resource_closed_not_applied');
+      ctx.log.warn({ resourceId, moved }, event);
       count++;
     } catch (error) {
       ctx.log.error({ err: error, resourceId }, 'sweep.resource_close_failed');

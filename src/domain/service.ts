@@ -103,7 +103,7 @@ export class AccessService {
    * true` for a resource no owner has set) is closed at once, as if its owners had switched it off.
    */
   async closeClosedResources(): Promise<number> {
-    return sweepClosedResources(this.ctx);
+    return sweepClosedResources(this.ctx, 100, 'policy.resource_closed');
   }
 
   // ------------------------------------------------------------ requests

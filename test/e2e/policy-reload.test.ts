@@ -134,7 +134,12 @@ describe('reloading the policy file', () => {
   it('closes a resource the new file makes owner-controlled at once: grants revoked, waiting requests closed', async () => {
     const { alice, bob, carol } = USERS;
     await requestAccess(t, bob, { approvers: [alice.email] });
-    await click(t, alice, await waitForDm(t, alice, `${bob.realName} requests access`), 'jit.request.approve');
+    await click(
+      t,
+      alice,
+      await waitForDm(t, alice, `${bob.realName} requests access`),
+      'jit.request.approve',
+    );
     const grant = await eventually(async () => {
       const [active] = await t.store.repos.grants.list({ status: 'active' });
       expect(active).toBeDefined();
@@ -158,7 +163,11 @@ describe('reloading the policy file', () => {
       endedBy: 'system',
     });
     const [closed] = await t.store.repos.requests.list({ requesterEmail: carol.email });
-    expect(closed).toMatchObject({ status: 'cancelled', closedReason: 'closed-by-owner', decidedBy: 'system' });
+    expect(closed).toMatchObject({
+      status: 'cancelled',
+      closedReason: 'closed-by-owner',
+      decidedBy: 'system',
+    });
     await eventually(() =>
       expect(t.hooks.calls.map((c) => (c.body as { event: string }).event)).toEqual([
         'grant.activated',

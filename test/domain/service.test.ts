@@ -329,7 +329,7 @@ describe('grants', () => {
     return g;
   }
 
-  it("clamps an extension to the owners' window, and refuses approvals once the resource is switched off", async () => {
+  it("clamps an extension to the owners' window, and closes waiting requests once the resource is switched off", async () => {
     const olga = { email: 'olga@example.com', name: 'Olga' };
     const g = await activeGrant();
     const windowEndsAt = new Date(g.expiresAt!.getTime() + 60 * 60_000);
@@ -361,7 +361,13 @@ describe('grants', () => {
       windowEndsAt: null,
       expectedVersion: 1,
     });
-    expect(await refusal(service.decide(pending.id, alice, 'approve'))).toBe('RESOURCE_CLOSED');
+    // The waiting request was closed with the resource: nobody can decide it any more.
+    expect(await store.repos.requests.get(pending.id)).toMatchObject({
+      status: 'cancelled',
+      closedReason: 'closed-by-owner',
+      decidedBy: olga.email,
+    });
+    expect(await refusal(service.decide(pending.id, alice, 'approve'))).toBe('ALREADY_DECIDED');
     expect(await refusal(service.submit(input()))).toBe('RESOURCE_CLOSED');
     await runner.runDue();
     expect((await store.repos.grants.get(g.id))?.status).toBe('revoked');

@@ -17,12 +17,13 @@ import { deliveryClient, SlackPlatform } from './bot/slack/platform.js';
 import { createTeamsAdapter, type TeamsAdapter, type TeamsAdapterSettings } from './bot/teams/adapter.js';
 import { createTeamsBot } from './bot/teams/bot.js';
 import { TEAMS_PLATFORM } from './bot/teams/conversations.js';
+import { TeamsHomeSurface } from './bot/teams/home-surface.js';
 import { TeamsIdentity } from './bot/teams/identity.js';
 import { TeamsPlatform } from './bot/teams/platform.js';
 import { backoffDelayMs, MAX_ATTEMPTS_BEFORE_REPORT } from './connectors/backoff.js';
 import { createConnectorRegistry } from './connectors/registry.js';
 import type { ChatPlatform } from './core/chat.js';
-import { HomeRefreshNotifier, Homes, Notifiers } from './core/home.js';
+import { HomeRefreshNotifier, type HomeSurface, Homes, Notifiers } from './core/home.js';
 import { webhookSink } from './core/notifications.js';
 import { OutboxNotifier } from './core/notifier.js';
 import { Outbox, type OutboxPolicy } from './core/outbox.js';
@@ -183,12 +184,15 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     });
   // Replaced as a whole when the policy file is reloaded (applyPolicy below).
   let connectors = buildConnectors(parts.access);
-  // Homes (Slack's App Home) are refreshed after every change they show, as a job per person.
+  // Homes (Slack's App Home, Teams' "my access" and "dashboard" cards) are refreshed after every
+  // change they show, as a job per person.
   const homeSurface = slack && directory ? new SlackHomeSurface(slack.client, directory) : null;
+  const teamsHomeSurface = teamsPlatform ? new TeamsHomeSurface(teamsPlatform) : null;
+  const homeSurfaces: HomeSurface[] = [homeSurface, teamsHomeSurface].filter((s) => s !== null);
   const notifiers: Notifier[] = [
     new OutboxNotifier(outbox, log, () => Boolean(policy.current().notifications.webhook)),
   ];
-  if (homeSurface) {
+  if (homeSurfaces.length > 0) {
     notifiers.push(new HomeRefreshNotifier({ scheduler, clock, config: () => policy.current() }));
   }
   const metrics = createMetrics(store.repos, clock);
@@ -205,9 +209,10 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     reportAfterAttempts: MAX_ATTEMPTS_BEFORE_REPORT,
     metrics: metrics.port,
   });
-  const homes = homeSurface
-    ? new Homes({ service, repos: store.repos, surfaces: [homeSurface], clock, newId: randomUUID })
-    : null;
+  const homes =
+    homeSurfaces.length > 0
+      ? new Homes({ service, repos: store.repos, surfaces: homeSurfaces, clock, newId: randomUUID, log })
+      : null;
   // Grants of resources no longer in the policy file cannot be revoked by their connector.
   const reportStranded = async (access: AccessConfig) => {
     const known = new Set(access.resources.map((r) => r.id));
@@ -270,6 +275,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
           nameOf: async (email) => (await reachable.reach(email).catch(() => null))?.name ?? email,
           seen: sightingRecorder(store.repos.sightings, TEAMS_PLATFORM, clock, log),
           reportLink: (person, query) => reportLink(person, query),
+          ...(homes && teamsHomeSurface ? { home: { homes, surface: teamsHomeSurface } } : {}),
         }),
       ),
     );

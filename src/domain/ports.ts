@@ -184,6 +184,11 @@ export interface AuditRepo {
 export interface MessageRecordRepo {
   /** Upsert on (platform, subjectId, purpose, recipient): a re-send replaces the old record. */
   save(record: MessageRecord): Promise<void>;
+  /**
+   * Compare-and-swap: replaces the address (and time) of the record with the same key only if its
+   * address is still `expectedAddress`. False when it changed meanwhile, or is gone.
+   */
+  replace(record: MessageRecord, expectedAddress: string): Promise<boolean>;
   /** Oldest first. */
   find(query: { subjectId: string; purpose?: string; recipient?: string }): Promise<MessageRecord[]>;
 }

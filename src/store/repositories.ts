@@ -481,6 +481,16 @@ function messageRecordRepo(messages: DocCollection<MessageRecordDoc>): MessageRe
       );
     },
 
+    async replace(record, expectedAddress) {
+      const { platform, subjectId, purpose, recipient, address, createdAt } = record;
+      const updated = await messages.findOneAndUpdate(
+        { platform, subjectId, purpose, recipient, address: expectedAddress },
+        { $set: { address, createdAt } },
+        { returnDocument: 'after' },
+      );
+      return updated !== null;
+    },
+
     async find(query) {
       const filter: Filter<MessageRecordDoc> = { subjectId: query.subjectId };
       if (query.purpose !== undefined) filter.purpose = query.purpose;

@@ -960,6 +960,22 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(bobs).toEqual([{ ...resent, id: card.id }]);
         expect(await store.repos.messages.find({ subjectId: 'r1', purpose: 'reminder' })).toEqual([]);
       });
+      it('replaces an address only while it is the one expected (compare-and-swap)', async () => {
+        const home = makeRef({ subjectId: 'home', purpose: 'home', address: '{"rev":"1"}' });
+        await store.repos.messages.save(home);
+        const next = { ...home, address: '{"rev":"2"}', createdAt: at(3) };
+        expect(await store.repos.messages.replace(next, '{"rev":"1"}')).toBe(true);
+        expect(await store.repos.messages.find({ subjectId: 'home' })).toEqual([next]);
+        // Someone else's write came first: nothing changes.
+        expect(await store.repos.messages.replace({ ...home, address: '{"rev":"3"}' }, '{"rev":"1"}')).toBe(
+          false,
+        );
+        expect(await store.repos.messages.find({ subjectId: 'home' })).toEqual([next]);
+        // Nothing is made where there was no record.
+        const elsewhere = { ...home, recipient: 'nobody@example.com' };
+        expect(await store.repos.messages.replace(elsewhere, '{"rev":"1"}')).toBe(false);
+        expect(await store.repos.messages.find({ subjectId: 'home' })).toHaveLength(1);
+      });
       it('finds by subject, purpose and recipient, oldest first', async () => {
         const bobCard = makeRef({ subjectId: 'r1', recipient: 'bob@example.com', createdAt: at(2) });
         const bobTeams = makeRef({

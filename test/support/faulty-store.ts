@@ -22,6 +22,7 @@ const WRITES = new Set([
   'update',
   'append',
   'save',
+  'replace',
   'enqueue',
 ]);
 

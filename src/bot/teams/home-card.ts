@@ -7,7 +7,13 @@
  */
 import type { HomeFilter, HomeItem, HomeSectionView, HomeView } from '../../domain/views/home.js';
 import type { ViewAction } from '../../domain/views/model.js';
-import { ADAPTIVE_CARD_VERSION, type AdaptiveCard, type CardElement, escapeMarkdown } from './cards.js';
+import {
+  ADAPTIVE_CARD_CONTENT_TYPE,
+  ADAPTIVE_CARD_VERSION,
+  type AdaptiveCard,
+  type CardElement,
+  escapeMarkdown,
+} from './cards.js';
 import { LIMITS, truncate } from './limits.js';
 
 export const HomeVerb = {
@@ -26,6 +32,43 @@ export const HOME_VERB_PREFIX = 'home.';
 
 /** Which card: the person's own access ("my access") or the grants dashboard. */
 export type HomeCardKind = 'mine' | 'dashboard';
+
+export const NO_DASHBOARD =
+  'The grants dashboard is for admins, and for the approvers and owners of a resource. Type “my access” to see your own.';
+export const OUT_OF_DATE = 'This card is out of date: the latest one is further down this chat.';
+
+const TITLE: Record<HomeCardKind, string> = { mine: 'My access', dashboard: 'Grants dashboard' };
+const MINE: readonly string[] = ['grants', 'pending', 'decisions', 'history'];
+
+/**
+ * What a card of `kind` shows of the person's whole home: "my access" their own lists and the
+ * requests waiting for them, "dashboard" the grants dashboard alone (or a line saying they have
+ * none, when they are no longer an admin, approver or owner).
+ */
+export function homePart(view: HomeView, kind: HomeCardKind): HomeView {
+  if (kind === 'mine') return { ...view, sections: view.sections.filter((s) => MINE.includes(s.id)) };
+  const sections = view.sections.filter((s) => s.id === 'dashboard');
+  return { title: TITLE.dashboard, lines: sections.length ? [] : [NO_DASHBOARD], actions: [], sections };
+}
+
+/** The message of a home card: its card and the notification text. */
+export function homeMessage(card: AdaptiveCard, kind: HomeCardKind) {
+  return { summary: TITLE[kind], attachments: [{ contentType: ADAPTIVE_CARD_CONTENT_TYPE, content: card }] };
+}
+
+/** What an older card of `kind` becomes once a newer one is sent: no buttons, a pointer to the latest. */
+export function outOfDateCard(kind: HomeCardKind): AdaptiveCard {
+  return {
+    type: 'AdaptiveCard',
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    version: ADAPTIVE_CARD_VERSION,
+    fallbackText: OUT_OF_DATE,
+    body: [
+      text(TITLE[kind], { style: 'heading', size: 'Large', weight: 'Bolder' }),
+      text(OUT_OF_DATE, { isSubtle: true }),
+    ],
+  };
+}
 
 /** What every button of these cards carries back (untrusted: ./home.ts parses it). */
 export interface HomeWire {

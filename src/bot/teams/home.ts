@@ -5,10 +5,16 @@
  * ending or revoking access (with an optional reason, on a confirmation card), a grant's timeline.
  * The clicker is the verified `from` (./identity.ts); what a button carries is parsed with zod and
  * the domain re-checks, against the store, that this person may see or do it (refusals audited there).
+ *
+ * With `home` (the core's Homes and ./home-surface.ts), where each card stands is recorded: the
+ * card a command sends, and the card a press answers with, become the person's latest card of that
+ * kind, which `home.refresh` then edits in place after every change; the card they replace is
+ * edited to say it is out of date. A press that shows something else in the card's place (a deny
+ * reason, a timeline, the request form) parks it: it is not refreshed until it shows the home again.
  */
-import type { TurnContext } from 'botbuilder';
-import { ActivityTypes } from 'botbuilder';
+import { ActivityTypes, TurnContext } from 'botbuilder';
 import { z } from 'zod';
+import type { Homes } from '../../core/home.js';
 import { isDomainError } from '../../domain/errors.js';
 import {
   filterDashboard,
@@ -27,11 +33,11 @@ import {
   REVOKE_REASON_INPUT,
   revokeForm,
 } from '../../domain/views/forms.js';
-import { HOME_SECTIONS } from '../../domain/views/home.js';
+import { HOME_SECTIONS, type HomeView } from '../../domain/views/home.js';
 import { ActionId, HomeActionId } from '../../domain/views/model.js';
 import { timelineView } from '../../domain/views/timeline.js';
 import type { RequestFormCard } from './actions.js';
-import { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard, renderCard } from './cards.js';
+import { type AdaptiveCard, renderCard } from './cards.js';
 import { renderFormCard } from './form-view-card.js';
 import {
   executeAction,
@@ -39,8 +45,12 @@ import {
   HOME_VERB_PREFIX,
   type HomeCardKind,
   HomeVerb,
+  homeMessage,
+  homePart,
+  NO_DASHBOARD,
   renderHomeCard,
 } from './home-card.js';
+import { homePlace, type TeamsHomeSurface } from './home-surface.js';
 import type { TeamsPerson } from './identity.js';
 import { invokeMessage, sendInvokeAnswer } from './invoke.js';
 import { reply, showCard, type TeamsFormDeps, UNKNOWN_PERSON, viewerOf } from './request-form.js';
@@ -48,15 +58,21 @@ import { executeSchema } from './request-form-data.js';
 
 export const MY_ACCESS = 'my access';
 export const DASHBOARD = 'dashboard';
-export const NO_DASHBOARD =
-  'The grants dashboard is for admins, and for the approvers and owners of a resource. Type “my access” to see your own.';
+export { NO_DASHBOARD } from './home-card.js';
+
 const UNREADABLE = 'This card could not be read, so nothing was changed. Type “my access” to start again.';
 
 export interface TeamsHomeDeps extends TeamsFormDeps {
   requestFormCard: RequestFormCard;
+  /** Where cards stand, for `home.refresh` (without it, cards change only when pressed). */
+  home?: { homes: Homes; surface: TeamsHomeSurface };
 }
 
-const MINE: readonly string[] = ['grants', 'pending', 'decisions', 'history'];
+/** What a home card shows, and the state it was built at. */
+interface Shown {
+  view: HomeView;
+  state: HomeState;
+}
 
 const wireSchema = z.object({
   act: z.string().max(100).optional(),
@@ -78,40 +94,61 @@ const wireSchema = z.object({
 });
 type Wire = z.infer<typeof wireSchema>;
 
-/** The card `person` sees at `state`; null for a dashboard they have none of. */
-async function homeCard(
-  deps: TeamsHomeDeps,
-  person: Person,
-  state: HomeState,
-  view: HomeCardKind,
-  notice?: string,
-): Promise<AdaptiveCard | null> {
+/** The part of the person's home a card of `kind` shows at `state`. */
+async function build(deps: TeamsHomeDeps, person: Person, state: HomeState, kind: HomeCardKind) {
+  if (deps.home) return deps.home.homes.build(deps.home.surface, person, state, homePlace(kind));
   const built = await deps.service.home(person, state);
-  const sections = built.view.sections.filter((s) =>
-    view === 'dashboard' ? s.id === 'dashboard' : MINE.includes(s.id),
-  );
-  if (view === 'dashboard' && sections.length === 0) return null;
-  const shown =
-    view === 'dashboard'
-      ? { ...built.view, title: 'Grants dashboard', lines: [], actions: [], sections }
-      : { ...built.view, sections };
-  return renderHomeCard(shown, { state: JSON.stringify(built.state), view }, notice);
+  return { view: homePart(built.view, kind), state: built.state };
 }
 
-async function onCommand(context: TurnContext, deps: TeamsHomeDeps, view: HomeCardKind): Promise<void> {
+const cardOf = (shown: Shown, kind: HomeCardKind, notice?: string) =>
+  renderHomeCard(shown.view, { state: JSON.stringify(shown.state), view: kind }, notice);
+const noDashboard = (shown: Shown, kind: HomeCardKind) =>
+  kind === 'dashboard' && shown.view.sections.length === 0;
+
+/** The activity's conversation, as a refresh addresses the card later. */
+function referenceOf(context: TurnContext) {
+  const { activityId: _notKept, ...reference } = TurnContext.getConversationReference(context.activity);
+  return reference;
+}
+
+/**
+ * Records that the card at `activityId` shows `shown` (or, without it, something else for now).
+ * The card is already answered: a store that fails here costs its refreshes, not the answer.
+ */
+async function keep(
+  context: TurnContext,
+  deps: TeamsHomeDeps,
+  email: string,
+  card: { kind: HomeCardKind; activityId: string; shown?: Shown; parkedAt?: HomeState; isNew?: boolean },
+): Promise<void> {
+  if (!deps.home) return;
+  const { homes, surface } = deps.home;
+  const place = homePlace(card.kind, referenceOf(context), card.activityId);
+  try {
+    if (!card.shown) return await homes.park(surface, email, place, card.parkedAt ?? initialHomeState());
+    const older = await homes.remember(surface, email, place, card.shown);
+    if (older !== undefined && card.isNew) await surface.retire(older);
+  } catch (error) {
+    deps.log.warn({ err: error, kind: card.kind }, 'teams.home_record_failed: this card is not refreshed');
+  }
+}
+
+async function onCommand(context: TurnContext, deps: TeamsHomeDeps, kind: HomeCardKind): Promise<void> {
   const who = await deps.identity.of(context);
   if (!who) return reply(context, UNKNOWN_PERSON);
   const person = await viewerOf(context, deps, who);
-  const card = await homeCard(deps, person, initialHomeState(), view);
-  if (!card) return reply(context, NO_DASHBOARD);
-  await context.sendActivity({
+  const shown = await build(deps, person, initialHomeState(), kind);
+  if (noDashboard(shown, kind)) return reply(context, NO_DASHBOARD);
+  const sent = await context.sendActivity({
     type: ActivityTypes.Message,
-    summary: view === 'dashboard' ? 'Grants dashboard' : 'My access',
-    attachments: [{ contentType: ADAPTIVE_CARD_CONTENT_TYPE, content: card }],
+    ...homeMessage(cardOf(shown, kind), kind),
   });
+  if (sent?.id) await keep(context, deps, person.email, { kind, activityId: sent.id, shown, isNew: true });
 }
 
-type Press = { card: AdaptiveCard } | { message: string };
+/** A card in the home card's place (`shown` when it is the home again), or a message beside it. */
+type Press = { card: AdaptiveCard; shown?: Shown } | { message: string };
 const sectionSchema = z.enum(HOME_SECTIONS);
 
 /** What a press does, and the card (or message) it answers with. */
@@ -123,8 +160,9 @@ async function press(
 ): Promise<Press> {
   let state = readHomeState(parseJson(wire.state));
   const again = async (notice?: string): Promise<Press> => {
-    const card = await homeCard(deps, person, state, wire.view, notice);
-    return card ? { card } : { message: NO_DASHBOARD };
+    const shown = await build(deps, person, state, wire.view);
+    if (noDashboard(shown, wire.view)) return { message: NO_DASHBOARD };
+    return { card: cardOf(shown, wire.view, notice), shown };
   };
   const value = wire.value ?? '';
   if (verb === HomeVerb.back) return again();
@@ -258,6 +296,17 @@ async function onPress(context: TurnContext, deps: TeamsHomeDeps, verb: string, 
     answer = { message: error.message };
   }
   if ('message' in answer) return sendInvokeAnswer(context, invokeMessage(answer.message));
+  const activityId = context.activity.replyToId;
+  if (activityId) {
+    const kind = parsed.data.view;
+    const parkedAt = readHomeState(parseJson(parsed.data.state));
+    await keep(context, deps, person.email, {
+      kind,
+      activityId,
+      parkedAt,
+      ...(answer.shown ? { shown: answer.shown } : {}),
+    });
+  }
   return showCard(context, deps, answer.card);
 }
 

@@ -121,7 +121,7 @@ export class TeamsPlatform implements ChatPlatform {
     const record = await this.record(key);
     let reference = record ? parseReference(record.reference) : null;
     if (!record || !reference) throw new DeliveryError(`nobody reachable in Teams with email ${key}`, true);
-    const activity = this.activity(view);
+    const activity = this.checked(renderMessage(view));
     try {
       let activityId: string;
       try {
@@ -145,22 +145,31 @@ export class TeamsPlatform implements ChatPlatform {
   }
 
   async update(address: string, view: MessageView): Promise<void> {
+    await this.replace(address, renderMessage(view));
+  }
+
+  /**
+   * Replaces the message at `address` (a message address, as from `send`) with `content` (a card
+   * rendered by the caller: the home cards); throttled and classified like every edit.
+   */
+  async replace(address: string, content: OutgoingActivity): Promise<void> {
     const parsed = parseAddress(address, addressSchema);
     const reference = parsed ? toReference(parsed.reference) : null;
     if (!parsed || !reference) {
       throw new DeliveryError(`not a Teams message address: ${address.slice(0, 100)}`, true);
     }
     try {
+      const activity = this.checked(content);
       await this.throttle.take(reference.conversation?.id ?? '');
-      await this.deps.adapter.update(reference, parsed.activityId, this.activity(view));
+      await this.deps.adapter.update(reference, parsed.activityId, activity);
     } catch (error) {
       throw toDeliveryError(error);
     }
   }
 
-  /** The message activity of a view; refused (permanently) when it would pass Teams' size limit. */
-  private activity(view: MessageView) {
-    const activity = { type: 'message' as const, ...renderMessage(view) };
+  /** The message activity of `content`; refused (permanently) when it would pass Teams' size limit. */
+  private checked(content: OutgoingActivity) {
+    const activity = { ...content, type: 'message' as const };
     const bytes = Buffer.byteLength(JSON.stringify(activity));
     if (bytes > LIMITS.messageBytes) {
       throw new DeliveryError(

@@ -23,8 +23,7 @@ import type { AccessConfig } from '../domain/policy.js';
 import type { Repositories, Scheduler } from '../domain/ports.js';
 import type { AccessService } from '../domain/service.js';
 import type { HomeView } from '../domain/views/home.js';
-import type { ChatPerson } from './chat.js';
-import { DeliveryError } from './chat.js';
+import { type ChatPerson, DeliveryError } from './chat.js';
 import {
   HOME_PURPOSE,
   HOME_SUBJECT,
@@ -94,8 +93,8 @@ export class Homes {
   }
 
   /**
-   * The person's home at `state` as `place` shows it: the
-   * surface's part of it, and the state as shown (pages clamped, the dashboard's next cursor).
+   * The person's home at `state` as `place` shows it: the surface's part of it, and the state as
+   * shown (pages clamped, the dashboard's next cursor).
    */
   async build(
     surface: HomeSurface,

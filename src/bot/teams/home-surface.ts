@@ -7,11 +7,12 @@
  * the card's page and filters. It never sends a new message: a card that is gone (404, 403) is a
  * permanent failure, and the core gives that home up until the person opens a new card.
  */
-import type { ConversationReference } from 'botbuilder';
+import { type ConversationReference, TurnContext } from 'botbuilder';
 import { z } from 'zod';
 import { type ChatPerson, DeliveryError } from '../../core/chat.js';
-import { HOME_PURPOSE, type HomePlace, type HomeSurface } from '../../core/home.js';
-import type { HomeState } from '../../domain/home/state.js';
+import { HOME_PURPOSE, type HomePlace, type HomeSurface, type Homes } from '../../core/home.js';
+import type { Log } from '../../domain/events.js';
+import { type HomeState, initialHomeState } from '../../domain/home/state.js';
 import type { HomeView } from '../../domain/views/home.js';
 import type { AdaptiveCard } from './cards.js';
 import { TEAMS_PLATFORM, toReference } from './conversations.js';
@@ -86,5 +87,47 @@ export class TeamsHomeSurface implements HomeSurface {
   private edit(where: HomeCardWhere, card: AdaptiveCard): Promise<void> {
     const address = JSON.stringify({ reference: where.reference, activityId: where.activityId });
     return this.platform.replace(address, homeMessage(card, where.kind));
+  }
+}
+
+/** A card the bot just showed in the chat: the home (`shown`), or something else in its place. */
+export interface ShownCard {
+  kind: HomeCardKind;
+  activityId: string;
+  shown?: { view: HomeView; state: HomeState };
+  /** Without `shown`: the state the home was at, for when it comes back. */
+  parkedAt?: HomeState;
+  /** A card a command just sent (not a press on one): the older card of its kind is retired. */
+  isNew?: boolean;
+}
+
+/**
+ * Records where the card of this turn's conversation stands, for the refreshes: the home it shows
+ * (`remember`), or that it shows something else for now (`park`). A new card retires the older one.
+ * The card is already shown: a store that fails here costs its refreshes, not the answer, and an
+ * older card that cannot be edited keeps its buttons (each press is checked again anyway).
+ */
+export async function recordCard(
+  context: TurnContext,
+  deps: { homes: Homes; surface: TeamsHomeSurface; log: Log },
+  email: string,
+  card: ShownCard,
+): Promise<void> {
+  const { homes, surface, log } = deps;
+  const { activityId: _notKept, ...reference } = TurnContext.getConversationReference(context.activity);
+  const place = homePlace(card.kind, reference, card.activityId);
+  let older: unknown;
+  try {
+    if (!card.shown) return await homes.park(surface, email, place, card.parkedAt ?? initialHomeState());
+    older = await homes.remember(surface, email, place, card.shown);
+  } catch (error) {
+    log.warn({ err: error, kind: card.kind }, 'teams.home_record_failed: this card is not refreshed');
+    return;
+  }
+  if (older === undefined || !card.isNew) return;
+  try {
+    await surface.retire(older);
+  } catch (error) {
+    log.info({ err: error, kind: card.kind }, 'teams.home_retire_failed: the older card stays as it was');
   }
 }

@@ -12,7 +12,7 @@
  * edited to say it is out of date. A press that shows something else in the card's place (a deny
  * reason, a timeline, the request form) parks it: it is not refreshed until it shows the home again.
  */
-import { ActivityTypes, TurnContext } from 'botbuilder';
+import { ActivityTypes, type TurnContext } from 'botbuilder';
 import { z } from 'zod';
 import type { Homes } from '../../core/home.js';
 import { isDomainError } from '../../domain/errors.js';
@@ -50,7 +50,7 @@ import {
   NO_DASHBOARD,
   renderHomeCard,
 } from './home-card.js';
-import { homePlace, type TeamsHomeSurface } from './home-surface.js';
+import { homePlace, recordCard, type ShownCard, type TeamsHomeSurface } from './home-surface.js';
 import type { TeamsPerson } from './identity.js';
 import { invokeMessage, sendInvokeAnswer } from './invoke.js';
 import { reply, showCard, type TeamsFormDeps, UNKNOWN_PERSON, viewerOf } from './request-form.js';
@@ -69,10 +69,7 @@ export interface TeamsHomeDeps extends TeamsFormDeps {
 }
 
 /** What a home card shows, and the state it was built at. */
-interface Shown {
-  view: HomeView;
-  state: HomeState;
-}
+type Shown = { view: HomeView; state: HomeState };
 
 const wireSchema = z.object({
   act: z.string().max(100).optional(),
@@ -106,32 +103,9 @@ const cardOf = (shown: Shown, kind: HomeCardKind, notice?: string) =>
 const noDashboard = (shown: Shown, kind: HomeCardKind) =>
   kind === 'dashboard' && shown.view.sections.length === 0;
 
-/** The activity's conversation, as a refresh addresses the card later. */
-function referenceOf(context: TurnContext) {
-  const { activityId: _notKept, ...reference } = TurnContext.getConversationReference(context.activity);
-  return reference;
-}
-
-/**
- * Records that the card at `activityId` shows `shown` (or, without it, something else for now).
- * The card is already answered: a store that fails here costs its refreshes, not the answer.
- */
-async function keep(
-  context: TurnContext,
-  deps: TeamsHomeDeps,
-  email: string,
-  card: { kind: HomeCardKind; activityId: string; shown?: Shown; parkedAt?: HomeState; isNew?: boolean },
-): Promise<void> {
-  if (!deps.home) return;
-  const { homes, surface } = deps.home;
-  const place = homePlace(card.kind, referenceOf(context), card.activityId);
-  try {
-    if (!card.shown) return await homes.park(surface, email, place, card.parkedAt ?? initialHomeState());
-    const older = await homes.remember(surface, email, place, card.shown);
-    if (older !== undefined && card.isNew) await surface.retire(older);
-  } catch (error) {
-    deps.log.warn({ err: error, kind: card.kind }, 'teams.home_record_failed: this card is not refreshed');
-  }
+/** Records where the card stands (without `home`, cards are not refreshed: nothing to record). */
+async function keep(context: TurnContext, deps: TeamsHomeDeps, email: string, card: ShownCard) {
+  if (deps.home) await recordCard(context, { ...deps.home, log: deps.log }, email, card);
 }
 
 async function onCommand(context: TurnContext, deps: TeamsHomeDeps, kind: HomeCardKind): Promise<void> {

@@ -35,7 +35,7 @@ export type HomeCardKind = 'mine' | 'dashboard';
 
 export const NO_DASHBOARD =
   'The grants dashboard is for admins, and for the approvers and owners of a resource. Type “my access” to see your own.';
-export const OUT_OF_DATE = 'This card is out of date: the latest one is further down this chat.';
+export const OUT_OF_DATE = 'This card is out of date — see the latest below.';
 
 const TITLE: Record<HomeCardKind, string> = { mine: 'My access', dashboard: 'Grants dashboard' };
 const MINE: readonly string[] = ['grants', 'pending', 'decisions', 'history'];

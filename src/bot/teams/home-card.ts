@@ -5,6 +5,13 @@
  * press re-renders the card in place (./home.ts). The dashboard's filters are inputs (choice sets,
  * a person's email, a date) sent with "Apply filters". Typed text is escaped as in ./cards.ts.
  */
+import { z } from 'zod';
+import {
+  DENY_REASON_INPUT,
+  MAX_DENY_REASON,
+  MAX_REVOKE_REASON,
+  REVOKE_REASON_INPUT,
+} from '../../domain/views/forms.js';
 import type { HomeFilter, HomeItem, HomeSectionView, HomeView } from '../../domain/views/home.js';
 import type { ViewAction } from '../../domain/views/model.js';
 import {
@@ -86,6 +93,27 @@ export const FilterInput = {
   user: 'home.filter.user',
   expiresBy: 'home.filter.expires',
 } as const;
+
+/** What a press sends back: a button's data with the card's inputs merged in, checked with zod. */
+export const pressedSchema = z.object({
+  act: z.string().max(100).optional(),
+  value: z.string().max(2000).optional(),
+  state: z.string().max(50_000),
+  view: z.enum(['mine', 'dashboard']),
+  [FilterInput.resource]: z.string().max(300).optional(),
+  [FilterInput.status]: z.string().max(50).optional(),
+  [FilterInput.user]: z.string().max(320).optional(),
+  [FilterInput.expiresBy]: z.string().max(20).optional(),
+  [DENY_REASON_INPUT]: z
+    .string()
+    .max(MAX_DENY_REASON, `The reason is too long: at most ${MAX_DENY_REASON} characters.`)
+    .optional(),
+  [REVOKE_REASON_INPUT]: z
+    .string()
+    .max(MAX_REVOKE_REASON, `The reason is too long: at most ${MAX_REVOKE_REASON} characters.`)
+    .optional(),
+});
+export type Pressed = z.infer<typeof pressedSchema>;
 
 const FILTER_INPUT: Record<string, string> = {
   'jit.home.filter.resource': FilterInput.resource,

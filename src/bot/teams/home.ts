@@ -25,14 +25,7 @@ import {
   turnPage,
 } from '../../domain/home/state.js';
 import type { Person } from '../../domain/model.js';
-import {
-  DENY_REASON_INPUT,
-  denyForm,
-  MAX_DENY_REASON,
-  MAX_REVOKE_REASON,
-  REVOKE_REASON_INPUT,
-  revokeForm,
-} from '../../domain/views/forms.js';
+import { DENY_REASON_INPUT, denyForm, REVOKE_REASON_INPUT, revokeForm } from '../../domain/views/forms.js';
 import { historyView, parseHistoryValue } from '../../domain/views/history.js';
 import { HOME_SECTIONS, type HomeView } from '../../domain/views/home.js';
 import type { MessageView } from '../../domain/views/model.js';
@@ -51,6 +44,8 @@ import {
   homeMessage,
   homePart,
   NO_DASHBOARD,
+  type Pressed,
+  pressedSchema,
   renderHomeCard,
 } from './home-card.js';
 import { homePlace, recordCard, type ShownCard, type TeamsHomeSurface } from './home-surface.js';
@@ -73,26 +68,6 @@ export interface TeamsHomeDeps extends TeamsFormDeps {
 
 /** What a home card shows, and the state it was built at. */
 type Shown = { view: HomeView; state: HomeState };
-
-const wireSchema = z.object({
-  act: z.string().max(100).optional(),
-  value: z.string().max(2000).optional(),
-  state: z.string().max(50_000),
-  view: z.enum(['mine', 'dashboard']),
-  [FilterInput.resource]: z.string().max(300).optional(),
-  [FilterInput.status]: z.string().max(50).optional(),
-  [FilterInput.user]: z.string().max(320).optional(),
-  [FilterInput.expiresBy]: z.string().max(20).optional(),
-  [DENY_REASON_INPUT]: z
-    .string()
-    .max(MAX_DENY_REASON, `The reason is too long: at most ${MAX_DENY_REASON} characters.`)
-    .optional(),
-  [REVOKE_REASON_INPUT]: z
-    .string()
-    .max(MAX_REVOKE_REASON, `The reason is too long: at most ${MAX_REVOKE_REASON} characters.`)
-    .optional(),
-});
-type Wire = z.infer<typeof wireSchema>;
 
 /** The part of the person's home a card of `kind` shows at `state`. */
 async function build(deps: TeamsHomeDeps, person: Person, state: HomeState, kind: HomeCardKind) {
@@ -133,7 +108,7 @@ async function press(
   deps: TeamsHomeDeps,
   person: Person & TeamsPerson,
   verb: string,
-  wire: Wire,
+  wire: Pressed,
 ): Promise<Press> {
   let state = readHomeState(parseJson(wire.state));
   const again = async (notice?: string): Promise<Press> => {
@@ -256,7 +231,7 @@ const viewerFor = (deps: TeamsHomeDeps, person: Person & TeamsPerson) => ({
 });
 
 /** A view to read (a timeline, a history) with its buttons wired to the home, and Back to where it stood. */
-function readOnlyCard(view: MessageView, wire: Wire): AdaptiveCard {
+function readOnlyCard(view: MessageView, wire: Pressed): AdaptiveCard {
   const stood = { state: wire.state, view: wire.view };
   const card = renderCard({ ...view, actions: [] });
   card.actions = [
@@ -280,7 +255,7 @@ const cardOrText = (card: AdaptiveCard | null): Press =>
 async function onPress(context: TurnContext, deps: TeamsHomeDeps, verb: string, raw: unknown) {
   const who = await deps.identity.of(context);
   if (!who) return sendInvokeAnswer(context, invokeMessage(UNKNOWN_PERSON));
-  const parsed = wireSchema.safeParse(raw);
+  const parsed = pressedSchema.safeParse(raw);
   if (!parsed.success) {
     const tooLong = parsed.error.issues.find((i) => i.code === 'too_big');
     deps.log.info({ verb }, 'teams.home_unreadable');

@@ -28,6 +28,7 @@ import { OutboxNotifier } from './core/notifier.js';
 import { Outbox, type OutboxPolicy } from './core/outbox.js';
 import { preferredPlatform, sightingRecorder } from './core/presence.js';
 import { ReportLinks } from './core/reports/links.js';
+import { RequestLinks } from './core/request-links.js';
 import type { Clock } from './domain/clock.js';
 import type { Notifier } from './domain/events.js';
 import type { Person } from './domain/model.js';
@@ -38,7 +39,7 @@ import { AccessService } from './domain/service.js';
 import { mountApi } from './http/api/routes.js';
 import { createMetrics } from './http/metrics.js';
 import { reportDownloadRoute } from './http/report-download.js';
-import { requestLinkRoute, requestUrlFor } from './http/request-link.js';
+import { baseUrl, requestLinkRoutes, requestUrlFor, slackDmUrl, teamsChatUrl } from './http/request-link.js';
 import { createHttpServer, sendJson } from './http/server.js';
 import { carryingRequestIds, registerJobs, SWEEP_INTERVAL_MS } from './jobs/handlers.js';
 import type { JobRunner, StopOptions } from './jobs/runner.js';
@@ -75,7 +76,10 @@ export interface SystemParts {
   apiToken?: string;
   /** `PUBLIC_URL`: the base of the links the bot hands out (request links, report downloads). */
   publicUrl?: string;
-  /** `LINK_SIGNING_SECRET`: signs report download links; unset, a random key per process. */
+  /**
+   * `LINK_SIGNING_SECRET`: signs report download links (unset: a random key per process) and request
+   * links (unset: the API's requestUrl is the unsigned page that says how to ask).
+   */
   linkSigningSecret?: string;
 }
 
@@ -275,9 +279,31 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     );
   }
 
-  // Links the bot hands out: the request page (the API's requestUrl) and report downloads (Teams).
+  // Links the bot hands out: request links (the API's requestUrl) and report downloads (Teams).
   const slackFront = slack;
-  http.route(requestLinkRoute(async () => (slackFront ? slackFront.target() : null)));
+  const slackTarget = async () => (slackFront ? slackFront.target() : null);
+  const teamsAppId = teams?.appId ?? '';
+  // Signed request links need a key that every instance shares; without one, the unsigned page.
+  const requestLinks = parts.linkSigningSecret
+    ? new RequestLinks(parts.linkSigningSecret, () => clock.now().getTime())
+    : null;
+  const routes = requestLinkRoutes({
+    slack: slackTarget,
+    ...(requestLinks
+      ? {
+          signed: {
+            links: requestLinks,
+            prompts: { service, outbox, log },
+            chatUrl: async (platform: string) => {
+              if (platform === TEAMS_PLATFORM) return teamsAppId ? teamsChatUrl(teamsAppId) : null;
+              const target = await slackTarget();
+              return target ? slackDmUrl(target) : null;
+            },
+          },
+        }
+      : {}),
+  });
+  for (const route of routes) http.route(route);
   http.route(reportDownloadRoute(service, reportLinks));
   if (parts.apiToken) {
     const publicUrl = parts.publicUrl;
@@ -285,7 +311,10 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
       service,
       token: parts.apiToken,
       log,
-      requestUrl: (resourceId, req) => requestUrlFor(publicUrl, resourceId, req),
+      requestUrl: (email, resourceId, req) =>
+        requestLinks
+          ? requestLinks.url(baseUrl(publicUrl, req), email, resourceId)
+          : requestUrlFor(publicUrl, resourceId, req),
     });
   }
 

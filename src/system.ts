@@ -18,7 +18,8 @@ import { createTeamsAdapter, type TeamsAdapter, type TeamsAdapterSettings } from
 import { createTeamsBot } from './bot/teams/bot.js';
 import { TEAMS_PLATFORM } from './bot/teams/conversations.js';
 import { TeamsIdentity } from './bot/teams/identity.js';
-import { TeamsPlatform } from './bot/teams/platform.js';
+import { TeamsPlatform, type TeamsPlatformDeps } from './bot/teams/platform.js';
+import { linkedFormCard } from './bot/teams/request-form.js';
 import { backoffDelayMs, MAX_ATTEMPTS_BEFORE_REPORT } from './connectors/backoff.js';
 import { createConnectorRegistry } from './connectors/registry.js';
 import type { ChatPlatform } from './core/chat.js';
@@ -133,6 +134,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   }
   // Teams after Slack: someone never seen on either is tried on Slack first (see core/presence.ts).
   let teams: TeamsAdapter | null = null;
+  let teamsForm: TeamsPlatformDeps['requestForm'];
   let teamsPlatform: TeamsPlatform | null = null;
   if (parts.teams) {
     teams = createTeamsAdapter(parts.teams, log);
@@ -141,6 +143,9 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
       conversations: store.repos.conversations,
       now: () => clock.now().getTime(),
       log,
+      // The form card needs the domain service, made below (messages go out only after start).
+      requestForm: (person, resourceId, intro) =>
+        teamsForm?.(person, resourceId, intro) ?? Promise.resolve(null),
     });
     platforms.push(teamsPlatform);
   }
@@ -209,6 +214,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     reportAfterAttempts: MAX_ATTEMPTS_BEFORE_REPORT,
     metrics: metrics.port,
   });
+  teamsForm = linkedFormCard({ service });
   const homes = homeSurface
     ? new Homes({ service, repos: store.repos, surfaces: [homeSurface], clock, newId: randomUUID })
     : null;

@@ -40,7 +40,7 @@ import { AccessService } from './domain/service.js';
 import { mountApi } from './http/api/routes.js';
 import { createMetrics } from './http/metrics.js';
 import { reportDownloadRoute } from './http/report-download.js';
-import { baseUrl, requestLinkRoutes, requestUrlFor, slackDmUrl, teamsChatUrl } from './http/request-link.js';
+import { baseUrl, chatLinks, requestLinkRoutes, requestUrlFor } from './http/request-link.js';
 import { createHttpServer, sendJson } from './http/server.js';
 import { carryingRequestIds, registerJobs, SWEEP_INTERVAL_MS } from './jobs/handlers.js';
 import type { JobRunner, StopOptions } from './jobs/runner.js';
@@ -288,7 +288,6 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   // Links the bot hands out: request links (the API's requestUrl) and report downloads (Teams).
   const slackFront = slack;
   const slackTarget = async () => (slackFront ? slackFront.target() : null);
-  const teamsAppId = teams?.appId ?? '';
   // Signed request links need a key that every instance shares; without one, the unsigned page.
   const requestLinks = parts.linkSigningSecret
     ? new RequestLinks(parts.linkSigningSecret, () => clock.now().getTime())
@@ -300,11 +299,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
           signed: {
             links: requestLinks,
             prompts: { service, outbox, log },
-            chatUrl: async (platform: string) => {
-              if (platform === TEAMS_PLATFORM) return teamsAppId ? teamsChatUrl(teamsAppId) : null;
-              const target = await slackTarget();
-              return target ? slackDmUrl(target) : null;
-            },
+            chatUrl: chatLinks(slackTarget, teams?.appId ?? ''),
           },
         }
       : {}),

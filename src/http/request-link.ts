@@ -58,6 +58,18 @@ export const slackDmUrl = (target: { teamId: string; botUserId: string }) =>
 export const teamsChatUrl = (appId: string) =>
   `https://teams.microsoft.com/l/chat/0/0?users=28:${encodeURIComponent(appId)}`;
 
+/**
+ * The link into the chat with the bot on a platform: Slack's DM (when Slack has said who the bot
+ * is), Teams' personal chat (when the bot has an app id); null otherwise.
+ */
+export function chatLinks(slack: SlackTarget, teamsAppId: string) {
+  return async (platform: string): Promise<string | null> => {
+    if (platform === 'teams') return teamsAppId ? teamsChatUrl(teamsAppId) : null;
+    const target = await slack();
+    return target ? slackDmUrl(target) : null;
+  };
+}
+
 /** The unsigned link for `resourceId`: on PUBLIC_URL, or else on the host the caller reached. */
 export function requestUrlFor(
   publicUrl: string | undefined,

@@ -16,6 +16,8 @@ export const Purpose = {
   approvalCard: 'approval-card',
   requesterStatus: 'requester-status',
   reminder: 'reminder',
+  /** The holder's "Access granted" message: edited when the grant is extended or ends. */
+  grantStatus: 'grant-status',
 } as const;
 
 /** An outbox item as planned: what is sent to whom, before the outbox adds its bookkeeping. */
@@ -148,11 +150,14 @@ export function plan(event: LifecycleEvent): Delivery[] {
         'grant.revocation_delayed': 'revocation-delayed',
       }[event.type];
       return [
-        send(g.id, g.requestId, g.holder.email, key, {
-          view: 'grant-status',
-          grant: g,
-          resource: event.resource,
-        }),
+        send(
+          g.id,
+          g.requestId,
+          g.holder.email,
+          key,
+          { view: 'grant-status', grant: g, resource: event.resource },
+          event.type === 'grant.activated' ? Purpose.grantStatus : '',
+        ),
       ];
     }
     case 'grant.connector_failing': {
@@ -187,9 +192,15 @@ export function plan(event: LifecycleEvent): Delivery[] {
     case 'grant.extended': {
       const g = event.grant;
       const message: Message = { view: 'extended', grant: g, resource: event.resource };
+      const key = `extended:${event.request.id}`;
       return [
-        edit(g.id, g.requestId, g.holder.email, Purpose.reminder, `extended:${event.request.id}`, message),
-        send(g.id, g.requestId, g.holder.email, `extended:${event.request.id}`, message),
+        edit(g.id, g.requestId, g.holder.email, Purpose.reminder, key, message),
+        edit(g.id, g.requestId, g.holder.email, Purpose.grantStatus, key, {
+          view: 'grant-status',
+          grant: g,
+          resource: event.resource,
+        }),
+        send(g.id, g.requestId, g.holder.email, key, message),
       ];
     }
     case 'resource.settings_changed': {
@@ -209,6 +220,7 @@ export function plan(event: LifecycleEvent): Delivery[] {
       const message: Message = { view: 'grant-status', grant: g, resource: event.resource };
       return [
         edit(g.id, g.requestId, g.holder.email, Purpose.reminder, 'ended', message),
+        edit(g.id, g.requestId, g.holder.email, Purpose.grantStatus, 'ended', message),
         send(g.id, g.requestId, g.holder.email, 'ended', message),
       ];
     }

@@ -96,6 +96,27 @@ export function registerHomeListeners(kit: ListenerKit, button: ReturnType<typeo
   );
   button(HomeActionId.revoke, (person, id, body) => home.startRevoke(deps, person, id, body.trigger_id));
   button(HomeActionId.details, (person, id, body) => home.showDetails(deps, person, id, body.trigger_id));
+  // A resource's access history: its value (resource, page) is parsed in the handler.
+  app.action<ButtonBody>(
+    { type: 'block_actions', action_id: HomeActionId.history },
+    async ({ ack, body, action }) => {
+      await ack();
+      try {
+        const inModal = body.view?.type === 'modal' ? body.view : undefined;
+        await home.showHistory(deps, await personOf(body.user.id), {
+          triggerId: body.trigger_id,
+          value: action.value,
+          ...(inModal
+            ? {
+                view: { id: inModal.id, ...(inModal.callback_id ? { callbackId: inModal.callback_id } : {}) },
+              }
+            : {}),
+        });
+      } catch (error) {
+        await fail(error, { userId: body.user.id });
+      }
+    },
+  );
 
   // Pages and filters change only what the home shows; their values are parsed in the handler.
   const homeAction = (

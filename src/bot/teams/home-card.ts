@@ -68,7 +68,8 @@ export function executeAction(title: string, verb: string, data: HomeWire, style
   };
 }
 
-function action(a: ViewAction, wire: HomeWire): CardElement {
+/** A neutral view's button as a home button: its id and value travel in the data, with where the home stood. */
+export function action(a: ViewAction, wire: HomeWire): CardElement {
   const data: HomeWire = { ...wire, act: a.id, value: truncate(a.value, LIMITS.buttonValue) };
   const style = a.style === 'primary' ? 'positive' : a.style === 'danger' ? 'destructive' : undefined;
   if (!a.confirm) return executeAction(a.label, HomeVerb.act, data, style);

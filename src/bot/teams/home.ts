@@ -27,13 +27,16 @@ import {
   REVOKE_REASON_INPUT,
   revokeForm,
 } from '../../domain/views/forms.js';
+import { historyView, parseHistoryValue } from '../../domain/views/history.js';
 import { HOME_SECTIONS } from '../../domain/views/home.js';
+import type { MessageView } from '../../domain/views/model.js';
 import { ActionId, HomeActionId } from '../../domain/views/model.js';
 import { timelineView } from '../../domain/views/timeline.js';
 import type { RequestFormCard } from './actions.js';
 import { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard, renderCard } from './cards.js';
 import { renderFormCard } from './form-view-card.js';
 import {
+  action,
   executeAction,
   FilterInput,
   HOME_VERB_PREFIX,
@@ -216,17 +219,39 @@ async function press(
     }
     case HomeActionId.details: {
       const timeline = await deps.service.grantTimeline(person, value);
-      const viewer = { now: deps.service.now(), ...(person.tz ? { tz: person.tz } : {}) };
-      const card = renderCard(timelineView(timeline, viewer));
-      card.actions = [
-        ...(card.actions ?? []),
-        executeAction('Back', HomeVerb.back, { state: wire.state, view: wire.view }),
-      ];
-      return { card };
+      return { card: readOnlyCard(timelineView(timeline, viewerFor(deps, person)), wire) };
+    }
+    case HomeActionId.history: {
+      const wanted = parseHistoryValue(value);
+      const resource = wanted ? deps.service.findResource(wanted.r) : undefined;
+      if (!wanted || !resource) return { message: UNREADABLE };
+      const page = await deps.service.accessHistory(
+        person,
+        resource.id,
+        wanted.c ? { cursor: wanted.c } : {},
+      );
+      const view = historyView(page, resource, viewerFor(deps, person), { newer: Boolean(wanted.c) });
+      return { card: readOnlyCard(view, wire) };
     }
     default:
       return { message: UNREADABLE };
   }
+}
+
+const viewerFor = (deps: TeamsHomeDeps, person: Person & TeamsPerson) => ({
+  now: deps.service.now(),
+  ...(person.tz ? { tz: person.tz } : {}),
+});
+
+/** A view to read (a timeline, a history) with its buttons wired to the home, and Back to where it stood. */
+function readOnlyCard(view: MessageView, wire: Wire): AdaptiveCard {
+  const stood = { state: wire.state, view: wire.view };
+  const card = renderCard({ ...view, actions: [] });
+  card.actions = [
+    ...(view.actions ?? []).map((a) => action(a, stood)),
+    executeAction('Back', HomeVerb.back, stood),
+  ];
+  return card;
 }
 
 function parseJson(text: string): unknown {

@@ -26,6 +26,8 @@ export const HomeActionId = {
   revoke: 'jit.grant.revoke',
   /** Opens a grant's timeline. */
   details: 'jit.grant.details',
+  /** Opens a resource's access history (owners, approvers, admins); the value names it and the page. */
+  history: 'jit.resource.history',
   /** Home: opens the request form. */
   requestAccess: 'jit.home.request',
   /** Home: the next or previous page of a list (the value names the list). */

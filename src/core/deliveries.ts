@@ -8,7 +8,7 @@
  * grant it led to) to one person goes out in the order it was decided here, so an edit never
  * overtakes the message it edits.
  */
-import type { LifecycleEvent } from '../domain/events.js';
+import type { LifecycleEvent, ResourceRef } from '../domain/events.js';
 import type { Grant, OutboxItem } from '../domain/model.js';
 import type { Message } from './messages.js';
 
@@ -225,4 +225,21 @@ export function plan(event: LifecycleEvent): Delivery[] {
       ];
     }
   }
+}
+
+/**
+ * The request form, one press away, for someone who opened a request link (src/core/request-links.ts).
+ * Keyed by the link, so opening the same link again sends nothing new.
+ */
+export function requestPromptDelivery(recipient: string, resource: ResourceRef, linkId: string): Delivery {
+  const subject = `request-link:${resource.id}`;
+  return {
+    key: `${subject}:${linkId}:${recipient}`,
+    lane: laneOf(subject, recipient),
+    recipient,
+    mode: 'send',
+    subjectId: subject,
+    purpose: '',
+    message: { view: 'request-prompt', resource },
+  };
 }

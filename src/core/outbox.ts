@@ -267,6 +267,19 @@ export class Outbox {
     return last;
   }
 
+  /**
+   * The platform a new message to `email` would go out on now (the preferred one first, as `send`
+   * tries them), or null when no platform knows them. Throws when a platform cannot answer just now.
+   */
+  async platformFor(email: string): Promise<string | null> {
+    try {
+      return (await this.reach(email)).platform.name;
+    } catch (error) {
+      if (error instanceof DeliveryError && error.permanent) return null;
+      throw error;
+    }
+  }
+
   private async reach(email: string): Promise<{ platform: ChatPlatform; person: ChatPerson }> {
     let transient: unknown;
     const first = (await this.deps.preferred?.(email)) ?? null;

@@ -5,6 +5,7 @@
  * so the person sees its effect at once (others' homes follow through `home.refresh`).
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { z } from 'zod';
 import { DomainError } from '../../domain/errors.js';
 import { HomeActionId } from '../../domain/views/model.js';
 import type { SlackDeps } from './deps.js';
@@ -38,15 +39,18 @@ function inHome(body: BlockAction): boolean {
   return body.container?.type === 'view' && body.view?.type === 'home';
 }
 
-/** Registers a button whose value is one of our ids; bad values are refused before anything runs. */
+/**
+ * Registers a button whose value is one of our ids (or fits `value`, e.g. a resource id); bad values
+ * are refused before anything runs.
+ */
 export function buttonRegistrar({ app, deps, fail, personOf }: ListenerKit) {
-  return (id: string, run: ButtonRun) => {
+  return (id: string, run: ButtonRun, value: z.ZodType<string> = actions.idValue) => {
     app.action<ButtonBody>(
       { type: 'block_actions', action_id: id },
       async ({ ack, body, action, respond }) => {
         await ack();
         const target = { userId: body.user.id, channelId: body.channel?.id, respond };
-        const parsed = actions.idValue.safeParse(action.value);
+        const parsed = value.safeParse(action.value);
         if (!parsed.success) {
           deps.log.warn({ actionId: id, userId: body.user.id }, 'slack.bad_button_value');
           await fail(

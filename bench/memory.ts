@@ -3,6 +3,7 @@
  * collection) with 10,000 active grants and 10,000 pending requests stored, as their flows would
  * have left them (lib/seed.ts), and again with 10,000 more of each.
  */
+import { appRuntime, TSX_RUNTIME } from './lib/app-launch.js';
 import { startEnv } from './lib/env.js';
 import type { Report } from './lib/report.js';
 import { progress, round } from './lib/stats.js';
@@ -12,7 +13,19 @@ const STEP = 10_000;
 const EXTRA = 5_000;
 const MB = 2 ** 20;
 
+/** RSS of the app right after start under `tsx` (what the bench used before it ran `dist/`). */
+async function emptyUnderTsx(): Promise<number> {
+  const env = await startEnv({ users: [], approvers: ['approver@bench.example'], runtime: TSX_RUNTIME });
+  try {
+    return (await env.app.call<NodeJS.MemoryUsage>('memory')).rss / MB;
+  } finally {
+    await env.close();
+  }
+}
+
 export async function memoryBench(report: Report): Promise<void> {
+  const compiled = appRuntime().entry !== TSX_RUNTIME.entry;
+  const tsxEmpty = compiled ? await emptyUnderTsx() : null;
   const env = await startEnv({ users: [], approvers: ['approver@bench.example'] });
   try {
     const usage = () => env.app.call<NodeJS.MemoryUsage>('memory');
@@ -32,7 +45,11 @@ export async function memoryBench(report: Report): Promise<void> {
     const perStep = ((atMore - at10k) * STEP) / EXTRA;
     // RSS grows in steps as V8 takes memory from the system; the live heap shows the records' own cost.
     const heapPerStep = (((await usage()).heapUsed / MB - heap10k) * STEP) / EXTRA;
-    report.row('(4) RSS, nothing stored', `${empty.toFixed(0)} MB`, 'the running app right after start');
+    report.row(
+      '(4) RSS, nothing stored',
+      `${empty.toFixed(0)} MB`,
+      `the running app right after start, under ${appRuntime().name}${tsxEmpty === null ? '' : ` (under tsx: ${tsxEmpty.toFixed(0)} MB)`}`,
+    );
     report.row(
       `(4) RSS, ${STEP / 1000}k grants + ${STEP / 1000}k pending`,
       `${at10k.toFixed(0)} MB`,
@@ -46,6 +63,7 @@ export async function memoryBench(report: Report): Promise<void> {
     );
     report.set({
       rss_mb_empty: round(empty, 1),
+      rss_mb_empty_tsx: tsxEmpty === null ? round(empty, 1) : round(tsxEmpty, 1),
       rss_mb_10k: round(at10k, 1),
       rss_mb_after_extra: round(atMore, 1),
       rss_extra_records: EXTRA,

@@ -186,6 +186,16 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
     return this.#select(filter, {}).length;
   }
 
+  async deleteMany(filter: Filter<T>): Promise<number> {
+    const matched = this.#select(filter, {});
+    for (const doc of matched) {
+      this.#release(doc);
+      this.#docs.delete(doc._id);
+      this.#order.delete(doc._id);
+    }
+    return matched.length;
+  }
+
   /** The stored documents (not copies) that match, sorted and limited. */
   #select(filter: Filter<T>, options: FindOptions): T[] {
     const query = new Query<AnyObject>(filter as AnyObject, QUERY_OPTIONS);
@@ -352,11 +362,14 @@ export function createMemoryCollections(): Collections {
     new MemoryCollection<T>(
       name,
       uniqueKeys(name),
-      INDEXES[name].map((index) =>
-        index.partialFilterExpression
-          ? { fields: Object.keys(index.fields), requires: Object.keys(index.partialFilterExpression) }
-          : Object.keys(index.fields),
-      ),
+      // A TTL index is queried by range only: no lookup map (see IndexSpec.expireAfterSeconds).
+      INDEXES[name]
+        .filter((index) => index.expireAfterSeconds === undefined)
+        .map((index) =>
+          index.partialFilterExpression
+            ? { fields: Object.keys(index.fields), requires: Object.keys(index.partialFilterExpression) }
+            : Object.keys(index.fields),
+        ),
     );
   return {
     requests: make('requests'),

@@ -86,6 +86,12 @@ export interface OutboxDeps {
   notifications?: NotificationSink;
 }
 
+/** What a done item keeps of its message: its kind (`view`, or a notification's `type`). */
+export function messageKind(item: Pick<OutboxItem, 'recipient' | 'message'>): Record<string, unknown> {
+  const kind = item.recipient === NOTIFICATIONS_RECIPIENT ? 'type' : 'view';
+  return { [kind]: item.message[kind] };
+}
+
 /** Human names of the platforms, for "could not be reached on Slack". */
 const PLATFORM_NAMES: Record<string, string> = { slack: 'Slack', teams: 'Microsoft Teams' };
 
@@ -332,14 +338,13 @@ export class Outbox {
    */
   private async finish(item: OutboxItem, set: Partial<OutboxItem>): Promise<void> {
     const now = this.deps.clock.now();
-    const kind = item.recipient === NOTIFICATIONS_RECIPIENT ? 'type' : 'view';
     await this.deps.repos.outbox.update(
       item.id,
       { status: 'pending', nextAttemptAt: item.nextAttemptAt },
       {
         set: {
           ...set,
-          message: { [kind]: item.message[kind] },
+          message: messageKind(item),
           purgeAt: new Date(now.getTime() + this.policy.retentionMs),
         },
         unset: set.status === 'sent' ? ['lastError', 'reqId'] : ['reqId'],

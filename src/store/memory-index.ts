@@ -32,15 +32,24 @@ function isScalar(value: unknown): value is Scalar {
   );
 }
 
+/**
+ * A string stands for itself (the very string the document holds, so a map over a string field
+ * costs no key of its own); anything else, and a string that starts with the mark, starts with the
+ * mark, so that no two values of one field share an encoding.
+ */
+const MARK = '\u0000';
+
 function encodeScalar(value: Scalar): string {
-  if (value instanceof Date) return `d${value.getTime()}`;
-  if (typeof value === 'number') return `n${Object.is(value, -0) ? 0 : value}`;
-  if (typeof value === 'boolean') return value ? 'b1' : 'b0';
-  return `s${value}`;
+  if (typeof value === 'string') return value.startsWith(MARK) ? `${MARK}s${value}` : value;
+  if (value instanceof Date) return `${MARK}d${value.getTime()}`;
+  if (typeof value === 'number') return `${MARK}n${Object.is(value, -0) ? 0 : value}`;
+  return value ? `${MARK}b1` : `${MARK}b0`;
 }
 
-const MISSING = 'm';
-const OTHER = 'o';
+const MISSING = `${MARK}m`;
+const OTHER = `${MARK}o`;
+/** Joins the parts of a key over several fields (two keys may share a join: a lookup then over-selects). */
+const SEPARATOR = '\u0001';
 
 /**
  * How `doc` holds `path` for an index key: an encoded scalar, MISSING, OTHER (null, an object,
@@ -87,13 +96,15 @@ class PrefixMap {
   constructor(readonly fields: readonly string[]) {}
 
   #key(doc: unknown): string | null {
-    let key = '';
+    if (this.fields.length === 1) return encodePath(doc, this.fields[0] as string);
+    const parts: string[] = [];
     for (const field of this.fields) {
       const part = encodePath(doc, field);
       if (part === null) return null;
-      key += `${part.length}:${part}`;
+      parts.push(part);
     }
-    return key;
+    // join() makes one flat string; `+=` would keep a tree of pieces alive in the map.
+    return parts.join(SEPARATOR);
   }
 
   add(id: string, doc: unknown): void {
@@ -127,16 +138,11 @@ class PrefixMap {
 
   /** The keys of the buckets holding these values of `fields`, one list of values per field. */
   keys(values: readonly Scalar[][]): string[] {
-    let keys = [''];
+    let keys: string[][] = [[]];
     for (const options of values) {
-      keys = keys.flatMap((prefix) =>
-        options.map((v) => {
-          const part = encodeScalar(v);
-          return `${prefix}${part.length}:${part}`;
-        }),
-      );
+      keys = keys.flatMap((prefix) => options.map((v) => [...prefix, encodeScalar(v)]));
     }
-    return keys;
+    return keys.map((parts) => parts.join(SEPARATOR));
   }
 
   /** How many ids `lookup(keys)` would give at most (without building the set). */

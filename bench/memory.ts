@@ -28,7 +28,14 @@ export async function memoryBench(report: Report): Promise<void> {
   const tsxEmpty = compiled ? await emptyUnderTsx() : null;
   const env = await startEnv({ users: [], approvers: ['approver@bench.example'] });
   try {
-    const usage = () => env.app.call<NodeJS.MemoryUsage>('memory');
+    const usage = async () => {
+      const u = await env.app.call<NodeJS.MemoryUsage>('memory');
+      const mb = (n: number) => `${(n / MB).toFixed(0)} MB`;
+      progress(
+        `(4) rss ${mb(u.rss)}, heap used ${mb(u.heapUsed)} of ${mb(u.heapTotal)}, external ${mb(u.external)}`,
+      );
+      return u;
+    };
     const rss = async () => (await usage()).rss / MB;
     const empty = await rss();
     const seed = async (from: number, count: number) => {

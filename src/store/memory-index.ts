@@ -83,9 +83,16 @@ function equalityValues(condition: unknown): Scalar[] | null {
 
 /**
  * The ids under one key: most keys of selective fields (an outbox item's key, a request's id in
- * the audit trail) hold one document, kept as a plain string rather than a set of one.
+ * the audit trail) hold one document, kept as a plain string rather than a set of one; many hold a
+ * few (a lane's messages, a request's audit events), kept as an array (a quarter of a Set's size)
+ * up to SMALL_BUCKET ids, and as a Set beyond.
  */
-type Bucket = string | Set<string>;
+type Bucket = string | string[] | Set<string>;
+
+const SMALL_BUCKET = 16;
+
+const sizeOf = (bucket: Bucket) =>
+  typeof bucket === 'string' ? 1 : Array.isArray(bucket) ? bucket.length : bucket.size;
 
 /** One hash map over the leading `fields` of an index. */
 class PrefixMap {
@@ -116,7 +123,11 @@ class PrefixMap {
     const bucket = this.#buckets.get(key);
     if (bucket === undefined) this.#buckets.set(key, id);
     else if (typeof bucket === 'string') {
-      if (bucket !== id) this.#buckets.set(key, new Set([bucket, id]));
+      if (bucket !== id) this.#buckets.set(key, [bucket, id]);
+    } else if (Array.isArray(bucket)) {
+      if (bucket.includes(id)) return;
+      if (bucket.length < SMALL_BUCKET) bucket.push(id);
+      else this.#buckets.set(key, new Set([...bucket, id]));
     } else bucket.add(id);
   }
 
@@ -132,8 +143,11 @@ class PrefixMap {
       if (bucket === id) this.#buckets.delete(key);
       return;
     }
-    bucket.delete(id);
-    if (bucket.size === 1) this.#buckets.set(key, bucket.values().next().value as string);
+    if (Array.isArray(bucket)) {
+      const at = bucket.indexOf(id);
+      if (at >= 0) bucket.splice(at, 1);
+    } else bucket.delete(id);
+    if (sizeOf(bucket) === 1) this.#buckets.set(key, [...bucket][0] as string);
   }
 
   /** The keys of the buckets holding these values of `fields`, one list of values per field. */
@@ -150,7 +164,7 @@ class PrefixMap {
     let n = this.#multikey.size;
     for (const key of keys) {
       const bucket = this.#buckets.get(key);
-      n += bucket === undefined ? 0 : typeof bucket === 'string' ? 1 : bucket.size;
+      n += bucket === undefined ? 0 : sizeOf(bucket);
     }
     return n;
   }

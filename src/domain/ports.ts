@@ -229,6 +229,11 @@ export interface OutboxRepo {
   list(query: OutboxQuery): Promise<OutboxItem[]>;
   /** How many items have this status; with `retrying`, only those that failed at least once. */
   count(query: { status: OutboxStatus; retrying?: boolean }): Promise<number>;
+  /**
+   * Deletes the done items whose `purgeAt` has passed (MongoDB's TTL index does the same on its
+   * own). Returns how many it deleted. Pending items are never deleted.
+   */
+  purge(now: Date): Promise<number>;
 }
 
 export interface ConversationRepo {

@@ -581,6 +581,11 @@ function outboxRepo(outbox: DocCollection<OutboxDoc>): OutboxRepo {
         ...(query.retrying ? { attempts: { $gt: 0 } } : {}),
       });
     },
+
+    purge(now) {
+      // `purgeAt` is set only by the write that marks an item done; the status check is a second guard.
+      return outbox.deleteMany({ purgeAt: { $lte: now }, status: { $ne: 'pending' } });
+    },
   };
 }
 

@@ -15,6 +15,7 @@ import { ackBench } from './ack.js';
 import { catalogBench } from './catalog.js';
 import { expiryBench } from './expiry.js';
 import { fanoutBench } from './fanout.js';
+import { appRuntime } from './lib/app-launch.js';
 import { Report } from './lib/report.js';
 import { progress } from './lib/stats.js';
 import { memoryBench } from './memory.js';
@@ -62,15 +63,17 @@ async function main(): Promise<void> {
   }
   const seconds = (performance.now() - started) / 1000;
   const store = process.env.MONGODB_URI ? 'MongoDB + Agenda' : 'memory store + in-process runner';
+  const runtime = `the app under ${appRuntime().name}`;
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
   const load = `load average ${loadBefore.toFixed(1)} at the start, ${(os.loadavg()[0] ?? 0).toFixed(1)} at the end`;
   process.stdout.write(
-    `\n${report.table()}\n\n${store}; Node ${process.version}; ${machine}; ${load}; ${seconds.toFixed(0)} s in all.\n`,
+    `\n${report.table()}\n\n${store}; ${runtime}; Node ${process.version}; ${machine}; ${load}; ${seconds.toFixed(0)} s in all.\n`,
   );
   process.stdout.write('Timings vary by machine; nothing here is a pass/fail threshold.\n');
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   report.write(path.join(root, 'bench-results.json'), {
     store,
+    app_runtime: appRuntime().name,
     node: process.version,
     machine,
     sections: wanted.length > 0 ? wanted.join(',') : 'all',

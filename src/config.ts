@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { durationMs, isValidDuration, MAX_DURATION_WORDS } from './domain/duration.js';
 import { type AccessConfig, ConfigError, type ConfigIssue, parseAccessConfig } from './domain/policy.js';
 
 export { ConfigError } from './domain/policy.js';
@@ -31,6 +32,11 @@ export interface AppEnv {
   publicUrl?: string;
   /** `LINK_SIGNING_SECRET`: signs short-lived download links; unset, a random one per process. */
   linkSigningSecret?: string;
+  /**
+   * `OUTBOX_RETENTION` (ISO-8601, default P30D) in milliseconds: how long a delivered or given-up
+   * message stays in the outbox before it is deleted.
+   */
+  outboxRetentionMs: number;
 }
 
 /** How the bot authenticates to Azure AD (Entra ID): botbuilder's `MicrosoftAppType`. */
@@ -50,6 +56,7 @@ export interface TeamsEnv {
 }
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
+export const DEFAULT_OUTBOX_RETENTION = 'P30D';
 export const DEFAULT_PORT = 3000;
 /** One hour; also keeps it below setTimeout's limit (2^31 - 1 ms). */
 const MAX_SHUTDOWN_TIMEOUT_MS = 3_600_000;
@@ -164,6 +171,20 @@ const envSchema = z.object({
       .transform((s) => s.replace(/\/+$/, '')),
   ),
   LINK_SIGNING_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
+  OUTBOX_RETENTION: optional(
+    z
+      .string()
+      .trim()
+      .transform((s, ctx) => {
+        if (isValidDuration(s)) return durationMs(s);
+        ctx.issues.push({
+          code: 'custom',
+          message: `must be a positive ISO-8601 duration of at most ${MAX_DURATION_WORDS}, such as P30D or PT12H`,
+          input: s,
+        });
+        return z.NEVER;
+      }),
+  ),
 });
 /** Every environment variable the app reads (besides each webhook connector's `secretEnv`). */
 export const ENV_NAMES: readonly string[] = Object.keys(envSchema.shape);
@@ -242,6 +263,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
     teams,
     logLevel: e.LOG_LEVEL ?? 'info',
     dataDir: e.DATA_DIR ?? './.data',
+    outboxRetentionMs: e.OUTBOX_RETENTION ?? durationMs(DEFAULT_OUTBOX_RETENTION),
   };
   if (e.MONGODB_URI) result.mongodbUri = e.MONGODB_URI;
   if (e.SHUTDOWN_TIMEOUT_MS !== undefined) result.shutdownTimeoutMs = e.SHUTDOWN_TIMEOUT_MS;

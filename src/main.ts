@@ -81,6 +81,7 @@ export async function main(): Promise<void> {
     ...(env.apiToken ? { apiToken: env.apiToken } : {}),
     ...(env.publicUrl ? { publicUrl: env.publicUrl } : {}),
     ...(env.linkSigningSecret ? { linkSigningSecret: env.linkSigningSecret } : {}),
+    outbox: { retentionMs: env.outboxRetentionMs },
   });
 
   // The policy file is reloaded on SIGHUP and when it changes; a bad file is refused and logged.

@@ -17,17 +17,20 @@ import { deliveryClient, SlackPlatform } from './bot/slack/platform.js';
 import { createTeamsAdapter, type TeamsAdapter, type TeamsAdapterSettings } from './bot/teams/adapter.js';
 import { createTeamsBot } from './bot/teams/bot.js';
 import { TEAMS_PLATFORM } from './bot/teams/conversations.js';
+import { TeamsHomeSurface } from './bot/teams/home-surface.js';
 import { TeamsIdentity } from './bot/teams/identity.js';
-import { TeamsPlatform } from './bot/teams/platform.js';
+import { TeamsPlatform, type TeamsPlatformDeps } from './bot/teams/platform.js';
+import { linkedFormCard } from './bot/teams/request-form.js';
 import { backoffDelayMs, MAX_ATTEMPTS_BEFORE_REPORT } from './connectors/backoff.js';
 import { createConnectorRegistry } from './connectors/registry.js';
 import type { ChatPlatform } from './core/chat.js';
-import { HomeRefreshNotifier, Homes, Notifiers } from './core/home.js';
+import { HomeRefreshNotifier, type HomeSurface, Homes, Notifiers } from './core/home.js';
 import { webhookSink } from './core/notifications.js';
 import { OutboxNotifier } from './core/notifier.js';
 import { Outbox, type OutboxPolicy } from './core/outbox.js';
 import { preferredPlatform, sightingRecorder } from './core/presence.js';
 import { ReportLinks } from './core/reports/links.js';
+import { RequestLinks } from './core/request-links.js';
 import type { Clock } from './domain/clock.js';
 import type { Notifier } from './domain/events.js';
 import type { Person } from './domain/model.js';
@@ -38,7 +41,7 @@ import { AccessService } from './domain/service.js';
 import { mountApi } from './http/api/routes.js';
 import { createMetrics } from './http/metrics.js';
 import { reportDownloadRoute } from './http/report-download.js';
-import { requestLinkRoute, requestUrlFor } from './http/request-link.js';
+import { baseUrl, chatLinks, requestLinkRoutes, requestUrlFor } from './http/request-link.js';
 import { createHttpServer, sendJson } from './http/server.js';
 import { carryingRequestIds, registerJobs, SWEEP_INTERVAL_MS } from './jobs/handlers.js';
 import type { JobRunner, StopOptions } from './jobs/runner.js';
@@ -75,7 +78,10 @@ export interface SystemParts {
   apiToken?: string;
   /** `PUBLIC_URL`: the base of the links the bot hands out (request links, report downloads). */
   publicUrl?: string;
-  /** `LINK_SIGNING_SECRET`: signs report download links; unset, a random key per process. */
+  /**
+   * `LINK_SIGNING_SECRET`: signs report download links (unset: a random key per process) and request
+   * links (unset: the API's requestUrl is the unsigned page that says how to ask).
+   */
   linkSigningSecret?: string;
 }
 
@@ -129,6 +135,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   }
   // Teams after Slack: someone never seen on either is tried on Slack first (see core/presence.ts).
   let teams: TeamsAdapter | null = null;
+  let teamsForm: TeamsPlatformDeps['requestForm'];
   let teamsPlatform: TeamsPlatform | null = null;
   if (parts.teams) {
     teams = createTeamsAdapter(parts.teams, log);
@@ -137,6 +144,9 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
       conversations: store.repos.conversations,
       now: () => clock.now().getTime(),
       log,
+      // The form card needs the domain service, made below (messages go out only after start).
+      requestForm: (person, resourceId, intro) =>
+        teamsForm?.(person, resourceId, intro) ?? Promise.resolve(null),
     });
     platforms.push(teamsPlatform);
   }
@@ -183,12 +193,15 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     });
   // Replaced as a whole when the policy file is reloaded (applyPolicy below).
   let connectors = buildConnectors(parts.access);
-  // Homes (Slack's App Home) are refreshed after every change they show, as a job per person.
+  // Homes (Slack's App Home, Teams' "my access" and "dashboard" cards) are refreshed after every
+  // change they show, as a job per person.
   const homeSurface = slack && directory ? new SlackHomeSurface(slack.client, directory) : null;
+  const teamsHomeSurface = teamsPlatform ? new TeamsHomeSurface(teamsPlatform) : null;
+  const homeSurfaces: HomeSurface[] = [homeSurface, teamsHomeSurface].filter((s) => s !== null);
   const notifiers: Notifier[] = [
     new OutboxNotifier(outbox, log, () => Boolean(policy.current().notifications.webhook)),
   ];
-  if (homeSurface) {
+  if (homeSurfaces.length > 0) {
     notifiers.push(new HomeRefreshNotifier({ scheduler, clock, config: () => policy.current() }));
   }
   const metrics = createMetrics(store.repos, clock);
@@ -205,9 +218,11 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     reportAfterAttempts: MAX_ATTEMPTS_BEFORE_REPORT,
     metrics: metrics.port,
   });
-  const homes = homeSurface
-    ? new Homes({ service, repos: store.repos, surfaces: [homeSurface], clock, newId: randomUUID })
-    : null;
+  teamsForm = linkedFormCard({ service });
+  const homes =
+    homeSurfaces.length > 0
+      ? new Homes({ service, repos: store.repos, surfaces: homeSurfaces, clock, newId: randomUUID, log })
+      : null;
   // Grants of resources no longer in the policy file: at start-up nothing knows their connector; after
   // a reload, the connector the previous file named revokes them when they end (see applyPolicy).
   const reportStranded = async (access: AccessConfig, reloaded = false) => {
@@ -273,14 +288,32 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
           nameOf: async (email) => (await reachable.reach(email).catch(() => null))?.name ?? email,
           seen: sightingRecorder(store.repos.sightings, TEAMS_PLATFORM, clock, log),
           reportLink: (person, query) => reportLink(person, query),
+          ...(homes && teamsHomeSurface ? { home: { homes, surface: teamsHomeSurface } } : {}),
         }),
       ),
     );
   }
 
-  // Links the bot hands out: the request page (the API's requestUrl) and report downloads (Teams).
+  // Links the bot hands out: request links (the API's requestUrl) and report downloads (Teams).
   const slackFront = slack;
-  http.route(requestLinkRoute(async () => (slackFront ? slackFront.target() : null)));
+  const slackTarget = async () => (slackFront ? slackFront.target() : null);
+  // Signed request links need a key that every instance shares; without one, the unsigned page.
+  const requestLinks = parts.linkSigningSecret
+    ? new RequestLinks(parts.linkSigningSecret, () => clock.now().getTime())
+    : null;
+  const routes = requestLinkRoutes({
+    slack: slackTarget,
+    ...(requestLinks
+      ? {
+          signed: {
+            links: requestLinks,
+            prompts: { service, outbox, log },
+            chatUrl: chatLinks(slackTarget, teams?.appId ?? ''),
+          },
+        }
+      : {}),
+  });
+  for (const route of routes) http.route(route);
   http.route(reportDownloadRoute(service, reportLinks));
   if (parts.apiToken) {
     const publicUrl = parts.publicUrl;
@@ -288,7 +321,10 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
       service,
       token: parts.apiToken,
       log,
-      requestUrl: (resourceId, req) => requestUrlFor(publicUrl, resourceId, req),
+      requestUrl: (email, resourceId, req) =>
+        requestLinks
+          ? requestLinks.url(baseUrl(publicUrl, req), email, resourceId)
+          : requestUrlFor(publicUrl, resourceId, req),
     });
   }
 

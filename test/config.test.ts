@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, chatPlatformsToStart, loadAccessConfig, readEnv, secretFor } from '../src/config.js';
 
+const DAY = 86_400_000;
 const EXAMPLE = fileURLToPath(new URL('../access.example.yaml', import.meta.url));
 
 function envIssues(env: NodeJS.ProcessEnv): string[] {
@@ -43,6 +44,7 @@ describe('readEnv', () => {
       teams: { appType: 'MultiTenant', dangerouslyAllowUnauthenticated: false },
       logLevel: 'info',
       dataDir: './.data',
+      outboxRetentionMs: 30 * DAY,
     });
   });
 
@@ -63,6 +65,7 @@ describe('readEnv', () => {
         MicrosoftAppTenantId: 'tenant-1',
         LOG_LEVEL: 'debug',
         DATA_DIR: '/var/lib/jit',
+        OUTBOX_RETENTION: 'P7D',
       }),
     ).toEqual({
       port: 8080,
@@ -84,6 +87,7 @@ describe('readEnv', () => {
       },
       logLevel: 'debug',
       dataDir: '/var/lib/jit',
+      outboxRetentionMs: 7 * DAY,
     });
     expect(readEnv({ PORT: '', SLACK_BOT_TOKEN: '' }).port).toBe(3000);
   });
@@ -108,6 +112,18 @@ describe('readEnv', () => {
       'SLACK_API_URL: must be an http:// or https:// URL such as https://slack.com/api/',
     ],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of: fatal, error, warn, info, debug, trace, silent'],
+    [
+      { OUTBOX_RETENTION: '30 days' },
+      'OUTBOX_RETENTION: must be a positive ISO-8601 duration of at most 366 days, such as P30D or PT12H',
+    ],
+    [
+      { OUTBOX_RETENTION: 'PT0S' },
+      'OUTBOX_RETENTION: must be a positive ISO-8601 duration of at most 366 days, such as P30D or PT12H',
+    ],
+    [
+      { OUTBOX_RETENTION: 'P2Y' },
+      'OUTBOX_RETENTION: must be a positive ISO-8601 duration of at most 366 days, such as P30D or PT12H',
+    ],
   ])('refuses %o', (env, message) => {
     expect(envIssues(env)).toEqual([message]);
   });

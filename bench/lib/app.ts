@@ -1,11 +1,8 @@
 /** The parent's handle on a process running the system under test (./app-child.ts). */
 import { type ChildProcess, fork } from 'node:child_process';
 import { openSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { StartArgs } from './app-child.js';
-
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'app-child.ts');
+import { type AppRuntime, appRuntime } from './app-launch.js';
 
 export class AppProcess {
   readonly #child: ChildProcess;
@@ -15,11 +12,11 @@ export class AppProcess {
   port = 0;
   store = '';
 
-  constructor() {
-    this.#child = fork(CHILD, [], {
+  /** @param runtime how the child runs (default: compiled dist/ under node, see ./app-launch.ts) */
+  constructor(readonly runtime: AppRuntime = appRuntime()) {
+    this.#child = fork(runtime.entry, [], {
       execArgv: [
-        '--import',
-        'tsx',
+        ...runtime.execArgv,
         '--expose-gc',
         // BENCH_CPU_PROF=<dir>: a CPU profile of the app for each run, to find where its time goes.
         ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),

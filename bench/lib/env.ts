@@ -13,6 +13,7 @@ import {
 } from '../../test/support/fake-slack.js';
 import { createSlackSender, type SlackSender } from '../../test/support/slack-requests.js';
 import { AppProcess } from './app.js';
+import type { AppRuntime } from './app-launch.js';
 
 export const SIGNING_SECRET = 'bench-signing-secret-0123456789';
 export const HOOK_SECRET = 'bench-hook-secret';
@@ -179,10 +180,12 @@ export async function startEnv(opts: {
   users: FakeSlackUser[];
   approvers: string[];
   rateLimits?: boolean;
+  /** How the app child runs (default: compiled, see ./app-launch.ts). */
+  runtime?: AppRuntime;
 }): Promise<Env> {
   const fake = await startFakeSlack({ users: opts.users, rateLimits: opts.rateLimits ?? false });
   const hooks = await new HookReceiver().listen();
-  const app = await new AppProcess().start({
+  const app = await new AppProcess(opts.runtime).start({
     mode: 'app',
     policy: policy(hooks.url, { approvers: opts.approvers }),
     apiUrl: fake.apiUrl,

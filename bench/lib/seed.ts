@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { plan } from '../../src/core/deliveries.js';
+import { DEFAULT_OUTBOX_POLICY, messageKind } from '../../src/core/outbox.js';
 import type { LifecycleEvent, ResourceRef } from '../../src/domain/events.js';
 import { sortableId } from '../../src/domain/ids.js';
 import type { AccessRequest, AuditEvent, Grant, OutboxItem, Person } from '../../src/domain/model.js';
@@ -32,7 +33,11 @@ async function audit(repos: Repositories, event: Omit<AuditEvent, 'id'>): Promis
   await repos.audit.append({ id: sortableId(event.at, randomUUID()), ...event });
 }
 
-/** The outbox items and message records the app stores for these events, as delivered. */
+/**
+ * The outbox items and message records the app stores for these events, as delivered: each item
+ * as the outbox leaves it once sent (its message reduced to its kind, to be purged after the
+ * default retention).
+ */
 async function delivered(opts: SeedOptions, events: LifecycleEvent[], at: Date): Promise<void> {
   const items: OutboxItem[] = events.flatMap(plan).map((d) => ({
     id: sortableId(at, randomUUID()),
@@ -42,7 +47,10 @@ async function delivered(opts: SeedOptions, events: LifecycleEvent[], at: Date):
     mode: d.mode,
     subjectId: d.subjectId,
     purpose: d.purpose,
-    message: d.message as unknown as Record<string, unknown>,
+    message: messageKind({
+      recipient: d.recipient,
+      message: d.message as unknown as Record<string, unknown>,
+    }),
     status: 'sent',
     createdAt: at,
     attempts: 0,
@@ -50,6 +58,7 @@ async function delivered(opts: SeedOptions, events: LifecycleEvent[], at: Date):
     giveUpAt: new Date(at.getTime() + 24 * HOUR),
     sentAt: at,
     platform: 'slack',
+    purgeAt: new Date(at.getTime() + DEFAULT_OUTBOX_POLICY.retentionMs),
   }));
   await opts.repos.outbox.enqueue(items);
   for (const item of items) {

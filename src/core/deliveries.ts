@@ -8,7 +8,7 @@
  * grant it led to) to one person goes out in the order it was decided here, so an edit never
  * overtakes the message it edits.
  */
-import type { LifecycleEvent } from '../domain/events.js';
+import type { LifecycleEvent, ResourceRef } from '../domain/events.js';
 import type { Grant, OutboxItem } from '../domain/model.js';
 import type { Message } from './messages.js';
 
@@ -16,6 +16,8 @@ export const Purpose = {
   approvalCard: 'approval-card',
   requesterStatus: 'requester-status',
   reminder: 'reminder',
+  /** The holder's "Access granted" message: edited when the grant is extended or ends. */
+  grantStatus: 'grant-status',
 } as const;
 
 /** An outbox item as planned: what is sent to whom, before the outbox adds its bookkeeping. */
@@ -148,11 +150,14 @@ export function plan(event: LifecycleEvent): Delivery[] {
         'grant.revocation_delayed': 'revocation-delayed',
       }[event.type];
       return [
-        send(g.id, g.requestId, g.holder.email, key, {
-          view: 'grant-status',
-          grant: g,
-          resource: event.resource,
-        }),
+        send(
+          g.id,
+          g.requestId,
+          g.holder.email,
+          key,
+          { view: 'grant-status', grant: g, resource: event.resource },
+          event.type === 'grant.activated' ? Purpose.grantStatus : '',
+        ),
       ];
     }
     case 'grant.connector_failing': {
@@ -187,9 +192,15 @@ export function plan(event: LifecycleEvent): Delivery[] {
     case 'grant.extended': {
       const g = event.grant;
       const message: Message = { view: 'extended', grant: g, resource: event.resource };
+      const key = `extended:${event.request.id}`;
       return [
-        edit(g.id, g.requestId, g.holder.email, Purpose.reminder, `extended:${event.request.id}`, message),
-        send(g.id, g.requestId, g.holder.email, `extended:${event.request.id}`, message),
+        edit(g.id, g.requestId, g.holder.email, Purpose.reminder, key, message),
+        edit(g.id, g.requestId, g.holder.email, Purpose.grantStatus, key, {
+          view: 'grant-status',
+          grant: g,
+          resource: event.resource,
+        }),
+        send(g.id, g.requestId, g.holder.email, key, message),
       ];
     }
     case 'resource.settings_changed': {
@@ -209,8 +220,26 @@ export function plan(event: LifecycleEvent): Delivery[] {
       const message: Message = { view: 'grant-status', grant: g, resource: event.resource };
       return [
         edit(g.id, g.requestId, g.holder.email, Purpose.reminder, 'ended', message),
+        edit(g.id, g.requestId, g.holder.email, Purpose.grantStatus, 'ended', message),
         send(g.id, g.requestId, g.holder.email, 'ended', message),
       ];
     }
   }
+}
+
+/**
+ * The request form, one press away, for someone who opened a request link (src/core/request-links.ts).
+ * Keyed by the link, so opening the same link again sends nothing new.
+ */
+export function requestPromptDelivery(recipient: string, resource: ResourceRef, linkId: string): Delivery {
+  const subject = `request-link:${resource.id}`;
+  return {
+    key: `${subject}:${linkId}:${recipient}`,
+    lane: laneOf(subject, recipient),
+    recipient,
+    mode: 'send',
+    subjectId: subject,
+    purpose: '',
+    message: { view: 'request-prompt', resource },
+  };
 }

@@ -19,6 +19,7 @@ import {
   type Viewer,
 } from '../domain/views/messages.js';
 import type { MessageView } from '../domain/views/model.js';
+import { requestPrompt } from '../domain/views/request-prompt.js';
 import { settingsChanged } from '../domain/views/settings.js';
 
 export type Message =
@@ -42,7 +43,9 @@ export type Message =
   | { view: 'reminder'; grant: Grant; resource: ResourceRef; extensionsAllowed: boolean }
   | { view: 'extended'; grant: Grant; resource: ResourceRef }
   | { view: 'connector-failing'; grant: Grant; resource: ResourceRef; operation: ConnectorOperation }
-  | { view: 'settings-changed'; setting: ResourceSetting; resource: ResourceRef; revoking: number };
+  | { view: 'settings-changed'; setting: ResourceSetting; resource: ResourceRef; revoking: number }
+  /** The request form for `resource`, one press away (the API's request link was opened). */
+  | { view: 'request-prompt'; resource: ResourceRef };
 
 export type MessageKind = Message['view'];
 
@@ -84,6 +87,8 @@ export function renderMessage(message: Message, viewer: Viewer, nameOf: NameOf):
       return connectorFailing(message.grant, message.resource, message.operation, viewer);
     case 'settings-changed':
       return settingsChanged(message.setting, message.resource, message.revoking, viewer);
+    case 'request-prompt':
+      return requestPrompt(message.resource);
   }
 }
 
@@ -98,6 +103,7 @@ const KINDS = new Set<string>([
   'extended',
   'connector-failing',
   'settings-changed',
+  'request-prompt',
 ]);
 
 /** A stored message back from the outbox (written by this module; checked for its kind). */

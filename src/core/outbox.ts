@@ -41,14 +41,24 @@ export interface OutboxPolicy {
    * run (each send bounded by the platform's timeout) stays well inside the job's lock.
    */
   batch: number;
+  /**
+   * How long a done item (sent or given up) is kept, as its key, lane, status and times, before
+   * the store deletes it (`OUTBOX_RETENTION`). See docs/benchmarks.md for why that cannot send a
+   * message twice: an idempotency key is only consulted while the move that queued it can re-run.
+   */
+  retentionMs: number;
 }
 
-/** 2 s, 4 s, 8 s … capped at 5 minutes; given up after 24 hours. */
+/** How often the sweep deletes the done items past their retention (MongoDB's TTL index also does). */
+export const PURGE_EVERY_MS = 60 * 60_000;
+
+/** 2 s, 4 s, 8 s … capped at 5 minutes; given up after 24 hours; kept 30 days once done. */
 export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = {
   leaseMs: 60_000,
   retry: { baseMs: 2_000, maxMs: 5 * 60_000 },
   giveUpAfterMs: 24 * 60 * 60_000,
   batch: 5,
+  retentionMs: 30 * 24 * 60 * 60_000,
 };
 
 /** How a caller bounds a run: it may stop between messages, and hears of each one done. */
@@ -76,12 +86,20 @@ export interface OutboxDeps {
   notifications?: NotificationSink;
 }
 
+/** What a done item keeps of its message: its kind (`view`, or a notification's `type`). */
+export function messageKind(item: Pick<OutboxItem, 'recipient' | 'message'>): Record<string, unknown> {
+  const kind = item.recipient === NOTIFICATIONS_RECIPIENT ? 'type' : 'view';
+  return { [kind]: item.message[kind] };
+}
+
 /** Human names of the platforms, for "could not be reached on Slack". */
 const PLATFORM_NAMES: Record<string, string> = { slack: 'Slack', teams: 'Microsoft Teams' };
 
 export class Outbox {
   private readonly policy: OutboxPolicy;
   private readonly random: () => number;
+  /** When the sweep next deletes done items past their retention (the first sweep does). */
+  private nextPurge = 0;
 
   constructor(private readonly deps: OutboxDeps) {
     this.policy = { ...DEFAULT_OUTBOX_POLICY, ...deps.policy };
@@ -147,6 +165,7 @@ export class Outbox {
    * scheduling, a lost Agenda job) are delivered now. Returns how many lanes it moved along.
    */
   async sweep(limit = 200, control: OutboxRunControl = {}): Promise<number> {
+    await this.purge();
     const lanes = await this.deps.repos.outbox.dueLanes(this.deps.clock.now(), limit);
     let count = 0;
     for (const lane of lanes) {
@@ -159,6 +178,15 @@ export class Outbox {
       count++;
     }
     return count;
+  }
+
+  /** Deletes the done items past their retention, at most once per PURGE_EVERY_MS. */
+  private async purge(): Promise<void> {
+    const now = this.deps.clock.now();
+    if (now.getTime() < this.nextPurge) return;
+    this.nextPurge = now.getTime() + PURGE_EVERY_MS;
+    const purged = await this.deps.repos.outbox.purge(now);
+    if (purged > 0) this.deps.log.info({ purged }, 'outbox.purged');
   }
 
   /** One attempt at a claimed item, under the id of the work that queued it. True when it is done. */
@@ -267,6 +295,19 @@ export class Outbox {
     return last;
   }
 
+  /**
+   * The platform a new message to `email` would go out on now (the preferred one first, as `send`
+   * tries them), or null when no platform knows them. Throws when a platform cannot answer just now.
+   */
+  async platformFor(email: string): Promise<string | null> {
+    try {
+      return (await this.reach(email)).platform.name;
+    } catch (error) {
+      if (error instanceof DeliveryError && error.permanent) return null;
+      throw error;
+    }
+  }
+
   private async reach(email: string): Promise<{ platform: ChatPlatform; person: ChatPerson }> {
     let transient: unknown;
     const first = (await this.deps.preferred?.(email)) ?? null;
@@ -301,11 +342,26 @@ export class Outbox {
     return (email) => names.get(email) ?? email;
   }
 
+  /**
+   * Marks the item done (sent or given up) and, in the same conditional write, drops what only
+   * sending needed: the message's data (kept: its kind) and the id of the work that queued it. What
+   * is left is what later moves read: the key (dedupe), lane and status (`head`), subject, purpose,
+   * mode and recipient (`tellRequester`), the times and the platform. Where a message went is in
+   * its message record (`repos.messages`), which later edits read. `purgeAt`: see `retentionMs`.
+   */
   private async finish(item: OutboxItem, set: Partial<OutboxItem>): Promise<void> {
+    const now = this.deps.clock.now();
     await this.deps.repos.outbox.update(
       item.id,
       { status: 'pending', nextAttemptAt: item.nextAttemptAt },
-      { set, unset: set.status === 'sent' ? ['lastError'] : [] },
+      {
+        set: {
+          ...set,
+          message: messageKind(item),
+          purgeAt: new Date(now.getTime() + this.policy.retentionMs),
+        },
+        unset: set.status === 'sent' ? ['lastError', 'reqId'] : ['reqId'],
+      },
     );
   }
 

@@ -256,7 +256,11 @@ export interface OutboxItem {
   subjectId: string;
   /** For `send`: remember where it went under this purpose (empty: a one-off notice). */
   purpose: string;
-  /** What to show, as data; rendered for the recipient (their zone, their platform) when sent. */
+  /**
+   * What to show, as data; rendered for the recipient (their zone, their platform) when sent. Once
+   * the item is done (sent or given up) only its kind is kept (`{ view }`, or `{ type }` for a
+   * notification): nothing reads the rest again, and it was most of the outbox's size.
+   */
   message: Record<string, unknown>;
   status: OutboxStatus;
   createdAt: Date;
@@ -271,4 +275,9 @@ export interface OutboxItem {
   lastError?: string;
   /** The id of the work that queued it (src/request-id.ts): its delivery logs under the same id. */
   reqId?: string;
+  /**
+   * Set when the item is done (sent or given up): when the store deletes it (`OUTBOX_RETENTION`
+   * after that; MongoDB's TTL index, the memory store's sweep). Pending items never have it.
+   */
+  purgeAt?: Date;
 }

@@ -10,7 +10,9 @@ import { CHAT_PREFERENCES, type ChatPreference, type ConfigIssue } from './polic
 
 // ---------------------------------------------------------------- schema
 
-const RESOURCE_ID = /^[a-z0-9][a-z0-9._-]*$/;
+export const RESOURCE_ID = /^[a-z0-9][a-z0-9._-]*$/;
+/** A resource id as it comes back from outside (a button's value, a link): its form only, not that it exists. */
+export const resourceIdValue = z.string().min(1).max(200).regex(RESOURCE_ID);
 const GROUP_NAME = /^[A-Za-z][A-Za-z0-9._-]*$/;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const USERGROUP_ID = /^S[A-Z0-9]{2,}$/;

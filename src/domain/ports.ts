@@ -197,6 +197,11 @@ export interface AuditRepo {
 export interface MessageRecordRepo {
   /** Upsert on (platform, subjectId, purpose, recipient): a re-send replaces the old record. */
   save(record: MessageRecord): Promise<void>;
+  /**
+   * Compare-and-swap: replaces the address (and time) of the record with the same key only if its
+   * address is still `expectedAddress`. False when it changed meanwhile, or is gone.
+   */
+  replace(record: MessageRecord, expectedAddress: string): Promise<boolean>;
   /** Oldest first. */
   find(query: { subjectId: string; purpose?: string; recipient?: string }): Promise<MessageRecord[]>;
 }
@@ -237,6 +242,11 @@ export interface OutboxRepo {
   list(query: OutboxQuery): Promise<OutboxItem[]>;
   /** How many items have this status; with `retrying`, only those that failed at least once. */
   count(query: { status: OutboxStatus; retrying?: boolean }): Promise<number>;
+  /**
+   * Deletes the done items whose `purgeAt` has passed (MongoDB's TTL index does the same on its
+   * own). Returns how many it deleted. Pending items are never deleted.
+   */
+  purge(now: Date): Promise<number>;
 }
 
 export interface ConversationRepo {

@@ -83,32 +83,40 @@ function submissionRefusal(input: SubmitInput): Refusal {
 }
 
 /**
+ * Why `requester` may not ask for `resourceId` at all now: an unknown resource, someone who is not
+ * among its requesters, or a resource its owners have closed. Null when they may ask.
+ */
+export async function resourceRefusal(
+  ctx: ServiceContext,
+  requester: string,
+  resourceId: string,
+  tz?: string,
+): Promise<FieldError | null> {
+  const resource = ctx.config.resources.find((r) => r.id === resourceId);
+  if (!resource)
+    return { field: 'resource', code: 'RESOURCE_UNKNOWN', message: 'Choose a resource from the list.' };
+  if (!canRequest(ctx.config, resource, requester)) {
+    return {
+      field: 'resource',
+      code: 'NOT_ALLOWED_TO_REQUEST',
+      message: `You are not allowed to request access to ${resource.name}.`,
+    };
+  }
+  const closed = closedReason(resource, await ctx.policy.access(resource), ctx.clock.now(), tz);
+  return closed ? { field: 'resource', code: 'RESOURCE_CLOSED', message: closed } : null;
+}
+
+/**
  * The dry run: everything that would make `submit` refuse, per field, without changing anything.
  * An empty list means the submission is acceptable.
  */
 export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): Promise<FieldError[]> {
   const errors: FieldError[] = [];
   const requester = normalizeEmail(input.requester.email);
+  const refused = await resourceRefusal(ctx, requester, input.resourceId, input.requester.tz);
+  if (refused) return [refused];
   const resource = ctx.config.resources.find((r) => r.id === input.resourceId);
-  if (!resource) {
-    return [{ field: 'resource', code: 'RESOURCE_UNKNOWN', message: 'Choose a resource from the list.' }];
-  }
-  if (!canRequest(ctx.config, resource, requester)) {
-    return [
-      {
-        field: 'resource',
-        code: 'NOT_ALLOWED_TO_REQUEST',
-        message: `You are not allowed to request access to ${resource.name}.`,
-      },
-    ];
-  }
-  const closed = closedReason(
-    resource,
-    await ctx.policy.access(resource),
-    ctx.clock.now(),
-    input.requester.tz,
-  );
-  if (closed) return [{ field: 'resource', code: 'RESOURCE_CLOSED', message: closed }];
+  if (!resource) return [];
   const policy = effectivePolicy(ctx.config, resource, requester);
   if (!input.grantId) {
     // One grant per person and resource at a time: overlapping grants would let the first

@@ -36,6 +36,7 @@ import {
   checkAndAuditSubmission,
   checkSubmission,
   type FieldError,
+  resourceRefusal,
   type SubmitInput,
   submitRequest,
 } from './requests.js';
@@ -130,6 +131,15 @@ export class AccessService {
     });
     const first = errors.find((e) => e.field === 'resource');
     return first ? new DomainError(first.code, first.message, first.field) : null;
+  }
+
+  /**
+   * The dry run of asking for `resourceId` at all (before any form is filled in): the refusal for an
+   * unknown resource, someone who may not request it, or a resource its owners have closed; or null.
+   */
+  async checkRequestable(email: string, resourceId: string): Promise<DomainError | null> {
+    const refused = await resourceRefusal(this.ctx, normalizeEmail(email), resourceId);
+    return refused ? new DomainError(refused.code, refused.message, refused.field) : null;
   }
 
   submit(input: SubmitInput): Promise<AccessRequest> {

@@ -78,7 +78,7 @@ export function createMetrics(repos: Repositories, clock: Clock): AppMetrics {
   });
   new Gauge({
     name: 'jit_outbox_messages',
-    help: 'Messages in the outbox by status (pending: waiting or retrying; undeliverable: given up)',
+    help: 'Messages in the outbox by status (pending: waiting or retrying; undeliverable: given up, kept for OUTBOX_RETENTION)',
     labelNames: ['status'],
     registers,
     async collect() {

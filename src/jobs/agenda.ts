@@ -42,6 +42,7 @@ import {
   assertValidDate,
   assertValidInterval,
   JOB_CONCURRENCY,
+  JOB_PRIORITY,
   type JobControl,
   type JobHandler,
   type JobRunner,
@@ -239,6 +240,10 @@ class AgendaRunner implements JobRunner {
       },
       {
         lockLifetime: this.lockLifetimes[name],
+        // Agenda's priority (higher first) from JOB_PRIORITY (lower first). Agenda orders its queue by
+        // due time and breaks ties by priority, so among jobs due at the same moment revocations start
+        // before reminders and deadlines, and those before messages and home refreshes.
+        priority: agendaPriority(name),
         concurrency: this.perKindLockLimit,
         lockLimit: this.perKindLockLimit,
         // The same delays as the in-process runner (runner.ts); null: retries used up.
@@ -545,4 +550,9 @@ async function within(promise: Promise<unknown>, ms: number | undefined): Promis
 function jobFields(job: Job<unknown>): { job: string; id?: unknown } {
   const data = job.attrs.data as Partial<JobData> | undefined;
   return { job: job.attrs.name, ...(data?.id ? { id: data.id } : {}) };
+}
+
+/** Agenda's priority for a job kind: JOB_PRIORITY 0 → 20 ("highest"), 1 → 10, 2 → 0 ("normal"), 3 → -10. */
+export function agendaPriority(name: JobName): number {
+  return 20 - 10 * JOB_PRIORITY[name];
 }

@@ -67,4 +67,6 @@ export interface DocCollection<T extends { _id: string }> {
    */
   updateMany(filter: Filter<T>, update: UpdateFilter<T>): Promise<UpdateManyResult>;
   countDocuments(filter: Filter<T>): Promise<number>;
+  /** Deletes every matching document; returns how many. */
+  deleteMany(filter: Filter<T>): Promise<number>;
 }

@@ -27,6 +27,12 @@ export interface IndexSpec {
   readonly fields: Readonly<Record<string, 1 | -1>>;
   readonly unique?: boolean;
   readonly partialFilterExpression?: PartialFilter;
+  /**
+   * A TTL index (one date field): MongoDB deletes a document once the field's time plus this many
+   * seconds has passed. The memory store keeps no lookup map for it (its queries are ranges) and
+   * deletes through the repository instead (`OutboxRepo.purge`, called by the sweep).
+   */
+  readonly expireAfterSeconds?: number;
 }
 
 export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
@@ -83,6 +89,9 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
     { fields: { status: 1, nextAttemptAt: 1 } },
     // list({ subjectId })
     { fields: { subjectId: 1, createdAt: 1 } },
+    // Retention: a done item is deleted at its `purgeAt` (set when it is sent or given up, to
+    // OUTBOX_RETENTION later); pending items have none. Also purge(now), the memory store's way.
+    { fields: { purgeAt: 1 }, expireAfterSeconds: 0 },
   ],
   // get(email) and save(record) go by `_id` (the email) alone
   conversations: [],

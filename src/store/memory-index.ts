@@ -32,15 +32,24 @@ function isScalar(value: unknown): value is Scalar {
   );
 }
 
+/**
+ * A string stands for itself (the very string the document holds, so a map over a string field
+ * costs no key of its own); anything else, and a string that starts with the mark, starts with the
+ * mark, so that no two values of one field share an encoding.
+ */
+const MARK = '\u0000';
+
 function encodeScalar(value: Scalar): string {
-  if (value instanceof Date) return `d${value.getTime()}`;
-  if (typeof value === 'number') return `n${Object.is(value, -0) ? 0 : value}`;
-  if (typeof value === 'boolean') return value ? 'b1' : 'b0';
-  return `s${value}`;
+  if (typeof value === 'string') return value.startsWith(MARK) ? `${MARK}s${value}` : value;
+  if (value instanceof Date) return `${MARK}d${value.getTime()}`;
+  if (typeof value === 'number') return `${MARK}n${Object.is(value, -0) ? 0 : value}`;
+  return value ? `${MARK}b1` : `${MARK}b0`;
 }
 
-const MISSING = 'm';
-const OTHER = 'o';
+const MISSING = `${MARK}m`;
+const OTHER = `${MARK}o`;
+/** Joins the parts of a key over several fields (two keys may share a join: a lookup then over-selects). */
+const SEPARATOR = '\u0001';
 
 /**
  * How `doc` holds `path` for an index key: an encoded scalar, MISSING, OTHER (null, an object,
@@ -74,9 +83,16 @@ function equalityValues(condition: unknown): Scalar[] | null {
 
 /**
  * The ids under one key: most keys of selective fields (an outbox item's key, a request's id in
- * the audit trail) hold one document, kept as a plain string rather than a set of one.
+ * the audit trail) hold one document, kept as a plain string rather than a set of one; many hold a
+ * few (a lane's messages, a request's audit events), kept as an array (a quarter of a Set's size)
+ * up to SMALL_BUCKET ids, and as a Set beyond.
  */
-type Bucket = string | Set<string>;
+type Bucket = string | string[] | Set<string>;
+
+const SMALL_BUCKET = 16;
+
+const sizeOf = (bucket: Bucket) =>
+  typeof bucket === 'string' ? 1 : Array.isArray(bucket) ? bucket.length : bucket.size;
 
 /** One hash map over the leading `fields` of an index. */
 class PrefixMap {
@@ -87,13 +103,15 @@ class PrefixMap {
   constructor(readonly fields: readonly string[]) {}
 
   #key(doc: unknown): string | null {
-    let key = '';
+    if (this.fields.length === 1) return encodePath(doc, this.fields[0] as string);
+    const parts: string[] = [];
     for (const field of this.fields) {
       const part = encodePath(doc, field);
       if (part === null) return null;
-      key += `${part.length}:${part}`;
+      parts.push(part);
     }
-    return key;
+    // join() makes one flat string; `+=` would keep a tree of pieces alive in the map.
+    return parts.join(SEPARATOR);
   }
 
   add(id: string, doc: unknown): void {
@@ -105,7 +123,11 @@ class PrefixMap {
     const bucket = this.#buckets.get(key);
     if (bucket === undefined) this.#buckets.set(key, id);
     else if (typeof bucket === 'string') {
-      if (bucket !== id) this.#buckets.set(key, new Set([bucket, id]));
+      if (bucket !== id) this.#buckets.set(key, [bucket, id]);
+    } else if (Array.isArray(bucket)) {
+      if (bucket.includes(id)) return;
+      if (bucket.length < SMALL_BUCKET) bucket.push(id);
+      else this.#buckets.set(key, new Set([...bucket, id]));
     } else bucket.add(id);
   }
 
@@ -121,22 +143,20 @@ class PrefixMap {
       if (bucket === id) this.#buckets.delete(key);
       return;
     }
-    bucket.delete(id);
-    if (bucket.size === 1) this.#buckets.set(key, bucket.values().next().value as string);
+    if (Array.isArray(bucket)) {
+      const at = bucket.indexOf(id);
+      if (at >= 0) bucket.splice(at, 1);
+    } else bucket.delete(id);
+    if (sizeOf(bucket) === 1) this.#buckets.set(key, [...bucket][0] as string);
   }
 
   /** The keys of the buckets holding these values of `fields`, one list of values per field. */
   keys(values: readonly Scalar[][]): string[] {
-    let keys = [''];
+    let keys: string[][] = [[]];
     for (const options of values) {
-      keys = keys.flatMap((prefix) =>
-        options.map((v) => {
-          const part = encodeScalar(v);
-          return `${prefix}${part.length}:${part}`;
-        }),
-      );
+      keys = keys.flatMap((prefix) => options.map((v) => [...prefix, encodeScalar(v)]));
     }
-    return keys;
+    return keys.map((parts) => parts.join(SEPARATOR));
   }
 
   /** How many ids `lookup(keys)` would give at most (without building the set). */
@@ -144,7 +164,7 @@ class PrefixMap {
     let n = this.#multikey.size;
     for (const key of keys) {
       const bucket = this.#buckets.get(key);
-      n += bucket === undefined ? 0 : typeof bucket === 'string' ? 1 : bucket.size;
+      n += bucket === undefined ? 0 : sizeOf(bucket);
     }
     return n;
   }

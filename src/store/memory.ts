@@ -6,7 +6,7 @@
  *
  * Every operation runs synchronously inside its promise, so a `findOneAndUpdate` is atomic within
  * the process exactly as it is on one MongoDB document. Documents are deep-cloned on the way in and
- * out (structuredClone keeps Dates as Dates), so no caller ever shares a reference with the store.
+ * out (copy.ts: Dates stay Dates, strings are shared), so no caller ever shares a mutable reference with the store.
  */
 import { Query } from 'mingo';
 import type { AnyObject, Options } from 'mingo/types';
@@ -20,6 +20,7 @@ import type {
   UpdateFilter,
   UpdateManyResult,
 } from './collection.js';
+import { copyDoc, storedCopy } from './copy.js';
 import type { Store } from './index.js';
 import {
   type CollectionName,
@@ -113,7 +114,7 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
   }
 
   async insertOne(doc: T): Promise<void> {
-    const copy = structuredClone(doc);
+    const copy = storedCopy(doc);
     requireStringId(copy);
     const keys = this.#assertUnique(copy, null);
     this.#put(copy, undefined, keys);
@@ -121,11 +122,11 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
 
   async findOne(filter: Filter<T>): Promise<T | null> {
     const found = this.#select(filter, { limit: 1 })[0];
-    return found ? structuredClone(found) : null;
+    return found ? copyDoc(found) : null;
   }
 
   async find(filter: Filter<T>, options: FindOptions = {}): Promise<T[]> {
-    return this.#select(filter, options).map((d) => structuredClone(d));
+    return this.#select(filter, options).map((d) => copyDoc(d));
   }
 
   async findOneAndUpdate(
@@ -141,12 +142,12 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
       requireStringId(created);
       const keys = this.#assertUnique(created, null);
       this.#put(created, undefined, keys);
-      return options.returnDocument === 'after' ? structuredClone(created) : null;
+      return options.returnDocument === 'after' ? copyDoc(created) : null;
     }
     const next = applied(current, operators);
     const keys = this.#assertUnique(next, current._id);
     this.#put(next, current, keys);
-    return structuredClone(options.returnDocument === 'after' ? next : current);
+    return copyDoc(options.returnDocument === 'after' ? next : current);
   }
 
   async updateMany(filter: Filter<T>, update: UpdateFilter<T>): Promise<UpdateManyResult> {
@@ -184,6 +185,16 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
 
   async countDocuments(filter: Filter<T>): Promise<number> {
     return this.#select(filter, {}).length;
+  }
+
+  async deleteMany(filter: Filter<T>): Promise<number> {
+    const matched = this.#select(filter, {});
+    for (const doc of matched) {
+      this.#release(doc);
+      this.#docs.delete(doc._id);
+      this.#order.delete(doc._id);
+    }
+    return matched.length;
   }
 
   /** The stored documents (not copies) that match, sorted and limited. */
@@ -263,14 +274,14 @@ function checkUpdate(update: object): Operators {
     if (!key.startsWith('$')) throw new Error(`Update document requires atomic operators (got "${key}")`);
     if (!UPDATE_OPERATORS.has(key)) throw new Error(`Unsupported update operator ${key}`);
   }
-  return structuredClone(update) as Operators;
+  return storedCopy(update) as Operators;
 }
 
 /** A copy of `doc` with the update applied (`$setOnInsert` only applies to upserts). */
 function applied<T extends { _id: string }>(doc: T, operators: Operators): T {
   const { $setOnInsert: _ignored, ...rest } = operators;
-  const next = structuredClone(doc);
-  if (Object.keys(rest).length > 0) applyUpdate(next as AnyObject, structuredClone(rest));
+  const next = copyDoc(doc);
+  if (Object.keys(rest).length > 0) applyUpdate(next as AnyObject, copyDoc(rest));
   if (next._id !== doc._id)
     throw new Error(`Performing an update on the path '_id' would modify the immutable field '_id'`);
   return next;
@@ -289,9 +300,9 @@ function upsertDocument<T>(filter: Filter<T>, operators: Operators): T {
   // mingo (like MongoDB's $set) refuses to write `_id`, so the new document starts with it.
   const doc: AnyObject =
     insertId !== undefined ? { _id: insertId } : filterId !== undefined ? { _id: filterId } : {};
-  if (Object.keys(fromFilter).length > 0) applyUpdate(doc, { $set: structuredClone(fromFilter) });
-  if (Object.keys(onInsert).length > 0) applyUpdate(doc, { $set: structuredClone(onInsert) });
-  if (Object.keys(rest).length > 0) applyUpdate(doc, structuredClone(rest));
+  if (Object.keys(fromFilter).length > 0) applyUpdate(doc, { $set: storedCopy(fromFilter) });
+  if (Object.keys(onInsert).length > 0) applyUpdate(doc, { $set: copyDoc(onInsert) });
+  if (Object.keys(rest).length > 0) applyUpdate(doc, copyDoc(rest));
   return doc as T;
 }
 
@@ -320,14 +331,22 @@ function getPath(doc: unknown, path: string): unknown {
   return value;
 }
 
-/** A comparable encoding of a document's unique key; a missing field counts as null, as in MongoDB. */
+/**
+ * A comparable encoding of a document's unique key; a missing field counts as null, as in MongoDB.
+ * A key of one string field is that string itself (the document's own, so it costs nothing more),
+ * unless it starts with the character every other encoding starts with.
+ */
 function keyOf(doc: unknown, fields: readonly string[]): string {
-  return JSON.stringify(
+  if (fields.length === 1) {
+    const value = getPath(doc, fields[0] as string);
+    if (typeof value === 'string' && !value.startsWith('\u0000')) return value;
+  }
+  return `\u0000${JSON.stringify(
     fields.map((f) => {
       const v = getPath(doc, f);
       return v instanceof Date ? { $date: v.getTime() } : (v ?? null);
     }),
-  );
+  )}`;
 }
 
 function sameDocument(a: unknown, b: unknown): boolean {
@@ -352,11 +371,16 @@ export function createMemoryCollections(): Collections {
     new MemoryCollection<T>(
       name,
       uniqueKeys(name),
-      INDEXES[name].map((index) =>
-        index.partialFilterExpression
-          ? { fields: Object.keys(index.fields), requires: Object.keys(index.partialFilterExpression) }
-          : Object.keys(index.fields),
-      ),
+      // No lookup map for an index of one field that is not unique: indexes.ts has those for sorting
+      // and ranges only (the audit trail's `at`, a window's end, the outbox's TTL on `purgeAt`), where
+      // a map would hold a key per document and narrow no query.
+      INDEXES[name]
+        .filter((index) => index.unique || Object.keys(index.fields).length > 1)
+        .map((index) =>
+          index.partialFilterExpression
+            ? { fields: Object.keys(index.fields), requires: Object.keys(index.partialFilterExpression) }
+            : Object.keys(index.fields),
+        ),
     );
   return {
     requests: make('requests'),

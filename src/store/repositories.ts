@@ -499,6 +499,16 @@ function messageRecordRepo(messages: DocCollection<MessageRecordDoc>): MessageRe
       );
     },
 
+    async replace(record, expectedAddress) {
+      const { platform, subjectId, purpose, recipient, address, createdAt } = record;
+      const updated = await messages.findOneAndUpdate(
+        { platform, subjectId, purpose, recipient, address: expectedAddress },
+        { $set: { address, createdAt } },
+        { returnDocument: 'after' },
+      );
+      return updated !== null;
+    },
+
     async find(query) {
       const filter: Filter<MessageRecordDoc> = { subjectId: query.subjectId };
       if (query.purpose !== undefined) filter.purpose = query.purpose;
@@ -588,6 +598,11 @@ function outboxRepo(outbox: DocCollection<OutboxDoc>): OutboxRepo {
         status: query.status,
         ...(query.retrying ? { attempts: { $gt: 0 } } : {}),
       });
+    },
+
+    purge(now) {
+      // `purgeAt` is set only by the write that marks an item done; the status check is a second guard.
+      return outbox.deleteMany({ purgeAt: { $lte: now }, status: { $ne: 'pending' } });
     },
   };
 }

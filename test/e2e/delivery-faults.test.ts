@@ -150,13 +150,13 @@ describe('messages that are never lost', () => {
 
     t.fake.setOutage(null);
     await pass(5 * MIN, 10 * SEC);
-    // One new message says so, and the reminder is edited to say so too.
+    // One new message says so, and the reminder and the "Access granted" message are edited to say so too.
     const posted = t.fake
       .callsTo('chat.postMessage')
       .filter((c) => c.response.ok && String(c.args.text).includes('has ended'));
     expect(posted).toHaveLength(1);
-    expect(dms(carol, 'has ended')).toHaveLength(2);
-    expect(dms(carol, 'Access ended')).toHaveLength(2);
+    expect(dms(carol, 'has ended')).toHaveLength(3);
+    expect(dms(carol, 'Access ended')).toHaveLength(3);
   });
 
   it('tries again after a call that hangs past its timeout, and the card arrives once', async () => {

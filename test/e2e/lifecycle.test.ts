@@ -129,7 +129,9 @@ describe('an access request in Slack, from form to revocation', () => {
     });
     await waitForDm(t, dave, "Carol Support's request for Acme Corp");
     await waitForDm(t, carol, 'Approved by Alice Approver');
-    await waitForDm(t, carol, 'is active until');
+    const granted = await waitForDm(t, carol, 'is active until');
+    expect(hasButton(granted, 'jit.grant.end')).toBe(true);
+    const grantedNow = () => t.fake.message(t.fake.dmChannelFor(carol.id), granted.ts);
 
     // 5 minutes before expiry the holder is reminded, with Request extension and End access now.
     await t.runner.advance(4 * HOUR - 5 * MIN - 1);
@@ -165,6 +167,11 @@ describe('an access request in Slack, from form to revocation', () => {
       'grant.extended',
     ]);
     await waitForDm(t, carol, 'now ends at');
+    // The "Access granted" message shows the new end too.
+    await eventually(() => {
+      expect(collectText(grantedNow()?.blocks)).not.toEqual(collectText(granted.blocks));
+      expect(hasButton(grantedNow(), 'jit.grant.end')).toBe(true);
+    });
 
     // The old expiry passes without revocation; the new one revokes.
     await t.runner.advance(5 * MIN + 1);
@@ -174,6 +181,11 @@ describe('an access request in Slack, from form to revocation', () => {
     expect(ended.status).toBe('expired');
     expect(t.hooks.calls.at(-1)?.body).toMatchObject({ event: 'grant.revoked', grant: { id: grant.id } });
     await waitForDm(t, carol, 'has ended');
+    // ...and, once access has ended, no longer offers to end it.
+    await eventually(() => {
+      expect(collectText(grantedNow()?.blocks)).toContain('has ended');
+      expect(hasButton(grantedNow(), 'jit.grant.end')).toBe(false);
+    });
 
     const trail = (await t.store.repos.audit.list({ grantId: grant.id })).map((e) => e.type);
     expect(trail).toEqual(

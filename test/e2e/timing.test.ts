@@ -574,7 +574,8 @@ describe('repeated job runs', () => {
     expect(hookEvents().filter((e) => e === 'grant.revoked')).toHaveLength(1);
     expect(t.fake.callsTo('chat.postMessage').filter((c) => c.seq >= mark)).toHaveLength(0);
     expect(t.fake.callsTo('chat.update').filter((c) => c.seq >= mark)).toHaveLength(0);
-    expect(dmsContaining(carol, 'has ended')).toHaveLength(2); // the reminder, edited, and the notice
+    // The reminder and the "Access granted" message, edited, and the notice.
+    expect(dmsContaining(carol, 'has ended')).toHaveLength(3);
     const trail = (await t.store.repos.audit.list({ grantId: grant.id })).map((e) => e.type);
     expect(trail.filter((e) => e === 'grant.expired')).toHaveLength(1);
     expect(trail.filter((e) => e === 'grant.reminded')).toHaveLength(1);

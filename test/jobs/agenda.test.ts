@@ -92,6 +92,25 @@ function agendaRunnerTests(contractName: string, getDb: () => Db): void {
     expect((ran[0] ?? 0) - scheduledAt).toBeGreaterThanOrEqual(980);
   });
 
+  it("stores each job with its kind's priority, revocations highest and home refreshes lowest", async () => {
+    const runner = make();
+    for (const name of ['grant.expire', 'grant.remind', 'outbox.deliver', 'home.refresh'] as const) {
+      runner.define(name, async () => {});
+    }
+    await runner.start();
+    const at = new Date(Date.now() + 60_000);
+    for (const name of ['grant.expire', 'grant.remind', 'outbox.deliver', 'home.refresh'] as const) {
+      await runner.schedule(name, at, { id: 'x' });
+    }
+    const stored = await jobs().find({ 'data.id': 'x' }).toArray();
+    expect(Object.fromEntries(stored.map((d) => [d.name, d.priority]))).toEqual({
+      'grant.expire': 20,
+      'grant.remind': 10,
+      'outbox.deliver': 0,
+      'home.refresh': -10,
+    });
+  });
+
   it('keeps one document per name and id in `jobs`: scheduling again moves it', async () => {
     const runner = make();
     const inOneHour = new Date(Date.now() + 3_600_000);

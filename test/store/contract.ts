@@ -998,6 +998,22 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(bobs).toEqual([{ ...resent, id: card.id }]);
         expect(await store.repos.messages.find({ subjectId: 'r1', purpose: 'reminder' })).toEqual([]);
       });
+      it('replaces an address only while it is the one expected (compare-and-swap)', async () => {
+        const home = makeRef({ subjectId: 'home', purpose: 'home', address: '{"rev":"1"}' });
+        await store.repos.messages.save(home);
+        const next = { ...home, address: '{"rev":"2"}', createdAt: at(3) };
+        expect(await store.repos.messages.replace(next, '{"rev":"1"}')).toBe(true);
+        expect(await store.repos.messages.find({ subjectId: 'home' })).toEqual([next]);
+        // Someone else's write came first: nothing changes.
+        expect(await store.repos.messages.replace({ ...home, address: '{"rev":"3"}' }, '{"rev":"1"}')).toBe(
+          false,
+        );
+        expect(await store.repos.messages.find({ subjectId: 'home' })).toEqual([next]);
+        // Nothing is made where there was no record.
+        const elsewhere = { ...home, recipient: 'nobody@example.com' };
+        expect(await store.repos.messages.replace(elsewhere, '{"rev":"1"}')).toBe(false);
+        expect(await store.repos.messages.find({ subjectId: 'home' })).toHaveLength(1);
+      });
       it('finds by subject, purpose and recipient, oldest first', async () => {
         const bobCard = makeRef({ subjectId: 'r1', recipient: 'bob@example.com', createdAt: at(2) });
         const bobTeams = makeRef({
@@ -1354,6 +1370,54 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(await store.repos.outbox.count({ status: 'sent', retrying: true })).toBe(0);
       });
 
+      it('purges the done items whose purgeAt has passed, and never a pending one', async () => {
+        const old = makeItem({ status: 'sent', sentAt: at(1), purgeAt: at(10) });
+        const givenUp = makeItem({ status: 'undeliverable', purgeAt: at(10) });
+        const young = makeItem({ status: 'sent', sentAt: at(1), purgeAt: at(11) });
+        const waiting = makeItem({ nextAttemptAt: at(0) });
+        // A pending item never has a purgeAt; one that did would still be kept.
+        const odd = makeItem({ purgeAt: at(0) });
+        await store.repos.outbox.enqueue([old, givenUp, young, waiting, odd]);
+        expect(await store.repos.outbox.purge(at(10))).toBe(2);
+        expect(await store.repos.outbox.list({})).toEqual([young, waiting, odd]);
+        expect(await store.repos.outbox.head(waiting.lane)).toEqual(waiting);
+        expect(await store.repos.outbox.purge(at(10))).toBe(0);
+        expect(await store.repos.outbox.purge(at(11))).toBe(1);
+        // The key of a purged item is free again (the item is gone, not hidden).
+        expect(await store.repos.outbox.enqueue([{ ...old, id: 'out-again' }])).toHaveLength(1);
+      });
+
+      it('marks an item done and drops its message data in one conditional write', async () => {
+        const item = makeItem({ reqId: 'req-abc' });
+        await store.repos.outbox.enqueue([item]);
+        const done = await store.repos.outbox.update(
+          item.id,
+          { status: 'pending', nextAttemptAt: item.nextAttemptAt },
+          {
+            set: { status: 'sent', sentAt: at(2), message: { view: 'approvalCard' }, purgeAt: at(60) },
+            unset: ['reqId', 'lastError'],
+          },
+        );
+        const { reqId: _dropped, ...kept } = item;
+        const expected = {
+          ...kept,
+          status: 'sent',
+          sentAt: at(2),
+          message: { view: 'approvalCard' },
+          purgeAt: at(60),
+        };
+        expect(done).toEqual(expected);
+        expect(await store.repos.outbox.list({})).toEqual([expected]);
+        // Done: a second finish (a worker whose lease ran out) changes nothing.
+        expect(
+          await store.repos.outbox.update(
+            item.id,
+            { status: 'pending', nextAttemptAt: item.nextAttemptAt },
+            { set: { status: 'sent', sentAt: at(3) } },
+          ),
+        ).toBeNull();
+      });
+
       it('keeps an empty purpose and an empty message', async () => {
         const notice = makeItem({ purpose: '', message: {} });
         await store.repos.outbox.enqueue([notice]);
@@ -1512,6 +1576,20 @@ export function runCollectionContract(name: string, make: () => Promise<Collecti
       expect(sorted.map((x) => x._id)).toEqual([b._id, d._id, a._id]);
       const limited = await c.grants.find({ resourceId: 'b' }, { sort: { createdAt: 1 }, limit: 1 });
       expect(limited).toEqual([a]);
+    });
+
+    it('deleteMany deletes exactly the matching documents and frees their unique keys', async () => {
+      const a = grantDoc({ attempts: 1 });
+      const b = grantDoc({ attempts: 2 });
+      const kept = grantDoc({ status: 'expired', attempts: 7 });
+      for (const doc of [a, b, kept]) await c.grants.insertOne(doc);
+      expect(await c.grants.deleteMany({ status: 'active', attempts: { $lte: 2 } })).toBe(2);
+      expect(await c.grants.find({})).toEqual([kept]);
+      expect(await c.grants.countDocuments({ status: 'active' })).toBe(0);
+      expect(await c.grants.deleteMany({ status: 'active' })).toBe(0);
+      // The same ids and unique keys can be stored again.
+      await c.grants.insertOne(a);
+      expect(await c.grants.findOne({ requestId: a.requestId })).toEqual(a);
     });
 
     it('updateMany reports matched and modified documents', async () => {

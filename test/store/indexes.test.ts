@@ -56,6 +56,10 @@ function recording<T extends { _id: string }>(name: CollectionName, log: Recorde
       note(filter);
       return inner.countDocuments(filter);
     },
+    deleteMany(filter: Filter<T>) {
+      note(filter);
+      return inner.deleteMany(filter);
+    },
   };
 }
 
@@ -248,6 +252,7 @@ const CALLS: Array<{ call: string; run: (r: Repositories) => Promise<unknown>; s
   { call: 'outbox.list: a subject', run: (r) => r.outbox.list({ subjectId: 's' }) },
   { call: 'outbox.list: a lane', run: (r) => r.outbox.list({ lane: 'lane', status: 'pending' }) },
   { call: 'outbox.count', run: (r) => r.outbox.count({ status: 'undeliverable' }) },
+  { call: 'outbox.purge', run: (r) => r.outbox.purge(now) },
 
   {
     call: 'conversations.save',

@@ -110,12 +110,14 @@ describe('unique keys: indexes.ts, the mongoose schemas and the memory store agr
         fields,
         unique: options?.unique === true,
         partialFilterExpression: options?.partialFilterExpression,
+        expireAfterSeconds: options?.expireAfterSeconds,
       }));
     expect(declared).toEqual(
       INDEXES[name].map((i) => ({
         fields: i.fields,
         unique: i.unique === true,
         partialFilterExpression: i.partialFilterExpression,
+        expireAfterSeconds: i.expireAfterSeconds,
       })),
     );
   });

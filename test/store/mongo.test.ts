@@ -338,6 +338,11 @@ function indexTests(
       expect(requests.get('legacyField_1')?.key).toEqual({ legacyField: 1 }); // not dropped
       expect([...requests.values()].map((i) => i.key)).toContainEqual({ status: 1, decideBy: 1 }); // created
       expect((await byName(db, 'grants')).get('openKey')?.unique).toBe(true);
+      // The outbox's retention: a TTL index that deletes a done item at its purgeAt.
+      expect((await byName(db, 'outbox')).get('purgeAt_1')).toMatchObject({
+        key: { purgeAt: 1 },
+        expireAfterSeconds: 0,
+      });
       const conflicts = named('store.index_conflict');
       expect(conflicts.map((e) => [e.level, e.fields.collection, e.fields.index, e.fields.unique])).toEqual([
         ['error', 'requests', 'submissionKey', true],

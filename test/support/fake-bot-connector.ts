@@ -274,6 +274,13 @@ export class FakeBotConnector {
     this.conversations.delete(conversationId);
   }
 
+  /** A message of the bot is gone (deleted in the client): updating it answers 404 `NotFound`. */
+  deleteActivity(conversationId: string, activityId: string): void {
+    const conversation = this.conversations.get(conversationId);
+    if (!conversation) throw new Error(`no conversation ${conversationId}`);
+    conversation.activities = conversation.activities.filter((a) => a.id !== activityId);
+  }
+
   /** The bot's messages in a conversation, oldest first (copies). */
   activitiesIn(conversationId: string): StoredActivity[] {
     return structuredClone(this.conversations.get(conversationId)?.activities ?? []);

@@ -24,6 +24,7 @@ const WRITES = new Set([
   'update',
   'append',
   'save',
+  'replace',
   'enqueue',
 ]);
 

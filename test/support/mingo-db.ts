@@ -187,6 +187,11 @@ interface Index {
   unique: boolean;
   /** Only documents matching it are in the index; undefined: all documents. */
   partialFilterExpression: Doc | undefined;
+  /**
+   * A TTL index: recorded and listed as the server lists it. Nothing here deletes by it (the
+   * server's TTL monitor runs once a minute); the store's own `purge` is what tests exercise.
+   */
+  expireAfterSeconds?: number;
 }
 
 /** Operators a partial index filter may use here (a subset of what the server accepts). */
@@ -248,9 +253,26 @@ export class MingoCollection {
 
   async createIndex(
     keys: Record<string, unknown>,
-    options: { name?: string; unique?: boolean; partialFilterExpression?: Doc } = {},
+    options: {
+      name?: string;
+      unique?: boolean;
+      partialFilterExpression?: Doc;
+      expireAfterSeconds?: number;
+    } = {},
   ): Promise<string> {
-    allowOptions('createIndex', options, ['name', 'unique', 'partialFilterExpression']);
+    allowOptions('createIndex', options, ['name', 'unique', 'partialFilterExpression', 'expireAfterSeconds']);
+    const { expireAfterSeconds } = options;
+    if (
+      expireAfterSeconds !== undefined &&
+      (!Number.isInteger(expireAfterSeconds) || expireAfterSeconds < 0 || Object.keys(keys).length !== 1)
+    )
+      throw serverError(
+        67,
+        'TTL indexes are single-field indexes with a whole, non-negative expireAfterSeconds',
+        {
+          codeName: 'CannotCreateIndex',
+        },
+      );
     if (keys === null || typeof keys !== 'object' || Array.isArray(keys))
       throw unsupported('createIndex keys other than { field: 1 | -1 }');
     for (const [field, direction] of Object.entries(keys)) {
@@ -278,7 +300,11 @@ export class MingoCollection {
           { codeName: 'IndexKeySpecsConflict' },
         );
       }
-      if (existing.unique !== unique || !sameValue(existing.partialFilterExpression, partialFilterExpression))
+      if (
+        existing.unique !== unique ||
+        existing.expireAfterSeconds !== expireAfterSeconds ||
+        !sameValue(existing.partialFilterExpression, partialFilterExpression)
+      )
         throw serverError(
           85,
           `An equivalent index already exists with the same name but different options. Requested index: ${sameKey}`,
@@ -295,7 +321,13 @@ export class MingoCollection {
       throw serverError(85, `Index already exists with a different name: ${other.name}`, {
         codeName: 'IndexOptionsConflict',
       });
-    const index: Index = { name, key, unique, partialFilterExpression };
+    const index: Index = {
+      name,
+      key,
+      unique,
+      partialFilterExpression,
+      ...(expireAfterSeconds !== undefined ? { expireAfterSeconds } : {}),
+    };
     if (unique) {
       const seen = new Set<string>();
       for (const doc of this.#docs.values()) {
@@ -325,6 +357,7 @@ export class MingoCollection {
             name: i.name,
             ...(i.unique && i.name !== '_id_' ? { unique: true } : {}),
             ...(i.partialFilterExpression ? { partialFilterExpression: i.partialFilterExpression } : {}),
+            ...(i.expireAfterSeconds !== undefined ? { expireAfterSeconds: i.expireAfterSeconds } : {}),
           }),
         );
       },

@@ -127,6 +127,8 @@ export async function startTestSystem(
     apiToken?: string;
     /** PUBLIC_URL: the base of the links the bot hands out. */
     publicUrl?: string;
+    /** LINK_SIGNING_SECRET: signs report links and request links (unset: the unsigned request page). */
+    linkSigningSecret?: string;
   } = {},
 ): Promise<TestSystem> {
   const clock = new ManualClock(opts.start ?? new Date());
@@ -179,6 +181,7 @@ export async function startTestSystem(
       ...(opts.sweepIntervalMs ? { sweepIntervalMs: opts.sweepIntervalMs } : {}),
       ...(opts.apiToken ? { apiToken: opts.apiToken } : {}),
       ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
+      ...(opts.linkSigningSecret ? { linkSigningSecret: opts.linkSigningSecret } : {}),
       secretFor: () => HOOK_SECRET,
       // deterministic backoff: 10 s, 20 s, 40 s … capped at 10 min
       backoffMs: (attempt) => Math.min(10_000 * 2 ** (attempt - 1), 600_000),

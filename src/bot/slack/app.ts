@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, type BlockAction, HTTPReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Log } from '../../domain/events.js';
+import { resourceIdValue } from '../../domain/policy-schema.js';
 import { ActionId } from '../../domain/views/model.js';
 import { currentRequestId, newRequestId, withRequestId } from '../../request-id.js';
 import type { SlackDeps } from './deps.js';
@@ -295,6 +296,11 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   button(ActionId.cancel, (person, id) => actions.cancel(deps, person, id));
   button(ActionId.requestAgain, (person, id, body) =>
     actions.requestAgain(deps, person, id, body.trigger_id),
+  );
+  button(
+    ActionId.requestResource,
+    (person, resourceId, body) => actions.requestResource(deps, person, resourceId, body.trigger_id),
+    resourceIdValue,
   );
   button(ActionId.extend, async (person, id, body, target) => {
     const refusal = await actions.startExtension(deps, person, id, body.trigger_id);

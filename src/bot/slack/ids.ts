@@ -17,6 +17,8 @@ export const FormIds = {
   requestCallback: 'jit.request.form',
   denyCallback: 'jit.deny.form',
   revokeCallback: 'jit.revoke.form',
+  /** A resource's access history (a read-only modal; "Older entries" turns its page in place). */
+  historyCallback: 'jit.history.view',
   resource: 'jit.form.resource',
   approvers: 'jit.form.approvers',
   /** one action id per quick-duration button: prefix + index */

@@ -5,6 +5,7 @@
  * so the person sees its effect at once (others' homes follow through `home.refresh`).
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { z } from 'zod';
 import { DomainError } from '../../domain/errors.js';
 import { HomeActionId } from '../../domain/views/model.js';
 import type { SlackDeps } from './deps.js';
@@ -38,15 +39,18 @@ function inHome(body: BlockAction): boolean {
   return body.container?.type === 'view' && body.view?.type === 'home';
 }
 
-/** Registers a button whose value is one of our ids; bad values are refused before anything runs. */
+/**
+ * Registers a button whose value is one of our ids (or fits `value`, e.g. a resource id); bad values
+ * are refused before anything runs.
+ */
 export function buttonRegistrar({ app, deps, fail, personOf }: ListenerKit) {
-  return (id: string, run: ButtonRun) => {
+  return (id: string, run: ButtonRun, value: z.ZodType<string> = actions.idValue) => {
     app.action<ButtonBody>(
       { type: 'block_actions', action_id: id },
       async ({ ack, body, action, respond }) => {
         await ack();
         const target = { userId: body.user.id, channelId: body.channel?.id, respond };
-        const parsed = actions.idValue.safeParse(action.value);
+        const parsed = value.safeParse(action.value);
         if (!parsed.success) {
           deps.log.warn({ actionId: id, userId: body.user.id }, 'slack.bad_button_value');
           await fail(
@@ -92,6 +96,27 @@ export function registerHomeListeners(kit: ListenerKit, button: ReturnType<typeo
   );
   button(HomeActionId.revoke, (person, id, body) => home.startRevoke(deps, person, id, body.trigger_id));
   button(HomeActionId.details, (person, id, body) => home.showDetails(deps, person, id, body.trigger_id));
+  // A resource's access history: its value (resource, page) is parsed in the handler.
+  app.action<ButtonBody>(
+    { type: 'block_actions', action_id: HomeActionId.history },
+    async ({ ack, body, action }) => {
+      await ack();
+      try {
+        const inModal = body.view?.type === 'modal' ? body.view : undefined;
+        await home.showHistory(deps, await personOf(body.user.id), {
+          triggerId: body.trigger_id,
+          value: action.value,
+          ...(inModal
+            ? {
+                view: { id: inModal.id, ...(inModal.callback_id ? { callbackId: inModal.callback_id } : {}) },
+              }
+            : {}),
+        });
+      } catch (error) {
+        await fail(error, { userId: body.user.id });
+      }
+    },
+  );
 
   // Pages and filters change only what the home shows; their values are parsed in the handler.
   const homeAction = (

@@ -9,7 +9,7 @@ import type { FormView, MessageView } from '../../domain/views/model.js';
 import { blockId, encodeMeta, type FormMeta } from './form.js';
 import { BlockIds, FormIds, OptionValues } from './ids.js';
 import { LIMITS, truncate } from './limits.js';
-import { escapeMrkdwn, renderMessage } from './render.js';
+import { escapeMrkdwn, renderButton, renderMessage } from './render.js';
 
 const option = (text: string, value: string): PlainTextOption => ({
   text: { type: 'plain_text', text: truncate(text, LIMITS.optionText) },
@@ -311,7 +311,7 @@ export function buildFormModal(form: FormView, callbackId: string, meta: string)
  * A neutral message view (e.g. a grant's timeline) as a modal to read and close. Its lines share
  * sections up to Slack's text limit, so a long timeline fits; what still does not fit is counted.
  */
-export function buildInfoModal(view: MessageView): ModalView {
+export function buildInfoModal(view: MessageView, callbackId?: string): ModalView {
   const head = renderMessage({ ...view, lines: [], actions: [] }).blocks;
   const sections: string[] = [];
   for (const line of (view.lines ?? []).map(escapeMrkdwn)) {
@@ -320,7 +320,10 @@ export function buildInfoModal(view: MessageView): ModalView {
       sections[sections.length - 1] = `${last}\n${line}`;
     } else sections.push(truncate(line, LIMITS.sectionText));
   }
-  const room = LIMITS.blocksInModal - head.length - 1;
+  const buttons: KnownBlock[] = view.actions?.length
+    ? [{ type: 'actions', block_id: 'jit.actions', elements: view.actions.map(renderButton) }]
+    : [];
+  const room = LIMITS.blocksInModal - head.length - buttons.length - 1;
   const blocks: KnownBlock[] = [
     ...head,
     ...sections.slice(0, room).map((text) => ({
@@ -334,8 +337,10 @@ export function buildInfoModal(view: MessageView): ModalView {
       elements: [{ type: 'mrkdwn', text: `${sections.length - room} more parts are not shown here.` }],
     });
   }
+  blocks.push(...buttons);
   return {
     type: 'modal',
+    ...(callbackId ? { callback_id: callbackId } : {}),
     title: plain(view.title, LIMITS.modalTitle),
     close: plain('Close', LIMITS.modalButton),
     blocks,

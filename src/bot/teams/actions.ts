@@ -30,6 +30,7 @@ import { DomainError, isDomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
 import { idValue } from '../../domain/ids.js';
 import type { AccessRequest, Person } from '../../domain/model.js';
+import { resourceIdValue } from '../../domain/policy-schema.js';
 import { type ConversationRepo, type MessageRecordRepo, StoreUnavailableError } from '../../domain/ports.js';
 import type { AccessService } from '../../domain/service.js';
 import { DENY_REASON_INPUT, denyForm, MAX_DENY_REASON } from '../../domain/views/forms.js';
@@ -64,7 +65,7 @@ export const FORM_NOT_AVAILABLE =
  */
 export type RequestFormCard = (
   person: TeamsPerson & { tz?: string },
-  opts: { again?: AccessRequest; extendGrantId?: string },
+  opts: { query?: string; again?: AccessRequest; extendGrantId?: string },
 ) => Promise<AdaptiveCard | null>;
 
 /** Verbs of the request form's own buttons, answered by the Teams request form, not here. */
@@ -102,6 +103,9 @@ const dataSchema = z.object({
     .optional(),
 });
 type ActionData = z.infer<typeof dataSchema>;
+/** The request link's "Request access" carries a resource id, not one of our ids. */
+const resourceDataSchema = z.object({ value: resourceIdValue });
+const dataSchemaFor = (verb: string) => (verb === ActionId.requestResource ? resourceDataSchema : dataSchema);
 
 interface Clicker {
   person: Person & TeamsPerson;
@@ -137,7 +141,7 @@ async function names(deps: TeamsCardActionDeps, emails: string[]): Promise<(emai
 async function requestForm(
   deps: TeamsCardActionDeps,
   clicker: Clicker,
-  opts: { again?: AccessRequest; extendGrantId?: string },
+  opts: { query?: string; again?: AccessRequest; extendGrantId?: string },
 ): Promise<InvokeAnswer> {
   if (!deps.requestFormCard) return invokeMessage(FORM_NOT_AVAILABLE);
   const form = await deps.requestFormCard(clicker.person, opts);
@@ -192,6 +196,10 @@ const HANDLERS: Record<string, Handler> = {
     if (refusal) throw refusal;
     return requestForm(deps, clicker, { extendGrantId: value });
   },
+
+  // The message a request link sent, where the form itself could not be shown.
+  [ActionId.requestResource]: async (deps, clicker, { value }) =>
+    requestForm(deps, clicker, { query: value }),
 
   [ActionId.requestAgain]: async (deps, clicker, { value }) => {
     // Nothing of someone else's request is reused (the neutral form checks whose it is).
@@ -254,7 +262,7 @@ export async function answerCardAction(
     log.warn({ verb: invoke.data?.action.verb?.slice(0, 100) }, 'teams.bad_card_action');
     return invokeMessage(NOT_RECOGNISED);
   }
-  const data = dataSchema.safeParse(invoke.data.action.data);
+  const data = dataSchemaFor(invoke.data.action.verb).safeParse(invoke.data.action.data);
   if (!data.success) {
     const tooLong = data.error.issues.find((i) => i.path[0] === DENY_REASON_INPUT && i.code === 'too_big');
     log.warn({ verb: invoke.data.action.verb }, 'teams.bad_card_data');

@@ -12,7 +12,7 @@ import { ActivityTypes } from 'botbuilder';
 import { handleCardAction, type TeamsCardActionDeps } from './actions.js';
 import type { TeamsLogic } from './adapter.js';
 import { type RememberDeps, rememberConversation } from './conversations.js';
-import { handleHome } from './home.js';
+import { handleHome, type TeamsHomeDeps } from './home.js';
 import { handleReport, type ReportLink } from './report.js';
 import { handleRequestForm, parseCommand, requestFormCard } from './request-form.js';
 import { handleSettings } from './settings.js';
@@ -20,9 +20,10 @@ import { handleSettings } from './settings.js';
 /**
  * Without `service` (the chat contract's delivery-only harness) the bot only remembers people;
  * without `messages` (where each card was sent) it answers no card buttons but the forms'; without
- * `reportLink` it does not answer "access report".
+ * `reportLink` it does not answer "access report"; without `home` its home cards are not refreshed.
  */
-export type TeamsBotDeps = RememberDeps & Partial<TeamsCardActionDeps> & { reportLink?: ReportLink };
+export type TeamsBotDeps = RememberDeps &
+  Partial<TeamsCardActionDeps> & { reportLink?: ReportLink; home?: TeamsHomeDeps['home'] };
 
 export function createTeamsBot(deps: TeamsBotDeps): TeamsLogic {
   return async (context) => {

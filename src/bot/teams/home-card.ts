@@ -5,9 +5,22 @@
  * press re-renders the card in place (./home.ts). The dashboard's filters are inputs (choice sets,
  * a person's email, a date) sent with "Apply filters". Typed text is escaped as in ./cards.ts.
  */
+import { z } from 'zod';
+import {
+  DENY_REASON_INPUT,
+  MAX_DENY_REASON,
+  MAX_REVOKE_REASON,
+  REVOKE_REASON_INPUT,
+} from '../../domain/views/forms.js';
 import type { HomeFilter, HomeItem, HomeSectionView, HomeView } from '../../domain/views/home.js';
 import type { ViewAction } from '../../domain/views/model.js';
-import { ADAPTIVE_CARD_VERSION, type AdaptiveCard, type CardElement, escapeMarkdown } from './cards.js';
+import {
+  ADAPTIVE_CARD_CONTENT_TYPE,
+  ADAPTIVE_CARD_VERSION,
+  type AdaptiveCard,
+  type CardElement,
+  escapeMarkdown,
+} from './cards.js';
 import { LIMITS, truncate } from './limits.js';
 
 export const HomeVerb = {
@@ -27,6 +40,43 @@ export const HOME_VERB_PREFIX = 'home.';
 /** Which card: the person's own access ("my access") or the grants dashboard. */
 export type HomeCardKind = 'mine' | 'dashboard';
 
+export const NO_DASHBOARD =
+  'The grants dashboard is for admins, and for the approvers and owners of a resource. Type “my access” to see your own.';
+export const OUT_OF_DATE = 'This card is out of date — see the latest below.';
+
+const TITLE: Record<HomeCardKind, string> = { mine: 'My access', dashboard: 'Grants dashboard' };
+const MINE: readonly string[] = ['grants', 'pending', 'decisions', 'history'];
+
+/**
+ * What a card of `kind` shows of the person's whole home: "my access" their own lists and the
+ * requests waiting for them, "dashboard" the grants dashboard alone (or a line saying they have
+ * none, when they are no longer an admin, approver or owner).
+ */
+export function homePart(view: HomeView, kind: HomeCardKind): HomeView {
+  if (kind === 'mine') return { ...view, sections: view.sections.filter((s) => MINE.includes(s.id)) };
+  const sections = view.sections.filter((s) => s.id === 'dashboard');
+  return { title: TITLE.dashboard, lines: sections.length ? [] : [NO_DASHBOARD], actions: [], sections };
+}
+
+/** The message of a home card: its card and the notification text. */
+export function homeMessage(card: AdaptiveCard, kind: HomeCardKind) {
+  return { summary: TITLE[kind], attachments: [{ contentType: ADAPTIVE_CARD_CONTENT_TYPE, content: card }] };
+}
+
+/** What an older card of `kind` becomes once a newer one is sent: no buttons, a pointer to the latest. */
+export function outOfDateCard(kind: HomeCardKind): AdaptiveCard {
+  return {
+    type: 'AdaptiveCard',
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    version: ADAPTIVE_CARD_VERSION,
+    fallbackText: OUT_OF_DATE,
+    body: [
+      text(TITLE[kind], { style: 'heading', size: 'Large', weight: 'Bolder' }),
+      text(OUT_OF_DATE, { isSubtle: true }),
+    ],
+  };
+}
+
 /** What every button of these cards carries back (untrusted: ./home.ts parses it). */
 export interface HomeWire {
   act?: string;
@@ -43,6 +93,27 @@ export const FilterInput = {
   user: 'home.filter.user',
   expiresBy: 'home.filter.expires',
 } as const;
+
+/** What a press sends back: a button's data with the card's inputs merged in, checked with zod. */
+export const pressedSchema = z.object({
+  act: z.string().max(100).optional(),
+  value: z.string().max(2000).optional(),
+  state: z.string().max(50_000),
+  view: z.enum(['mine', 'dashboard']),
+  [FilterInput.resource]: z.string().max(300).optional(),
+  [FilterInput.status]: z.string().max(50).optional(),
+  [FilterInput.user]: z.string().max(320).optional(),
+  [FilterInput.expiresBy]: z.string().max(20).optional(),
+  [DENY_REASON_INPUT]: z
+    .string()
+    .max(MAX_DENY_REASON, `The reason is too long: at most ${MAX_DENY_REASON} characters.`)
+    .optional(),
+  [REVOKE_REASON_INPUT]: z
+    .string()
+    .max(MAX_REVOKE_REASON, `The reason is too long: at most ${MAX_REVOKE_REASON} characters.`)
+    .optional(),
+});
+export type Pressed = z.infer<typeof pressedSchema>;
 
 const FILTER_INPUT: Record<string, string> = {
   'jit.home.filter.resource': FilterInput.resource,
@@ -68,7 +139,8 @@ export function executeAction(title: string, verb: string, data: HomeWire, style
   };
 }
 
-function action(a: ViewAction, wire: HomeWire): CardElement {
+/** A neutral view's button as a home button: its id and value travel in the data, with where the home stood. */
+export function action(a: ViewAction, wire: HomeWire): CardElement {
   const data: HomeWire = { ...wire, act: a.id, value: truncate(a.value, LIMITS.buttonValue) };
   const style = a.style === 'primary' ? 'positive' : a.style === 'danger' ? 'destructive' : undefined;
   if (!a.confirm) return executeAction(a.label, HomeVerb.act, data, style);

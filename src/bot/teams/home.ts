@@ -5,10 +5,16 @@
  * ending or revoking access (with an optional reason, on a confirmation card), a grant's timeline.
  * The clicker is the verified `from` (./identity.ts); what a button carries is parsed with zod and
  * the domain re-checks, against the store, that this person may see or do it (refusals audited there).
+ *
+ * With `home` (the core's Homes and ./home-surface.ts), where each card stands is recorded: the
+ * card a command sends, and the card a press answers with, become the person's latest card of that
+ * kind, which `home.refresh` then edits in place after every change; the card they replace is
+ * edited to say it is out of date. A press that shows something else in the card's place (a deny
+ * reason, a timeline, the request form) parks it: it is not refreshed until it shows the home again.
  */
-import type { TurnContext } from 'botbuilder';
-import { ActivityTypes } from 'botbuilder';
+import { ActivityTypes, type TurnContext } from 'botbuilder';
 import { z } from 'zod';
+import type { Homes } from '../../core/home.js';
 import { isDomainError } from '../../domain/errors.js';
 import {
   filterDashboard,
@@ -19,28 +25,30 @@ import {
   turnPage,
 } from '../../domain/home/state.js';
 import type { Person } from '../../domain/model.js';
-import {
-  DENY_REASON_INPUT,
-  denyForm,
-  MAX_DENY_REASON,
-  MAX_REVOKE_REASON,
-  REVOKE_REASON_INPUT,
-  revokeForm,
-} from '../../domain/views/forms.js';
-import { HOME_SECTIONS } from '../../domain/views/home.js';
+import { DENY_REASON_INPUT, denyForm, REVOKE_REASON_INPUT, revokeForm } from '../../domain/views/forms.js';
+import { historyView, parseHistoryValue } from '../../domain/views/history.js';
+import { HOME_SECTIONS, type HomeView } from '../../domain/views/home.js';
+import type { MessageView } from '../../domain/views/model.js';
 import { ActionId, HomeActionId } from '../../domain/views/model.js';
 import { timelineView } from '../../domain/views/timeline.js';
 import type { RequestFormCard } from './actions.js';
-import { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard, renderCard } from './cards.js';
+import { type AdaptiveCard, renderCard } from './cards.js';
 import { renderFormCard } from './form-view-card.js';
 import {
+  action,
   executeAction,
   FilterInput,
   HOME_VERB_PREFIX,
   type HomeCardKind,
   HomeVerb,
+  homeMessage,
+  homePart,
+  NO_DASHBOARD,
+  type Pressed,
+  pressedSchema,
   renderHomeCard,
 } from './home-card.js';
+import { homePlace, recordCard, type ShownCard, type TeamsHomeSurface } from './home-surface.js';
 import type { TeamsPerson } from './identity.js';
 import { invokeMessage, sendInvokeAnswer } from './invoke.js';
 import { reply, showCard, type TeamsFormDeps, UNKNOWN_PERSON, viewerOf } from './request-form.js';
@@ -48,70 +56,51 @@ import { executeSchema } from './request-form-data.js';
 
 export const MY_ACCESS = 'my access';
 export const DASHBOARD = 'dashboard';
-export const NO_DASHBOARD =
-  'The grants dashboard is for admins, and for the approvers and owners of a resource. Type “my access” to see your own.';
+export { NO_DASHBOARD } from './home-card.js';
+
 const UNREADABLE = 'This card could not be read, so nothing was changed. Type “my access” to start again.';
 
 export interface TeamsHomeDeps extends TeamsFormDeps {
   requestFormCard: RequestFormCard;
+  /** Where cards stand, for `home.refresh` (without it, cards change only when pressed). */
+  home?: { homes: Homes; surface: TeamsHomeSurface };
 }
 
-const MINE: readonly string[] = ['grants', 'pending', 'decisions', 'history'];
+/** What a home card shows, and the state it was built at. */
+type Shown = { view: HomeView; state: HomeState };
 
-const wireSchema = z.object({
-  act: z.string().max(100).optional(),
-  value: z.string().max(2000).optional(),
-  state: z.string().max(50_000),
-  view: z.enum(['mine', 'dashboard']),
-  [FilterInput.resource]: z.string().max(300).optional(),
-  [FilterInput.status]: z.string().max(50).optional(),
-  [FilterInput.user]: z.string().max(320).optional(),
-  [FilterInput.expiresBy]: z.string().max(20).optional(),
-  [DENY_REASON_INPUT]: z
-    .string()
-    .max(MAX_DENY_REASON, `The reason is too long: at most ${MAX_DENY_REASON} characters.`)
-    .optional(),
-  [REVOKE_REASON_INPUT]: z
-    .string()
-    .max(MAX_REVOKE_REASON, `The reason is too long: at most ${MAX_REVOKE_REASON} characters.`)
-    .optional(),
-});
-type Wire = z.infer<typeof wireSchema>;
-
-/** The card `person` sees at `state`; null for a dashboard they have none of. */
-async function homeCard(
-  deps: TeamsHomeDeps,
-  person: Person,
-  state: HomeState,
-  view: HomeCardKind,
-  notice?: string,
-): Promise<AdaptiveCard | null> {
+/** The part of the person's home a card of `kind` shows at `state`. */
+async function build(deps: TeamsHomeDeps, person: Person, state: HomeState, kind: HomeCardKind) {
+  if (deps.home) return deps.home.homes.build(deps.home.surface, person, state, homePlace(kind));
   const built = await deps.service.home(person, state);
-  const sections = built.view.sections.filter((s) =>
-    view === 'dashboard' ? s.id === 'dashboard' : MINE.includes(s.id),
-  );
-  if (view === 'dashboard' && sections.length === 0) return null;
-  const shown =
-    view === 'dashboard'
-      ? { ...built.view, title: 'Grants dashboard', lines: [], actions: [], sections }
-      : { ...built.view, sections };
-  return renderHomeCard(shown, { state: JSON.stringify(built.state), view }, notice);
+  return { view: homePart(built.view, kind), state: built.state };
 }
 
-async function onCommand(context: TurnContext, deps: TeamsHomeDeps, view: HomeCardKind): Promise<void> {
+const cardOf = (shown: Shown, kind: HomeCardKind, notice?: string) =>
+  renderHomeCard(shown.view, { state: JSON.stringify(shown.state), view: kind }, notice);
+const noDashboard = (shown: Shown, kind: HomeCardKind) =>
+  kind === 'dashboard' && shown.view.sections.length === 0;
+
+/** Records where the card stands (without `home`, cards are not refreshed: nothing to record). */
+async function keep(context: TurnContext, deps: TeamsHomeDeps, email: string, card: ShownCard) {
+  if (deps.home) await recordCard(context, { ...deps.home, log: deps.log }, email, card);
+}
+
+async function onCommand(context: TurnContext, deps: TeamsHomeDeps, kind: HomeCardKind): Promise<void> {
   const who = await deps.identity.of(context);
   if (!who) return reply(context, UNKNOWN_PERSON);
   const person = await viewerOf(context, deps, who);
-  const card = await homeCard(deps, person, initialHomeState(), view);
-  if (!card) return reply(context, NO_DASHBOARD);
-  await context.sendActivity({
+  const shown = await build(deps, person, initialHomeState(), kind);
+  if (noDashboard(shown, kind)) return reply(context, NO_DASHBOARD);
+  const sent = await context.sendActivity({
     type: ActivityTypes.Message,
-    summary: view === 'dashboard' ? 'Grants dashboard' : 'My access',
-    attachments: [{ contentType: ADAPTIVE_CARD_CONTENT_TYPE, content: card }],
+    ...homeMessage(cardOf(shown, kind), kind),
   });
+  if (sent?.id) await keep(context, deps, person.email, { kind, activityId: sent.id, shown, isNew: true });
 }
 
-type Press = { card: AdaptiveCard } | { message: string };
+/** A card in the home card's place (`shown` when it is the home again), or a message beside it. */
+type Press = { card: AdaptiveCard; shown?: Shown } | { message: string };
 const sectionSchema = z.enum(HOME_SECTIONS);
 
 /** What a press does, and the card (or message) it answers with. */
@@ -119,12 +108,13 @@ async function press(
   deps: TeamsHomeDeps,
   person: Person & TeamsPerson,
   verb: string,
-  wire: Wire,
+  wire: Pressed,
 ): Promise<Press> {
   let state = readHomeState(parseJson(wire.state));
   const again = async (notice?: string): Promise<Press> => {
-    const card = await homeCard(deps, person, state, wire.view, notice);
-    return card ? { card } : { message: NO_DASHBOARD };
+    const shown = await build(deps, person, state, wire.view);
+    if (noDashboard(shown, wire.view)) return { message: NO_DASHBOARD };
+    return { card: cardOf(shown, wire.view, notice), shown };
   };
   const value = wire.value ?? '';
   if (verb === HomeVerb.back) return again();
@@ -216,17 +206,39 @@ async function press(
     }
     case HomeActionId.details: {
       const timeline = await deps.service.grantTimeline(person, value);
-      const viewer = { now: deps.service.now(), ...(person.tz ? { tz: person.tz } : {}) };
-      const card = renderCard(timelineView(timeline, viewer));
-      card.actions = [
-        ...(card.actions ?? []),
-        executeAction('Back', HomeVerb.back, { state: wire.state, view: wire.view }),
-      ];
-      return { card };
+      return { card: readOnlyCard(timelineView(timeline, viewerFor(deps, person)), wire) };
+    }
+    case HomeActionId.history: {
+      const wanted = parseHistoryValue(value);
+      const resource = wanted ? deps.service.findResource(wanted.r) : undefined;
+      if (!wanted || !resource) return { message: UNREADABLE };
+      const page = await deps.service.accessHistory(
+        person,
+        resource.id,
+        wanted.c ? { cursor: wanted.c } : {},
+      );
+      const view = historyView(page, resource, viewerFor(deps, person), { newer: Boolean(wanted.c) });
+      return { card: readOnlyCard(view, wire) };
     }
     default:
       return { message: UNREADABLE };
   }
+}
+
+const viewerFor = (deps: TeamsHomeDeps, person: Person & TeamsPerson) => ({
+  now: deps.service.now(),
+  ...(person.tz ? { tz: person.tz } : {}),
+});
+
+/** A view to read (a timeline, a history) with its buttons wired to the home, and Back to where it stood. */
+function readOnlyCard(view: MessageView, wire: Pressed): AdaptiveCard {
+  const stood = { state: wire.state, view: wire.view };
+  const card = renderCard({ ...view, actions: [] });
+  card.actions = [
+    ...(view.actions ?? []).map((a) => action(a, stood)),
+    executeAction('Back', HomeVerb.back, stood),
+  ];
+  return card;
 }
 
 function parseJson(text: string): unknown {
@@ -243,7 +255,7 @@ const cardOrText = (card: AdaptiveCard | null): Press =>
 async function onPress(context: TurnContext, deps: TeamsHomeDeps, verb: string, raw: unknown) {
   const who = await deps.identity.of(context);
   if (!who) return sendInvokeAnswer(context, invokeMessage(UNKNOWN_PERSON));
-  const parsed = wireSchema.safeParse(raw);
+  const parsed = pressedSchema.safeParse(raw);
   if (!parsed.success) {
     const tooLong = parsed.error.issues.find((i) => i.code === 'too_big');
     deps.log.info({ verb }, 'teams.home_unreadable');
@@ -258,6 +270,17 @@ async function onPress(context: TurnContext, deps: TeamsHomeDeps, verb: string, 
     answer = { message: error.message };
   }
   if ('message' in answer) return sendInvokeAnswer(context, invokeMessage(answer.message));
+  const activityId = context.activity.replyToId;
+  if (activityId) {
+    const kind = parsed.data.view;
+    const parkedAt = readHomeState(parseJson(parsed.data.state));
+    await keep(context, deps, person.email, {
+      kind,
+      activityId,
+      parkedAt,
+      ...(answer.shown ? { shown: answer.shown } : {}),
+    });
+  }
   return showCard(context, deps, answer.card);
 }
 

@@ -25,11 +25,11 @@ import type { ConversationRecord } from '../../domain/model.js';
 import type { ConversationRepo } from '../../domain/ports.js';
 import type { MessageView } from '../../domain/views/model.js';
 import type { OutgoingActivity, TeamsAdapter } from './adapter.js';
-import { renderMessage } from './cards.js';
+import { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard, renderMessage } from './cards.js';
 import { connectorFailure } from './connector.js';
 import { parseReference, TEAMS_PLATFORM, toReference } from './conversations.js';
 import { emailOfMember } from './identity.js';
-import { LIMITS } from './limits.js';
+import { LIMITS, truncate } from './limits.js';
 import { ConversationThrottle } from './throttle.js';
 
 /** How long a reach (a `getMember` call) is trusted. */
@@ -70,6 +70,12 @@ export interface TeamsPlatformDeps {
   log?: Log;
   /** Teams' per-conversation rate limits (a fresh one by default). */
   throttle?: ConversationThrottle;
+  /**
+   * The request form card for a view that asks for one (`MessageView.requestForm`: a request link's
+   * message), prefilled with the resource, `intro` on top; null when it cannot be made. Without it
+   * such a view goes out as a plain card, whose button opens the form.
+   */
+  requestForm?: (person: ChatPerson, resourceId: string, intro: string) => Promise<AdaptiveCard | null>;
 }
 
 export class TeamsPlatform implements ChatPlatform {
@@ -121,7 +127,7 @@ export class TeamsPlatform implements ChatPlatform {
     const record = await this.record(key);
     let reference = record ? parseReference(record.reference) : null;
     if (!record || !reference) throw new DeliveryError(`nobody reachable in Teams with email ${key}`, true);
-    const activity = this.activity(view);
+    const activity = await this.activityFor(person, view);
     try {
       let activityId: string;
       try {
@@ -145,22 +151,45 @@ export class TeamsPlatform implements ChatPlatform {
   }
 
   async update(address: string, view: MessageView): Promise<void> {
+    await this.replace(address, renderMessage(view));
+  }
+
+  /**
+   * Replaces the message at `address` (a message address, as from `send`) with `content` (a card
+   * rendered by the caller: the home cards); throttled and classified like every edit.
+   */
+  async replace(address: string, content: OutgoingActivity): Promise<void> {
     const parsed = parseAddress(address, addressSchema);
     const reference = parsed ? toReference(parsed.reference) : null;
     if (!parsed || !reference) {
       throw new DeliveryError(`not a Teams message address: ${address.slice(0, 100)}`, true);
     }
     try {
+      const activity = this.checked(content);
       await this.throttle.take(reference.conversation?.id ?? '');
-      await this.deps.adapter.update(reference, parsed.activityId, this.activity(view));
+      await this.deps.adapter.update(reference, parsed.activityId, activity);
     } catch (error) {
       throw toDeliveryError(error);
     }
   }
 
-  /** The message activity of a view; refused (permanently) when it would pass Teams' size limit. */
-  private activity(view: MessageView) {
-    const activity = { type: 'message' as const, ...renderMessage(view) };
+  /** The message activity of a view: the request form card itself when the view asks for it and one can be made. */
+  private async activityFor(person: ChatPerson, view: MessageView): Promise<OutgoingActivity> {
+    const form =
+      view.requestForm && this.deps.requestForm
+        ? await this.deps.requestForm(person, view.requestForm.resourceId, view.text)
+        : null;
+    if (!form) return this.checked(renderMessage(view));
+    return this.checked({
+      type: 'message' as const,
+      summary: truncate(view.text, LIMITS.summary),
+      attachments: [{ contentType: ADAPTIVE_CARD_CONTENT_TYPE, content: form }],
+    });
+  }
+
+  /** The message activity of `content`; refused (permanently) when it would pass Teams' size limit. */
+  private checked(content: OutgoingActivity) {
+    const activity = { ...content, type: 'message' as const };
     const bytes = Buffer.byteLength(JSON.stringify(activity));
     if (bytes > LIMITS.messageBytes) {
       throw new DeliveryError(

@@ -99,7 +99,7 @@ export async function viewerOf(
 
 /** The form's card for `state`, with the first page of any type-ahead menu for clients without search. */
 async function formCard(
-  deps: TeamsFormDeps,
+  deps: Pick<TeamsFormDeps, 'service'>,
   viewer: Viewer,
   state: FormState,
   wire: Pick<FormWire, 'formId'>,
@@ -139,21 +139,26 @@ const cardAttachment = (card: AdaptiveCard) => ({ contentType: ADAPTIVE_CARD_CON
  * earlier request, `extendGrantId` makes it an extension. Null when there is nothing they may request.
  */
 export async function openFormCard(
-  deps: TeamsFormDeps,
+  deps: Pick<TeamsFormDeps, 'service'>,
   viewer: Viewer,
   opts: { query?: string; again?: AccessRequest; extendGrantId?: string } = {},
+  /** A line on top of the form, unless the form has one of its own to show. */
+  intro?: string,
 ): Promise<AdaptiveCard | null> {
   const opened = await openState(deps.service, viewer, opts);
   if (opened.nothingToRequest) return null;
-  return formCard(
-    deps,
-    viewer,
-    opened.state,
-    { formId: randomUUID() },
-    {
-      ...(opened.notice ? { notice: opened.notice } : {}),
-    },
-  );
+  const notice = opened.notice ?? intro;
+  return formCard(deps, viewer, opened.state, { formId: randomUUID() }, notice ? { notice } : {});
+}
+
+/**
+ * The message a request link sends in Teams (src/core/request-links.ts): the form card itself, as
+ * "request access <resource>" gives it, with the resource chosen and the message's text on top.
+ * Null when there is nothing the person may request.
+ */
+export function linkedFormCard(deps: Pick<TeamsFormDeps, 'service'>) {
+  return (person: Viewer, resourceId: string, intro: string): Promise<AdaptiveCard | null> =>
+    openFormCard(deps, person, { query: resourceId }, intro);
 }
 
 /**
@@ -164,7 +169,7 @@ export async function openFormCard(
 export function requestFormCard(deps: TeamsFormDeps) {
   return async (
     person: TeamsPerson & { tz?: string },
-    opts: { again?: AccessRequest; extendGrantId?: string },
+    opts: { query?: string; again?: AccessRequest; extendGrantId?: string },
   ): Promise<AdaptiveCard> => {
     const viewer: Viewer = {
       email: person.email,

@@ -394,7 +394,10 @@ export async function buildForm(
   if (closed) model.notice = closed;
 
   const eligible = policy.approval === 'manual' ? service.approversFor(resource, viewer.email) : [];
-  const names = await namesOf([...new Set([...eligible, ...state.approvers])]);
+  // A type-ahead (more than a list holds) shows only the chosen approvers' names: looking up every
+  // eligible one would hold up the form (Slack's trigger lasts 3 s) for names nobody sees yet.
+  const named = eligible.length > PICKER_LIST_MAX ? state.approvers : [...eligible, ...state.approvers];
+  const names = await namesOf([...new Set(named)]);
   if (policy.approval === 'auto') {
     model.approvers = {
       mode: 'auto',

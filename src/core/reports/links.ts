@@ -1,12 +1,12 @@
 /**
  * Short-lived signed links to the access report, for platforms that cannot take an upload into a
- * chat (Teams): the link names who asked and what, signed with HMAC-SHA256; the bot's own server
+ * chat (Teams): the link names who asked and what, signed with HMAC-SHA256 (../signed-tokens.ts); the bot's own server
  * (`GET /reports/access.csv?token=…`, src/http/report-download.ts) checks the signature and the
  * expiry, then builds the report afresh as that person, so it shows only what they may see.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Person } from '../../domain/model.js';
+import { SignedTokens } from '../signed-tokens.js';
 
 export const REPORT_DOWNLOAD_PATH = '/reports/access.csv';
 /** How long a link works. */
@@ -22,7 +22,7 @@ const claimsSchema = z.object({
 export type ReportLinkClaims = z.infer<typeof claimsSchema>;
 
 export class ReportLinks {
-  private readonly key: Buffer;
+  private readonly tokens: SignedTokens<ReportLinkClaims>;
 
   /** `secret` unset: a random key, so links work only on this process until it stops. */
   constructor(
@@ -30,20 +30,18 @@ export class ReportLinks {
     private readonly now: () => number,
     private readonly ttlMs = REPORT_LINK_TTL_MS,
   ) {
-    this.key = secret ? Buffer.from(secret, 'utf8') : randomBytes(32);
+    this.tokens = new SignedTokens('report-link', claimsSchema, secret, now);
   }
 
   /** The token for `person`'s report of `query` (the words of `/access-report`). */
   sign(person: Person, query: string): string {
-    const claims: ReportLinkClaims = {
+    return this.tokens.sign({
       email: person.email,
       name: person.name,
       ...(person.tz ? { tz: person.tz } : {}),
       query,
       exp: this.now() + this.ttlMs,
-    };
-    const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
-    return `${body}.${this.mac(body).toString('base64url')}`;
+    });
   }
 
   /** The download link on the server at `base` (e.g. PUBLIC_URL) for `person`'s report of `query`. */
@@ -53,20 +51,6 @@ export class ReportLinks {
 
   /** The claims of a token this key signed and that has not expired, else null. */
   verify(token: string): ReportLinkClaims | null {
-    const [body, mac, ...rest] = token.split('.');
-    if (!body || !mac || rest.length > 0) return null;
-    const expected = this.mac(body);
-    const given = Buffer.from(mac, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-    try {
-      const claims = claimsSchema.parse(JSON.parse(Buffer.from(body, 'base64url').toString('utf8')));
-      return claims.exp > this.now() ? claims : null;
-    } catch {
-      return null;
-    }
-  }
-
-  private mac(body: string): Buffer {
-    return createHmac('sha256', this.key).update(`report-link.${body}`).digest();
+    return this.tokens.verify(token);
   }
 }

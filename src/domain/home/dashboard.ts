@@ -9,8 +9,9 @@ import type { ServiceContext } from '../context.js';
 import { isDomainError } from '../errors.js';
 import type { Person } from '../model.js';
 import { type GrantFilter, type GrantRow, listGrants } from '../queries/grants.js';
-import { viewerOf } from '../queries/visibility.js';
+import { canSeeResource, viewerOf } from '../queries/visibility.js';
 import { canRevokeGrantsOf } from '../roles.js';
+import { historyAction } from '../views/history.js';
 import {
   FILTER_CHOICES_MAX,
   type HomeChoice,
@@ -191,6 +192,11 @@ export async function dashboardSection(
   };
   if (Object.keys(filters).length) {
     section.filterActions = [{ id: HomeActionId.clearFilters, label: 'Clear filters', value: 'clear' }];
+  }
+  // Filtered to one resource the viewer answers for: its access history is one press away.
+  const shown = filters.resource ? ctx.config.resources.find((r) => r.id === filters.resource) : undefined;
+  if (shown && canSeeResource(who, shown.id)) {
+    section.filterActions = [...(section.filterActions ?? []), historyAction(shown.id)];
   }
   const cursor = cursors.at(-1);
   try {

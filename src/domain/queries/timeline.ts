@@ -7,7 +7,7 @@ import { DomainError } from '../errors.js';
 import type { AuditEvent, AuditEventType } from '../model.js';
 import { refuse } from '../refusals.js';
 import { type GrantRow, toRow } from './grants.js';
-import { canSeeGrant, viewerOf } from './visibility.js';
+import { canSeeGrant, canSeeResource, viewerOf } from './visibility.js';
 
 export type TimelineStep =
   | 'requested'
@@ -45,6 +45,8 @@ export interface GrantTimeline {
   justification: string;
   ticket?: string;
   entries: TimelineEntry[];
+  /** Whether the viewer may also see the resource's access history (its owners, approvers, admins). */
+  resourceHistory: boolean;
 }
 
 const STEP: Partial<Record<AuditEventType, TimelineStep>> = {
@@ -109,7 +111,12 @@ export async function grantTimeline(
     if (typeof details.comment === 'string') entry.comment = details.comment;
     entries.push(entry);
   }
-  const timeline: GrantTimeline = { grant: toRow(ctx, grant), justification: grant.justification, entries };
+  const timeline: GrantTimeline = {
+    grant: toRow(ctx, grant),
+    justification: grant.justification,
+    entries,
+    resourceHistory: canSeeResource(viewer, grant.resourceId),
+  };
   if (request?.ticket) timeline.ticket = request.ticket;
   return timeline;
 }

@@ -10,6 +10,8 @@ export const ActionId = {
   deny: 'jit.request.deny',
   cancel: 'jit.request.cancel',
   requestAgain: 'jit.request.again',
+  /** Opens the request form with the resource in its value chosen (the API's request link). */
+  requestResource: 'jit.request.resource',
   extend: 'jit.grant.extend',
   endAccess: 'jit.grant.end',
 } as const;
@@ -24,6 +26,8 @@ export const HomeActionId = {
   revoke: 'jit.grant.revoke',
   /** Opens a grant's timeline. */
   details: 'jit.grant.details',
+  /** Opens a resource's access history (owners, approvers, admins); the value names it and the page. */
+  history: 'jit.resource.history',
   /** Home: opens the request form. */
   requestAccess: 'jit.home.request',
   /** Home: the next or previous page of a list (the value names the list). */
@@ -61,6 +65,12 @@ export interface MessageView {
   actions?: ViewAction[];
   /** Small print under the message. */
   note?: string;
+  /**
+   * The request form for this resource belongs in the message itself. A platform that can hold a
+   * form in a message (Teams: the form card) sends the form, prefilled, with `text` on top; one that
+   * cannot (Slack opens forms only from a click) shows the message, whose action opens it.
+   */
+  requestForm?: { resourceId: string };
 }
 
 /** A text field a person fills in (a deny reason, an extension reason). */

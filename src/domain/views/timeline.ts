@@ -1,5 +1,6 @@
 /** A grant's timeline (the read model's), as a neutral view: what happened, when, and by whom. */
 import type { GrantTimeline, TimelineEntry } from '../queries/timeline.js';
+import { historyAction } from './history.js';
 import type { Viewer } from './messages.js';
 import type { MessageView } from './model.js';
 import { formatTime } from './time.js';
@@ -66,5 +67,8 @@ export function timelineView(t: GrantTimeline, viewer: Viewer, nameOf: NameOf = 
     lines: t.entries.length
       ? t.entries.map((e) => `${formatTime(e.at, viewer.tz)}: ${line(e, viewer, nameOf)}`)
       : ['Nothing recorded yet.'],
+    ...(t.resourceHistory
+      ? { actions: [historyAction(g.resourceId, `Access history of ${g.resourceName}`)] }
+      : {}),
   };
 }

@@ -25,8 +25,8 @@ export interface ApiDeps {
   service: AccessService;
   token: string;
   log: Log;
-  /** The link that opens the request form for a resource (see ../request-link.ts). */
-  requestUrl: (resourceId: string, req: IncomingMessage) => string;
+  /** The link that brings `email` to the request form for a resource (see ../request-link.ts). */
+  requestUrl: (email: string, resourceId: string, req: IncomingMessage) => string;
 }
 
 const apiActor = { email: API_ACTOR, name: 'Access API' };
@@ -122,7 +122,11 @@ function routesOf(deps: ApiDeps): Array<{ method: Route['method']; path: string;
             grant: { id: grant.id, expiresAt: grant.expiresAt?.toISOString() ?? null },
           });
         } else {
-          sendJson(res, 200, { allowed: false, grant: null, requestUrl: deps.requestUrl(q.resource, req) });
+          sendJson(res, 200, {
+            allowed: false,
+            grant: null,
+            requestUrl: deps.requestUrl(q.email, q.resource, req),
+          });
         }
       },
     },

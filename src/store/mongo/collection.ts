@@ -114,6 +114,14 @@ export class MongoCollection<T extends { _id: string }> implements DocCollection
       .catch((e: unknown) => Promise.reject(storeError(e)));
   }
 
+  async deleteMany(filter: Filter<T>): Promise<number> {
+    try {
+      return (await this.model.deleteMany(this.#filter(filter)).exec()).deletedCount;
+    } catch (e) {
+      throw storeError(e);
+    }
+  }
+
   #filter(filter: Filter<T>): QueryFilterOf<T> {
     return filter as QueryFilterOf<T>;
   }

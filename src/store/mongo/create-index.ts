@@ -17,6 +17,7 @@ export interface IndexOptions {
   name?: string;
   unique?: boolean;
   partialFilterExpression?: Record<string, unknown>;
+  expireAfterSeconds?: number;
 }
 
 /** What createIndex needs of a collection (the driver's, or mongoose's wrapper of it). */

@@ -69,6 +69,7 @@ function withIndexes<S extends Schema>(schema: S, collection: CollectionName): S
         ...(index.partialFilterExpression
           ? { partialFilterExpression: structuredClone(index.partialFilterExpression) }
           : {}),
+        ...(index.expireAfterSeconds !== undefined ? { expireAfterSeconds: index.expireAfterSeconds } : {}),
       },
     );
   }
@@ -190,6 +191,7 @@ export function buildSchemas() {
       platform: { type: String },
       lastError: { type: String },
       reqId: { type: String },
+      purgeAt: { type: Date },
     },
     schemaOptions('outbox'),
   );

@@ -5,7 +5,13 @@
  * error, and the read-only form. Typed text stays inert.
  */
 import { describe, expect, it } from 'vitest';
-import { FilterInput, HomeVerb, renderHomeCard } from '../../../src/bot/teams/home-card.js';
+import {
+  FilterInput,
+  HomeVerb,
+  OUT_OF_DATE,
+  outOfDateCard,
+  renderHomeCard,
+} from '../../../src/bot/teams/home-card.js';
 import { renderSettingsCard, SettingsInput } from '../../../src/bot/teams/settings-card.js';
 import {
   INTERRUPT_WARNING,
@@ -138,6 +144,17 @@ describe('the home card', () => {
     const raw = JSON.stringify(card);
     expect(raw).not.toContain('[click](https');
     expect(raw).not.toContain('<at>');
+  });
+});
+
+describe('the card a newer home card replaces', () => {
+  it('parses strictly, says where the latest is, and has no button left', () => {
+    for (const kind of ['mine', 'dashboard'] as const) {
+      const old = outOfDateCard(kind) as unknown as Card;
+      expect(adaptiveCardProblems(old)).toEqual([]);
+      expect(textsOf(old)).toEqual([kind === 'mine' ? 'My access' : 'Grants dashboard', OUT_OF_DATE]);
+      expect(elementsOf(old).filter((e) => String(e.type).startsWith('Action.'))).toEqual([]);
+    }
   });
 });
 

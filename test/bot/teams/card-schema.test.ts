@@ -19,6 +19,7 @@ import {
   unreachableNotice,
 } from '../../../src/domain/views/messages.js';
 import type { MessageView } from '../../../src/domain/views/model.js';
+import { requestPrompt } from '../../../src/domain/views/request-prompt.js';
 import { adaptiveCardProblems } from '../../support/adaptive-cards.js';
 
 const now = new Date('2026-11-23T09:00:00Z');
@@ -119,6 +120,7 @@ const EVERY_VIEW: Array<[string, MessageView]> = [
       nameOf,
     ),
   ],
+  ['request link prompt (where the form card cannot be sent: Request access)', requestPrompt(resource)],
   ['decision notice', decisionNotice(decided('denied', { reason: 'no' }), resource, viewer)],
   ['auto-approved notice', autoApprovedNotice(decided('approved', { approval: 'auto' }), resource, viewer)],
   ['grant active (End access now)', grantStatus(grant, resource, viewer, nameOf)],
@@ -172,7 +174,7 @@ describe('every card the bot sends in Teams parses strictly with the adaptivecar
     expect(adaptiveCardProblems(card)).toEqual([]);
   });
 
-  it('covers the buttons of every state: approve, deny, cancel, request again, extend, end access', () => {
+  it('covers the buttons of every state: approve, deny, cancel, request again, extend, end access, request access (a request link)', () => {
     const verbs = new Set(EVERY_VIEW.flatMap(([, view]) => (view.actions ?? []).map((a) => a.id)));
     expect([...verbs].sort()).toEqual(
       [
@@ -182,6 +184,7 @@ describe('every card the bot sends in Teams parses strictly with the adaptivecar
         'jit.request.approve',
         'jit.request.cancel',
         'jit.request.deny',
+        'jit.request.resource',
       ].sort(),
     );
   });

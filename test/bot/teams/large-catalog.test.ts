@@ -189,15 +189,20 @@ describe('the resource menu of a catalogue of 2,000 resources, in Teams', () => 
     expect(await t.store.repos.requests.list({})).toHaveLength(0);
   });
 
-  it('leaves no resource unreachable: every one of the 2,000 is found first by its id or its name', async () => {
+  // Every one of the 2,000 is found first by the core search (test/core/large-catalog.test.ts); over
+  // HTTP, through the CloudAdapter and the application/search invoke, a sample of 100 across every group.
+  it('leaves no resource unreachable: a sample of 100 across every group is found first by its id or its name', async () => {
+    const sample = catalog.resources.filter((_, i) => i % 20 === 3);
+    expect(sample).toHaveLength(100);
+    expect(new Set(sample.map((r) => r.group)).size).toBe(40);
     const missed: string[] = [];
-    for (const [i, r] of catalog.resources.entries()) {
+    for (const [i, r] of sample.entries()) {
       const query = i % 2 ? r.id : r.name;
       const [first] = await bob.search('jit.resources', query);
       if (first?.value !== r.id) missed.push(`${query} → ${first?.value}`);
     }
     expect(missed).toEqual([]);
-  }, 120_000);
+  });
 
   it('flows from a resource found by search into approvers, durations and the summary, as when it is named, and reaches its approver', async () => {
     const [found] = await carol.search('jit.resources', 'wonka billing 3');

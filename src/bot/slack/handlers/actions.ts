@@ -86,6 +86,16 @@ export async function requestAgain(
   await openRequestForm(deps, triggerId, person, request ? { again: request } : {});
 }
 
+/** "Request access" on the message a request link sent: the form, with that resource chosen when the person may request it. */
+export async function requestResource(
+  deps: SlackDeps,
+  person: SlackPerson,
+  resourceId: string,
+  triggerId: string,
+): Promise<void> {
+  await openRequestForm(deps, triggerId, person, { query: resourceId });
+}
+
 /** Opens the extension form, or returns why the clicker may not extend this access. */
 export async function startExtension(
   deps: SlackDeps,

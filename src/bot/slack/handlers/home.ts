@@ -14,6 +14,7 @@ import {
   turnPage,
 } from '../../../domain/home/state.js';
 import { MAX_REVOKE_REASON, REVOKE_REASON_INPUT, revokeForm } from '../../../domain/views/forms.js';
+import { historyView, parseHistoryValue } from '../../../domain/views/history.js';
 import { HOME_SECTIONS } from '../../../domain/views/home.js';
 import { HomeActionId } from '../../../domain/views/model.js';
 import { timelineView, unnamedIn } from '../../../domain/views/timeline.js';
@@ -140,4 +141,44 @@ export async function showDetails(
   const viewer = { now: deps.service.now(), ...(person.tz ? { tz: person.tz } : {}) };
   const view = timelineView(timeline, viewer, (email) => names.get(email) ?? email);
   await deps.client.views.open({ trigger_id: triggerId, view: buildInfoModal(view) });
+}
+
+/** Where an "Access history" press was made: the App Home, a modal (a grant's details), or the history itself. */
+export interface HistoryPress {
+  triggerId: string;
+  value: string | undefined;
+  /** The modal the button was in, if any. */
+  view?: { id: string; callbackId?: string };
+}
+
+/**
+ * A resource's access history in a modal, newest first, times in the viewer's zone; refused
+ * (audited) unless they are its owner, approver or an admin. From the home it opens a modal; from a
+ * grant's details it is pushed over them; "Older entries" turns the history's own page in place.
+ */
+export async function showHistory(deps: SlackDeps, person: SlackPerson, press: HistoryPress): Promise<void> {
+  const wanted = parseHistoryValue(press.value);
+  if (!wanted)
+    throw new DomainError('INVALID_INPUT', 'That button was not recognised, so nothing was changed.');
+  const resource = deps.service.findResource(wanted.r);
+  if (!resource) throw new DomainError('RESOURCE_UNKNOWN', 'There is no such resource.');
+  const page = await deps.service.accessHistory(person, resource.id, wanted.c ? { cursor: wanted.c } : {});
+  const names = await deps.directory.names([
+    ...new Set(page.entries.flatMap((e) => (e.by?.includes('@') ? [e.by] : []))),
+  ]);
+  const viewer = { now: deps.service.now(), ...(person.tz ? { tz: person.tz } : {}) };
+  const view = buildInfoModal(
+    historyView(page, resource, viewer, {
+      nameOf: (email) => names.get(email) ?? email,
+      newer: Boolean(wanted.c),
+    }),
+    FormIds.historyCallback,
+  );
+  if (press.view?.callbackId === FormIds.historyCallback) {
+    await deps.client.views.update({ view_id: press.view.id, view });
+  } else if (press.view) {
+    await deps.client.views.push({ trigger_id: press.triggerId, view });
+  } else {
+    await deps.client.views.open({ trigger_id: press.triggerId, view });
+  }
 }

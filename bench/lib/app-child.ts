@@ -157,6 +157,11 @@ const commands: Record<string, (args: never) => Promise<unknown>> = {
     if (!store) throw new Error('the app has not started');
     return (await store.repos.grants.list({ status: 'active', limit: 100_000 })).length;
   },
+  /** The app process's CPU time so far, user + system, in ms (for CPU per flow and per revocation). */
+  async cpu() {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  },
   /** Resident memory after a full collection (the child runs with --expose-gc). */
   async memory() {
     const gc = (globalThis as { gc?: () => void }).gc;

@@ -47,9 +47,9 @@ const OTHER = 'o';
  * anything an equality with a scalar cannot match exactly), or null when an array lies on the way
  * (multikey: the document may match several values).
  */
-function encodePath(doc: unknown, path: string): string | null {
+function encodePath(doc: unknown, parts: readonly string[]): string | null {
   let value: unknown = doc;
-  for (const part of path.split('.')) {
+  for (const part of parts) {
     if (Array.isArray(value)) return null;
     if (value === null || typeof value !== 'object' || value instanceof Date) return MISSING;
     value = (value as Record<string, unknown>)[part];
@@ -83,21 +83,25 @@ class PrefixMap {
   readonly #buckets = new Map<string, Bucket>();
   /** Documents under an array on one of the paths: a candidate for every lookup. */
   readonly #multikey = new Set<string>();
+  /** Each field's path, split once. */
+  readonly #paths: ReadonlyArray<readonly string[]>;
 
-  constructor(readonly fields: readonly string[]) {}
+  constructor(readonly fields: readonly string[]) {
+    this.#paths = fields.map((f) => f.split('.'));
+  }
 
-  #key(doc: unknown): string | null {
+  /** The bucket key `doc` is under; null when an array lies on one of the paths (multikey). */
+  keyOf(doc: unknown): string | null {
     let key = '';
-    for (const field of this.fields) {
-      const part = encodePath(doc, field);
+    for (const path of this.#paths) {
+      const part = encodePath(doc, path);
       if (part === null) return null;
       key += `${part.length}:${part}`;
     }
     return key;
   }
 
-  add(id: string, doc: unknown): void {
-    const key = this.#key(doc);
+  add(id: string, doc: unknown, key = this.keyOf(doc)): void {
     if (key === null) {
       this.#multikey.add(id);
       return;
@@ -109,8 +113,7 @@ class PrefixMap {
     } else bucket.add(id);
   }
 
-  remove(id: string, doc: unknown): void {
-    const key = this.#key(doc);
+  remove(id: string, doc: unknown, key = this.keyOf(doc)): void {
     if (key === null) {
       this.#multikey.delete(id);
       return;
@@ -168,18 +171,21 @@ class PrefixMap {
  */
 class PresenceSet {
   readonly #ids = new Set<string>();
+  readonly #paths: ReadonlyArray<readonly string[]>;
 
-  constructor(readonly requires: readonly string[]) {}
+  constructor(readonly requires: readonly string[]) {
+    this.#paths = requires.map((f) => f.split('.'));
+  }
 
-  #covers(doc: unknown): boolean {
-    return this.requires.every((f) => {
-      const part = encodePath(doc, f);
+  covers(doc: unknown): boolean {
+    return this.#paths.every((path) => {
+      const part = encodePath(doc, path);
       return part === null || part !== MISSING;
     });
   }
 
   add(id: string, doc: unknown): void {
-    if (this.#covers(doc)) this.#ids.add(id);
+    if (this.covers(doc)) this.#ids.add(id);
   }
 
   remove(id: string, _doc: unknown): void {
@@ -252,6 +258,21 @@ export class LookupIndexes {
   remove(id: string, doc: unknown): void {
     for (const map of this.#maps) map.remove(id, doc);
     for (const set of this.#partial) set.remove(id, doc);
+  }
+
+  /** Moves a changed document: only the maps whose key for it changed are touched. */
+  replace(id: string, previous: unknown, next: unknown): void {
+    for (const map of this.#maps) {
+      const before = map.keyOf(previous);
+      const after = map.keyOf(next);
+      if (before === after) continue;
+      map.remove(id, previous, before);
+      map.add(id, next, after);
+    }
+    for (const set of this.#partial) {
+      if (set.covers(next)) set.add(id, next);
+      else set.remove(id, previous);
+    }
   }
 
   /**

@@ -257,12 +257,13 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
 
   /** Stores `doc` (replacing `previous`, the same document before a change) under its `keys`. */
   #put(doc: T, previous: T | undefined, keys: ReadonlyArray<string | null>): void {
-    if (previous !== undefined) this.#release(previous);
+    if (previous !== undefined) this.#releaseKeys(previous);
     this.#unique.forEach((index, i) => {
       const key = keys[i];
       if (key !== null && key !== undefined) index.holders.set(key, doc._id);
     });
-    this.#lookups.add(doc._id, doc);
+    if (previous !== undefined) this.#lookups.replace(doc._id, previous, doc);
+    else this.#lookups.add(doc._id, doc);
     if (!this.#order.has(doc._id)) this.#order.set(doc._id, ++this.#inserted);
     this.#docs.set(doc._id, doc);
   }
@@ -270,6 +271,11 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
   /** Frees the unique keys `doc` holds and takes it out of the lookup maps. */
   #release(doc: T): void {
     this.#lookups.remove(doc._id, doc);
+    this.#releaseKeys(doc);
+  }
+
+  /** Frees the unique keys `doc` holds. */
+  #releaseKeys(doc: T): void {
     for (const index of this.#unique) {
       const key = indexKey(index, doc);
       if (key !== null && index.holders.get(key) === doc._id) index.holders.delete(key);

@@ -159,6 +159,8 @@ export async function runFlow(
   const card = fake.message(dm, String(posted.response.ts));
   if (!card) throw new Error('the approval card vanished');
   const granted = hookFor(env, 'grant.activated', requester.email, timeoutMs);
+  // Awaited below; a flow that fails before then must not leave its rejection unhandled.
+  granted.catch(() => undefined);
   const click2 = { userId: approver.id, actionId: ActionId.approve, message: card as JsonObject };
   const approve = await timed('approve', () => slack.blockAction(click2));
   step('approve ack');

@@ -152,7 +152,9 @@ export async function runFlow(
       c.method === 'chat.postMessage' &&
       c.response.ok === true &&
       c.args.channel === dm &&
-      Boolean(findElement((c.args.blocks as JsonObject[]) ?? [], ActionId.approve)),
+      Boolean(findElement((c.args.blocks as JsonObject[]) ?? [], ActionId.approve)) &&
+      // the approver may have several people's cards coming: this requester's
+      JSON.stringify(c.args.blocks).includes(`(${requester.email})`),
     { after: beforeSubmit, timeoutMs },
   );
   step('card posted');

@@ -8,8 +8,9 @@
  * anything else, and the store then does what it always did (mingo). So a fast path may decline,
  * but never answers differently: the store contract suites (test/store/) run both.
  *
- * - `compileMatcher`: top-level field paths compared with a scalar, null, `$eq`, `$ne`, `$in`,
- *   `$exists`, or a range (`$gt`, `$gte`, `$lt`, `$lte`) on a number, string or Date. A document
+ * - `compileMatcher`: field paths compared with a scalar, null, `$eq`, `$ne`, `$in`, `$exists`,
+ *   or a range (`$gt`, `$gte`, `$lt`, `$lte`) on a number, string or Date, and `$or`/`$and` of such
+ *   filters. A document
  *   whose path meets an array (MongoDB's multikey matching) is left to mingo.
  * - `compareForSort`: sort keys whose values are all numbers, all strings, all Dates or all
  *   booleans (missing or null first, as MongoDB orders them); mixed types are left to mingo.
@@ -147,7 +148,20 @@ function allOf(tests: Array<(a: unknown) => boolean | null>, actual: unknown): b
 /** A matcher for `filter`, or null when it uses anything beyond the subset above. */
 export function compileMatcher(filter: Doc): Matcher | null {
   const fields: Array<{ parts: string[]; test: (actual: unknown) => boolean | null }> = [];
+  const groups: Matcher[] = [];
   for (const [path, spec] of Object.entries(filter)) {
+    if (path === '$or' || path === '$and') {
+      // Each branch a filter of this subset (the sweep's findDue is an $or of three).
+      if (!Array.isArray(spec) || spec.length === 0) return null;
+      const branches: Matcher[] = [];
+      for (const branch of spec) {
+        const m = isPlainObject(branch) ? compileMatcher(branch) : null;
+        if (!m) return null;
+        branches.push(m);
+      }
+      groups.push(path === '$or' ? (doc) => anyOf(branches, doc) : (doc) => allOf(branches, doc));
+      continue;
+    }
     if (path.startsWith('$') || path === '') return null;
     const test = condition(spec);
     if (!test) return null;
@@ -155,6 +169,11 @@ export function compileMatcher(filter: Doc): Matcher | null {
   }
   return (doc) => {
     let undecided = false;
+    for (const group of groups) {
+      const r = group(doc);
+      if (r === false) return false;
+      if (r === null) undecided = true;
+    }
     for (const { parts, test } of fields) {
       const actual = valueAt(doc, parts);
       if (actual === UNDECIDED) {

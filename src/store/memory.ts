@@ -208,9 +208,12 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
       return candidate !== undefined && matches(candidate) ? [candidate] : [];
     }
     const ids = this.#lookups.candidates(filter as AnyObject);
-    const candidates = ids === null ? this.#docs.values() : this.#inNaturalOrder(ids);
     const limit = options.limit !== undefined && options.limit > 0 ? options.limit : undefined;
     const sort = options.sort && Object.keys(options.sort).length > 0 ? options.sort : undefined;
+    // A sort that ends in `_id` leaves no ties, so the candidates' natural order cannot matter.
+    const ordered = ids !== null && !(sort && Object.hasOwn(sort, '_id'));
+    const candidates =
+      ids === null ? this.#docs.values() : ordered ? this.#inNaturalOrder(ids) : this.#byId(ids);
     const found: T[] = [];
     for (const doc of candidates) {
       if (!matches(doc)) continue;
@@ -225,6 +228,14 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
     }
     found.sort(compare); // stable: ties keep the natural order
     return limit !== undefined ? found.slice(0, limit) : found;
+  }
+
+  /** The documents with these ids, in no particular order. */
+  *#byId(ids: Set<string>): Generator<T> {
+    for (const id of ids) {
+      const doc = this.#docs.get(id);
+      if (doc !== undefined) yield doc;
+    }
   }
 
   /** The documents with these ids, in natural order. */

@@ -44,7 +44,15 @@ const condition = fc.oneof(
   fc.record({ $gt: scalar }, { noNullPrototype: true }),
   fc.record({ $lte: scalar, $gte: scalar }, { noNullPrototype: true }),
 );
-const filter = fc.dictionary(path, condition, { maxKeys: 3, noNullPrototype: true });
+const plainFilter = fc.dictionary(path, condition, { maxKeys: 3, noNullPrototype: true });
+const filter = fc.oneof(
+  plainFilter,
+  fc.record(
+    { $or: fc.array(plainFilter, { minLength: 1, maxLength: 3 }), s: condition },
+    { requiredKeys: ['$or'], noNullPrototype: true },
+  ),
+  fc.record({ $and: fc.array(plainFilter, { minLength: 1, maxLength: 2 }) }, { noNullPrototype: true }),
+);
 
 describe('the memory store fast paths', () => {
   it('match every document exactly as mingo does, or leave it to mingo', () => {

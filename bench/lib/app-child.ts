@@ -44,11 +44,16 @@ let resource = { id: 'bench', name: 'Benchmark resource' };
 let approvers: string[] = [];
 /** grant id → when its revocation was confirmed, and that minus its expiresAt (ms) */
 const lags = new Map<string, { at: number; lag: number }>();
+/** grant id → when its expiry job began (stored it as revoking) minus its expiresAt (ms) */
+const starts = new Map<string, number>();
 
 function instrumentRevocations(s: Store): void {
   const update = s.repos.grants.update.bind(s.repos.grants);
   s.repos.grants.update = async (id, guard, change) => {
     const after = await update(id, guard, change);
+    if (after?.expiresAt && change.set?.status === 'revoking' && change.set.endReason === 'expired') {
+      starts.set(id, Date.now() - after.expiresAt.getTime());
+    }
     if (after?.status === 'expired' && change.set?.status === 'expired' && after.expiresAt) {
       const at = Date.now();
       lags.set(id, { at, lag: at - after.expiresAt.getTime() });
@@ -131,7 +136,10 @@ const commands: Record<string, (args: never) => Promise<unknown>> = {
     append?: boolean;
   }) {
     const opts = seedOptions();
-    if (!append) lags.clear();
+    if (!append) {
+      lags.clear();
+      starts.clear();
+    }
     for (let i = 0; i < holders.length; i++) {
       await seedActiveGrant(opts, holders[i] as string, {
         expiresAt: new Date(expiresAt[i] as number),
@@ -142,7 +150,11 @@ const commands: Record<string, (args: never) => Promise<unknown>> = {
   },
   async revocations() {
     const all = [...lags.values()];
-    return { lags: all.map((l) => l.lag), last: Math.max(0, ...all.map((l) => l.at)) };
+    return {
+      lags: all.map((l) => l.lag),
+      starts: [...starts.values()],
+      last: Math.max(0, ...all.map((l) => l.at)),
+    };
   },
   async submit(input: SubmitInput & { requester: { email: string } }) {
     if (!system) throw new Error('the app has not started');
@@ -156,6 +168,11 @@ const commands: Record<string, (args: never) => Promise<unknown>> = {
   async activeGrants() {
     if (!store) throw new Error('the app has not started');
     return (await store.repos.grants.list({ status: 'active', limit: 100_000 })).length;
+  },
+  /** The app process's CPU time so far, user + system, in ms (for CPU per flow and per revocation). */
+  async cpu() {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
   },
   /**
    * Resident memory after a full collection (the child runs with --expose-gc). With `atRest`, then

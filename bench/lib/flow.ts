@@ -23,7 +23,22 @@ export interface FlowTimes {
   approve: number;
   /** slash command sent → connector told `grant.activated`, ms */
   total: number;
+  /** How long each step took, ms, from the end of the step before (where a flow waits). */
+  steps: Record<FlowStep, number>;
 }
+
+/** The steps of a flow, in order: each an acknowledgement or the app's work that follows one. */
+export const FLOW_STEPS = [
+  'slash ack',
+  'modal opened',
+  'button ack',
+  'modal updated',
+  'submit ack',
+  'card posted',
+  'approve ack',
+  'connector told',
+] as const;
+export type FlowStep = (typeof FLOW_STEPS)[number];
 
 /** The same request sent to a bare Bolt app, to time its acknowledgement beside ours. */
 export type Yardstick = (send: (s: SlackSender) => Promise<SlackHttpResponse>) => Promise<void>;
@@ -65,6 +80,13 @@ export async function runFlow(
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const { fake, slack, watch } = env;
   const started = performance.now();
+  const steps = {} as Record<FlowStep, number>;
+  let stepStart = started;
+  const step = (name: FlowStep) => {
+    const now = performance.now();
+    steps[name] = now - stepStart;
+    stepStart = now;
+  };
 
   const trigger = fake.issueTriggerId(requester.id);
   const mark = watch.seen;
@@ -76,9 +98,11 @@ export async function runFlow(
       triggerId: trigger,
     }),
   );
+  step('slash ack');
   await opts.yardstick?.((s) =>
     s.slashCommand({ command: '/request-access', text: 'bench', userId: requester.id }),
   );
+  stepStart = performance.now();
   const opened = await watch.when(
     'views.open',
     (c) => c.method === 'views.open' && c.args.trigger_id === trigger,
@@ -87,6 +111,7 @@ export async function runFlow(
       timeoutMs,
     },
   );
+  step('modal opened');
   const viewId = String((opened.response.view as JsonObject | undefined)?.id ?? '');
   let view = fake.view(viewId);
   if (!view) throw new Error(`views.open failed: ${JSON.stringify(opened.response).slice(0, 300)}`);
@@ -94,11 +119,14 @@ export async function runFlow(
   const beforeClick = watch.seen;
   const pick = { userId: requester.id, actionId: `${FormIds.durationPrefix}0`, view: view as JsonObject };
   const click = await timed('duration click', () => slack.blockAction(pick));
+  step('button ack');
   await opts.yardstick?.((s) => s.blockAction(pick));
+  stepStart = performance.now();
   await watch.when('views.update', (c) => c.method === 'views.update' && c.args.view_id === viewId, {
     after: beforeClick,
     timeoutMs,
   });
+  step('modal updated');
   view = fake.view(viewId);
   if (!view) throw new Error('the form vanished');
 
@@ -114,7 +142,9 @@ export async function runFlow(
   };
   const submit = await timed('submission', () => slack.viewSubmission(form));
   if (submit.res.text !== '') throw new Error(`submission refused: ${submit.res.text.slice(0, 300)}`);
+  step('submit ack');
   await opts.yardstick?.((s) => s.viewSubmission(form));
+  stepStart = performance.now();
 
   const posted = await watch.when(
     'approval card',
@@ -122,21 +152,30 @@ export async function runFlow(
       c.method === 'chat.postMessage' &&
       c.response.ok === true &&
       c.args.channel === dm &&
-      Boolean(findElement((c.args.blocks as JsonObject[]) ?? [], ActionId.approve)),
+      Boolean(findElement((c.args.blocks as JsonObject[]) ?? [], ActionId.approve)) &&
+      // the approver may have several people's cards coming: this requester's
+      JSON.stringify(c.args.blocks).includes(`(${requester.email})`),
     { after: beforeSubmit, timeoutMs },
   );
+  step('card posted');
   const card = fake.message(dm, String(posted.response.ts));
   if (!card) throw new Error('the approval card vanished');
   const granted = hookFor(env, 'grant.activated', requester.email, timeoutMs);
+  // Awaited below; a flow that fails before then must not leave its rejection unhandled.
+  granted.catch(() => undefined);
   const click2 = { userId: approver.id, actionId: ActionId.approve, message: card as JsonObject };
   const approve = await timed('approve', () => slack.blockAction(click2));
+  step('approve ack');
   await opts.yardstick?.((s) => s.blockAction(click2));
+  stepStart = performance.now();
   await granted;
+  step('connector told');
   return {
     slash: slash.ms,
     click: click.ms,
     submit: submit.ms,
     approve: approve.ms,
     total: performance.now() - started,
+    steps,
   };
 }

@@ -8,8 +8,8 @@
  *   job (re-armed on every schedule and cancel) and one interval per periodic task.
  *
  * Due jobs start earliest first (ties in scheduling order). With a manual clock they run one at a
- * time; on real timers up to `concurrency` at once (as many as Agenda's runner runs, 5 of a kind
- * and 20 in all), so that a slow connector or chat API does not hold up every other job, and a
+ * time; on real timers up to `concurrency` at once (`IN_PROCESS_CONCURRENCY`: 32 of a kind and 64
+ * in all, since nearly every job waits on a chat API or the connector), so that a slow connector or chat API does not hold up every other job, and a
  * backlog of thousands (10,000 grants expiring in the same minute) drains at the rate the work
  * allows. Two runs of the same job (name and id) never overlap. Nothing survives a restart: the
  * periodic sweep, run at start, picks up whatever was due.
@@ -22,7 +22,7 @@ import { JobQueue, type QueuedJob } from './job-queue.js';
 import {
   assertValidDate,
   assertValidInterval,
-  JOB_CONCURRENCY,
+  IN_PROCESS_CONCURRENCY,
   JOB_PRIORITY,
   type JobConcurrency,
   type JobControl,
@@ -51,7 +51,7 @@ export interface InProcessRunnerOptions {
   runDueJobs?: boolean;
   /**
    * How many jobs run at once: of one name, and in all. Default: one at a time with a manual
-   * clock (tests see a strict order), `JOB_CONCURRENCY` on real timers.
+   * clock (tests see a strict order), `IN_PROCESS_CONCURRENCY` on real timers.
    */
   concurrency?: Partial<JobConcurrency>;
   /**
@@ -134,8 +134,8 @@ export class InProcessRunner implements JobRunner {
     const serial = !this.useTimers;
     this.priorities = options.priorities ?? !serial;
     this.concurrency = {
-      perKind: Math.max(1, options.concurrency?.perKind ?? (serial ? 1 : JOB_CONCURRENCY.perKind)),
-      total: Math.max(1, options.concurrency?.total ?? (serial ? 1 : JOB_CONCURRENCY.total)),
+      perKind: Math.max(1, options.concurrency?.perKind ?? (serial ? 1 : IN_PROCESS_CONCURRENCY.perKind)),
+      total: Math.max(1, options.concurrency?.total ?? (serial ? 1 : IN_PROCESS_CONCURRENCY.total)),
     };
   }
 

@@ -56,9 +56,9 @@ const SEPARATOR = '\u0001';
  * anything an equality with a scalar cannot match exactly), or null when an array lies on the way
  * (multikey: the document may match several values).
  */
-function encodePath(doc: unknown, path: string): string | null {
+function encodePath(doc: unknown, parts: readonly string[]): string | null {
   let value: unknown = doc;
-  for (const part of path.split('.')) {
+  for (const part of parts) {
     if (Array.isArray(value)) return null;
     if (value === null || typeof value !== 'object' || value instanceof Date) return MISSING;
     value = (value as Record<string, unknown>)[part];
@@ -99,14 +99,19 @@ class PrefixMap {
   readonly #buckets = new Map<string, Bucket>();
   /** Documents under an array on one of the paths: a candidate for every lookup. */
   readonly #multikey = new Set<string>();
+  /** Each field's path, split once. */
+  readonly #paths: ReadonlyArray<readonly string[]>;
 
-  constructor(readonly fields: readonly string[]) {}
+  constructor(readonly fields: readonly string[]) {
+    this.#paths = fields.map((f) => f.split('.'));
+  }
 
-  #key(doc: unknown): string | null {
-    if (this.fields.length === 1) return encodePath(doc, this.fields[0] as string);
+  /** The bucket key `doc` is under; null when an array lies on one of the paths (multikey). */
+  keyOf(doc: unknown): string | null {
+    if (this.#paths.length === 1) return encodePath(doc, this.#paths[0] as readonly string[]);
     const parts: string[] = [];
-    for (const field of this.fields) {
-      const part = encodePath(doc, field);
+    for (const path of this.#paths) {
+      const part = encodePath(doc, path);
       if (part === null) return null;
       parts.push(part);
     }
@@ -114,8 +119,7 @@ class PrefixMap {
     return parts.join(SEPARATOR);
   }
 
-  add(id: string, doc: unknown): void {
-    const key = this.#key(doc);
+  add(id: string, doc: unknown, key = this.keyOf(doc)): void {
     if (key === null) {
       this.#multikey.add(id);
       return;
@@ -131,8 +135,7 @@ class PrefixMap {
     } else bucket.add(id);
   }
 
-  remove(id: string, doc: unknown): void {
-    const key = this.#key(doc);
+  remove(id: string, doc: unknown, key = this.keyOf(doc)): void {
     if (key === null) {
       this.#multikey.delete(id);
       return;
@@ -188,18 +191,21 @@ class PrefixMap {
  */
 class PresenceSet {
   readonly #ids = new Set<string>();
+  readonly #paths: ReadonlyArray<readonly string[]>;
 
-  constructor(readonly requires: readonly string[]) {}
+  constructor(readonly requires: readonly string[]) {
+    this.#paths = requires.map((f) => f.split('.'));
+  }
 
-  #covers(doc: unknown): boolean {
-    return this.requires.every((f) => {
-      const part = encodePath(doc, f);
+  covers(doc: unknown): boolean {
+    return this.#paths.every((path) => {
+      const part = encodePath(doc, path);
       return part === null || part !== MISSING;
     });
   }
 
   add(id: string, doc: unknown): void {
-    if (this.#covers(doc)) this.#ids.add(id);
+    if (this.covers(doc)) this.#ids.add(id);
   }
 
   remove(id: string, _doc: unknown): void {
@@ -272,6 +278,21 @@ export class LookupIndexes {
   remove(id: string, doc: unknown): void {
     for (const map of this.#maps) map.remove(id, doc);
     for (const set of this.#partial) set.remove(id, doc);
+  }
+
+  /** Moves a changed document: only the maps whose key for it changed are touched. */
+  replace(id: string, previous: unknown, next: unknown): void {
+    for (const map of this.#maps) {
+      const before = map.keyOf(previous);
+      const after = map.keyOf(next);
+      if (before === after) continue;
+      map.remove(id, previous, before);
+      map.add(id, next, after);
+    }
+    for (const set of this.#partial) {
+      if (set.covers(next)) set.add(id, next);
+      else set.remove(id, previous);
+    }
   }
 
   /**

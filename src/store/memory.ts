@@ -31,6 +31,7 @@ import {
   uniqueKeys,
 } from './indexes.js';
 import { type LookupIndex, LookupIndexes } from './memory-index.js';
+import { appliedFast, compareForSort, compileMatcher } from './memory-ops.js';
 import { type Collections, createRepositories } from './repositories.js';
 
 const QUERY_OPTIONS: Partial<Options> = { scriptEnabled: false };
@@ -197,21 +198,55 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
     return matched.length;
   }
 
-  /** The stored documents (not copies) that match, sorted and limited. */
+  /**
+   * The stored documents (not copies) that match, sorted and limited. Filters and sorts in the
+   * subset of memory-ops.ts are evaluated directly; anything else (and any document the fast
+   * matcher cannot decide) by mingo.
+   */
   #select(filter: Filter<T>, options: FindOptions): T[] {
-    const query = new Query<AnyObject>(filter as AnyObject, QUERY_OPTIONS);
+    const fast = compileMatcher(filter as AnyObject);
+    let query: Query<AnyObject> | undefined;
+    const matches = (doc: T): boolean => {
+      const decided = fast?.(doc) ?? null;
+      if (decided !== null) return decided;
+      query ??= new Query<AnyObject>(filter as AnyObject, QUERY_OPTIONS);
+      return query.test(doc);
+    };
     const id = (filter as AnyObject)._id;
     if (typeof id === 'string') {
       // `_id` is unique: at most one candidate, so sorting and limiting have nothing to do.
       const candidate = this.#docs.get(id);
-      return candidate !== undefined && query.test(candidate) ? [candidate] : [];
+      return candidate !== undefined && matches(candidate) ? [candidate] : [];
     }
     const ids = this.#lookups.candidates(filter as AnyObject);
-    const candidates = ids === null ? [...this.#docs.values()] : this.#inNaturalOrder(ids);
-    let cursor = query.find<T>(candidates);
-    if (options.sort && Object.keys(options.sort).length > 0) cursor = cursor.sort({ ...options.sort });
-    if (options.limit !== undefined && options.limit > 0) cursor = cursor.limit(options.limit);
-    return cursor.all();
+    const limit = options.limit !== undefined && options.limit > 0 ? options.limit : undefined;
+    const sort = options.sort && Object.keys(options.sort).length > 0 ? options.sort : undefined;
+    // A sort that ends in `_id` leaves no ties, so the candidates' natural order cannot matter.
+    const ordered = ids !== null && !(sort && Object.hasOwn(sort, '_id'));
+    const candidates =
+      ids === null ? this.#docs.values() : ordered ? this.#inNaturalOrder(ids) : this.#byId(ids);
+    const found: T[] = [];
+    for (const doc of candidates) {
+      if (!matches(doc)) continue;
+      found.push(doc);
+      if (!sort && limit !== undefined && found.length >= limit) break;
+    }
+    if (!sort) return found;
+    const compare = compareForSort(sort, found);
+    if (!compare) {
+      const sorted = new Query<AnyObject>({}, QUERY_OPTIONS).find<T>(found).sort({ ...sort });
+      return (limit !== undefined ? sorted.limit(limit) : sorted).all();
+    }
+    found.sort(compare); // stable: ties keep the natural order
+    return limit !== undefined ? found.slice(0, limit) : found;
+  }
+
+  /** The documents with these ids, in no particular order. */
+  *#byId(ids: Set<string>): Generator<T> {
+    for (const id of ids) {
+      const doc = this.#docs.get(id);
+      if (doc !== undefined) yield doc;
+    }
   }
 
   /** The documents with these ids, in natural order. */
@@ -244,12 +279,13 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
 
   /** Stores `doc` (replacing `previous`, the same document before a change) under its `keys`. */
   #put(doc: T, previous: T | undefined, keys: ReadonlyArray<string | null>): void {
-    if (previous !== undefined) this.#release(previous);
+    if (previous !== undefined) this.#releaseKeys(previous);
     this.#unique.forEach((index, i) => {
       const key = keys[i];
       if (key !== null && key !== undefined) index.holders.set(key, doc._id);
     });
-    this.#lookups.add(doc._id, doc);
+    if (previous !== undefined) this.#lookups.replace(doc._id, previous, doc);
+    else this.#lookups.add(doc._id, doc);
     if (!this.#order.has(doc._id)) this.#order.set(doc._id, ++this.#inserted);
     this.#docs.set(doc._id, doc);
   }
@@ -257,6 +293,11 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
   /** Frees the unique keys `doc` holds and takes it out of the lookup maps. */
   #release(doc: T): void {
     this.#lookups.remove(doc._id, doc);
+    this.#releaseKeys(doc);
+  }
+
+  /** Frees the unique keys `doc` holds. */
+  #releaseKeys(doc: T): void {
     for (const index of this.#unique) {
       const key = indexKey(index, doc);
       if (key !== null && index.holders.get(key) === doc._id) index.holders.delete(key);
@@ -277,8 +318,13 @@ function checkUpdate(update: object): Operators {
   return storedCopy(update) as Operators;
 }
 
-/** A copy of `doc` with the update applied (`$setOnInsert` only applies to upserts). */
+/**
+ * A copy of `doc` with the update applied (`$setOnInsert` only applies to upserts): directly when
+ * the update is plain `$set`/`$unset`/`$inc` (memory-ops.ts), otherwise by mingo's updater.
+ */
 function applied<T extends { _id: string }>(doc: T, operators: Operators): T {
+  const fast = appliedFast(doc, operators);
+  if (fast) return fast;
   const { $setOnInsert: _ignored, ...rest } = operators;
   const next = copyDoc(doc);
   if (Object.keys(rest).length > 0) applyUpdate(next as AnyObject, copyDoc(rest));
@@ -300,10 +346,19 @@ function upsertDocument<T>(filter: Filter<T>, operators: Operators): T {
   // mingo (like MongoDB's $set) refuses to write `_id`, so the new document starts with it.
   const doc: AnyObject =
     insertId !== undefined ? { _id: insertId } : filterId !== undefined ? { _id: filterId } : {};
-  if (Object.keys(fromFilter).length > 0) applyUpdate(doc, { $set: storedCopy(fromFilter) });
-  if (Object.keys(onInsert).length > 0) applyUpdate(doc, { $set: copyDoc(onInsert) });
-  if (Object.keys(rest).length > 0) applyUpdate(doc, copyDoc(rest));
-  return doc as T;
+  let next = doc;
+  const steps: Operators[] = [];
+  if (Object.keys(fromFilter).length > 0) steps.push({ $set: storedCopy(fromFilter) });
+  if (Object.keys(onInsert).length > 0) steps.push({ $set: onInsert });
+  if (Object.keys(rest).length > 0) steps.push(rest);
+  for (const step of steps) next = appliedFast(next, step) ?? applyMingo(next, step);
+  return next as T;
+}
+
+/** `doc` (a fresh object of the caller's) with `update` applied by mingo's updater. */
+function applyMingo(doc: AnyObject, update: Operators): AnyObject {
+  applyUpdate(doc, copyDoc(update));
+  return doc;
 }
 
 function isOperatorObject(value: unknown): boolean {

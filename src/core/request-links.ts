@@ -86,12 +86,13 @@ export interface RequestPromptDeps {
   log: Log;
 }
 
-/** The dry run: null when the link's person may request its resource now, else a refusal (logged). */
+/** The dry run: null when the link's person may request its resource now, else a refusal (logged; audited with `audit`). */
 export async function promptRefusal(
   deps: RequestPromptDeps,
   claims: RequestLinkClaims,
+  opts: { audit?: boolean } = {},
 ): Promise<PromptOutcome | null> {
-  const refusal = await deps.service.checkRequestable(claims.email, claims.resource);
+  const refusal = await deps.service.checkRequestable(claims.email, claims.resource, opts);
   if (!refusal) return null;
   deps.log.info({ resourceId: claims.resource, code: refusal.code }, 'request_link.refused');
   return { kind: 'refused' };
@@ -103,7 +104,8 @@ export async function promptRefusal(
  * Throws when a platform cannot say just now whether it knows them (nothing is sent then).
  */
 export async function sendPrompt(deps: RequestPromptDeps, claims: RequestLinkClaims): Promise<PromptOutcome> {
-  const refused = await promptRefusal(deps, claims);
+  // Audited here, when the person pressed Continue; a page view (or a link preview) only logs.
+  const refused = await promptRefusal(deps, claims, { audit: true });
   if (refused) return refused;
   const resource = deps.service.findResource(claims.resource);
   const platform = await deps.outbox.platformFor(claims.email);

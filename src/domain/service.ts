@@ -31,6 +31,7 @@ import {
 import { accessReport, type Report } from './queries/report.js';
 import { type GrantTimeline, grantTimeline } from './queries/timeline.js';
 import { type Viewer, viewerOf } from './queries/visibility.js';
+import { recordRefusal } from './refusals.js';
 import { cancelRequest, checkDecision, decideRequest, expireRequest } from './request-decisions.js';
 import {
   checkAndAuditSubmission,
@@ -137,9 +138,16 @@ export class AccessService {
    * The dry run of asking for `resourceId` at all (before any form is filled in): the refusal for an
    * unknown resource, someone who may not request it, or a resource its owners have closed; or null.
    */
-  async checkRequestable(email: string, resourceId: string): Promise<DomainError | null> {
-    const refused = await resourceRefusal(this.ctx, normalizeEmail(email), resourceId);
-    return refused ? new DomainError(refused.code, refused.message, refused.field) : null;
+  async checkRequestable(
+    email: string,
+    resourceId: string,
+    opts: { audit?: boolean } = {},
+  ): Promise<DomainError | null> {
+    const actor = normalizeEmail(email);
+    const refused = await resourceRefusal(this.ctx, actor, resourceId);
+    if (!refused) return null;
+    if (opts.audit) await recordRefusal(this.ctx, { actor, action: 'request', resourceId }, refused.code);
+    return new DomainError(refused.code, refused.message, refused.field);
   }
 
   submit(input: SubmitInput): Promise<AccessRequest> {

@@ -222,6 +222,16 @@ describe('a signed request link, in Slack', () => {
     await t.delivered();
     expect(await prompts()).toEqual([]);
     expect(dmContaining(t, erin, PROMPT)).toBeUndefined();
+    // Each press is audited as a refused request, with why; opening the page only is not.
+    const refused = await t.store.repos.audit.list({ type: 'action.refused', actor: erin.email });
+    expect(refused.map((e) => [e.resourceId, e.details?.action])).toEqual(
+      expect.arrayContaining([
+        ['acme-prod', 'request'],
+        ['client-tenant', 'request'],
+        ['gone', 'request'],
+      ]),
+    );
+    expect(refused).toHaveLength(3);
   });
 
   it('tells someone no chat platform knows that it cannot reach them, and sends nothing', async () => {

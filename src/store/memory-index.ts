@@ -18,12 +18,12 @@
  */
 
 /** A value an equality lookup can use: compared by type and value, as MongoDB compares them. */
-type Scalar = string | number | boolean | Date;
+export type Scalar = string | number | boolean | Date;
 
 /** At most this many value combinations from `$in`s before a lookup gives up and scans. */
 const MAX_COMBINATIONS = 64;
 
-function isScalar(value: unknown): value is Scalar {
+export function isScalar(value: unknown): value is Scalar {
   return (
     typeof value === 'string' ||
     (typeof value === 'number' && !Number.isNaN(value)) ||

@@ -20,20 +20,11 @@
  *   are never changed in place, so the sharing is safe.
  */
 
+import { isScalar, type Scalar } from './memory-index.js';
+
 type Doc = Record<string, unknown>;
 /** true/false: the document does or does not match; null: leave it to mingo. */
 export type Matcher = (doc: unknown) => boolean | null;
-
-type Scalar = string | number | boolean | Date;
-
-function isScalar(value: unknown): value is Scalar {
-  return (
-    typeof value === 'string' ||
-    (typeof value === 'number' && !Number.isNaN(value)) ||
-    typeof value === 'boolean' ||
-    (value instanceof Date && !Number.isNaN(value.getTime()))
-  );
-}
 
 function isPlainObject(value: unknown): value is Doc {
   if (value === null || typeof value !== 'object') return false;

@@ -24,6 +24,9 @@ afterEach(async () => {
 });
 
 const person = (u: typeof carol) => ({ email: u.email, name: u.realName, tz: u.tz });
+/** The messages actually posted (not edits) whose text holds `needle`. */
+const postedContaining = (needle: string) =>
+  t.fake.callsTo('chat.postMessage').filter((c) => c.response.ok && String(c.args.text).includes(needle));
 const dms = (user: { id: string }, needle: string) =>
   t.fake.messagesIn(t.fake.dmChannelFor(user.id)).filter((m) => collectText(m.blocks ?? []).includes(needle));
 const theGrant = async (): Promise<Grant> => {
@@ -98,6 +101,7 @@ describe('clock edges', () => {
     expect(dms(carol, 'Access ending soon')).toHaveLength(0);
     // The notice, and the "Access granted" message edited to say the same; nothing else.
     expect(dms(carol, 'has ended')).toHaveLength(2);
+    expect(postedContaining('has ended')).toHaveLength(1);
     expect(await t.store.repos.audit.list({ type: 'grant.reminded' })).toEqual([]);
   });
 
@@ -143,6 +147,7 @@ describe('clock edges', () => {
     expect(dms(carol, 'Access ending soon')).toHaveLength(0);
     // The notice, and the "Access granted" message edited to say the same; nothing else.
     expect(dms(carol, 'has ended')).toHaveLength(2);
+    expect(postedContaining('has ended')).toHaveLength(1);
     const revocations = t.hooks.calls.filter((c) => (c.body as { event: string }).event === 'grant.revoked');
     expect(revocations).toHaveLength(1);
     // The revocation lag is what it was: the access stayed open for as long as the clock was away.

@@ -41,6 +41,8 @@ export interface FakeSlackUser {
   displayName?: string;
   isBot?: boolean;
   deleted?: boolean;
+  /** False for an account whose email Slack has not confirmed (`is_email_confirmed: false`). */
+  emailConfirmed?: boolean;
 }
 
 export interface FakeSlackUsergroup {
@@ -1634,7 +1636,7 @@ export class FakeSlack {
       is_bot: user.isBot ?? false,
       is_app_user: false,
       updated: Math.floor(this.now().getTime() / 1000),
-      is_email_confirmed: !user.isBot,
+      is_email_confirmed: user.emailConfirmed ?? !user.isBot,
     };
   }
 

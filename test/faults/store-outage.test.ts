@@ -44,6 +44,20 @@ const dms = (user: { id: string }, needle: string) =>
   t.fake.messagesIn(t.fake.dmChannelFor(user.id)).filter((m) => collectText(m.blocks ?? []).includes(needle));
 
 describe('a store that is unreachable for a moment', () => {
+  it('takes the instance out of the load balancer while the store is down (/readyz 503), without it being killed (/healthz 200)', async () => {
+    await start();
+    const get = async (path: string) => {
+      const res = await fetch(`http://127.0.0.1:${t.system.port}${path}`);
+      return { status: res.status, body: await res.json() };
+    };
+    expect(await get('/readyz')).toEqual({ status: 200, body: { ok: true } });
+    faults.down = true;
+    expect(await get('/readyz')).toEqual({ status: 503, body: { ok: false } });
+    expect(await get('/healthz')).toEqual({ status: 200, body: { ok: true } });
+    faults.down = false;
+    expect(await get('/readyz')).toEqual({ status: 200, body: { ok: true } });
+  });
+
   it('tells the requester in the form that nothing was sent, and the same form sent again works once', async () => {
     await start();
     let view: FakeView = await openForm(t, carol, 'acme-prod');

@@ -62,14 +62,17 @@ interface Running {
 
 const started: Running[] = [];
 
-/** Starts `dist/cli.js start` with exactly `env` (plus PATH, HOME, TMPDIR), from the repository root. */
-function runMain(env: Record<string, string>): Running {
+/**
+ * Starts `dist/cli.js start` (or `args`, e.g. the container's `dist/main.js`) with exactly `env`
+ * (plus PATH, HOME, TMPDIR), from the repository root.
+ */
+function runMain(env: Record<string, string>, args = [path.join('dist', 'cli.js'), 'start']): Running {
   const base: Record<string, string> = {};
   for (const key of ['PATH', 'HOME', 'TMPDIR'] as const) {
     const value = process.env[key];
     if (value) base[key] = value;
   }
-  const child = spawn(process.execPath, [path.join('dist', 'cli.js'), 'start'], {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -331,6 +334,50 @@ describe('a running process with STORE=memory', () => {
       expect(messages).toContain('app.stopping');
       expect(messages).toContain('app.stopped');
       expect(await listening(port)).toBe(false);
+    },
+    2 * TEST_MS,
+  );
+
+  it(
+    'runs the same way as `node dist/main.js`, the container’s command: serves health, readiness and Slack, and stops cleanly on SIGTERM',
+    async () => {
+      const port = await freePort();
+      const run = runMain(
+        {
+          PORT: String(port),
+          ACCESS_CONFIG: validPolicy,
+          STORE: 'memory',
+          SLACK_API_URL: fake.apiUrl,
+          SLACK_BOT_TOKEN: fake.botToken,
+          SLACK_SIGNING_SECRET: SIGNING_SECRET,
+          LOG_LEVEL: 'info',
+        },
+        [path.join('dist', 'main.js')],
+      );
+      await until(run, 'app.started log line', () => logLines(run).some((l) => l.msg === 'app.started'));
+      expect(await get(port, '/healthz')).toBe(200);
+      await until(run, '/readyz answering 200', async () => (await get(port, '/readyz')) === 200);
+      const slack = createSlackSender({
+        url: `http://127.0.0.1:${port}/slack/events`,
+        signingSecret: SIGNING_SECRET,
+        users: Object.values(USERS),
+        issueTriggerId: (userId) => fake.issueTriggerId(userId),
+        issueResponseUrl: (ctx) => fake.issueResponseUrl(ctx),
+      });
+      const mark = fake.checkpoint();
+      const res = await slack.slashCommand({
+        command: '/request-access',
+        text: 'demo-box',
+        userId: USERS.bob.id,
+      });
+      expect(res.status).toBe(200);
+      const open = await fake.waitFor('views.open', (c) => c.seq >= mark, 10_000);
+      expect(collectText(open.args.view)).toContain('Demo box');
+
+      run.child.kill('SIGTERM');
+      const { code, signal } = await exitWithin(run, 10_000);
+      expect({ code, signal }, run.stderr()).toEqual({ code: 0, signal: null });
+      expect(logLines(run).map((l) => l.msg)).toContain('app.stopped');
     },
     2 * TEST_MS,
   );

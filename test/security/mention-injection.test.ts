@@ -3,7 +3,7 @@
  * others, to ping a channel, impersonate a mention or plant a phishing link in a trusted card:
  * `<!channel>`, `<!here>`, `<@U…>`, `<#C…>`, `<https://evil|click>`, Markdown links, bare URLs,
  * `@here`, and Teams' `<at>…</at>`. Typed fields: the justification, the ticket reference, the
- * deny reason, and the words after /request-access.
+ * deny reason, the reason given when revoking access, and the words after /request-access.
  * Expected refusal: the text is shown character for character but is inert on both platforms: no
  * mention and no link in the Slack messages (escaped mrkdwn, verbatim) nor in the Teams Adaptive
  * Card (escaped Markdown, no mention entities), read by each platform's own rules
@@ -32,6 +32,7 @@ import {
   settle,
   waitForDm,
 } from '../support/flows.js';
+import { buttons, modalFromHome, openHome, sectionOf } from '../support/home.js';
 import { startTestSystem, type TestSystem, USERS } from '../support/system.js';
 import { type Card, TeamsChat, textsOf } from '../support/teams-client.js';
 
@@ -159,6 +160,26 @@ describe('mention and link injection in typed fields', () => {
       expect(seen.buttons).toEqual([]);
       expect(teamsMarkup(teamsCard!.activity)).toEqual({ mentions: [], links: [] });
     });
+  });
+
+  it('shows a hostile revoke reason, typed by an approver on the Home dashboard, inert to the holder', async () => {
+    const { t } = await start();
+    await requestAccess(t, carol, { resource: 'both-box', approvers: [alice.email], duration: '4 hours' });
+    await click(t, alice, await waitForDm(t, alice, 'Approve'), 'jit.request.approve');
+    await waitForDm(t, carol, 'is active until');
+    const [grant] = await t.store.repos.grants.list({});
+    const view = await openHome(t, alice);
+    const [revoke] = buttons(sectionOf(view, 'dashboard'), 'jit.grant.revoke');
+    const modal = await modalFromHome(t, alice, 'jit.grant.revoke', revoke ?? {});
+    const res = await t.slack.viewSubmission({
+      userId: alice.id,
+      view: modal as never,
+      values: { 'jit.revoke.reason': TYPED },
+    });
+    expect(res.status).toBe(200);
+    await eventually(async () => expect((await t.store.repos.grants.get(grant!.id))?.status).toBe('revoked'));
+    await t.delivered();
+    expectInertOnSlack(await waitForDm(t, carol, 'Alice Approver revoked it'), [TYPED]);
   });
 
   it('keeps the words typed after /request-access inert in what the bot answers', async () => {

@@ -24,9 +24,10 @@ afterEach(async () => {
 const metrics = () => scrape(t.system.port);
 
 describe('metrics at GET /metrics', () => {
-  it('count a request, its approval with its latency, a refused decision, connector failures, and the revocation lag', async () => {
+  it('count a request, a refused request, its approval with its latency, a refused decision, connector failures, and the revocation lag', async () => {
     const before = await metrics();
     expect(sample(before, 'jit_requests_total', { outcome: 'submitted' })).toBe(0);
+    expect(sample(before, 'jit_requests_total', { outcome: 'refused' })).toBe(0);
     expect(sample(before, 'jit_grants', { status: 'active' })).toBe(0);
 
     await requestAccess(t, carol, { approvers: [alice.email] });
@@ -39,6 +40,18 @@ describe('metrics at GET /metrics', () => {
     await expect(
       t.system.service.decide(request.id, { email: erin.email, name: erin.realName }, 'approve'),
     ).rejects.toMatchObject({ code: 'NOT_AN_APPROVER' });
+    // Someone who may not request acme-prod (only the support group may) asks for it: refused, counted.
+    await expect(
+      t.system.service.submit({
+        requester: { email: erin.email, name: erin.realName },
+        resourceId: 'acme-prod',
+        approvers: [alice.email],
+        duration: 'PT4H',
+        justification: 'Let me in',
+        submissionKey: 'metrics-refused-request',
+      }),
+    ).rejects.toMatchObject({ code: 'NOT_ALLOWED_TO_REQUEST' });
+    expect(sample(await metrics(), 'jit_requests_total', { outcome: 'refused' })).toBe(1);
 
     // Alice approves 90 s after the submission, while the connector answers 500.
     t.hooks.setStatus(500);

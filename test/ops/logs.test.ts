@@ -102,6 +102,8 @@ describe('logs', () => {
     for (const secret of [t.fake.botToken, SIGNING_SECRET, HOOK_SECRET, 'teams-pw', 'dXNlcjpwdw==']) {
       expect(all.includes(secret), `${secret} appears in the logs`).toBe(false);
     }
+    // No raw Slack payload either: the verification token Slack puts in every payload never shows.
+    expect(all.includes('fake-verification-token'), 'a raw Slack payload appears in the logs').toBe(false);
   });
 });
 

@@ -22,6 +22,7 @@ import {
 } from '../support/flows.js';
 import { startTestSystem, type TestSystem, USERS } from '../support/system.js';
 import { type Card, TeamsChat, textsOf } from '../support/teams-client.js';
+import { teamsUser } from '../support/teams-system.js';
 
 const { alice, carol } = USERS;
 const SEC = 1000;
@@ -150,16 +151,8 @@ describe('a store that is unreachable for a moment', () => {
 });
 
 describe('a store that is unreachable for a moment, in Teams', () => {
-  const person = (id: string, name: string) => ({
-    id: `29:1${id}`,
-    aadObjectId: `aad-${id}`,
-    name,
-    email: `${id}@example.com`,
-    userPrincipalName: `${id}@example.com`,
-    tz: 'UTC',
-  });
-  const TOM = person('tom', 'Tom Teams');
-  const TINA = person('tina', 'Tina Teams');
+  const TOM = teamsUser('tom', 'Tom Teams');
+  const TINA = teamsUser('tina', 'Tina Teams');
   const POLICY = `
 resources:
   - id: box
@@ -179,7 +172,7 @@ resources:
     await tina.install();
     const { id } = await tom.open('request access box');
     await tom.press(id, '4 hours');
-    const inputs = { [FormInput.approvers]: TINA.email, [FormInput.justification]: 'Outage test' };
+    const inputs = { [FormInput.approvers]: 'tina@example.com', [FormInput.justification]: 'Outage test' };
 
     faults.down = true;
     const refused = await tom.press(id, 'Send request', inputs);

@@ -11,6 +11,7 @@ import { startFakeBotConnector } from '../support/fake-bot-connector.js';
 import { click, eventually, onlyRequest, requestAccess, waitForDm } from '../support/flows.js';
 import { HOOK_SECRET, SIGNING_SECRET, startTestSystem, type TestSystem, USERS } from '../support/system.js';
 import { type Card, TeamsChat, textsOf } from '../support/teams-client.js';
+import { teamsUser } from '../support/teams-system.js';
 
 const { alice, carol } = USERS;
 
@@ -109,15 +110,8 @@ describe('logs', () => {
 
 describe('logs of work that came from Teams', () => {
   it('carry the id of the Teams activity through the domain to the cards it sent on both platforms', async () => {
-    const tom = {
-      id: '29:1tom',
-      aadObjectId: 'aad-tom',
-      name: 'Tom Teams',
-      email: 'tom@example.com',
-      userPrincipalName: 'tom@example.com',
-      tz: 'UTC',
-    };
-    const tina = { ...tom, id: '29:1tina', aadObjectId: 'aad-tina', name: 'Tina', email: 'tina@example.com' };
+    const tom = teamsUser('tom', 'Tom Teams', 'UTC');
+    const tina = teamsUser('tina', 'Tina Teams', 'UTC');
     const connector = await startFakeBotConnector({ users: [tom, tina], auth: { appId: 'logs-app' } });
     const log = createLogger('trace', { write: (s: string) => void raw.push(s) });
     const teams = await startTestSystem({

@@ -286,19 +286,26 @@ describe('a running process with STORE=memory', () => {
     await fake.close();
   });
 
-  it(
-    'warns loudly, answers health checks, opens the request form, and stops cleanly on SIGTERM',
-    async () => {
+  // `npm start` runs the CLI; the container runs dist/main.js directly (Dockerfile, deploy/k8s).
+  it.each([
+    ['`node dist/cli.js start` (npm start)', [path.join('dist', 'cli.js'), 'start']],
+    ['`node dist/main.js` (the container’s command)', [path.join('dist', 'main.js')]],
+  ])(
+    'as %s: warns loudly, answers health checks, opens the request form, and stops cleanly on SIGTERM',
+    async (_how, args) => {
       const port = await freePort();
-      const run = runMain({
-        PORT: String(port),
-        ACCESS_CONFIG: validPolicy,
-        STORE: 'memory',
-        SLACK_API_URL: fake.apiUrl,
-        SLACK_BOT_TOKEN: fake.botToken,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        LOG_LEVEL: 'info',
-      });
+      const run = runMain(
+        {
+          PORT: String(port),
+          ACCESS_CONFIG: validPolicy,
+          STORE: 'memory',
+          SLACK_API_URL: fake.apiUrl,
+          SLACK_BOT_TOKEN: fake.botToken,
+          SLACK_SIGNING_SECRET: SIGNING_SECRET,
+          LOG_LEVEL: 'info',
+        },
+        args,
+      );
       await until(run, 'app.started log line', () => logLines(run).some((l) => l.msg === 'app.started'));
 
       const warning = logLines(run).find(
@@ -334,50 +341,6 @@ describe('a running process with STORE=memory', () => {
       expect(messages).toContain('app.stopping');
       expect(messages).toContain('app.stopped');
       expect(await listening(port)).toBe(false);
-    },
-    2 * TEST_MS,
-  );
-
-  it(
-    'runs the same way as `node dist/main.js`, the container’s command: serves health, readiness and Slack, and stops cleanly on SIGTERM',
-    async () => {
-      const port = await freePort();
-      const run = runMain(
-        {
-          PORT: String(port),
-          ACCESS_CONFIG: validPolicy,
-          STORE: 'memory',
-          SLACK_API_URL: fake.apiUrl,
-          SLACK_BOT_TOKEN: fake.botToken,
-          SLACK_SIGNING_SECRET: SIGNING_SECRET,
-          LOG_LEVEL: 'info',
-        },
-        [path.join('dist', 'main.js')],
-      );
-      await until(run, 'app.started log line', () => logLines(run).some((l) => l.msg === 'app.started'));
-      expect(await get(port, '/healthz')).toBe(200);
-      await until(run, '/readyz answering 200', async () => (await get(port, '/readyz')) === 200);
-      const slack = createSlackSender({
-        url: `http://127.0.0.1:${port}/slack/events`,
-        signingSecret: SIGNING_SECRET,
-        users: Object.values(USERS),
-        issueTriggerId: (userId) => fake.issueTriggerId(userId),
-        issueResponseUrl: (ctx) => fake.issueResponseUrl(ctx),
-      });
-      const mark = fake.checkpoint();
-      const res = await slack.slashCommand({
-        command: '/request-access',
-        text: 'demo-box',
-        userId: USERS.bob.id,
-      });
-      expect(res.status).toBe(200);
-      const open = await fake.waitFor('views.open', (c) => c.seq >= mark, 10_000);
-      expect(collectText(open.args.view)).toContain('Demo box');
-
-      run.child.kill('SIGTERM');
-      const { code, signal } = await exitWithin(run, 10_000);
-      expect({ code, signal }, run.stderr()).toEqual({ code: 0, signal: null });
-      expect(logLines(run).map((l) => l.msg)).toContain('app.stopped');
     },
     2 * TEST_MS,
   );

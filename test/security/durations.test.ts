@@ -11,10 +11,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FormInput } from '../../src/bot/teams/request-form-data.js';
 import { addDuration } from '../../src/domain/duration.js';
 import { ConfigError, parseAccessConfig } from '../../src/domain/policy.js';
-import { type FakeBotConnector, startFakeBotConnector } from '../support/fake-bot-connector.js';
 import { eventually, openForm, settle, submitForm, waitForDm } from '../support/flows.js';
-import { startTestSystem, type TestSystem, USERS } from '../support/system.js';
+import { USERS } from '../support/system.js';
 import { type Card, TeamsChat, textsOf } from '../support/teams-client.js';
+import { startTeamsSystem, type TeamsTestSystem, teamsUser } from '../support/teams-system.js';
 import { blockOf, submitTampered, useSystem } from './support.js';
 
 const { alice, carol } = USERS;
@@ -145,27 +145,16 @@ describe('durations typed into the form', () => {
 });
 
 describe('durations typed into the Teams form', () => {
-  let t: TestSystem | undefined;
-  let connector: FakeBotConnector | undefined;
+  let teams: TeamsTestSystem | undefined;
   afterEach(async () => {
-    await t?.close();
-    await connector?.close();
-    t = undefined;
-    connector = undefined;
+    await teams?.close();
+    teams = undefined;
   });
 
   it('refuses the same negative, zero, fractional, enormous or non-numeric amounts on the card, and sends nothing', async () => {
-    const tom = {
-      id: '29:1tom',
-      aadObjectId: 'aad-tom',
-      name: 'Tom Teams',
-      email: 'tom@example.com',
-      userPrincipalName: 'tom@example.com',
-      tz: 'UTC',
-    };
-    connector = await startFakeBotConnector({ users: [tom], auth: { appId: 'durations-app' } });
-    t = await startTestSystem({
-      teams: connector,
+    const tom = teamsUser('tom', 'Tom Teams', 'UTC');
+    teams = await startTeamsSystem({
+      users: [tom],
       policy: `
 resources:
   - id: acme-prod
@@ -176,8 +165,8 @@ resources:
     connector: { type: log }
 `,
     });
-    const chat = new TeamsChat(connector, `http://127.0.0.1:${t.system.port}/api/messages`, tom);
-    await chat.install();
+    const { t } = teams;
+    const chat = new TeamsChat(teams.connector, teams.botUrl, tom);
     const { id } = await chat.open('request access acme-prod');
     for (const [amount, message] of TYPED_AMOUNTS) {
       const res = await chat.press(id, 'Send request', {

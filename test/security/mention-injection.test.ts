@@ -35,6 +35,7 @@ import {
 import { buttons, modalFromHome, openHome, sectionOf } from '../support/home.js';
 import { startTestSystem, type TestSystem, USERS } from '../support/system.js';
 import { type Card, TeamsChat, textsOf } from '../support/teams-client.js';
+import { teamsUser } from '../support/teams-system.js';
 
 const { alice, carol } = USERS;
 
@@ -47,14 +48,7 @@ const TINA: FakeTeamsUser = {
   tz: 'Australia/Sydney',
 };
 /** A requester who uses Teams. */
-const TOM: FakeTeamsUser = {
-  id: '29:1tom',
-  aadObjectId: 'aad-tom',
-  name: 'Tom Teams',
-  email: 'tom@example.com',
-  userPrincipalName: 'tom@example.com',
-  tz: 'Pacific/Auckland',
-};
+const TOM: FakeTeamsUser = teamsUser('tom', 'Tom Teams', 'Pacific/Auckland');
 
 const POLICY = `
 defaults: { approvalWindow: PT1H }

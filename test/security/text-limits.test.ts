@@ -27,6 +27,7 @@ import {
 } from '../support/flows.js';
 import { startTestSystem, type TestSystem, USERS } from '../support/system.js';
 import { type Card, input, TeamsChat, textsOf } from '../support/teams-client.js';
+import { teamsUser } from '../support/teams-system.js';
 import { blockOf, filledForm } from './support.js';
 
 const { alice, carol } = USERS;
@@ -39,14 +40,7 @@ const TINA = {
   tz: 'UTC',
 };
 /** A requester who uses Teams. */
-const TOM = {
-  ...TINA,
-  id: '29:1tom',
-  aadObjectId: 'aad-tom',
-  name: 'Tom Teams',
-  email: 'tom@example.com',
-  userPrincipalName: 'tom@example.com',
-};
+const TOM = teamsUser('tom', 'Tom Teams', 'UTC');
 const POLICY = `
 defaults: { approvalWindow: PT1H }
 resources:

@@ -97,7 +97,7 @@ describe('metrics at GET /metrics', () => {
     expect(sample(text, 'jit_revocation_lag_seconds_sum')).toBe(0);
   });
 
-  it('count expired and cancelled requests, and the revocation lag of a revocation that had to be retried', async () => {
+  it('count expired, cancelled and denied requests, and the revocation lag of a revocation that had to be retried', async () => {
     await requestAccess(t, carol, { approvers: [alice.email] });
     await waitForDm(t, alice, 'Approve');
     await t.runner.advance(HOUR); // the approval window (PT1H) passes
@@ -108,6 +108,13 @@ describe('metrics at GET /metrics', () => {
     const [pending] = await t.store.repos.requests.list({ status: 'pending' });
     await t.system.service.cancel(pending!.id, { email: carol.email, name: carol.realName });
     expect(sample(await metrics(), 'jit_decisions_total', { outcome: 'cancelled' })).toBe(1);
+
+    await requestAccess(t, carol, { approvers: [alice.email] });
+    const [toDeny] = await t.store.repos.requests.list({ status: 'pending' });
+    await t.system.service.decide(toDeny!.id, { email: alice.email, name: alice.realName }, 'deny');
+    const denied = await metrics();
+    expect(sample(denied, 'jit_decisions_total', { outcome: 'denied' })).toBe(1);
+    expect(sample(denied, 'jit_decision_latency_seconds_count', { outcome: 'denied' })).toBe(1);
 
     // Auto-approved (staging-db), then revoked 10 s late because the connector failed at expiry.
     await requestAccess(t, carol, { resource: 'staging-db', duration: '1 hour' });

@@ -221,7 +221,8 @@ export async function startTestSystem(
       t.system = current.system;
       t.slack = sender();
     },
-    async delivered(timeoutMs = 5000) {
+    async delivered(timeoutMs = 15_000) {
+      // A bound on waiting, not a timing assertion: generous, as the full suite runs on a loaded 2-core machine.
       // Done when no job runs or is due, and no lane's first pending message is due.
       const busy = async () => {
         const now = clock.now().getTime();

@@ -84,11 +84,16 @@ export class SlackPlatform implements ChatPlatform {
    */
   private readonly dmChannels = new Map<string, string>();
 
+  /**
+   * @param people the front end's directory, when there is one: what either learns about a person
+   *   serves both (asked through this platform's own fail-fast client).
+   */
   constructor(
     private readonly client: WebClient,
     now: () => number,
+    people?: SlackDirectory,
   ) {
-    this.directory = new SlackDirectory(client, now);
+    this.directory = people ? people.through(client) : new SlackDirectory(client, now);
   }
 
   async reach(email: string): Promise<ChatPerson | null> {

@@ -10,6 +10,7 @@ import { type ChatPerson, type ChatPlatform, DeliveryError, parseAddress } from 
 import type { Log } from '../../domain/events.js';
 import type { MessageView } from '../../domain/views/model.js';
 import { SlackDirectory, UnknownSlackUserError } from './directory.js';
+import { keepAliveFetch } from './http-fetch.js';
 import { slackLogger } from './logger.js';
 import { renderMessage } from './render.js';
 
@@ -46,7 +47,9 @@ export function deliveryClient(
   return new WebClient(token, {
     ...(log ? { logger: slackLogger(log.child({ component: 'slack-delivery' })) } : {}),
     slackApiUrl: apiUrl,
-    timeout: timeoutMs,
+    // the deadline is kept by the transport (./http-fetch.ts)
+    fetch: keepAliveFetch({ timeoutMs }),
+    timeout: 0,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
   });

@@ -12,7 +12,7 @@ import type { MessageView } from '../../domain/views/model.js';
 import { SlackDirectory, UnknownSlackUserError } from './directory.js';
 import { keepAliveFetch } from './http-fetch.js';
 import { slackLogger } from './logger.js';
-import { renderMessage } from './render.js';
+import { asJsonArg, renderMessage } from './render.js';
 
 /** Slack errors that no retry can fix: the person is not (or no longer) reachable on Slack. */
 const PERMANENT = new Set([
@@ -119,9 +119,11 @@ export class SlackPlatform implements ChatPlatform {
       const channel = await this.dmChannel(slackUser.userId);
       let posted: Awaited<ReturnType<WebClient['chat']['postMessage']>>;
       try {
+        const { text, blocks } = renderMessage(view);
         posted = await this.client.chat.postMessage({
           channel,
-          ...renderMessage(view),
+          text,
+          blocks: asJsonArg(blocks),
           unfurl_links: false,
           unfurl_media: false,
         });
@@ -152,10 +154,12 @@ export class SlackPlatform implements ChatPlatform {
     const parsed = parseAddress(address, addressSchema);
     if (!parsed) throw new DeliveryError(`not a Slack message address: ${address.slice(0, 100)}`, true);
     try {
+      const { text, blocks } = renderMessage(view);
       await this.client.chat.update({
         channel: parsed.channel,
         ts: parsed.ts,
-        ...renderMessage(view),
+        text,
+        blocks: asJsonArg(blocks),
       });
     } catch (error) {
       throw toDeliveryError(error);

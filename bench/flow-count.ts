@@ -38,6 +38,13 @@ const flow = (i: number) =>
   );
 try {
   for (let i = 0; i < WARMUP; i++) await flow(i);
+  if (process.env.BENCH_COUNT_SHOW === '1') {
+    // What the last warm-up flow sent, in order: method and the message's text.
+    for (const c of env.fake.calls.slice(-24)) {
+      const text = String(c.args.text ?? c.args.user ?? c.args.email ?? c.args.users ?? '').slice(0, 90);
+      process.stdout.write(`  ${c.method.padEnd(22)} ${String(c.args.channel ?? '').padEnd(10)} ${text}\n`);
+    }
+  }
   // Let the warm-up's trailing work (App Home refreshes, message compaction) finish.
   await new Promise((r) => setTimeout(r, 1_500));
   slackCalls.clear();

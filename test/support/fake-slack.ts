@@ -311,7 +311,21 @@ function fail(error: string, extra: JsonObject = {}): ApiResponse {
   return { ok: false, error, ...extra };
 }
 
+/** tzInfo by zone and minute: building an Intl.DateTimeFormat costs about a millisecond. */
+const tzInfoCache = new Map<string, { offsetSec: number; label: string }>();
+
+/** A zone's offset and long name at `at` (offsets change on whole minutes). */
 function tzInfo(tz: string, at: Date): { offsetSec: number; label: string } {
+  const key = `${tz}@${Math.floor(at.getTime() / 60_000)}`;
+  const known = tzInfoCache.get(key);
+  if (known) return known;
+  if (tzInfoCache.size > 1_000) tzInfoCache.clear();
+  const info = computeTzInfo(tz, at);
+  tzInfoCache.set(key, info);
+  return info;
+}
+
+function computeTzInfo(tz: string, at: Date): { offsetSec: number; label: string } {
   const offsetName =
     new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'longOffset' })
       .formatToParts(at)

@@ -20,7 +20,6 @@ import {
   secretFor,
 } from './config.js';
 import { systemClock } from './domain/clock.js';
-import { createAgendaRunner } from './jobs/agenda.js';
 import { InProcessRunner } from './jobs/in-process.js';
 import type { JobRunner } from './jobs/runner.js';
 import { createLogger } from './log.js';
@@ -78,6 +77,8 @@ export async function main(): Promise<void> {
 
   let runner: JobRunner;
   if (store.db) {
+    // Loaded only with MongoDB: Agenda and its backend are no use to the memory store.
+    const { createAgendaRunner } = await import('./jobs/agenda.js');
     runner = createAgendaRunner({ db: store.db, logger: log });
   } else {
     runner = new InProcessRunner({ clock: systemClock, logger: log });

@@ -14,13 +14,14 @@ import {
 import { SlackDirectory } from './bot/slack/directory.js';
 import { SlackHomeSurface } from './bot/slack/home-surface.js';
 import { deliveryClient, SlackPlatform } from './bot/slack/platform.js';
-import { createTeamsAdapter, type TeamsAdapter, type TeamsAdapterSettings } from './bot/teams/adapter.js';
-import { createTeamsBot } from './bot/teams/bot.js';
-import { TEAMS_PLATFORM } from './bot/teams/conversations.js';
-import { TeamsHomeSurface } from './bot/teams/home-surface.js';
-import { TeamsIdentity } from './bot/teams/identity.js';
-import { TeamsPlatform, type TeamsPlatformDeps } from './bot/teams/platform.js';
-import { linkedFormCard } from './bot/teams/request-form.js';
+// Types only: the Teams front end (botbuilder) is loaded by `import()` when Teams is configured.
+import type {
+  TeamsAdapter,
+  TeamsAdapterSettings,
+  TeamsHomeSurface,
+  TeamsPlatform,
+  TeamsPlatformDeps,
+} from './bot/teams/index.js';
 import { backoffDelayMs, MAX_ATTEMPTS_BEFORE_REPORT } from './connectors/backoff.js';
 import { createConnectorRegistry } from './connectors/registry.js';
 import type { ChatPlatform } from './core/chat.js';
@@ -139,7 +140,10 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   let teams: TeamsAdapter | null = null;
   let teamsForm: TeamsPlatformDeps['requestForm'];
   let teamsPlatform: TeamsPlatform | null = null;
-  if (parts.teams) {
+  // Loaded only when Teams is configured: botbuilder costs a Slack-only instance ~45 MB for nothing.
+  const teamsModule = parts.teams ? await import('./bot/teams/index.js') : null;
+  if (parts.teams && teamsModule) {
+    const { createTeamsAdapter, TeamsPlatform } = teamsModule;
     teams = createTeamsAdapter(parts.teams, log);
     teamsPlatform = new TeamsPlatform({
       adapter: teams,
@@ -200,7 +204,8 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   // Homes (Slack's App Home, Teams' "my access" and "dashboard" cards) are refreshed after every
   // change they show, as a job per person.
   const homeSurface = slack && directory ? new SlackHomeSurface(slack.client, directory) : null;
-  const teamsHomeSurface = teamsPlatform ? new TeamsHomeSurface(teamsPlatform) : null;
+  const teamsHomeSurface: TeamsHomeSurface | null =
+    teamsModule && teamsPlatform ? new teamsModule.TeamsHomeSurface(teamsPlatform) : null;
   const homeSurfaces: HomeSurface[] = [homeSurface, teamsHomeSurface].filter((s) => s !== null);
   const notifiers: Notifier[] = [
     new OutboxNotifier(outbox, log, () => Boolean(policy.current().notifications.webhook)),
@@ -222,7 +227,7 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     reportAfterAttempts: MAX_ATTEMPTS_BEFORE_REPORT,
     metrics: metrics.port,
   });
-  teamsForm = linkedFormCard({ service });
+  if (teamsModule) teamsForm = teamsModule.linkedFormCard({ service });
   const homes =
     homeSurfaces.length > 0
       ? new Homes({ service, repos: store.repos, surfaces: homeSurfaces, clock, newId: randomUUID, log })
@@ -278,7 +283,8 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
   let listening = 0;
   const reportLink = (person: Person, query: string) =>
     reportLinks.url(parts.publicUrl ?? `http://127.0.0.1:${listening}`, person, query);
-  if (teams && teamsPlatform) {
+  if (teams && teamsPlatform && teamsModule) {
+    const { createTeamsBot, TeamsIdentity, TEAMS_PLATFORM } = teamsModule;
     const reachable = teamsPlatform;
     http.route(
       teams.route(

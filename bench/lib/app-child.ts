@@ -17,7 +17,6 @@ import { parse as parseYaml } from 'yaml';
 import { systemClock } from '../../src/domain/clock.js';
 import { parseAccessConfig } from '../../src/domain/policy.js';
 import type { SubmitInput } from '../../src/domain/service.js';
-import { createAgendaRunner } from '../../src/jobs/agenda.js';
 import { InProcessRunner } from '../../src/jobs/in-process.js';
 import type { JobRunner } from '../../src/jobs/runner.js';
 import { createLogger } from '../../src/log.js';
@@ -118,6 +117,8 @@ async function start(args: StartArgs): Promise<{ port: number; store: string }> 
   if (uri) {
     store = await connectMongo(uri, { log });
     if (!store.db) throw new Error('MongoDB store without a database');
+    // Loaded only here, as src/main.ts does: the memory-store app never loads Agenda.
+    const { createAgendaRunner } = await import('../../src/jobs/agenda.js');
     runner = createAgendaRunner({ db: store.db, logger: log });
   } else {
     store = createMemoryStore();

@@ -8,9 +8,10 @@
  * the process exactly as it is on one MongoDB document. Documents are deep-cloned on the way in and
  * out (copy.ts: Dates stay Dates, strings are shared), so no caller ever shares a mutable reference with the store.
  */
-import { Query } from 'mingo';
+import { createRequire } from 'node:module';
+import type { Query } from 'mingo';
 import type { AnyObject, Options } from 'mingo/types';
-import { update as applyUpdate } from 'mingo/updater';
+import type { update as mingoUpdate } from 'mingo/updater';
 import { DuplicateKeyError } from '../domain/ports.js';
 import type {
   DocCollection,
@@ -35,6 +36,22 @@ import { appliedFast, compareForSort, compileMatcher } from './memory-ops.js';
 import { type Collections, createRepositories } from './repositories.js';
 
 const QUERY_OPTIONS: Partial<Options> = { scriptEnabled: false };
+
+const requireNow = createRequire(import.meta.url);
+let mingo: { Query: typeof Query; update: typeof mingoUpdate } | undefined;
+
+/**
+ * mingo, loaded the first time a filter, sort or update falls outside the fast paths of
+ * memory-ops.ts, which cover every query the repositories issue in a running app: it adds about
+ * 14 MB to the process. Loaded synchronously (`require`), so every operation stays atomic.
+ */
+function lib(): { Query: typeof Query; update: typeof mingoUpdate } {
+  mingo ??= {
+    Query: (requireNow('mingo') as typeof import('mingo')).Query,
+    update: (requireNow('mingo/updater') as typeof import('mingo/updater')).update,
+  };
+  return mingo;
+}
 
 /** Update operators MongoDB accepts in `findOneAndUpdate`/`updateMany` that this store applies. */
 const UPDATE_OPERATORS = new Set([
@@ -209,7 +226,7 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
     const matches = (doc: T): boolean => {
       const decided = fast?.(doc) ?? null;
       if (decided !== null) return decided;
-      query ??= new Query<AnyObject>(filter as AnyObject, QUERY_OPTIONS);
+      query ??= new (lib().Query)<AnyObject>(filter as AnyObject, QUERY_OPTIONS);
       return query.test(doc);
     };
     const id = (filter as AnyObject)._id;
@@ -234,7 +251,7 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
     if (!sort) return found;
     const compare = compareForSort(sort, found);
     if (!compare) {
-      const sorted = new Query<AnyObject>({}, QUERY_OPTIONS).find<T>(found).sort({ ...sort });
+      const sorted = new (lib().Query)<AnyObject>({}, QUERY_OPTIONS).find<T>(found).sort({ ...sort });
       return (limit !== undefined ? sorted.limit(limit) : sorted).all();
     }
     found.sort(compare); // stable: ties keep the natural order
@@ -327,7 +344,7 @@ function applied<T extends { _id: string }>(doc: T, operators: Operators): T {
   if (fast) return fast;
   const { $setOnInsert: _ignored, ...rest } = operators;
   const next = copyDoc(doc);
-  if (Object.keys(rest).length > 0) applyUpdate(next as AnyObject, copyDoc(rest));
+  if (Object.keys(rest).length > 0) lib().update(next as AnyObject, copyDoc(rest));
   if (next._id !== doc._id)
     throw new Error(`Performing an update on the path '_id' would modify the immutable field '_id'`);
   return next;
@@ -357,7 +374,7 @@ function upsertDocument<T>(filter: Filter<T>, operators: Operators): T {
 
 /** `doc` (a fresh object of the caller's) with `update` applied by mingo's updater. */
 function applyMingo(doc: AnyObject, update: Operators): AnyObject {
-  applyUpdate(doc, copyDoc(update));
+  lib().update(doc, copyDoc(update));
   return doc;
 }
 

@@ -4,7 +4,7 @@
  * but PATH, HOME and TMPDIR), talking to the fake Slack Web API.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -91,6 +91,21 @@ function runMain(env: Record<string, string>, args = [path.join('dist', 'cli.js'
   const running = { child, stdout: () => out, stderr: () => err, exited };
   started.push(running);
   return running;
+}
+
+/**
+ * The environment that makes the process list, when it exits, the packages it loaded (see
+ * test/support/loaded-packages.cjs); `loaded()` reads that list after the exit.
+ */
+function recordingLoadedPackages(name: string) {
+  const file = path.join(dir, `${name}.loaded`);
+  return {
+    env: {
+      NODE_OPTIONS: `--require ${path.join(ROOT, 'test', 'support', 'loaded-packages.cjs')}`,
+      LOADED_PACKAGES_FILE: file,
+    },
+    loaded: async () => (await readFile(file, 'utf8')).split('\n'),
+  };
 }
 
 /** The exit, or a failure naming what the process printed when it does not end within `ms`. */
@@ -346,6 +361,46 @@ describe('a running process with STORE=memory', () => {
   );
 
   it(
+    'serving Slack alone on the memory store, never loads botbuilder, mongoose, the MongoDB driver, Agenda or mingo',
+    async () => {
+      const port = await freePort();
+      const recorder = recordingLoadedPackages('slack-only');
+      const run = runMain({
+        PORT: String(port),
+        ACCESS_CONFIG: validPolicy,
+        STORE: 'memory',
+        SLACK_API_URL: fake.apiUrl,
+        SLACK_BOT_TOKEN: fake.botToken,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        ...recorder.env,
+      });
+      await until(run, 'app.started log line', () => logLines(run).some((l) => l.msg === 'app.started'));
+      const slack = createSlackSender({
+        url: `http://127.0.0.1:${port}/slack/events`,
+        signingSecret: SIGNING_SECRET,
+        users: Object.values(USERS),
+        issueTriggerId: (userId) => fake.issueTriggerId(userId),
+        issueResponseUrl: (ctx) => fake.issueResponseUrl(ctx),
+      });
+      const mark = fake.checkpoint();
+      await slack.slashCommand({ command: '/request-access', text: 'demo-box', userId: USERS.bob.id });
+      const open = await fake.waitFor('views.open', (c) => c.seq >= mark, 10_000);
+      expect(collectText(open.args.view)).toContain('Demo box');
+
+      run.child.kill('SIGTERM');
+      const { code } = await exitWithin(run, 10_000);
+      expect(code, run.stderr()).toBe(0);
+      // Each of these costs the process 14–45 MB of memory a Slack-only instance has no use for.
+      const loaded = await recorder.loaded();
+      expect(loaded).toContain('@slack/bolt');
+      for (const unused of ['botbuilder', 'botframework-connector', 'mongoose', 'mongodb', 'mingo']) {
+        expect(loaded, `${unused} was loaded`).not.toContain(unused);
+      }
+    },
+    TEST_MS,
+  );
+
+  it(
     'reloads the policy file on SIGHUP: a bad file is refused with a log line and the old policy kept, a good one is put in force',
     async () => {
       const port = await freePort();
@@ -448,11 +503,13 @@ describe('a running process serving Microsoft Teams only', () => {
     async () => {
       connector = await startFakeBotConnector({ users: [ANN] });
       const port = await freePort();
+      const recorder = recordingLoadedPackages('teams-only');
       const run = runMain({
         PORT: String(port),
         ACCESS_CONFIG: validPolicy,
         STORE: 'memory',
         TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED: 'true',
+        ...recorder.env,
       });
       await until(run, 'app.started log line', () => logLines(run).some((l) => l.msg === 'app.started'));
       const started = logLines(run).find((l) => l.msg === 'app.started');
@@ -472,6 +529,8 @@ describe('a running process serving Microsoft Teams only', () => {
       run.child.kill('SIGTERM');
       const { code } = await exitWithin(run, 10_000);
       expect(code, run.stderr()).toBe(0);
+      // botbuilder is loaded only when Teams is configured (the Slack-only process above never does).
+      expect(await recorder.loaded()).toContain('botbuilder');
     },
     TEST_MS,
   );

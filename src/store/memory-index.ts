@@ -65,6 +65,8 @@ function encodePath(doc: unknown, parts: readonly string[]): string | null {
   }
   if (value === undefined) return MISSING;
   if (Array.isArray(value)) return null;
+  // A Date as a stored document holds it (copy.ts): encoded as that Date is.
+  if (typeof value === 'bigint') return `${MARK}d${value}`;
   return isScalar(value) ? encodeScalar(value) : OTHER;
 }
 

@@ -18,8 +18,12 @@
  *   positional or numeric parts, no `_id`, no path inside another), copying only the objects on the
  *   changed paths, so the new version shares untouched values with the old one. Stored documents
  *   are never changed in place, so the sharing is safe.
+ *
+ * A document's Date may be a Date or, in a stored document, the `bigint` the store keeps for one
+ * (copy.ts); both compare as the Date they are. Filters hold Dates.
  */
 
+import { timeOf } from './copy.js';
 import { isScalar, type Scalar } from './memory-index.js';
 
 type Doc = Record<string, unknown>;
@@ -46,7 +50,7 @@ function valueAt(doc: unknown, parts: readonly string[]): unknown {
 }
 
 function sameScalar(a: unknown, b: Scalar): boolean {
-  if (b instanceof Date) return a instanceof Date && a.getTime() === b.getTime();
+  if (b instanceof Date) return timeOf(a) === b.getTime();
   return a === b;
 }
 
@@ -66,13 +70,7 @@ type Range = '$gt' | '$gte' | '$lt' | '$lte';
 function range(op: Range, bound: Scalar): ((actual: unknown) => boolean | null) | null {
   if (typeof bound === 'boolean') return null;
   const key = (v: unknown): number | string | undefined =>
-    bound instanceof Date
-      ? v instanceof Date
-        ? v.getTime()
-        : undefined
-      : typeof v === typeof bound
-        ? (v as number | string)
-        : undefined;
+    bound instanceof Date ? timeOf(v) : typeof v === typeof bound ? (v as number | string) : undefined;
   const b = key(bound) as number | string;
   return (actual) => {
     if (actual !== null && typeof actual === 'object' && !(actual instanceof Date) && !isPlainObject(actual))
@@ -195,7 +193,7 @@ export function compareForSort(
     for (const doc of docs) {
       const v = valueAt(doc, parts);
       if (v === undefined || v === null) continue;
-      const t = v instanceof Date ? 'date' : typeof v;
+      const t = v instanceof Date || typeof v === 'bigint' ? 'date' : typeof v;
       if (v === UNDECIDED || !['string', 'number', 'boolean', 'date'].includes(t)) return null;
       if (t === 'number' && Number.isNaN(v)) return null;
       if (type !== undefined && type !== t) return null;
@@ -212,8 +210,8 @@ export function compareForSort(
       if (x === y) continue;
       if (x === undefined) return -dir;
       if (y === undefined) return dir;
-      const kx = date ? (x as Date).getTime() : (x as number | string);
-      const ky = date ? (y as Date).getTime() : (y as number | string);
+      const kx = date ? (timeOf(x) as number) : (x as number | string);
+      const ky = date ? (timeOf(y) as number) : (y as number | string);
       if (kx < ky) return -dir;
       if (kx > ky) return dir;
     }

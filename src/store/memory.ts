@@ -6,7 +6,8 @@
  *
  * Every operation runs synchronously inside its promise, so a `findOneAndUpdate` is atomic within
  * the process exactly as it is on one MongoDB document. Documents are deep-cloned on the way in and
- * out (copy.ts: Dates stay Dates, strings are shared), so no caller ever shares a mutable reference with the store.
+ * out (copy.ts: strings are shared, and a Date is kept as a bigint of its milliseconds and handed
+ * out as a Date again), so no caller ever shares a mutable reference with the store.
  */
 import { createRequire } from 'node:module';
 import type { Query } from 'mingo';
@@ -21,7 +22,7 @@ import type {
   UpdateFilter,
   UpdateManyResult,
 } from './collection.js';
-import { copyDoc, storedCopy } from './copy.js';
+import { copyDoc, storedCopy, timeOf } from './copy.js';
 import type { Store } from './index.js';
 import {
   type CollectionName,
@@ -227,7 +228,7 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
       const decided = fast?.(doc) ?? null;
       if (decided !== null) return decided;
       query ??= new (lib().Query)<AnyObject>(filter as AnyObject, QUERY_OPTIONS);
-      return query.test(doc);
+      return query.test(copyDoc(doc)); // mingo sees Dates, not the stored bigints
     };
     const id = (filter as AnyObject)._id;
     if (typeof id === 'string') {
@@ -251,8 +252,12 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
     if (!sort) return found;
     const compare = compareForSort(sort, found);
     if (!compare) {
-      const sorted = new (lib().Query)<AnyObject>({}, QUERY_OPTIONS).find<T>(found).sort({ ...sort });
-      return (limit !== undefined ? sorted.limit(limit) : sorted).all();
+      // mingo sorts copies with Dates in them; each is mapped back to the stored document.
+      const stored = new Map(found.map((doc) => [copyDoc(doc), doc]));
+      const sorted = new (lib().Query)<AnyObject>({}, QUERY_OPTIONS)
+        .find<T>([...stored.keys()])
+        .sort({ ...sort });
+      return (limit !== undefined ? sorted.limit(limit) : sorted).all().map((view) => stored.get(view) as T);
     }
     found.sort(compare); // stable: ties keep the natural order
     return limit !== undefined ? found.slice(0, limit) : found;
@@ -343,8 +348,7 @@ function applied<T extends { _id: string }>(doc: T, operators: Operators): T {
   const fast = appliedFast(doc, operators);
   if (fast) return fast;
   const { $setOnInsert: _ignored, ...rest } = operators;
-  const next = copyDoc(doc);
-  if (Object.keys(rest).length > 0) lib().update(next as AnyObject, copyDoc(rest));
+  const next = Object.keys(rest).length > 0 ? applyMingo(doc, rest) : doc;
   if (next._id !== doc._id)
     throw new Error(`Performing an update on the path '_id' would modify the immutable field '_id'`);
   return next;
@@ -372,10 +376,14 @@ function upsertDocument<T>(filter: Filter<T>, operators: Operators): T {
   return next as T;
 }
 
-/** `doc` (a fresh object of the caller's) with `update` applied by mingo's updater. */
-function applyMingo(doc: AnyObject, update: Operators): AnyObject {
-  lib().update(doc, copyDoc(update));
-  return doc;
+/**
+ * A new stored document: `doc` (stored) with `update` (stored) applied by mingo's updater, which
+ * is shown Dates, not the bigints the store keeps for them (copy.ts).
+ */
+function applyMingo<D extends AnyObject>(doc: D, update: Operators): D {
+  const view = copyDoc(doc);
+  lib().update(view, copyDoc(update));
+  return storedCopy(view);
 }
 
 function isOperatorObject(value: unknown): boolean {
@@ -416,7 +424,8 @@ function keyOf(doc: unknown, fields: readonly string[]): string {
   return `\u0000${JSON.stringify(
     fields.map((f) => {
       const v = getPath(doc, f);
-      return v instanceof Date ? { $date: v.getTime() } : (v ?? null);
+      const time = timeOf(v);
+      return time !== undefined ? { $date: time } : (v ?? null);
     }),
   )}`;
 }

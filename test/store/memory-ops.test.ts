@@ -8,6 +8,7 @@ import { Query } from 'mingo';
 import type { AnyObject } from 'mingo/types';
 import { update as mingoUpdate } from 'mingo/updater';
 import { describe, expect, it } from 'vitest';
+import { copyDoc, storedCopy } from '../../src/store/copy.js';
 import { appliedFast, compareForSort, compileMatcher } from '../../src/store/memory-ops.js';
 
 const BASE = Date.UTC(2026, 0, 1);
@@ -70,6 +71,20 @@ describe('the memory store fast paths', () => {
     expect(decided).toBeGreaterThan(1500);
   });
 
+  it('match a document as the store keeps it (its Dates as bigints) exactly as mingo matches it with Dates', () => {
+    let decided = 0;
+    fc.assert(
+      fc.property(filter, doc, (f, d) => {
+        const ours = compileMatcher(f)?.(storedCopy(d)) ?? null;
+        if (ours === null) return;
+        decided++;
+        expect(ours).toBe(new Query(f as AnyObject).test(d));
+      }),
+      { numRuns: 3000 },
+    );
+    expect(decided).toBeGreaterThan(1500);
+  });
+
   it('sort as mingo does, or leave it to mingo', () => {
     const sortable = fc.record(
       { _id: fc.string({ maxLength: 3 }), s: value, t: value },
@@ -84,15 +99,18 @@ describe('the memory store fast paths', () => {
           { s: -1, t: 1, _id: -1 },
         ),
         (docs, sort) => {
-          const compare = compareForSort(sort, docs);
-          if (!compare) return;
-          const ours = [...docs].sort(compare).map((d) => d._id);
           const theirs = new Query({})
             .find<AnyObject>(docs)
             .sort(sort)
             .all()
             .map((d) => d._id);
-          expect(ours).toEqual(theirs);
+          const compare = compareForSort(sort, docs);
+          if (compare) expect([...docs].sort(compare).map((d) => d._id)).toEqual(theirs);
+          // The same documents as the store keeps them, their Dates as bigints.
+          const stored = docs.map((d) => storedCopy(d));
+          const compareStored = compareForSort(sort, stored);
+          expect(Boolean(compareStored)).toBe(Boolean(compare));
+          if (compareStored) expect([...stored].sort(compareStored).map((d) => d._id)).toEqual(theirs);
         },
       ),
       { numRuns: 2000 },
@@ -127,6 +145,9 @@ describe('the memory store fast paths', () => {
           return; // mingo refuses it (e.g. conflicting paths); ours declines such updates too
         }
         expect(ours).toEqual(theirs);
+        // The same update of the document as the store keeps it (Dates as bigints), handed back with Dates.
+        const stored = appliedFast(storedCopy(d), storedCopy(u) as Record<string, AnyObject>);
+        expect(stored && copyDoc(stored)).toEqual(theirs);
       }),
       { numRuns: 3000 },
     );

@@ -201,6 +201,31 @@ describe('unique keys: indexes.ts, the mongoose schemas and the memory store agr
 });
 
 describe('memory collection specifics', () => {
+  it('hands Dates back as Dates, whether a query and update take its fast paths or mingo, and refuses a bigint', async () => {
+    type Doc = { _id: string; at: Date; n: number; tags?: string[]; seen?: Date; nested?: { at: Date } };
+    const c = new MemoryCollection<Doc>('t', [], [['n', 'at']]);
+    const at = new Date('2026-03-01T10:00:00.000Z');
+    await c.insertOne({ _id: 'a', at, n: 1, nested: { at } });
+    await c.insertOne({ _id: 'b', at: new Date(at.getTime() + 1), n: 1, tags: ['x'] });
+    const [a] = await c.find({ n: 1, at: { $lte: at } });
+    expect(a?.at).toBeInstanceOf(Date);
+    expect(a).toEqual({ _id: 'a', at, n: 1, nested: { at } });
+    // $max and $push go to mingo, which is shown Dates: the result is stored and handed out as ever.
+    const later = new Date(at.getTime() + 60_000);
+    const b = await c.findOneAndUpdate(
+      { _id: 'b', at: { $gt: at } },
+      { $max: { at: later }, $push: { tags: 'y' }, $set: { seen: later } },
+      { returnDocument: 'after' },
+    );
+    expect(b).toEqual({ _id: 'b', at: later, n: 1, tags: ['x', 'y'], seen: later });
+    expect(b?.seen).toBeInstanceOf(Date);
+    // A filter mingo evaluates ($elemMatch) and a sort it performs (over an array) see Dates too.
+    expect(await c.findOne({ tags: { $elemMatch: { $eq: 'y' } }, at: later })).toEqual(b);
+    expect((await c.find({}, { sort: { tags: 1, at: -1 } })).map((d) => d._id)).toEqual(['a', 'b']);
+    expect(await c.countDocuments({ 'nested.at': at })).toBe(1);
+    await expect(c.insertOne({ _id: 'c', at, n: 2n as unknown as number })).rejects.toThrow(/bigint/);
+  });
+
   it('rejects updates MongoDB would reject', async () => {
     const c = new MemoryCollection<{ _id: string; n: number }>('t');
     await c.insertOne({ _id: 'a', n: 1 });

@@ -6,8 +6,8 @@
  *
  * Each declared index (indexes.ts) gives hash maps over its leading fields: for an index on
  * `(status, expiresAt)` a map from a `status` value to the ids of the documents holding it; for one
- * on `(platform, subjectId, purpose, recipient)` maps over `platform` and `(platform, subjectId)`.
- * A filter that compares those fields for equality (a value, `$eq` or `$in`; or each branch of a
+ * on `(lane, status, createdAt)` maps over `lane` and `(lane, status)` — but no map over fields
+ * that include another map's (here `(lane, status)`, which `lane` serves). A filter that compares those fields for equality (a value, `$eq` or `$in`; or each branch of a
  * top-level `$or`) reads only the documents under its values. The last field of a compound index
  * is its sort or range field and gets no map.
  *
@@ -132,8 +132,8 @@ class PrefixMap {
       if (bucket !== id) this.#buckets.set(key, [bucket, id]);
     } else if (Array.isArray(bucket)) {
       if (bucket.includes(id)) return;
-      if (bucket.length < SMALL_BUCKET) bucket.push(id);
-      else this.#buckets.set(key, new Set([...bucket, id]));
+      // A new array of the exact size: push() would grow one of 2 to room for 19.
+      this.#buckets.set(key, bucket.length < SMALL_BUCKET ? [...bucket, id] : new Set([...bucket, id]));
     } else bucket.add(id);
   }
 
@@ -149,10 +149,13 @@ class PrefixMap {
       return;
     }
     if (Array.isArray(bucket)) {
-      const at = bucket.indexOf(id);
-      if (at >= 0) bucket.splice(at, 1);
-    } else bucket.delete(id);
-    if (sizeOf(bucket) === 1) this.#buckets.set(key, [...bucket][0] as string);
+      if (!bucket.includes(id)) return;
+      const rest = bucket.filter((held) => held !== id);
+      this.#buckets.set(key, rest.length === 1 ? (rest[0] as string) : rest);
+      return;
+    }
+    bucket.delete(id);
+    if (bucket.size === 1) this.#buckets.set(key, [...bucket][0] as string);
   }
 
   /** The keys of the buckets holding these values of `fields`, one list of values per field. */
@@ -268,7 +271,14 @@ export class LookupIndexes {
         prefixes.set(JSON.stringify(prefix), prefix);
       }
     }
-    this.#maps = [...prefixes.values()].map((p) => new PrefixMap(p));
+    // A map over fields that include all of another map's fields is left out: any filter it could
+    // serve, the other serves too, a little less narrowly (a lane's items of one status among the
+    // lane's few; a subject's message records of one purpose among its handful). Such maps held a
+    // joined key string per lane or subject and cost about a tenth of the store's memory.
+    const all = [...prefixes.values()];
+    const covered = (p: readonly string[]) =>
+      all.some((q) => q.length < p.length && q.every((field) => p.includes(field)));
+    this.#maps = all.filter((p) => !covered(p)).map((p) => new PrefixMap(p));
     this.#partial = [...partial.values()].map((r) => new PresenceSet(r));
   }
 

@@ -106,8 +106,7 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
   readonly #unique: UniqueIndex[];
   /** Maps over indexed fields, so a query reads only the documents that can match. */
   readonly #lookups: LookupIndexes;
-  /** Each document's place in the natural order (first insertion), for candidates found by lookup. */
-  readonly #order = new Map<string, number>();
+  /** The last place given in the natural order (see ORDER). */
   #inserted = 0;
 
   /**
@@ -211,7 +210,6 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
     for (const doc of matched) {
       this.#release(doc);
       this.#docs.delete(doc._id);
-      this.#order.delete(doc._id);
     }
     return matched.length;
   }
@@ -278,8 +276,7 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
       const doc = this.#docs.get(id);
       if (doc !== undefined) docs.push(doc);
     }
-    const order = this.#order;
-    return docs.sort((a, b) => (order.get(a._id) ?? 0) - (order.get(b._id) ?? 0));
+    return docs.sort((a, b) => placeOf(a) - placeOf(b));
   }
 
   /**
@@ -308,7 +305,9 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
     });
     if (previous !== undefined) this.#lookups.replace(doc._id, previous, doc);
     else this.#lookups.add(doc._id, doc);
-    if (!this.#order.has(doc._id)) this.#order.set(doc._id, ++this.#inserted);
+    // A new version keeps the place of the document it replaces (its first insertion).
+    const held = previous ?? this.#docs.get(doc._id);
+    (doc as Placed)[ORDER] = held === undefined ? ++this.#inserted : placeOf(held);
     this.#docs.set(doc._id, doc);
   }
 
@@ -328,6 +327,15 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
 }
 
 type Operators = Record<string, AnyObject>;
+
+/**
+ * Each stored document's place in the natural order (its first insertion), for candidates found
+ * by lookup: a property of the document under a symbol, which no copy, comparison or query sees
+ * (they read string keys only). A Map from `_id` to it cost about 45 bytes a document.
+ */
+const ORDER = Symbol('order');
+type Placed = { [ORDER]?: number };
+const placeOf = (doc: object): number => (doc as Placed)[ORDER] ?? 0;
 
 /** Rejects what MongoDB would reject: replacement documents, empty updates, unknown operators. */
 function checkUpdate(update: object): Operators {

@@ -32,7 +32,7 @@ import {
   uniqueKeyName,
   uniqueKeys,
 } from './indexes.js';
-import { type LookupIndex, LookupIndexes } from './memory-index.js';
+import { isScalar, type LookupIndex, LookupIndexes } from './memory-index.js';
 import { appliedFast, compareForSort, compileMatcher } from './memory-ops.js';
 import { type Collections, createRepositories } from './repositories.js';
 
@@ -73,13 +73,15 @@ const UPDATE_OPERATORS = new Set([
   '$bit',
 ]);
 
-/** A unique key besides `_id`: its field paths, and which document holds each value of it. */
+/**
+ * A unique key besides `_id`: its field paths. Which document holds a key is found through the
+ * lookup maps (every unique key's fields have one), not a map of its own: a map from each key to
+ * its holder cost a fifth of the maps' memory, and for a key of several fields a string per document.
+ */
 interface UniqueIndex {
   readonly fields: readonly string[];
   /** Only documents that have every one of these fields hold a key (a partial index); null: all. */
   readonly requires: readonly string[] | null;
-  /** keyOf(doc, fields) → `_id` of the one document with that key. */
-  readonly holders: Map<string, string>;
 }
 
 /** The key `doc` holds in `index`, or null when the index does not cover it (partial index). */
@@ -120,22 +122,23 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
     uniqueKeys: ReadonlyArray<readonly string[] | UniqueKey> = [],
     lookupIndexes: ReadonlyArray<LookupIndex> = [],
   ) {
-    this.#lookups = new LookupIndexes(lookupIndexes);
     this.#unique = uniqueKeys
       .map((k): UniqueKey => (isFieldList(k) ? { fields: k } : k))
       .filter((k) => !(k.fields.length === 1 && k.fields[0] === '_id'))
-      .map((k) => ({
-        fields: [...k.fields],
-        requires: requiredFields(k.partialFilterExpression),
-        holders: new Map(),
-      }));
+      .map((k) => ({ fields: [...k.fields], requires: requiredFields(k.partialFilterExpression) }));
+    // Every unique key gets lookup maps over its fields (see #holderOf); the same index given twice
+    // gives its maps once.
+    this.#lookups = new LookupIndexes([
+      ...lookupIndexes,
+      ...this.#unique.map((k) => (k.requires ? { fields: k.fields, requires: k.requires } : k.fields)),
+    ]);
   }
 
   async insertOne(doc: T): Promise<void> {
     const copy = storedCopy(doc);
     requireStringId(copy);
-    const keys = this.#assertUnique(copy, null);
-    this.#put(copy, undefined, keys);
+    this.#assertUnique(copy, null);
+    this.#put(copy, undefined);
   }
 
   async findOne(filter: Filter<T>): Promise<T | null> {
@@ -158,13 +161,13 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
       if (!options.upsert) return null;
       const created = upsertDocument(filter, operators);
       requireStringId(created);
-      const keys = this.#assertUnique(created, null);
-      this.#put(created, undefined, keys);
+      this.#assertUnique(created, null);
+      this.#put(created, undefined);
       return options.returnDocument === 'after' ? copyDoc(created) : null;
     }
     const next = applied(current, operators);
-    const keys = this.#assertUnique(next, current._id);
-    this.#put(next, current, keys);
+    this.#assertUnique(next, current._id);
+    this.#put(next, current);
     return copyDoc(options.returnDocument === 'after' ? next : current);
   }
 
@@ -180,24 +183,20 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
     }
     // All or nothing: check the unique keys over the collection as it would be. A changed
     // document clashes with another changed one, or with an unchanged one that holds the key.
-    const newKeys = new Map<string, Array<string | null>>();
-    for (const id of changes.keys()) newKeys.set(id, []);
     for (const index of this.#unique) {
       const claimed = new Set<string>();
-      for (const [id, next] of changes) {
+      for (const next of changes.values()) {
         const key = indexKey(index, next);
-        newKeys.get(id)?.push(key);
         if (key === null) continue;
-        const holder = index.holders.get(key);
-        if (claimed.has(key) || (holder !== undefined && !changes.has(holder))) {
+        if (claimed.has(key) || this.#holderOf(index, next, key, (id) => changes.has(id)) !== undefined) {
           throw new DuplicateKeyError(uniqueKeyName(index.fields));
         }
         claimed.add(key);
       }
     }
-    // Release every old key before claiming the new ones: one document may take another's key.
+    // Out of the lookup maps with their old values first, then in with the new ones.
     for (const id of changes.keys()) this.#release(this.#docs.get(id) as T);
-    for (const [id, next] of changes) this.#put(next, undefined, newKeys.get(id) ?? []);
+    for (const next of changes.values()) this.#put(next, undefined);
     return { matchedCount: matched.length, modifiedCount };
   }
 
@@ -281,28 +280,42 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
 
   /**
    * Throws DuplicateKeyError when `doc` would share a unique key with another document (the one
-   * whose `_id` is `replacing` excepted). Returns `doc`'s keys, one per unique index (null where a
-   * partial index does not cover it).
+   * whose `_id` is `replacing` excepted).
    */
-  #assertUnique(doc: T, replacing: string | null): Array<string | null> {
+  #assertUnique(doc: T, replacing: string | null): void {
     if (replacing === null && this.#docs.has(doc._id)) throw new DuplicateKeyError('_id');
-    return this.#unique.map((index) => {
+    for (const index of this.#unique) {
       const key = indexKey(index, doc);
-      if (key === null) return null;
-      const holder = index.holders.get(key);
-      if (holder !== undefined && holder !== replacing)
+      if (key !== null && this.#holderOf(index, doc, key, (id) => id === replacing) !== undefined) {
         throw new DuplicateKeyError(uniqueKeyName(index.fields));
-      return key;
-    });
+      }
+    }
   }
 
-  /** Stores `doc` (replacing `previous`, the same document before a change) under its `keys`. */
-  #put(doc: T, previous: T | undefined, keys: ReadonlyArray<string | null>): void {
-    if (previous !== undefined) this.#releaseKeys(previous);
-    this.#unique.forEach((index, i) => {
-      const key = keys[i];
-      if (key !== null && key !== undefined) index.holders.set(key, doc._id);
-    });
+  /**
+   * The `_id` of a stored document, other than those `skip` names, that holds `key` (`doc`'s key in
+   * `index`). Read through the lookup maps: a holder has the same value in each field, so only the
+   * documents under `doc`'s scalar values are candidates (a handful at most). A field that is not
+   * a scalar (null, missing, an object or array: never so in this app's keys) narrows nothing; when
+   * none narrows, every document is read.
+   */
+  #holderOf(index: UniqueIndex, doc: T, key: string, skip: (id: string) => boolean): string | undefined {
+    const filter: Record<string, unknown> = {};
+    for (const field of index.fields) {
+      const value = getPath(doc, field);
+      const time = timeOf(value);
+      const scalar = time !== undefined ? new Date(time) : value;
+      if (isScalar(scalar)) filter[field] = scalar;
+    }
+    const ids = this.#lookups.candidates(filter);
+    for (const other of ids === null ? this.#docs.values() : this.#byId(ids)) {
+      if (!skip(other._id) && indexKey(index, other) === key) return other._id;
+    }
+    return undefined;
+  }
+
+  /** Stores `doc` (replacing `previous`, the same document before a change). */
+  #put(doc: T, previous: T | undefined): void {
     if (previous !== undefined) this.#lookups.replace(doc._id, previous, doc);
     else this.#lookups.add(doc._id, doc);
     // A new version keeps the place of the document it replaces (its first insertion).
@@ -311,18 +324,9 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
     this.#docs.set(doc._id, doc);
   }
 
-  /** Frees the unique keys `doc` holds and takes it out of the lookup maps. */
+  /** Takes `doc` out of the lookup maps (its unique keys with it). */
   #release(doc: T): void {
     this.#lookups.remove(doc._id, doc);
-    this.#releaseKeys(doc);
-  }
-
-  /** Frees the unique keys `doc` holds. */
-  #releaseKeys(doc: T): void {
-    for (const index of this.#unique) {
-      const key = indexKey(index, doc);
-      if (key !== null && index.holders.get(key) === doc._id) index.holders.delete(key);
-    }
   }
 }
 

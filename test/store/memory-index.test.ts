@@ -5,6 +5,7 @@
  * another type, and after updates that move documents between values.
  */
 import { describe, expect, it } from 'vitest';
+import { DuplicateKeyError } from '../../src/domain/ports.js';
 import type { Filter } from '../../src/store/collection.js';
 import { createMemoryCollections, MemoryCollection } from '../../src/store/memory.js';
 
@@ -205,5 +206,87 @@ describe('memory store lookup indexes', () => {
       $or: [{ mark: { $exists: true }, at: { $gte: new Date(BASE + 25) } }],
     } as Filter<Marked>;
     expect(await indexed.find(settled, sort)).toEqual(await scanned.find(settled, sort));
+  });
+
+  it('enforce unique keys (found through the maps) exactly as a key-by-key comparison of every document does', async () => {
+    interface Keyed {
+      _id: string;
+      k?: unknown;
+      a?: unknown;
+      b?: unknown;
+    }
+    const random = seeded(99);
+    const odd = (): unknown => {
+      const r = random();
+      if (r < 0.5) return pick(random, ['x', 'y', 'z']);
+      if (r < 0.6) return null;
+      if (r < 0.7) return undefined;
+      if (r < 0.8) return new Date(BASE + Math.floor(random() * 2));
+      if (r < 0.9) return Math.floor(random() * 2);
+      return [pick(random, ['x', 'y'])];
+    };
+    const randomKeyed = (id: string): Keyed => {
+      const doc: Keyed = { _id: id, k: odd(), a: odd(), b: odd() };
+      for (const key of ['k', 'a', 'b'] as const) if (doc[key] === undefined) delete doc[key];
+      return doc;
+    };
+    // The reference: a key is the JSON of its fields' values, a missing one as null, Dates by time.
+    const keyOf = (doc: Keyed, fields: Array<'k' | 'a' | 'b'>) =>
+      JSON.stringify(
+        fields.map((f) => (doc[f] instanceof Date ? { t: (doc[f] as Date).getTime() } : (doc[f] ?? null))),
+      );
+    const clashes = (docs: Keyed[]) =>
+      [['k'], ['a', 'b']].some((fields) => {
+        const keys = docs.map((d) => keyOf(d, fields as Array<'k' | 'a' | 'b'>));
+        return new Set(keys).size !== keys.length;
+      });
+    const c = new MemoryCollection<Keyed>('keyed', [['k'], ['a', 'b']], [['a', 'b']]);
+    let held: Keyed[] = [];
+    const after = { returnDocument: 'after' } as const;
+    for (let i = 0; i < 400; i++) {
+      const r = random();
+      if (r < 0.5) {
+        const doc = randomKeyed(`d${i}`);
+        const refused = clashes([...held, doc]);
+        const outcome = await c.insertOne(doc).then(
+          () => 'stored',
+          (e: unknown) => e,
+        );
+        if (refused) expect(outcome, JSON.stringify(doc)).toBeInstanceOf(DuplicateKeyError);
+        else expect(outcome, JSON.stringify(doc)).toBe('stored');
+        if (!refused) held.push(doc);
+      } else if (r < 0.85 && held.length > 0) {
+        const target = pick(random, held);
+        const changed = { ...randomKeyed(target._id) };
+        const set: Record<string, unknown> = {};
+        const unset: Record<string, ''> = {};
+        for (const f of ['k', 'a', 'b'] as const) {
+          if (changed[f] === undefined) unset[f] = '';
+          else set[f] = changed[f];
+        }
+        const next = held.map((d) => (d._id === target._id ? changed : d));
+        const refused = clashes(next);
+        const update = {
+          ...(Object.keys(set).length ? { $set: set } : {}),
+          ...(Object.keys(unset).length ? { $unset: unset } : {}),
+        };
+        const outcome = await c
+          .findOneAndUpdate({ _id: target._id }, update as never, after)
+          .catch((e: unknown) => e);
+        if (refused) expect(outcome).toBeInstanceOf(DuplicateKeyError);
+        else held = next;
+      } else {
+        // updateMany: every document with k = 'x' (or an array holding it) gets b = 'y': all or nothing.
+        const matches = (d: Keyed) => d.k === 'x' || (Array.isArray(d.k) && d.k.includes('x'));
+        const next = held.map((d) => (matches(d) ? { ...d, b: 'y' } : d));
+        const refused = clashes(next);
+        const outcome = await c.updateMany({ k: 'x' }, { $set: { b: 'y' } }).catch((e: unknown) => e);
+        if (refused) expect(outcome).toBeInstanceOf(DuplicateKeyError);
+        else held = next;
+      }
+      expect(await c.find({}, { sort: { _id: 1 } })).toEqual(
+        [...held].sort((x, y) => (x._id < y._id ? -1 : 1)),
+      );
+    }
   });
 });

@@ -33,6 +33,22 @@ export function timeOf(value: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The bigints of the last few distinct times stored, by their low bits: the records one move
+ * writes carry the same `now` several times over (an outbox item's creation and first due time, a
+ * flow's items and message records), and a bigint is immutable, so they share one.
+ */
+const recentTimes: Array<StoredDate | undefined> = new Array(256);
+
+function storedTime(ms: number): StoredDate {
+  const slot = ms & 255;
+  const recent = recentTimes[slot];
+  if (recent !== undefined && Number(recent) === ms) return recent;
+  const time = BigInt(ms);
+  recentTimes[slot] = time;
+  return time;
+}
+
 /** A copy to hand out: stored Dates become Dates again. */
 export function copyDoc<T>(value: T): T {
   return copy(value, false) as T;
@@ -58,7 +74,7 @@ function copy(value: unknown, stored: boolean): unknown {
   if (value instanceof Date) {
     const ms = value.getTime();
     // An invalid Date has no milliseconds to keep: it stays a Date (MongoDB would refuse it anyway).
-    return stored && !Number.isNaN(ms) ? BigInt(ms) : new Date(ms);
+    return stored && !Number.isNaN(ms) ? storedTime(ms) : new Date(ms);
   }
   if (Array.isArray(value)) return value.map((v) => copy(v, stored));
   const proto: unknown = Object.getPrototypeOf(value);

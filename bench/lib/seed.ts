@@ -4,7 +4,10 @@
  * without waiting for thousands of flows first. Each record is what a real flow leaves behind: the
  * request, its audit events, the outbox items (planned by the app's own `plan`, marked sent), the
  * message records of the cards, and for an approved request its grant; pending requests and active
- * grants also get the jobs the app schedules for them.
+ * grants also get the jobs the app schedules for them. Each record goes through the writes a real
+ * flow makes to it (an outbox item is stored pending with its message and then marked sent, a
+ * request or grant is stored with its `unsettled` mark and then settled), so the store holds each
+ * as it holds a real one, not merely the same fields.
  */
 import { randomUUID } from 'node:crypto';
 import { plan } from '../../src/core/deliveries.js';
@@ -35,8 +38,8 @@ async function audit(repos: Repositories, event: Omit<AuditEvent, 'id'>): Promis
 
 /**
  * The outbox items and message records the app stores for these events, as delivered: each item
- * as the outbox leaves it once sent (its message reduced to its kind, to be purged after the
- * default retention).
+ * queued with its message, then marked sent as the outbox does it (src/core/outbox.ts `finish`: its
+ * message reduced to its kind, to be purged after the default retention).
  */
 async function delivered(opts: SeedOptions, events: LifecycleEvent[], at: Date): Promise<void> {
   const items: OutboxItem[] = events.flatMap(plan).map((d) => ({
@@ -47,20 +50,31 @@ async function delivered(opts: SeedOptions, events: LifecycleEvent[], at: Date):
     mode: d.mode,
     subjectId: d.subjectId,
     purpose: d.purpose,
-    message: messageKind({
-      recipient: d.recipient,
-      message: d.message as unknown as Record<string, unknown>,
-    }),
-    status: 'sent',
+    message: d.message as unknown as Record<string, unknown>,
+    status: 'pending',
     createdAt: at,
     attempts: 0,
     nextAttemptAt: at,
     giveUpAt: new Date(at.getTime() + 24 * HOUR),
-    sentAt: at,
-    platform: 'slack',
-    purgeAt: new Date(at.getTime() + DEFAULT_OUTBOX_POLICY.retentionMs),
+    reqId: randomUUID(),
   }));
   await opts.repos.outbox.enqueue(items);
+  for (const item of items) {
+    await opts.repos.outbox.update(
+      item.id,
+      { status: 'pending', nextAttemptAt: item.nextAttemptAt },
+      {
+        set: {
+          status: 'sent',
+          sentAt: at,
+          platform: 'slack',
+          message: messageKind(item),
+          purgeAt: new Date(at.getTime() + DEFAULT_OUTBOX_POLICY.retentionMs),
+        },
+        unset: ['lastError', 'reqId'],
+      },
+    );
+  }
   for (const item of items) {
     if (item.mode !== 'send' || !item.purpose) continue;
     await opts.repos.messages.save({
@@ -96,7 +110,8 @@ function request(opts: SeedOptions, requester: string, createdAt: Date): AccessR
 /** A request waiting for a decision, its cards delivered, its expiry job scheduled. */
 export async function seedPendingRequest(opts: SeedOptions, requester: string): Promise<AccessRequest> {
   const r = request(opts, requester, opts.now);
-  await opts.repos.requests.insert(r);
+  await opts.repos.requests.insert({ ...r, unsettled: 'pending' });
+  await opts.repos.requests.settle(r.id, 'pending');
   await audit(opts.repos, {
     type: 'request.created',
     at: r.createdAt,
@@ -129,7 +144,8 @@ export async function seedActiveGrant(
     decidedBy: approver,
     decidedByName: person(approver).name,
   };
-  await opts.repos.requests.insert(decided);
+  await opts.repos.requests.insert({ ...decided, unsettled: 'approved' });
+  await opts.repos.requests.settle(decided.id, 'approved');
   const grant: Grant = {
     id: randomUUID(),
     requestId: decided.id,
@@ -144,7 +160,12 @@ export async function seedActiveGrant(
     attempts: 0,
     ...(reminded ? { remindedFor: ends } : {}),
   };
-  await opts.repos.grants.insert(grant);
+  await opts.repos.grants.insert({ ...grant, unsettled: 'activated' });
+  await opts.repos.grants.update(
+    grant.id,
+    { status: 'active', unsettled: 'activated' },
+    { unset: ['unsettled'] },
+  );
   const ids = { requestId: decided.id, resourceId: decided.resourceId };
   await audit(opts.repos, { type: 'request.created', at: submitted.createdAt, actor: holder, ...ids });
   await audit(opts.repos, { type: 'request.approved', at: startsAt, actor: approver, ...ids });

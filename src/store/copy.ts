@@ -64,7 +64,30 @@ function intern(text: string): string {
   return Object.keys({ [text]: 0 })[0] ?? text;
 }
 
-function copy(value: unknown, stored: boolean): unknown {
+/**
+ * Small objects of strings stored lately (a message's kind `{ view }`, a person `{ email, name }`),
+ * by their JSON: a stored document is never changed in place (a change makes a new version, which
+ * shares what it did not change), so identical ones inside stored documents can be one object.
+ * Bounded: emptied when full.
+ */
+const recentSmall = new Map<string, object>();
+const RECENT_SMALL = 1024;
+
+function sharedSmall(out: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  if (keys.length > 3) return out;
+  for (const key of keys) {
+    const v = out[key];
+    if (typeof v !== 'string' || v.length > 64) return out;
+  }
+  const text = JSON.stringify(out);
+  const known = recentSmall.get(text);
+  if (known !== undefined) return known as Record<string, unknown>;
+  if (recentSmall.size >= RECENT_SMALL) recentSmall.clear();
+  recentSmall.set(text, out);
+  return out;
+}
+
+function copy(value: unknown, stored: boolean, nested = false): unknown {
   if (typeof value === 'string') return stored ? intern(value) : value;
   if (typeof value === 'bigint') {
     if (stored) throw new TypeError('memory store: documents cannot hold bigint values');
@@ -76,10 +99,12 @@ function copy(value: unknown, stored: boolean): unknown {
     // An invalid Date has no milliseconds to keep: it stays a Date (MongoDB would refuse it anyway).
     return stored && !Number.isNaN(ms) ? storedTime(ms) : new Date(ms);
   }
-  if (Array.isArray(value)) return value.map((v) => copy(v, stored));
+  if (Array.isArray(value)) return value.map((v) => copy(v, stored, true));
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return structuredClone(value);
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) out[key] = copy((value as Record<string, unknown>)[key], stored);
-  return out;
+  const keys = Object.keys(value);
+  for (const key of keys) out[key] = copy((value as Record<string, unknown>)[key], stored, true);
+  // Never the document itself: the store marks its place in the natural order on it (memory.ts).
+  return stored && nested ? sharedSmall(out, keys) : out;
 }

@@ -233,7 +233,12 @@ function plainPath(path: string): string[] | null {
  * `doc` with `$set`/`$unset`/`$inc` applied (`$setOnInsert` ignored), as a new object sharing
  * what did not change; or null when the update is beyond this subset (then mingo applies it).
  */
-export function appliedFast<T extends object>(doc: T, operators: Record<string, Doc>): T | null {
+export function appliedFast<T extends object>(
+  doc: T,
+  operators: Record<string, Doc>,
+  /** The update's values are the store's own, never changed afterwards: held as they are, not copied. */
+  shareValues = false,
+): T | null {
   const changes: Array<{ op: string; parts: string[]; value: unknown }> = [];
   for (const [op, fields] of Object.entries(operators)) {
     if (!FAST_OPERATORS.has(op)) return null;
@@ -282,7 +287,7 @@ export function appliedFast<T extends object>(doc: T, operators: Record<string, 
     if (!ok) continue;
     const last = parts[parts.length - 1] as string;
     if (op === '$set') {
-      parent[last] = value !== null && typeof value === 'object' ? cloneValue(value) : value;
+      parent[last] = value !== null && typeof value === 'object' && !shareValues ? cloneValue(value) : value;
     } else if (op === '$unset') {
       if (Object.hasOwn(parent, last)) {
         parent[last] = REMOVED;

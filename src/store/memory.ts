@@ -357,7 +357,8 @@ function checkUpdate(update: object): Operators {
  * the update is plain `$set`/`$unset`/`$inc` (memory-ops.ts), otherwise by mingo's updater.
  */
 function applied<T extends { _id: string }>(doc: T, operators: Operators): T {
-  const fast = appliedFast(doc, operators);
+  // The operators are the store's own copy (checkUpdate), so their values may be held as they are.
+  const fast = appliedFast(doc, operators, true);
   if (fast) return fast;
   const { $setOnInsert: _ignored, ...rest } = operators;
   const next = Object.keys(rest).length > 0 ? applyMingo(doc, rest) : doc;
@@ -384,7 +385,7 @@ function upsertDocument<T>(filter: Filter<T>, operators: Operators): T {
   if (Object.keys(fromFilter).length > 0) steps.push({ $set: storedCopy(fromFilter) });
   if (Object.keys(onInsert).length > 0) steps.push({ $set: onInsert });
   if (Object.keys(rest).length > 0) steps.push(rest);
-  for (const step of steps) next = appliedFast(next, step) ?? applyMingo(next, step);
+  for (const step of steps) next = appliedFast(next, step, true) ?? applyMingo(next, step);
   return next as T;
 }
 

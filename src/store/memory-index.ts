@@ -93,18 +93,38 @@ type Bucket = string | string[] | Set<string>;
 
 const SMALL_BUCKET = 16;
 
+/**
+ * A bucket of at least this many ids that holds half of the map's documents or more is kept only
+ * as a count ("wide"): a lookup of its value reads every document, at most twice the bucket. A
+ * status most documents reach and keep (a sent outbox item, an approved request), a platform, a
+ * resource of a small catalogue: such buckets held an entry per document and narrowed nothing.
+ * Once it holds under a quarter of the documents (or under a quarter of this), the next lookup
+ * builds the bucket again from the documents.
+ */
+const WIDE_AT = 1024;
+
+/** The documents of a collection, for a wide bucket built again. */
+export type DocumentSource = () => Iterable<[string, unknown]>;
+
 const sizeOf = (bucket: Bucket) =>
   typeof bucket === 'string' ? 1 : Array.isArray(bucket) ? bucket.length : bucket.size;
 
 /** One hash map over the leading `fields` of an index. */
 class PrefixMap {
   readonly #buckets = new Map<string, Bucket>();
+  /** Wide buckets (see WIDE_AT): how many ids each holds. */
+  readonly #wide = new Map<string, number>();
   /** Documents under an array on one of the paths: a candidate for every lookup. */
   readonly #multikey = new Set<string>();
+  /** How many documents the map holds, in buckets, wide ones and multikey. */
+  #size = 0;
   /** Each field's path, split once. */
   readonly #paths: ReadonlyArray<readonly string[]>;
 
-  constructor(readonly fields: readonly string[]) {
+  constructor(
+    readonly fields: readonly string[],
+    private readonly source: DocumentSource,
+  ) {
     this.#paths = fields.map((f) => f.split('.'));
   }
 
@@ -122,8 +142,14 @@ class PrefixMap {
   }
 
   add(id: string, doc: unknown, key = this.keyOf(doc)): void {
+    this.#size++;
     if (key === null) {
       this.#multikey.add(id);
+      return;
+    }
+    const wide = this.#wide.get(key);
+    if (wide !== undefined) {
+      this.#wide.set(key, wide + 1);
       return;
     }
     const bucket = this.#buckets.get(key);
@@ -134,12 +160,24 @@ class PrefixMap {
       if (bucket.includes(id)) return;
       // A new array of the exact size: push() would grow one of 2 to room for 19.
       this.#buckets.set(key, bucket.length < SMALL_BUCKET ? [...bucket, id] : new Set([...bucket, id]));
-    } else bucket.add(id);
+    } else {
+      bucket.add(id);
+      if (bucket.size >= WIDE_AT && bucket.size * 2 >= this.#size) {
+        this.#buckets.delete(key);
+        this.#wide.set(key, bucket.size);
+      }
+    }
   }
 
   remove(id: string, doc: unknown, key = this.keyOf(doc)): void {
+    this.#size = Math.max(0, this.#size - 1);
     if (key === null) {
       this.#multikey.delete(id);
+      return;
+    }
+    const wide = this.#wide.get(key);
+    if (wide !== undefined) {
+      this.#wide.set(key, Math.max(0, wide - 1));
       return;
     }
     const bucket = this.#buckets.get(key);
@@ -167,18 +205,23 @@ class PrefixMap {
     return keys.map((parts) => parts.join(SEPARATOR));
   }
 
-  /** How many ids `lookup(keys)` would give at most (without building the set). */
+  /**
+   * How many ids `lookup(keys)` would give at most (without building the set); Infinity when one
+   * of the keys is wide (the lookup cannot narrow).
+   */
   count(keys: readonly string[]): number {
     let n = this.#multikey.size;
     for (const key of keys) {
+      if (this.#isWide(key)) return Number.POSITIVE_INFINITY;
       const bucket = this.#buckets.get(key);
       n += bucket === undefined ? 0 : sizeOf(bucket);
     }
     return n;
   }
 
-  /** The ids that can match: those in these buckets, and the multikey ones. */
-  lookup(keys: readonly string[]): Set<string> {
+  /** The ids that can match: those in these buckets, and the multikey ones; null when a key is wide. */
+  lookup(keys: readonly string[]): Set<string> | null {
+    if (keys.some((key) => this.#isWide(key))) return null;
     const out = new Set(this.#multikey);
     for (const key of keys) {
       const bucket = this.#buckets.get(key);
@@ -186,6 +229,26 @@ class PrefixMap {
       else if (bucket) for (const id of bucket) out.add(id);
     }
     return out;
+  }
+
+  /**
+   * Whether `key`'s bucket is wide. One that has become narrow is built again from the documents
+   * (only ever asked between writes, when the documents are as the map holds them).
+   */
+  #isWide(key: string): boolean {
+    const wide = this.#wide.get(key);
+    if (wide === undefined) return false;
+    if (wide * 4 >= this.#size && wide * 4 >= WIDE_AT) return true;
+    const ids: string[] = [];
+    for (const [id, doc] of this.source()) if (this.keyOf(doc) === key) ids.push(id);
+    this.#wide.delete(key);
+    if (ids.length > 0) {
+      this.#buckets.set(
+        key,
+        ids.length === 1 ? (ids[0] as string) : ids.length <= SMALL_BUCKET ? ids : new Set(ids),
+      );
+    }
+    return false;
   }
 }
 
@@ -249,7 +312,7 @@ export class LookupIndexes {
    *   requires) also gives a set of the documents it covers, and no maps over its fields when it
    *   requires a field it does not index
    */
-  constructor(indexes: ReadonlyArray<LookupIndex>) {
+  constructor(indexes: ReadonlyArray<LookupIndex>, source: DocumentSource) {
     const prefixes = new Map<string, readonly string[]>();
     const partial = new Map<string, readonly string[]>();
     for (const index of indexes) {
@@ -278,7 +341,7 @@ export class LookupIndexes {
     const all = [...prefixes.values()];
     const covered = (p: readonly string[]) =>
       all.some((q) => q.length < p.length && q.every((field) => p.includes(field)));
-    this.#maps = all.filter((p) => !covered(p)).map((p) => new PrefixMap(p));
+    this.#maps = all.filter((p) => !covered(p)).map((p) => new PrefixMap(p, source));
     this.#partial = [...partial.values()].map((r) => new PresenceSet(r));
   }
 
@@ -343,6 +406,7 @@ export class LookupIndexes {
       if (values.length < map.fields.length || combinations > MAX_COMBINATIONS) continue;
       const keys = map.keys(values);
       const count = map.count(keys);
+      if (count === Number.POSITIVE_INFINITY) continue; // a wide bucket narrows nothing
       if (!best || count < best.count) best = { map, keys, count };
       if (count === 0) break;
     }

@@ -128,10 +128,13 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
       .map((k) => ({ fields: [...k.fields], requires: requiredFields(k.partialFilterExpression) }));
     // Every unique key gets lookup maps over its fields (see #holderOf); the same index given twice
     // gives its maps once.
-    this.#lookups = new LookupIndexes([
-      ...lookupIndexes,
-      ...this.#unique.map((k) => (k.requires ? { fields: k.fields, requires: k.requires } : k.fields)),
-    ]);
+    this.#lookups = new LookupIndexes(
+      [
+        ...lookupIndexes,
+        ...this.#unique.map((k) => (k.requires ? { fields: k.fields, requires: k.requires } : k.fields)),
+      ],
+      () => this.#docs.entries(),
+    );
   }
 
   async insertOne(doc: T): Promise<void> {

@@ -289,4 +289,54 @@ describe('memory store lookup indexes', () => {
       );
     }
   });
+
+  it('answer as a full scan does when most documents share a value, and after most of them move off it', async () => {
+    interface Item {
+      _id: string;
+      status: string;
+      lane: string;
+    }
+    // Enough documents that the bucket of the common status is kept only as a count (memory-index.ts).
+    const indexed = new MemoryCollection<Item>('items', [], [['status'], ['lane', 'status']]);
+    const scanned = new MemoryCollection<Item>('items', []);
+    const random = seeded(3);
+    const both = async (run: (c: MemoryCollection<Item>) => Promise<unknown>) => {
+      const [a, b] = [await run(indexed), await run(scanned)];
+      expect(a).toEqual(b);
+      return a;
+    };
+    const queries = async () => {
+      for (const status of ['sent', 'pending', 'archived', 'failed']) {
+        await both((c) => c.countDocuments({ status }));
+        const lane = `l${Math.floor(random() * 40)}`;
+        await both((c) => c.find({ status, lane }, { limit: 5 }));
+        await both((c) => c.findOne({ status: { $in: [status, 'failed'] } }));
+      }
+    };
+    for (let i = 0; i < 3000; i++) {
+      const status = random() < 0.9 ? 'sent' : 'pending';
+      await both((c) => c.insertOne({ _id: `i${i}`, status, lane: `l${i % 40}` }));
+      if (i % 500 === 0) await queries();
+    }
+    await queries();
+    // Most move off the common value, in one go and one at a time; then some come back.
+    const most = Array.from({ length: 31 }, (_, i) => `l${i}`);
+    await both((c) => c.updateMany({ status: 'sent', lane: { $in: most } }, { $set: { status: 'failed' } }));
+    await queries();
+    for (let i = 0; i < 20; i++) {
+      await both((c) => c.insertOne({ _id: `n${i}`, status: 'sent', lane: `l${35 + (i % 5)}` }));
+    }
+    await queries();
+    await both((c) => c.updateMany({ status: 'sent' }, { $set: { status: 'archived' } }));
+    await queries();
+    for (let i = 0; i < 200; i++) {
+      const id = `i${Math.floor(random() * 3000)}`;
+      const status = pick(random, ['sent', 'pending', 'archived']);
+      await both((c) => c.findOneAndUpdate({ _id: id }, { $set: { status } }, { returnDocument: 'after' }));
+      if (i % 50 === 0) await queries();
+    }
+    await both((c) => c.deleteMany({ status: 'archived', lane: { $in: ['l5', 'l6'] } }));
+    await queries();
+    await both((c) => c.find({}));
+  });
 });

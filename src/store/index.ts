@@ -34,30 +34,33 @@ export type { MongoStoreOptions } from './mongo/connect.js';
 /*
  * The MongoDB side is loaded on first use, not with this module: mongoose and the driver add about
  * 55 MB to a process, and mongodb-memory-server more, which an instance on the memory store never
- * needs (test/lazy-loading.test.ts holds it). Each of these is the function of the same name in
+ * needs (test/process/startup.test.ts holds it). Each of these is the function of the same name in
  * ./mongo/connect.ts or ./mongo/embedded.ts.
  */
 type Connect = typeof import('./mongo/connect.js');
-type Embedded = typeof import('./mongo/embedded.js');
 
-export async function connectMongo(...args: Parameters<Connect['connectMongo']>) {
-  return (await import('./mongo/connect.js')).connectMongo(...args);
+/** `name` of ./mongo/connect.ts, loading that module (and mongoose with it) on the first call. */
+function fromConnect<K extends keyof Connect>(name: K) {
+  return async (...args: Parameters<Connect[K]>): Promise<Awaited<ReturnType<Connect[K]>>> => {
+    const run = (await import('./mongo/connect.js'))[name] as unknown as (
+      ...a: Parameters<Connect[K]>
+    ) => Promise<Awaited<ReturnType<Connect[K]>>>;
+    return run(...args);
+  };
 }
-export async function openConnection(...args: Parameters<Connect['openConnection']>) {
-  return (await import('./mongo/connect.js')).openConnection(...args);
-}
-export async function openMongoCollections(...args: Parameters<Connect['openMongoCollections']>) {
-  return (await import('./mongo/connect.js')).openMongoCollections(...args);
-}
-export async function openMongoStore(...args: Parameters<Connect['openMongoStore']>) {
-  return (await import('./mongo/connect.js')).openMongoStore(...args);
-}
-export async function migrateMongoIndexes(...args: Parameters<Connect['migrateMongoIndexes']>) {
-  return (await import('./mongo/connect.js')).migrateMongoIndexes(...args);
-}
-export async function startEmbeddedMongo(...args: Parameters<Embedded['startEmbeddedMongo']>) {
+
+export const connectMongo = fromConnect('connectMongo');
+export const openConnection = fromConnect('openConnection');
+export const openMongoCollections = fromConnect('openMongoCollections');
+export const openMongoStore = fromConnect('openMongoStore');
+export const migrateMongoIndexes = fromConnect('migrateMongoIndexes');
+/** `startEmbeddedMongo` of ./mongo/embedded.ts, loading mongodb-memory-server on the call. */
+export async function startEmbeddedMongo(
+  ...args: Parameters<typeof import('./mongo/embedded.js').startEmbeddedMongo>
+) {
   return (await import('./mongo/embedded.js')).startEmbeddedMongo(...args);
 }
+
 export {
   type AuditDoc,
   type Collections,

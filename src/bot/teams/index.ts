@@ -1,7 +1,7 @@
 /**
  * What the composition root (src/system.ts) takes from the Teams front end. system.ts loads this
  * module with `import()` only when Teams is configured: botbuilder alone adds about 45 MB to the
- * process, which a Slack-only instance never needs (test/lazy-loading.test.ts holds it).
+ * process, which a Slack-only instance never needs (test/process/startup.test.ts holds it).
  */
 export { createTeamsAdapter, type TeamsAdapter, type TeamsAdapterSettings } from './adapter.js';
 export { createTeamsBot } from './bot.js';

@@ -1,8 +1,9 @@
 /**
  * The in-process implementation of the collection seam: the same documents as MongoDB would hold,
- * with filters and sorting evaluated by mingo, update operators applied by mingo's updater, and
- * the unique keys declared in indexes.ts enforced (a partial one only over the documents that have
- * its field). For tests and the zero-setup demo only: nothing survives the process.
+ * with filters, sorts and updates evaluated by the fast paths of memory-ops.ts and, beyond them, by
+ * mingo and mingo's updater (loaded on first need), and the unique keys declared in indexes.ts
+ * enforced (a partial one only over the documents that have its field). For tests and the
+ * zero-setup demo only: nothing survives the process.
  *
  * Every operation runs synchronously inside its promise, so a `findOneAndUpdate` is atomic within
  * the process exactly as it is on one MongoDB document. Documents are deep-cloned on the way in and

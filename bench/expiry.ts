@@ -5,6 +5,7 @@
  * minus its `expiresAt`; and the time from the first expiry until all are revoked. Each ended grant
  * also sends its holder a message, through the fake Slack, as in production.
  */
+import type { FakeSlack, FakeSlackUser } from '../test/support/fake-slack.js';
 import { startEnv, users } from './lib/env.js';
 import type { Report } from './lib/report.js';
 import { ms, progress, round, sleep, summarize } from './lib/stats.js';
@@ -21,6 +22,8 @@ export async function expiryBench(report: Report): Promise<void> {
   const approvers = users('ha', 1);
   const env = await startEnv({ users: [...holders, ...approvers], approvers: approvers.map((a) => a.email) });
   try {
+    progress(`(3) posting the ${GRANTS} holders' "Access granted" messages to the fake Slack`);
+    const addresses = await grantedMessages(env.fake, holders);
     progress(`(3) storing ${GRANTS} active grants expiring over one minute`);
     const first = Date.now() + LEAD_MS;
     const expiresAt = holders.map((_, i) => first + Math.floor((i * WINDOW_MS) / GRANTS));
@@ -29,6 +32,7 @@ export async function expiryBench(report: Report): Promise<void> {
       await env.app.call('seedExpiring', {
         holders: holders.slice(i, i + batch).map((h) => h.email),
         expiresAt: expiresAt.slice(i, i + batch),
+        addresses: addresses.slice(i, i + batch),
         append: i > 0,
       });
     }
@@ -96,4 +100,31 @@ export async function expiryBench(report: Report): Promise<void> {
   } finally {
     await env.close();
   }
+}
+
+/**
+ * Each holder's "Access granted" DM, posted as the app would have posted it when the grant began,
+ * so that ending the grant edits a message that exists (as in production) instead of failing with
+ * `channel_not_found` and retrying for a day while the holder's notice waits behind it in its lane.
+ * Returns each message's address as the app records it.
+ */
+async function grantedMessages(fake: FakeSlack, holders: FakeSlackUser[]): Promise<string[]> {
+  const addresses: string[] = [];
+  const parallel = 50;
+  for (let i = 0; i < holders.length; i += parallel) {
+    const posted = await Promise.all(
+      holders.slice(i, i + parallel).map(async (h) => {
+        const res = await fetch(`${fake.apiUrl}chat.postMessage`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${fake.botToken}` },
+          body: JSON.stringify({ channel: h.id, text: 'Access granted (seeded by the benchmark)' }),
+        });
+        const body = (await res.json()) as { ok: boolean; channel?: string; ts?: string; error?: string };
+        if (!body.ok || !body.channel || !body.ts) throw new Error(`chat.postMessage: ${body.error}`);
+        return JSON.stringify({ channel: body.channel, ts: body.ts });
+      }),
+    );
+    addresses.push(...posted);
+  }
+  return addresses;
 }

@@ -7,7 +7,7 @@
  * grants also get the jobs the app schedules for them.
  */
 import { randomUUID } from 'node:crypto';
-import { plan } from '../../src/core/deliveries.js';
+import { Purpose, plan } from '../../src/core/deliveries.js';
 import { DEFAULT_OUTBOX_POLICY, messageKind } from '../../src/core/outbox.js';
 import type { LifecycleEvent, ResourceRef } from '../../src/domain/events.js';
 import { sortableId } from '../../src/domain/ids.js';
@@ -38,7 +38,12 @@ async function audit(repos: Repositories, event: Omit<AuditEvent, 'id'>): Promis
  * as the outbox leaves it once sent (its message reduced to its kind, to be purged after the
  * default retention).
  */
-async function delivered(opts: SeedOptions, events: LifecycleEvent[], at: Date): Promise<void> {
+async function delivered(
+  opts: SeedOptions,
+  events: LifecycleEvent[],
+  at: Date,
+  addresses: Partial<Record<string, string>> = {},
+): Promise<void> {
   const items: OutboxItem[] = events.flatMap(plan).map((d) => ({
     id: sortableId(at, randomUUID()),
     key: d.key,
@@ -69,7 +74,9 @@ async function delivered(opts: SeedOptions, events: LifecycleEvent[], at: Date):
       subjectId: item.subjectId,
       purpose: item.purpose,
       recipient: item.recipient,
-      address: JSON.stringify({ channel: `D${item.recipient}`, ts: `${at.getTime() / 1000}.000100` }),
+      address:
+        addresses[item.purpose] ??
+        JSON.stringify({ channel: `D${item.recipient}`, ts: `${at.getTime() / 1000}.000100` }),
       createdAt: at,
     });
   }
@@ -112,11 +119,18 @@ export async function seedPendingRequest(opts: SeedOptions, requester: string): 
 /**
  * An approved request and its active grant, expiring at `expiresAt` (default: 4 hours from now),
  * already reminded when `reminded`, with its expiry job (and reminder job unless reminded).
+ * `grantStatusAddress`: where the holder's "Access granted" message is (a message that exists in
+ * the fake Slack, so that editing it when the grant ends works as in production); by default an
+ * address that only fills the record.
  */
 export async function seedActiveGrant(
   opts: SeedOptions,
   holder: string,
-  { expiresAt, reminded = false }: { expiresAt?: Date; reminded?: boolean } = {},
+  {
+    expiresAt,
+    reminded = false,
+    grantStatusAddress,
+  }: { expiresAt?: Date; reminded?: boolean; grantStatusAddress?: string } = {},
 ): Promise<Grant> {
   const startsAt = opts.now;
   const ends = expiresAt ?? new Date(startsAt.getTime() + 4 * HOUR);
@@ -163,6 +177,7 @@ export async function seedActiveGrant(
       { type: 'grant.activated', grant, resource: opts.resource },
     ],
     startsAt,
+    grantStatusAddress ? { [Purpose.grantStatus]: grantStatusAddress } : {},
   );
   if (!reminded) {
     await opts.scheduler.schedule('grant.remind', new Date(ends.getTime() - 30 * 60_000), { id: grant.id });

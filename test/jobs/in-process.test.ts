@@ -462,6 +462,39 @@ describe('InProcessRunner (system clock, timers)', () => {
     expect(started.slice(0, 50).every((s) => s.startsWith('grant.expire:'))).toBe(true);
   });
 
+  it('on real timers, keeps the reserved slots for revocations: one falling due while messages fill the rest starts at once', async () => {
+    const runner = new InProcessRunner({
+      clock: systemClock,
+      concurrency: { perKind: 4, total: 4, reserved: 1 },
+    });
+    const started: string[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    runner.define('outbox.deliver', async ({ id }) => {
+      started.push(`outbox.deliver:${id}`);
+      await gate;
+    });
+    runner.define('grant.expire', async ({ id }) => {
+      started.push(`grant.expire:${id}`);
+    });
+    await runner.start();
+    for (let i = 0; i < 10; i++) await runner.schedule('outbox.deliver', new Date(), { id: `lane${i}` });
+    const until = Date.now() + 10_000;
+    while (started.length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    // Three messages hold three of the four slots; the fourth waits for a revocation.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(started).toEqual(['outbox.deliver:lane0', 'outbox.deliver:lane1', 'outbox.deliver:lane2']);
+    await runner.schedule('grant.expire', new Date(), { id: 'g1' });
+    while (started.length < 4 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(started.at(-1)).toBe('grant.expire:g1');
+    release();
+    while (started.length < 11 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    await runner.stop();
+    expect(started).toHaveLength(11);
+  });
+
   it('runs the periodic task at its interval', async () => {
     const runner = new InProcessRunner({ clock: systemClock });
     let runs = 0;

@@ -91,6 +91,8 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  * backlog of any size drains.
  */
 const MAX_CHAINED_RUNS = 1_000;
+/** How soon a pending expiry counts as under way for `JobConcurrency.duringExpiries`. */
+const EXPIRY_HORIZON_MS = 1_000;
 
 /** The chain length of the job whose handler is running in this async context. */
 const runningChain = new AsyncLocalStorage<number>();
@@ -112,6 +114,8 @@ export class InProcessRunner implements JobRunner {
   /** Due jobs taken off the queue while a run of the same job was still going: back once it ends. */
   private readonly parked = new Map<string, Entry>();
   private readonly runningByName = new Map<JobName, number>();
+  /** Running jobs of a priority below the most urgent (messages, home refreshes, reminders …). */
+  private runningFollowUps = 0;
   /** Wakes a drain waiting for its next event: a job ended, or one was scheduled or fell due. */
   private wakeDrain: (() => void) | undefined;
   /** A drain is under way: it keeps its own timer for the next due job, so `arm()` need not. */
@@ -139,6 +143,11 @@ export class InProcessRunner implements JobRunner {
     this.concurrency = {
       perKind: Math.max(1, options.concurrency?.perKind ?? (serial ? 1 : IN_PROCESS_CONCURRENCY.perKind)),
       total,
+      duringExpiries: Math.max(
+        1,
+        options.concurrency?.duringExpiries ??
+          (serial || options.concurrency ? total : (IN_PROCESS_CONCURRENCY.duringExpiries ?? total)),
+      ),
       reserved: Math.min(
         total - 1,
         // Limits given without a reserve keep none; the default limits keep the default reserve.
@@ -347,13 +356,13 @@ export class InProcessRunner implements JobRunner {
     let bestSeq = Number.POSITIVE_INFINITY;
     /** With priorities: the most urgent priority with a job due, and whether one of it can start. */
     let urgent = Number.POSITIVE_INFINITY;
+    const followUps = this.followUpLimit(now, active);
     for (const name of this.jobs.names()) {
       if (!this.handlers.has(name)) continue;
       const rank = this.priorities ? JOB_PRIORITY[name] : 0;
-      // The last `reserved` slots are kept for the most urgent jobs (revocations).
       const full =
         (this.runningByName.get(name) ?? 0) >= this.concurrency.perKind ||
-        (rank > 0 && active >= this.concurrency.total - this.concurrency.reserved);
+        (rank > 0 && this.runningFollowUps >= followUps);
       let entry = this.jobs.peek(name);
       while (!full && entry && entry.at <= now && this.running.has(entry.key)) {
         this.jobs.shift(name);
@@ -386,6 +395,23 @@ export class InProcessRunner implements JobRunner {
     }
     if (best?.kind === 'job') this.jobs.shift(best.entry.name);
     return best;
+  }
+
+  /**
+   * How many jobs below the most urgent priority may run now. The last `reserved` slots are kept
+   * for the most urgent jobs; and while expiries are running or fall due within
+   * `EXPIRY_HORIZON_MS` (a burst: 10,000 grants can end in the same minute), at most
+   * `duringExpiries`, so each revocation's few steps do not queue on the event loop behind the
+   * Slack calls of the messages the revocations before it caused. Those messages wait, in order,
+   * and go out as the burst leaves room and in full once it is over.
+   */
+  private followUpLimit(now: number, active: number): number {
+    if (!this.priorities) return Number.POSITIVE_INFINITY;
+    const limit = this.runningFollowUps + this.concurrency.total - this.concurrency.reserved - active;
+    const expiring =
+      (this.runningByName.get('grant.expire') ?? 0) > 0 ||
+      (this.jobs.peek('grant.expire')?.at ?? Number.POSITIVE_INFINITY) <= now + EXPIRY_HORIZON_MS;
+    return expiring ? Math.min(limit, this.concurrency.duringExpiries) : limit;
   }
 
   /** When the next runnable job (or, in manual mode, periodic task) is due. */
@@ -488,6 +514,8 @@ export class InProcessRunner implements JobRunner {
     const run = { touched: false };
     this.running.set(entry.key, run);
     this.runningByName.set(entry.name, (this.runningByName.get(entry.name) ?? 0) + 1);
+    const followUp = this.priorities && JOB_PRIORITY[entry.name] > 0;
+    if (followUp) this.runningFollowUps++;
     try {
       const data = { id: entry.id, ...(entry.reqId ? { reqId: entry.reqId } : {}) };
       await runningChain.run(entry.chain, () => handler(data, this.control));
@@ -496,6 +524,7 @@ export class InProcessRunner implements JobRunner {
     } finally {
       this.running.delete(entry.key);
       this.runningByName.set(entry.name, (this.runningByName.get(entry.name) ?? 1) - 1);
+      if (followUp) this.runningFollowUps--;
       const parked = this.parked.get(entry.key);
       if (parked) {
         this.parked.delete(entry.key);

@@ -414,13 +414,16 @@ export class InProcessRunner implements JobRunner {
     return expiring ? Math.min(limit, this.concurrency.duringExpiries) : limit;
   }
 
-  /** When the next runnable job (or, in manual mode, periodic task) is due. */
-  private nextTime(includePeriodic = true): number | undefined {
+  /**
+   * When the next runnable job (or, in manual mode, periodic task) is due; with `after`, the next
+   * due later than that (the kinds' earliest pending jobs only).
+   */
+  private nextTime(includePeriodic = true, after = Number.NEGATIVE_INFINITY): number | undefined {
     let next = Number.POSITIVE_INFINITY;
     for (const name of this.jobs.names()) {
       if (!this.handlers.has(name)) continue;
       const entry = this.jobs.peek(name);
-      if (entry && entry.at < next) next = entry.at;
+      if (entry && entry.at < next && entry.at > after) next = entry.at;
     }
     if (includePeriodic && this.manualPeriodic()) {
       for (const task of this.periodic.values()) if (task.nextAt < next) next = task.nextAt;
@@ -474,7 +477,7 @@ export class InProcessRunner implements JobRunner {
         start(this.runJob(due.entry).then(() => void count++));
       }
       if (active.size === 0) break;
-      await this.nextEvent();
+      await this.nextEvent(now);
     }
     await Promise.all(active);
     if (runaway) {
@@ -489,9 +492,11 @@ export class InProcessRunner implements JobRunner {
   /**
    * Resolves when a running job ends, a job is scheduled or (real timers) the next one falls due.
    * One waiter and one timer, whatever the number of jobs running (racing every running job's
-   * promise instead left a reaction on each of them per event).
+   * promise instead left a reaction on each of them per event). Jobs due by `now` that were not
+   * started are held by the concurrency limits: a job ending wakes the drain for them, not a timer
+   * (which, due already, would fire again and again until then).
    */
-  private nextEvent(): Promise<void> {
+  private nextEvent(now: number): Promise<void> {
     return new Promise<void>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const wake = () => {
@@ -500,7 +505,7 @@ export class InProcessRunner implements JobRunner {
         resolve();
       };
       this.wakeDrain = wake;
-      const next = this.useTimers ? this.nextTime(false) : undefined;
+      const next = this.useTimers ? this.nextTime(false, now) : undefined;
       if (next !== undefined) {
         timer = setTimeout(wake, Math.min(Math.max(0, next - this.clock.now().getTime()), MAX_TIMEOUT_MS));
       }

@@ -126,8 +126,9 @@ export class WebhookConnector implements Connector {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       status = response.statusCode;
-      // Release the connection for the next call; the answer's body is not used.
-      await response.body.dump();
+      // Release the connection for the next call; the answer's body is not used, and its status
+      // decides even if reading the rest fails.
+      await response.body.dump().catch(() => undefined);
     } catch (err) {
       throw new ConnectorError(this.describeFailure(err));
     }

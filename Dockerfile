@@ -28,5 +28,6 @@ EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # SIGTERM reaches node directly (exec form): it stops taking requests, drains jobs and exits.
+# `node dist/main.js` is the same program as `jit-access-bot start` (`node dist/cli.js start`).
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/cli.js", "start"]
+CMD ["node", "dist/main.js"]

@@ -7,7 +7,7 @@
  */
 import { createSlackSender, type SlackSender } from '../test/support/slack-requests.js';
 import { AppProcess } from './lib/app.js';
-import { type Env, email, SIGNING_SECRET, startEnv, userId, users } from './lib/env.js';
+import { type Env, email, keepAlivePost, SIGNING_SECRET, startEnv, userId, users } from './lib/env.js';
 import { runFlow } from './lib/flow.js';
 import type { Report } from './lib/report.js';
 import { ms, progress, round, summarize } from './lib/stats.js';
@@ -29,7 +29,12 @@ export async function ackBench(report: Report): Promise<void> {
     signingSecret: SIGNING_SECRET,
     hookSecret: '',
   });
-  const bare: SlackSender = createSlackSender({ url: bareApp.url, signingSecret: SIGNING_SECRET });
+  // Sent the same way as ours (kept-alive connections, see lib/env.ts), so the two stay comparable.
+  const bare: SlackSender = createSlackSender({
+    url: bareApp.url,
+    signingSecret: SIGNING_SECRET,
+    post: keepAlivePost(),
+  });
   try {
     const ours: Record<'slash' | 'click' | 'submit' | 'approve', number[]> = {
       slash: [],

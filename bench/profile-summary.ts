@@ -29,11 +29,13 @@ const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 
-const shortUrl = (url: string) =>
-  url
-    .replace(/^file:\/\//, '')
-    .replace(/.*node_modules\//, 'npm:')
-    .replace(/.*\/(src|bench|test)\//, '$1/');
+const shortUrl = (url: string) => {
+  const u = url.replace(/^file:\/\//, '');
+  if (u.includes('/node_modules/')) return u.replace(/.*node_modules\//, 'npm:');
+  // the compiled app (dist/) is named by its source file
+  return u.replace(/.*\/(src|bench|test)\//, '$1/').replace(/^\/.*\/dist\/(?!.*\/dist\/)/, 'src/');
+};
+const isOwn = (url: string) => !url.includes('/node_modules/') && /\/(src|bench|dist)\//.test(url);
 const packageOf = (url: string) => {
   const u = shortUrl(url);
   if (!u.startsWith('npm:')) return u;
@@ -48,14 +50,27 @@ const label = (n: ProfileNode) =>
 const selfByFunction = new Map<string, number>();
 const selfByFile = new Map<string, number>();
 const inside = new Map<string, number>();
+const insidePackage = new Map<string, number>();
 const ownOnStack = new Map<number, Set<string>>();
+const packagesOnStack = new Map<number, Set<string>>();
+function packagesOn(id: number): Set<string> {
+  const known = packagesOnStack.get(id);
+  if (known) return known;
+  const node = byId.get(id) as ProfileNode;
+  const up = parent.get(id);
+  const set = new Set(up === undefined ? [] : packagesOn(up));
+  const pkg = packageOf(node.callFrame.url);
+  if (pkg.startsWith('npm:') || pkg.startsWith('node:')) set.add(pkg.startsWith('node:') ? 'node:*' : pkg);
+  packagesOnStack.set(id, set);
+  return set;
+}
 function ownFunctionsOn(id: number): Set<string> {
   const known = ownOnStack.get(id);
   if (known) return known;
   const node = byId.get(id) as ProfileNode;
   const up = parent.get(id);
   const set = new Set(up === undefined ? [] : ownFunctionsOn(up));
-  if (/\/(src|bench)\//.test(node.callFrame.url)) set.add(label(node));
+  if (isOwn(node.callFrame.url)) set.add(label(node));
   ownOnStack.set(id, set);
   return set;
 }
@@ -68,6 +83,7 @@ profile.samples.forEach((id, i) => {
   add(selfByFunction, label(node));
   add(selfByFile, packageOf(node.callFrame.url) || node.callFrame.functionName);
   for (const own of ownFunctionsOn(id)) add(inside, own);
+  for (const pkg of packagesOn(id)) add(insidePackage, pkg);
 });
 
 function print(title: string, map: Map<string, number>): void {
@@ -80,4 +96,5 @@ function print(title: string, map: Map<string, number>): void {
 process.stdout.write(`${file}: ${(total / 1000).toFixed(0)} ms sampled\n`);
 print('self time by package or file', selfByFile);
 print('self time by function', selfByFunction);
+print("time inside each package (callees included; node:* is any of Node's own modules)", insidePackage);
 print("time inside the project's own functions (callees included)", inside);

@@ -5,8 +5,12 @@
  * on SIGTERM or SIGINT stop taking work, drain running jobs until half the
  * shutdown timeout, close the store, stop the embedded MongoDB, exit (src/shutdown.ts). A shutdown
  * that outlasts its timeout exits 1.
- * Run through src/cli.ts (`jit-access-bot start`, `npm start`).
+ * Run through src/cli.ts (`jit-access-bot start`, `npm start`), or directly as `node dist/main.js`
+ * (the container's command), which is the same.
  */
+
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   type ChatPlatformsToStart,
   ConfigError,
@@ -24,6 +28,17 @@ import { createPolicyReloader } from './policy-reload.js';
 import { shutdown } from './shutdown.js';
 import { connectMongo, createMemoryStore, type Store, startEmbeddedMongo } from './store/index.js';
 import { startSystem } from './system.js';
+
+/** Whether this module is the program itself (`node dist/main.js`), not imported by the CLI or a test. */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
 
 export async function main(): Promise<void> {
   const { env, access } = loadConfigOrExit();
@@ -106,4 +121,13 @@ export async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+if (isEntryPoint()) {
+  main().catch((error: unknown) => {
+    process.stderr.write(
+      `Fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  });
 }

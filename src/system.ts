@@ -128,8 +128,10 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     });
     directory = new SlackDirectory(slack.client, () => clock.now().getTime());
     platforms.push(
-      new SlackPlatform(deliveryClient(parts.slack.botToken, parts.slack.apiUrl), () =>
-        clock.now().getTime(),
+      new SlackPlatform(
+        deliveryClient(parts.slack.botToken, parts.slack.apiUrl),
+        () => clock.now().getTime(),
+        directory,
       ),
     );
   }
@@ -159,7 +161,9 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     repos: store.repos,
     scheduler,
     platforms,
-    preferred: preferredPlatform(parts.access.chat.prefer, store.repos.sightings, log),
+    preferred: preferredPlatform(parts.access.chat.prefer, store.repos.sightings, log, () =>
+      clock.now().getTime(),
+    ),
     clock,
     log,
     newId: randomUUID,

@@ -47,6 +47,36 @@ const lags = new Map<string, { at: number; lag: number }>();
 /** grant id → when its expiry job began (stored it as revoking) minus its expiresAt (ms) */
 const starts = new Map<string, number>();
 
+/** `<repo>.<method>`, `job:<name>` (runs), `schedule:<name>` → calls, with BENCH_COUNT_OPS=1 (bench/flow-count.ts). */
+const opCounts = new Map<string, number>();
+const countOp = (key: string) => opCounts.set(key, (opCounts.get(key) ?? 0) + 1);
+
+function countStoreOps(s: Store, r: JobRunner): void {
+  for (const [repoName, repo] of Object.entries(s.repos) as Array<[string, Record<string, unknown>]>) {
+    const proto = Object.getPrototypeOf(repo) as object;
+    const names = new Set([...Object.keys(repo), ...Object.getOwnPropertyNames(proto)]);
+    for (const name of names) {
+      const fn = repo[name];
+      if (name === 'constructor' || typeof fn !== 'function') continue;
+      repo[name] = (...a: unknown[]) => {
+        countOp(`${repoName}.${name}`);
+        return (fn as (...x: unknown[]) => unknown).apply(repo, a);
+      };
+    }
+  }
+  const define = r.define.bind(r);
+  r.define = (name, handler) =>
+    define(name, (data, control) => {
+      countOp(`job:${name}`);
+      return handler(data, control);
+    });
+  const schedule = r.schedule.bind(r);
+  r.schedule = (name, at, data) => {
+    countOp(`schedule:${name}`);
+    return schedule(name, at, data);
+  };
+}
+
 function instrumentRevocations(s: Store): void {
   const update = s.repos.grants.update.bind(s.repos.grants);
   s.repos.grants.update = async (id, guard, change) => {
@@ -94,6 +124,7 @@ async function start(args: StartArgs): Promise<{ port: number; store: string }> 
     runner = new InProcessRunner({ clock: systemClock, logger: log });
   }
   instrumentRevocations(store);
+  if (process.env.BENCH_COUNT_OPS === '1') countStoreOps(store, runner);
   system = await startSystem({
     access,
     store,
@@ -173,6 +204,12 @@ const commands: Record<string, (args: never) => Promise<unknown>> = {
   async activeGrants() {
     if (!store) throw new Error('the app has not started');
     return (await store.repos.grants.list({ status: 'active', limit: 100_000 })).length;
+  },
+  /** Store calls, job runs and schedules counted since the last call (BENCH_COUNT_OPS=1), then reset. */
+  async opCounts() {
+    const counts = Object.fromEntries(opCounts);
+    opCounts.clear();
+    return counts;
   },
   /** The app process's CPU time so far, user + system, in ms (for CPU per flow and per revocation). */
   async cpu() {

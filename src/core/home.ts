@@ -208,9 +208,15 @@ export class Homes {
 
 /**
  * The domain's notifier for homes: each event plans a refresh of the homes that show it, shortly
- * (one pending `home.refresh` per person, so changes in between share it).
+ * (one pending `home.refresh` per person, so changes in between share it). A person whose refresh
+ * this process already planned and which has not come due yet is not planned again: that refresh
+ * reads the store when it runs, so it shows this change too, and a burst of changes costs neither a
+ * scheduler write per change nor a refresh pushed ever later while changes keep coming.
  */
 export class HomeRefreshNotifier implements Notifier {
+  /** email → when the refresh this process planned for them comes due (ms); pruned as they pass. */
+  private readonly planned = new Map<string, number>();
+
   constructor(
     private readonly deps: {
       scheduler: Scheduler;
@@ -222,9 +228,21 @@ export class HomeRefreshNotifier implements Notifier {
 
   async notify(event: LifecycleEvent): Promise<void> {
     const { scheduler, clock, config, delayMs } = this.deps;
-    const at = new Date(clock.now().getTime() + (delayMs ?? HOME_REFRESH_DELAY_MS));
-    for (const email of homeAudience(config(), event))
-      await scheduler.schedule('home.refresh', at, { id: email });
+    const now = clock.now().getTime();
+    const due = now + (delayMs ?? HOME_REFRESH_DELAY_MS);
+    if (this.planned.size > 10_000) this.forgetPast(now);
+    for (const email of homeAudience(config(), event)) {
+      const planned = this.planned.get(email);
+      if (planned !== undefined && planned > now && planned <= due) continue;
+      await scheduler.schedule('home.refresh', new Date(due), { id: email });
+      this.planned.set(email, due);
+    }
+  }
+
+  private forgetPast(now: number): void {
+    for (const [email, due] of this.planned) if (due <= now) this.planned.delete(email);
+    // Still too many pending at once: forget them all (at worst a refresh is planned twice).
+    if (this.planned.size > 10_000) this.planned.clear();
   }
 }
 

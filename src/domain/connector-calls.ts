@@ -7,14 +7,15 @@
  * refused, it is not down) stops the retries at once: the grant keeps its status (provisioning or
  * revoking, shown as pending, never as done) without a `nextAttemptAt`, which is how a stopped
  * grant is recorded. Neither the sweep (`findDue` wants `nextAttemptAt <= now`) nor `claim` takes
- * it up again; the resource's approvers are told at once, and ending the access (`endAccess`) is
+ * it up again; the resource's approvers and the admins are told at once, and ending the access (`endAccess`) is
  * what moves it on. A non-retryable failure of an extension's delivery drops the pending delivery:
- * the new expiry stands in our records, the target is not told again, the approvers are.
+ * the new expiry stands in our records, the target is not told again, the approvers and admins are.
  */
 
 import type { ServiceContext } from './context.js';
 import type { ConnectorOperation } from './events.js';
 import type { Grant } from './model.js';
+import type { ResourceConfig } from './policy.js';
 import { ConnectorError, type ConnectorEvent, type ConnectorEventName } from './ports.js';
 import { resourceRef } from './requests.js';
 
@@ -136,7 +137,7 @@ export async function recordFailure(
       grant: updated,
       resource: resourceRef(resource),
       operation,
-      recipients: resource.approvers,
+      recipients: failureRecipients(ctx, resource),
     });
   }
 }
@@ -179,9 +180,17 @@ export async function revokeAgain(ctx: ServiceContext, grant: Grant, key: string
       grant: { ...grant, lastError: message },
       resource: resourceRef(resource),
       operation: 'revoke',
-      recipients: resource.approvers,
+      recipients: failureRecipients(ctx, resource),
     });
   }
+}
+
+/**
+ * Who is told that a connector keeps failing (or refused): the resource's approvers, who granted
+ * the access, and the admins, who can end it by hand; each once.
+ */
+function failureRecipients(ctx: ServiceContext, resource: ResourceConfig): string[] {
+  return [...new Set([...resource.approvers, ...ctx.config.admins])];
 }
 
 /**

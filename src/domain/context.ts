@@ -20,7 +20,7 @@ export interface ServiceDeps {
   newId: () => string;
   /** Connector retry delay for the given attempt number (1-based). */
   backoffMs: (attempt: number) => number;
-  /** After this many failed attempts in a row the resource's approvers are told. */
+  /** After this many failed attempts in a row the resource's approvers and the admins are told. */
   reportAfterAttempts: number;
   /** Counters and timings (src/http/metrics.ts); none when absent. */
   metrics?: Metrics;

@@ -26,8 +26,24 @@ const UNITS = [
 export const MAX_DURATION_MS = 366 * 86_400_000;
 export const MAX_DURATION_WORDS = '366 days';
 
+/**
+ * Parsed durations by their text (luxon's `Duration` is immutable, so one may be shared): a
+ * policy names a handful, and each flow parses its duration a dozen times (form, submission,
+ * decision, grant, reminders). Bounded: emptied when it grows past PARSED_MAX.
+ */
+const parsed = new Map<string, Duration | undefined>();
+const PARSED_MAX = 1_000;
+
 function tryParse(iso: string): Duration | undefined {
   if (typeof iso !== 'string' || iso.length > 50 || iso.trim() !== iso) return undefined;
+  if (parsed.has(iso)) return parsed.get(iso);
+  const d = parseOnce(iso);
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(iso, d);
+  return d;
+}
+
+function parseOnce(iso: string): Duration | undefined {
   const d = Duration.fromISO(iso);
   if (!d.isValid) return undefined;
   // Every component must be non-negative (luxon accepts `PT-1H`) and the total strictly positive.
@@ -132,10 +148,25 @@ export class DurationConstraint {
   }
 }
 
+/**
+ * The duration's length in ms when it has only fixed-length units (weeks, days and shorter: in UTC
+ * a day is always 24 hours), so adding it is plain arithmetic; null when it has months, quarters or
+ * years, which only the calendar can add.
+ */
+function fixedMs(d: Duration): number | null {
+  return d.years || d.quarters || d.months ? null : d.toMillis();
+}
+
 export function addDuration(at: Date, iso: string): Date {
-  return DateTime.fromJSDate(at, { zone: 'utc' }).plus(parseDuration(iso)).toJSDate();
+  const d = parseDuration(iso);
+  const ms = fixedMs(d);
+  if (ms !== null) return new Date(at.getTime() + ms);
+  return DateTime.fromJSDate(at, { zone: 'utc' }).plus(d).toJSDate();
 }
 
 export function subtractDuration(at: Date, iso: string): Date {
-  return DateTime.fromJSDate(at, { zone: 'utc' }).minus(parseDuration(iso)).toJSDate();
+  const d = parseDuration(iso);
+  const ms = fixedMs(d);
+  if (ms !== null) return new Date(at.getTime() - ms);
+  return DateTime.fromJSDate(at, { zone: 'utc' }).minus(d).toJSDate();
 }

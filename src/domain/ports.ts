@@ -310,6 +310,10 @@ export class DuplicateKeyError extends Error {
  * The store could not be reached (network, no primary, closed connection): nothing was written by
  * the call that failed. What a person is told ("try again in a minute") differs from a bug's.
  */
+/** What a person is told when their action met a `StoreUnavailableError`. */
+export const STORE_UNAVAILABLE_MESSAGE =
+  'The bot could not reach its database just now. Try again in a minute: what you did was either saved in full or not at all.';
+
 export class StoreUnavailableError extends Error {
   readonly code = 'STORE_UNAVAILABLE';
   constructor(readonly detail: string) {

@@ -7,7 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type ChatPerson, DeliveryError } from '../../src/core/chat.js';
-import { HOME_SUBJECT, type HomePlace, type HomeSurface, Homes } from '../../src/core/home.js';
+import {
+  HOME_SUBJECT,
+  type HomePlace,
+  HomeRefreshNotifier,
+  type HomeSurface,
+  Homes,
+} from '../../src/core/home.js';
 import { readHomeRecord } from '../../src/core/home-record.js';
 import type { Log } from '../../src/domain/events.js';
 import { initialHomeState } from '../../src/domain/home/state.js';
@@ -164,5 +170,64 @@ describe('home.refresh', () => {
     await request('First');
     await homes.refresh(AMY.email);
     expect(surface.shown).toEqual([]);
+  });
+});
+
+describe('planning refreshes (HomeRefreshNotifier)', () => {
+  /** The notifier over the domain's own runner, with every refresh it plans written down. */
+  function planner() {
+    const planned: Array<{ email: string; at: string }> = [];
+    const notifier = new HomeRefreshNotifier({
+      scheduler: {
+        schedule: async (name, at, data) => {
+          planned.push({ email: data.id, at: at.toISOString() });
+          await d.runner.schedule(name, at, data);
+        },
+        cancel: (name, id) => d.runner.cancel(name, id),
+      },
+      clock: d.clock,
+      config: () => d.service.config,
+    });
+    return { planned, notifier };
+  }
+  const submitted = async (name: string) => {
+    const r = await request(name);
+    return { type: 'request.submitted' as const, request: r, resource: { id: 'db', name: 'Database' } };
+  };
+
+  it('plans one refresh for a burst of changes, due after the first, and a new one once that came due', async () => {
+    const { planned, notifier } = planner();
+    await notifier.notify(await submitted('Bob'));
+    d.clock.advance(500);
+    await notifier.notify(await submitted('Cid'));
+    d.clock.advance(1_000);
+    await notifier.notify(await submitted('Dee'));
+    // Amy (the approver of all three) once, two seconds after the first change; each requester once.
+    const amy = planned.filter((p) => p.email === AMY.email);
+    expect(amy).toEqual([{ email: AMY.email, at: '2026-11-23T09:00:02.000Z' }]);
+    expect(planned.map((p) => p.email).sort()).toEqual(
+      [AMY.email, 'bob@example.com', 'cid@example.com', 'dee@example.com'].sort(),
+    );
+    // That refresh comes due; a change after it is planned anew.
+    d.clock.advance(600);
+    await notifier.notify(await submitted('Eve'));
+    expect(planned.filter((p) => p.email === AMY.email).map((p) => p.at)).toEqual([
+      '2026-11-23T09:00:02.000Z',
+      '2026-11-23T09:00:04.100Z',
+    ]);
+  });
+
+  it('the one refresh shows every change of the burst', async () => {
+    const { notifier } = planner();
+    d.runner.define('home.refresh', (data) => homes.refresh(data.id));
+    await open({ purpose: 'home', where: 'card-1' });
+    for (const name of ['Bob', 'Cid', 'Dee']) {
+      await notifier.notify(await submitted(name));
+      d.clock.advance(300);
+    }
+    await d.runner.advance(2_000);
+    expect(surface.shown).toHaveLength(1);
+    const text = JSON.stringify(surface.shown[0]?.view);
+    for (const name of ['Bob', 'Cid', 'Dee']) expect(text).toContain(name);
   });
 });

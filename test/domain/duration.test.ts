@@ -1,3 +1,4 @@
+import { DateTime, Duration } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import {
   addDuration,
@@ -96,5 +97,47 @@ describe('addDuration and subtractDuration', () => {
     expect(addDuration(at, 'PT4H').toISOString()).toBe('2024-03-31T02:00:00.000Z');
     expect(addDuration(at, 'P1D').toISOString()).toBe('2024-03-31T22:00:00.000Z');
     expect(subtractDuration(at, 'PT30M').toISOString()).toBe('2024-03-30T21:30:00.000Z');
+  });
+
+  it('agree with the calendar (luxon in UTC) for every kind of duration, fractions, leap days and month ends included', () => {
+    const durations = [
+      'PT20S',
+      'PT0.5S',
+      'PT90M',
+      'PT1.5H',
+      'P1DT2H',
+      'P1.5D',
+      'P1W',
+      'P2W3D',
+      'P1M',
+      'P1Y',
+      'P1M2D',
+      'P3M',
+    ];
+    const dates = [
+      '2024-02-28T23:30:00Z',
+      '2024-01-31T12:00:00Z',
+      '2023-12-31T23:59:59.250Z',
+      '2024-10-27T00:30:00Z',
+    ];
+    for (const iso of durations) {
+      for (const text of dates) {
+        const at = new Date(text);
+        const utc = DateTime.fromJSDate(at, { zone: 'utc' });
+        expect(addDuration(at, iso).toISOString(), `${text} + ${iso}`).toBe(
+          utc.plus(Duration.fromISO(iso)).toJSDate().toISOString(),
+        );
+        expect(subtractDuration(at, iso).toISOString(), `${text} - ${iso}`).toBe(
+          utc.minus(Duration.fromISO(iso)).toJSDate().toISOString(),
+        );
+      }
+    }
+  });
+
+  it('give the same answer for a duration parsed before (parsed durations are kept)', () => {
+    const at = new Date('2024-03-30T22:00:00Z');
+    expect(addDuration(at, 'PT4H')).toEqual(addDuration(at, 'PT4H'));
+    expect(() => parseDuration('PT-1H')).toThrow(DomainError);
+    expect(() => parseDuration('PT-1H')).toThrow(DomainError);
   });
 });

@@ -730,6 +730,8 @@ describe('grants', () => {
 describe('a connector that refuses (a non-retryable failure)', () => {
   const admin = { email: 'admin@example.com', name: 'Admin' };
   const approvers = [alice.email, dave.email, carol.email]; // of prod
+  /** Who is told a connector refused: the resource's approvers, then the admins. */
+  const told = [...approvers, 'admin@example.com'];
   const calls = (event: ConnectorEvent['event']) => connector.calls.filter((e) => e.event === event);
   const failing = () =>
     notifier.events.filter(
@@ -745,7 +747,7 @@ describe('a connector that refuses (a non-retryable failure)', () => {
     return (await store.repos.grants.findByRequestId(r.id))!;
   }
 
-  it('stops provisioning after one call: no retry, the approvers told at once, audited as not retried, left pending', async () => {
+  it('stops provisioning after one call: no retry, the approvers and admins told at once, audited as not retried, left pending', async () => {
     connector.refuses.add('grant.activated');
     const g = await approved();
     expect(calls('grant.activated')).toHaveLength(1);
@@ -754,9 +756,9 @@ describe('a connector that refuses (a non-retryable failure)', () => {
     expect(g.startsAt).toBeUndefined();
     expect(retryJobs(g.id)).toEqual([]);
 
-    // Told at once (reportAfterAttempts is 3 here), to the resource's approvers, once.
+    // Told at once (reportAfterAttempts is 3 here), to the resource's approvers and the admins, once.
     expect(failing()).toHaveLength(1);
-    expect(failing()[0]).toMatchObject({ operation: 'provision', recipients: approvers });
+    expect(failing()[0]).toMatchObject({ operation: 'provision', recipients: told });
     expect(notifier.types().filter((t) => t === 'grant.provisioning_delayed')).toHaveLength(1);
     const [failed] = await store.repos.audit.list({ grantId: g.id, type: 'grant.provisioning_failed' });
     expect(failed?.details).toMatchObject({ operation: 'provision', attempts: 1, willRetry: false });
@@ -798,7 +800,7 @@ describe('a connector that refuses (a non-retryable failure)', () => {
     expect(stopped).toMatchObject({ status: 'revoking', endReason: 'expired', attempts: 1 });
     expect(stopped?.nextAttemptAt).toBeUndefined();
     expect(retryJobs(g.id)).toEqual([]);
-    expect(failing().map((e) => [e.operation, e.recipients])).toEqual([['revoke', approvers]]);
+    expect(failing().map((e) => [e.operation, e.recipients])).toEqual([['revoke', told]]);
     const [failed] = await store.repos.audit.list({ grantId: g.id, type: 'grant.revocation_failed' });
     expect(failed?.details).toMatchObject({ operation: 'revoke', willRetry: false });
 
@@ -817,7 +819,7 @@ describe('a connector that refuses (a non-retryable failure)', () => {
     expect(notifier.types()).toContain('grant.ended');
   });
 
-  it('drops a refused extension delivery: the new expiry stands, the approvers are told, nothing retries it', async () => {
+  it('drops a refused extension delivery: the new expiry stands, the approvers and admins are told, nothing retries it', async () => {
     const g = await approved();
     connector.refuses.add('grant.extended');
     const ext = await service.submit(input({ grantId: g.id, duration: 'PT8H' }));

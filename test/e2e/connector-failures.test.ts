@@ -1,8 +1,8 @@
 /**
  * A webhook connector that fails, end to end: provisioning and revocation are retried with backoff
  * (the test system's: 10 s, 20 s, 40 s …), shown as pending and never as done, reported to the
- * resource's approvers after 5 failures, and completed once the receiver answers 2xx. A receiver
- * that refuses (a 4xx such as 403) is not retried: the approvers are told at once.
+ * resource's approvers and the admins after 5 failures, and completed once the receiver answers 2xx.
+ * A receiver that refuses (a 4xx such as 403) is not retried: the approvers and admins are told at once.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatTime } from '../../src/domain/views/time.js';
@@ -93,20 +93,21 @@ describe('a webhook that fails while granting', () => {
     ).toHaveLength(1);
   });
 
-  it('tells the resource’s approvers after the 5th failure that it keeps failing, and only then', async () => {
+  it('tells the resource’s approvers and the admins after the 5th failure that it keeps failing, and only then', async () => {
     t.hooks.setStatus(500);
     const approvedAt = t.clock.now().getTime();
     const g = await approveBobsRequest();
 
     await t.runner.advance(150 * SEC - 1); // just before attempt 5
     expect(bodies('grant.activated')).toHaveLength(4);
-    for (const approver of [alice, dave, carol]) {
+    for (const approver of [alice, dave, carol, admin]) {
       expect(dmContaining(t, approver, 'keeps failing')).toBeUndefined();
     }
 
     await t.runner.advance(1);
     expect(bodies('grant.activated')).toHaveLength(5);
-    for (const approver of [alice, dave, carol]) {
+    // The approvers, who granted it, and the admin, who can end it by hand.
+    for (const approver of [alice, dave, carol, admin]) {
       const report = await waitForDm(t, approver, 'keeps failing');
       const text = collectText(report.blocks);
       expect(text).toContain(
@@ -122,7 +123,7 @@ describe('a webhook that fails while granting', () => {
     // Further failures do not repeat the report.
     await t.runner.advance(10 * MIN);
     expect(bodies('grant.activated').length).toBeGreaterThan(6);
-    for (const approver of [alice, dave, carol]) {
+    for (const approver of [alice, dave, carol, admin]) {
       const reports = t.fake
         .messagesIn(t.fake.dmChannelFor(approver.id))
         .filter((m) => m.text.includes('keeps failing'));
@@ -242,6 +243,40 @@ describe('a webhook that fails while revoking', () => {
     expect(trail.filter((e) => e === 'grant.expired')).toHaveLength(1);
   });
 
+  it('tells the approvers and the admins once when removing access keeps failing, while the holder is not told it ended', async () => {
+    const g = await approveBobsRequest();
+    await waitForDm(t, bob, 'is active until');
+    t.hooks.setStatus(503);
+    await t.runner.advance(4 * HOUR); // expiry: the first revocation fails
+    await t.runner.advance(150 * SEC - 1); // just before attempt 5
+    expect(bodies('grant.revoked')).toHaveLength(4);
+    for (const person of [alice, dave, carol, admin]) {
+      expect(dmContaining(t, person, 'keeps failing')).toBeUndefined();
+    }
+    await t.runner.advance(1);
+    expect(bodies('grant.revoked')).toHaveLength(5);
+    for (const person of [alice, dave, carol, admin]) {
+      const report = await waitForDm(t, person, 'keeps failing');
+      expect(collectText(report.blocks)).toContain(
+        'Removing access to Acme Corp — production tenant for Bob Support (bob@example.com) keeps failing',
+      );
+    }
+    expect((await grant(g.id)).status).toBe('revoking');
+    expect(dmContaining(t, bob, 'has ended')).toBeUndefined();
+    // More failures, no more reports; then the receiver answers and the access ends once.
+    await t.runner.advance(10 * MIN);
+    t.hooks.setStatus(200);
+    await t.runner.advance(15 * MIN);
+    await waitForDm(t, bob, 'has ended');
+    expect((await grant(g.id)).status).toBe('expired');
+    for (const person of [alice, dave, carol, admin]) {
+      const reports = t.fake
+        .messagesIn(t.fake.dmChannelFor(person.id))
+        .filter((m) => m.text.includes('keeps failing'));
+      expect(reports).toHaveLength(1);
+    }
+  });
+
   it('keeps an early end pending while the receiver fails, and completes it when the receiver recovers', async () => {
     const g = await approveBobsRequest();
     const active = await waitForDm(t, bob, 'is active until');
@@ -269,14 +304,14 @@ describe('a webhook that fails while revoking', () => {
 });
 
 describe('a webhook that refuses (403)', () => {
-  it('is called once, never retried (not even by the sweep), reported to the approvers at once, and the grant stays pending until an admin ends it', async () => {
+  it('is called once, never retried (not even by the sweep), reported to the approvers and admins at once, and the grant stays pending until an admin ends it', async () => {
     t.hooks.setStatus(403);
     const g = await approveBobsRequest();
     expect(g).toMatchObject({ status: 'provisioning', attempts: 1 });
     expect(g.nextAttemptAt).toBeUndefined();
 
-    // The approvers are told at once, without waiting for 5 failures.
-    for (const approver of [alice, dave, carol]) {
+    // The approvers and the admin are told at once, without waiting for 5 failures.
+    for (const approver of [alice, dave, carol, admin]) {
       const report = await waitForDm(t, approver, 'is not retried');
       const text = collectText(report.blocks);
       expect(text).toContain(
@@ -294,7 +329,7 @@ describe('a webhook that refuses (403)', () => {
     await t.runner.advance(HOUR);
     expect(bodies('grant.activated')).toHaveLength(1);
     expect((await grant(g.id)).status).toBe('provisioning');
-    for (const approver of [alice, dave, carol]) {
+    for (const approver of [alice, dave, carol, admin]) {
       const reports = t.fake
         .messagesIn(t.fake.dmChannelFor(approver.id))
         .filter((m) => m.text.includes('is not retried'));

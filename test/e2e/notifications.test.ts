@@ -56,6 +56,20 @@ describe('what people are told', () => {
     expect(opened.filter((u) => u === alice.id)).toHaveLength(1);
   });
 
+  it('asks Slack about a person once: who Carol is, learned from her slash command, also addresses her messages', async () => {
+    t = await startTestSystem();
+    await requestAccess(t, carol, { approvers: [alice.email] });
+    await waitForDm(t, alice, 'Approve');
+    await t.delivered();
+    expect(t.fake.messagesIn(t.fake.dmChannelFor(carol.id)).length).toBeGreaterThan(0);
+    // Her user id was resolved once (users.info, from the signed request); her email was never
+    // looked up to reach her, and Alice, found by email, was not asked about again by id.
+    expect(t.fake.callsTo('users.info').filter((c) => c.args.user === carol.id)).toHaveLength(1);
+    expect(t.fake.callsTo('users.lookupByEmail').filter((c) => c.args.email === carol.email)).toHaveLength(0);
+    expect(t.fake.callsTo('users.lookupByEmail').filter((c) => c.args.email === alice.email)).toHaveLength(1);
+    expect(t.fake.callsTo('users.info').filter((c) => c.args.user === alice.id)).toHaveLength(0);
+  });
+
   it('shows typed text verbatim, so a bare @here, #channel or link in it is not turned into a mention or link', async () => {
     t = await startTestSystem();
     await requestAccess(t, carol, {

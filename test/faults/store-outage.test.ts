@@ -4,6 +4,9 @@
  * middle of a decision is finished by the sweep, so nobody has to do anything.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { FormInput } from '../../src/bot/teams/request-form-data.js';
+import { ActionId } from '../../src/domain/views/model.js';
+import { type FakeBotConnector, startFakeBotConnector } from '../support/fake-bot-connector.js';
 import { collectText, type FakeView } from '../support/fake-slack.js';
 import { type FaultyStore, faultyStore, type StoreFaults } from '../support/faulty-store.js';
 import {
@@ -18,6 +21,8 @@ import {
   waitForDm,
 } from '../support/flows.js';
 import { startTestSystem, type TestSystem, USERS } from '../support/system.js';
+import { type Card, TeamsChat, textsOf } from '../support/teams-client.js';
+import { teamsUser } from '../support/teams-system.js';
 
 const { alice, carol } = USERS;
 const SEC = 1000;
@@ -26,9 +31,11 @@ const DATABASE = 'could not reach its database just now. Try again in a minute';
 let t: TestSystem;
 let faults: StoreFaults;
 let current: FaultyStore;
-async function start() {
+let connector: FakeBotConnector | undefined;
+async function start(opts: { teams?: FakeBotConnector; policy?: string } = {}) {
   faults = {};
   t = await startTestSystem({
+    ...opts,
     wrapStore: (store) => {
       current = faultyStore(store, faults);
       return current;
@@ -38,12 +45,28 @@ async function start() {
 afterEach(async () => {
   faults.down = false;
   await t.close();
+  await connector?.close();
+  connector = undefined;
 });
 
 const dms = (user: { id: string }, needle: string) =>
   t.fake.messagesIn(t.fake.dmChannelFor(user.id)).filter((m) => collectText(m.blocks ?? []).includes(needle));
 
 describe('a store that is unreachable for a moment', () => {
+  it('takes the instance out of the load balancer while the store is down (/readyz 503), without it being killed (/healthz 200)', async () => {
+    await start();
+    const get = async (path: string) => {
+      const res = await fetch(`http://127.0.0.1:${t.system.port}${path}`);
+      return { status: res.status, body: await res.json() };
+    };
+    expect(await get('/readyz')).toEqual({ status: 200, body: { ok: true } });
+    faults.down = true;
+    expect(await get('/readyz')).toEqual({ status: 503, body: { ok: false } });
+    expect(await get('/healthz')).toEqual({ status: 200, body: { ok: true } });
+    faults.down = false;
+    expect(await get('/readyz')).toEqual({ status: 200, body: { ok: true } });
+  });
+
   it('tells the requester in the form that nothing was sent, and the same form sent again works once', async () => {
     await start();
     let view: FakeView = await openForm(t, carol, 'acme-prod');
@@ -124,5 +147,61 @@ describe('a store that is unreachable for a moment', () => {
     expect(await t.store.repos.audit.list({ type: 'request.approved' })).toHaveLength(1);
     expect(dms(carol, 'Request approved')).toHaveLength(1);
     expect((await onlyRequest(t)).unsettled).toBeUndefined();
+  });
+});
+
+describe('a store that is unreachable for a moment, in Teams', () => {
+  const TOM = teamsUser('tom', 'Tom Teams');
+  const TINA = teamsUser('tina', 'Tina Teams');
+  const POLICY = `
+resources:
+  - id: box
+    name: Box
+    approvers: [tina@example.com]
+    requesters: [tom@example.com]
+    connector: { type: log }
+`;
+
+  it('tells the requester on the card that nothing was sent, and tells an approver whose click failed; pressing again works once', async () => {
+    connector = await startFakeBotConnector({ users: [TOM, TINA], auth: { appId: 'outage-app' } });
+    await start({ teams: connector, policy: POLICY });
+    const url = `http://127.0.0.1:${t.system.port}/api/messages`;
+    const tom = new TeamsChat(connector, url, TOM);
+    const tina = new TeamsChat(connector, url, TINA);
+    await tom.install();
+    await tina.install();
+    const { id } = await tom.open('request access box');
+    await tom.press(id, '4 hours');
+    const inputs = { [FormInput.approvers]: 'tina@example.com', [FormInput.justification]: 'Outage test' };
+
+    faults.down = true;
+    const refused = await tom.press(id, 'Send request', inputs);
+    expect(refused.status).toBe(200);
+    expect(JSON.stringify(refused.body)).toContain(DATABASE);
+    faults.down = false;
+    expect(await t.store.repos.requests.list({})).toEqual([]);
+    expect(await t.store.repos.outbox.list({})).toEqual([]);
+
+    const sent = await tom.press(id, 'Send request', inputs);
+    expect(textsOf(sent.card as Card)[0]).toBe('Request sent');
+    await t.delivered();
+    expect(await t.store.repos.requests.list({})).toHaveLength(1);
+    const card = await eventually(() => tina.lastCard());
+
+    faults.down = true;
+    // Approve sits behind a confirmation (Action.ShowCard); its Execute carries the request id.
+    const approve = { value: (await onlyRequest(t)).id };
+    expect(JSON.stringify(card.card)).toContain(ActionId.approve);
+    const click = await tina.execute(card.id, ActionId.approve, approve);
+    expect(click.status).toBe(200);
+    expect(JSON.stringify(click.body)).toContain(DATABASE);
+    faults.down = false;
+    expect((await onlyRequest(t)).status).toBe('pending');
+
+    await tina.execute(card.id, ActionId.approve, approve);
+    await eventually(async () => expect((await onlyRequest(t)).status).toBe('approved'));
+    await t.delivered();
+    expect(await t.store.repos.grants.list({})).toHaveLength(1);
+    expect(await t.store.repos.audit.list({ type: 'request.approved' })).toHaveLength(1);
   });
 });

@@ -35,12 +35,13 @@ describe('the Dockerfile', () => {
     expect(lines.some((l) => /npm prune --omit=dev/.test(l))).toBe(true);
   });
 
-  it('exposes the default port, checks /healthz and starts the compiled CLI, which exists', () => {
+  it('exposes the default port, checks /healthz and starts `node dist/main.js`, whose source exists', () => {
     expect(lines).toContain(`EXPOSE ${DEFAULT_PORT}`);
     expect(lines.some((l) => l.includes(`PORT=${DEFAULT_PORT}`))).toBe(true);
     expect(lines.some((l) => /HEALTHCHECK|\/healthz/.test(l) && l.includes('/healthz'))).toBe(true);
-    expect(lines).toContain('CMD ["node", "dist/cli.js", "start"]');
-    expect(existsSync('src/cli.ts')).toBe(true);
+    // The command the issue names; test/process/startup.test.ts runs it and sees the app serve.
+    expect(lines).toContain('CMD ["node", "dist/main.js"]');
+    expect(existsSync('src/main.ts')).toBe(true);
     for (const path of ['src', 'tsconfig.build.json', 'access.example.yaml', 'manifests']) {
       expect(existsSync(path), path).toBe(true);
     }
@@ -115,7 +116,7 @@ describe('the Kubernetes manifests', () => {
       readinessProbe: { httpGet: { path: string; port: string } };
       startupProbe: { httpGet: { path: string; port: string } };
     }>;
-    expect(bot!.args).toEqual(['node', 'dist/cli.js', 'start']);
+    expect(bot!.args).toEqual(['node', 'dist/main.js']);
     expect(bot!.ports).toEqual([{ name: 'http', containerPort: DEFAULT_PORT }]);
     expect(bot!.env.find((e) => e.name === 'PORT')?.value).toBe(String(DEFAULT_PORT));
     expect(bot!.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });

@@ -5,9 +5,13 @@
  * `trace` level and in the errors of failing calls.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FormInput } from '../../src/bot/teams/request-form-data.js';
 import { createLogger } from '../../src/log.js';
+import { startFakeBotConnector } from '../support/fake-bot-connector.js';
 import { click, eventually, onlyRequest, requestAccess, waitForDm } from '../support/flows.js';
 import { HOOK_SECRET, SIGNING_SECRET, startTestSystem, type TestSystem, USERS } from '../support/system.js';
+import { type Card, TeamsChat, textsOf } from '../support/teams-client.js';
+import { teamsUser } from '../support/teams-system.js';
 
 const { alice, carol } = USERS;
 
@@ -98,6 +102,54 @@ describe('logs', () => {
     const all = raw.join('');
     for (const secret of [t.fake.botToken, SIGNING_SECRET, HOOK_SECRET, 'teams-pw', 'dXNlcjpwdw==']) {
       expect(all.includes(secret), `${secret} appears in the logs`).toBe(false);
+    }
+    // No raw Slack payload either: the verification token Slack puts in every payload never shows.
+    expect(all.includes('fake-verification-token'), 'a raw Slack payload appears in the logs').toBe(false);
+  });
+});
+
+describe('logs of work that came from Teams', () => {
+  it('carry the id of the Teams activity through the domain to the cards it sent on both platforms', async () => {
+    const tom = teamsUser('tom', 'Tom Teams', 'UTC');
+    const tina = teamsUser('tina', 'Tina Teams', 'UTC');
+    const connector = await startFakeBotConnector({ users: [tom, tina], auth: { appId: 'logs-app' } });
+    const log = createLogger('trace', { write: (s: string) => void raw.push(s) });
+    const teams = await startTestSystem({
+      log,
+      teams: connector,
+      policy: `
+resources:
+  - id: box
+    name: Box
+    approvers: [alice@example.com, tina@example.com]
+    requesters: [tom@example.com]
+    connector: { type: log }
+`,
+    });
+    try {
+      const url = `http://127.0.0.1:${teams.system.port}/api/messages`;
+      const chat = new TeamsChat(connector, url, tom);
+      await chat.install();
+      await new TeamsChat(connector, url, tina).install();
+      const { id } = await chat.open('request access box');
+      await chat.press(id, '4 hours');
+      const sent = await chat.press(id, 'Send request', {
+        [FormInput.approvers]: 'alice@example.com,tina@example.com',
+        [FormInput.justification]: 'Traced',
+      });
+      expect(textsOf(sent.card as Card)[0]).toBe('Request sent');
+      await teams.delivered();
+
+      const [created] = withMsg('request.created');
+      const reqId = created?.reqId;
+      expect(reqId).toMatch(/^[0-9a-f-]{36}$/);
+      // Alice's card on Slack, Tina's on Teams and Tom's status, each delivered under that id.
+      const delivered = withMsg('message.delivered').filter((l) => l.reqId === reqId);
+      expect(delivered.length).toBeGreaterThanOrEqual(3);
+      expect(await teams.store.repos.outbox.list({ status: 'sent' })).toHaveLength(delivered.length);
+    } finally {
+      await teams.close();
+      await connector.close();
     }
   });
 });

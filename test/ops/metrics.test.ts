@@ -24,9 +24,10 @@ afterEach(async () => {
 const metrics = () => scrape(t.system.port);
 
 describe('metrics at GET /metrics', () => {
-  it('count a request, its approval with its latency, a refused decision, connector failures, and the revocation lag', async () => {
+  it('count a request, a refused request, its approval with its latency, a refused decision, connector failures, and the revocation lag', async () => {
     const before = await metrics();
     expect(sample(before, 'jit_requests_total', { outcome: 'submitted' })).toBe(0);
+    expect(sample(before, 'jit_requests_total', { outcome: 'refused' })).toBe(0);
     expect(sample(before, 'jit_grants', { status: 'active' })).toBe(0);
 
     await requestAccess(t, carol, { approvers: [alice.email] });
@@ -39,6 +40,18 @@ describe('metrics at GET /metrics', () => {
     await expect(
       t.system.service.decide(request.id, { email: erin.email, name: erin.realName }, 'approve'),
     ).rejects.toMatchObject({ code: 'NOT_AN_APPROVER' });
+    // Someone who may not request acme-prod (only the support group may) asks for it: refused, counted.
+    await expect(
+      t.system.service.submit({
+        requester: { email: erin.email, name: erin.realName },
+        resourceId: 'acme-prod',
+        approvers: [alice.email],
+        duration: 'PT4H',
+        justification: 'Let me in',
+        submissionKey: 'metrics-refused-request',
+      }),
+    ).rejects.toMatchObject({ code: 'NOT_ALLOWED_TO_REQUEST' });
+    expect(sample(await metrics(), 'jit_requests_total', { outcome: 'refused' })).toBe(1);
 
     // Alice approves 90 s after the submission, while the connector answers 500.
     t.hooks.setStatus(500);
@@ -84,7 +97,7 @@ describe('metrics at GET /metrics', () => {
     expect(sample(text, 'jit_revocation_lag_seconds_sum')).toBe(0);
   });
 
-  it('count expired and cancelled requests, and the revocation lag of a revocation that had to be retried', async () => {
+  it('count expired, cancelled and denied requests, and the revocation lag of a revocation that had to be retried', async () => {
     await requestAccess(t, carol, { approvers: [alice.email] });
     await waitForDm(t, alice, 'Approve');
     await t.runner.advance(HOUR); // the approval window (PT1H) passes
@@ -95,6 +108,13 @@ describe('metrics at GET /metrics', () => {
     const [pending] = await t.store.repos.requests.list({ status: 'pending' });
     await t.system.service.cancel(pending!.id, { email: carol.email, name: carol.realName });
     expect(sample(await metrics(), 'jit_decisions_total', { outcome: 'cancelled' })).toBe(1);
+
+    await requestAccess(t, carol, { approvers: [alice.email] });
+    const [toDeny] = await t.store.repos.requests.list({ status: 'pending' });
+    await t.system.service.decide(toDeny!.id, { email: alice.email, name: alice.realName }, 'deny');
+    const denied = await metrics();
+    expect(sample(denied, 'jit_decisions_total', { outcome: 'denied' })).toBe(1);
+    expect(sample(denied, 'jit_decision_latency_seconds_count', { outcome: 'denied' })).toBe(1);
 
     // Auto-approved (staging-db), then revoked 10 s late because the connector failed at expiry.
     await requestAccess(t, carol, { resource: 'staging-db', duration: '1 hour' });

@@ -62,14 +62,17 @@ interface Running {
 
 const started: Running[] = [];
 
-/** Starts `dist/cli.js start` with exactly `env` (plus PATH, HOME, TMPDIR), from the repository root. */
-function runMain(env: Record<string, string>): Running {
+/**
+ * Starts `dist/cli.js start` (or `args`, e.g. the container's `dist/main.js`) with exactly `env`
+ * (plus PATH, HOME, TMPDIR), from the repository root.
+ */
+function runMain(env: Record<string, string>, args = [path.join('dist', 'cli.js'), 'start']): Running {
   const base: Record<string, string> = {};
   for (const key of ['PATH', 'HOME', 'TMPDIR'] as const) {
     const value = process.env[key];
     if (value) base[key] = value;
   }
-  const child = spawn(process.execPath, [path.join('dist', 'cli.js'), 'start'], {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -283,19 +286,26 @@ describe('a running process with STORE=memory', () => {
     await fake.close();
   });
 
-  it(
-    'warns loudly, answers health checks, opens the request form, and stops cleanly on SIGTERM',
-    async () => {
+  // `npm start` runs the CLI; the container runs dist/main.js directly (Dockerfile, deploy/k8s).
+  it.each([
+    ['`node dist/cli.js start` (npm start)', [path.join('dist', 'cli.js'), 'start']],
+    ['`node dist/main.js` (the container’s command)', [path.join('dist', 'main.js')]],
+  ])(
+    'as %s: warns loudly, answers health checks, opens the request form, and stops cleanly on SIGTERM',
+    async (_how, args) => {
       const port = await freePort();
-      const run = runMain({
-        PORT: String(port),
-        ACCESS_CONFIG: validPolicy,
-        STORE: 'memory',
-        SLACK_API_URL: fake.apiUrl,
-        SLACK_BOT_TOKEN: fake.botToken,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        LOG_LEVEL: 'info',
-      });
+      const run = runMain(
+        {
+          PORT: String(port),
+          ACCESS_CONFIG: validPolicy,
+          STORE: 'memory',
+          SLACK_API_URL: fake.apiUrl,
+          SLACK_BOT_TOKEN: fake.botToken,
+          SLACK_SIGNING_SECRET: SIGNING_SECRET,
+          LOG_LEVEL: 'info',
+        },
+        args,
+      );
       await until(run, 'app.started log line', () => logLines(run).some((l) => l.msg === 'app.started'));
 
       const warning = logLines(run).find(

@@ -5,12 +5,16 @@
  * inline error on the custom duration and nothing is stored or sent. Enormous durations are
  * refused (at most 366 days, src/domain/duration.ts MAX_DURATION_MS): unbounded, P1000000Y made an
  * end time JavaScript cannot represent (an Invalid Date), which this suite found and fixed.
+ * The same amounts typed into the Teams form are refused on its card, with the same words.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FormInput } from '../../src/bot/teams/request-form-data.js';
 import { addDuration } from '../../src/domain/duration.js';
 import { ConfigError, parseAccessConfig } from '../../src/domain/policy.js';
 import { eventually, openForm, settle, submitForm, waitForDm } from '../support/flows.js';
 import { USERS } from '../support/system.js';
+import { type Card, TeamsChat, textsOf } from '../support/teams-client.js';
+import { startTeamsSystem, type TeamsTestSystem, teamsUser } from '../support/teams-system.js';
 import { blockOf, submitTampered, useSystem } from './support.js';
 
 const { alice, carol } = USERS;
@@ -59,29 +63,30 @@ describe('durations in the policy file', () => {
   });
 });
 
+/** Custom amounts (in days) and the error each gets; acme-prod allows 1 hour up to 3 days. */
+const TYPED_AMOUNTS: Array<[string, string]> = [
+  ['-3', 'Enter a whole number greater than 0.'],
+  ['0', 'Enter a whole number greater than 0.'],
+  ['1.5', 'Enter a whole number greater than 0.'],
+  ['1e3', 'Enter a whole number greater than 0.'],
+  ['PT4H', 'Enter a whole number greater than 0.'],
+  ['٣', 'Enter a whole number greater than 0.'],
+  ['99999999999999999999', 'Enter a whole number greater than 0.'],
+  ['9007199254740991', 'Enter a duration of at most 366 days.'],
+  ['367', 'Enter a duration of at most 366 days.'],
+  ['4', 'Choose a duration between 1 hour and 3 days.'],
+];
+
 describe('durations typed into the form', () => {
   const sys = useSystem();
 
   it('shows an inline error for a negative, zero, fractional, enormous or non-numeric custom amount, and sends nothing', async () => {
     const t = sys();
-    // acme-prod allows custom durations from 1 hour up to 3 days.
     const view = await openForm(t, carol, 'acme-prod');
     const mark = t.fake.checkpoint();
     const base = { 'jit.form.approvers': [alice.email], 'jit.form.justification': 'Long migration' };
     const field = blockOf(view, 'jit.form.custom_amount');
-    const cases: Array<[string, string]> = [
-      ['-3', 'Enter a whole number greater than 0.'],
-      ['0', 'Enter a whole number greater than 0.'],
-      ['1.5', 'Enter a whole number greater than 0.'],
-      ['1e3', 'Enter a whole number greater than 0.'],
-      ['PT4H', 'Enter a whole number greater than 0.'],
-      ['٣', 'Enter a whole number greater than 0.'],
-      ['99999999999999999999', 'Enter a whole number greater than 0.'],
-      ['9007199254740991', 'Enter a duration of at most 366 days.'],
-      ['367', 'Enter a duration of at most 366 days.'],
-      ['4', 'Choose a duration between 1 hour and 3 days.'],
-    ];
-    for (const [amount, message] of cases) {
+    for (const [amount, message] of TYPED_AMOUNTS) {
       const res = await submitForm(t, carol, view, {
         ...base,
         'jit.form.custom_amount': amount,
@@ -136,5 +141,46 @@ describe('durations typed into the form', () => {
         expect((await t.store.repos.requests.get(request.id))?.status).toBe('cancelled'),
       );
     }
+  });
+});
+
+describe('durations typed into the Teams form', () => {
+  let teams: TeamsTestSystem | undefined;
+  afterEach(async () => {
+    await teams?.close();
+    teams = undefined;
+  });
+
+  it('refuses the same negative, zero, fractional, enormous or non-numeric amounts on the card, and sends nothing', async () => {
+    const tom = teamsUser('tom', 'Tom Teams', 'UTC');
+    teams = await startTeamsSystem({
+      users: [tom],
+      policy: `
+resources:
+  - id: acme-prod
+    name: Acme prod
+    approvers: [alice@example.com]
+    requesters: [tom@example.com]
+    policy: { custom: { min: PT1H, max: P3D } }
+    connector: { type: log }
+`,
+    });
+    const { t } = teams;
+    const chat = new TeamsChat(teams.connector, teams.botUrl, tom);
+    const { id } = await chat.open('request access acme-prod');
+    for (const [amount, message] of TYPED_AMOUNTS) {
+      const res = await chat.press(id, 'Send request', {
+        [FormInput.approvers]: alice.email,
+        [FormInput.justification]: 'Long migration',
+        [FormInput.customAmount]: amount,
+        [FormInput.customUnit]: 'day',
+      });
+      const texts = textsOf(res.card as Card);
+      expect(texts, amount).toContain(message);
+      expect(texts[0], amount).not.toBe('Request sent');
+    }
+    await settle(200);
+    expect(await t.store.repos.requests.list({})).toHaveLength(0);
+    expect(t.fake.callsTo('chat.postMessage')).toHaveLength(0);
   });
 });

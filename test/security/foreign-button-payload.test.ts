@@ -4,7 +4,8 @@
  * without breaking the signature: see forged-signature.test.ts), or a value we never issued.
  * Expected refusal: the button's value is only a claim; the domain re-checks against the store
  * that the signed clicker may do this to that request. A value we did not make is refused
- * without a crash; a real request the clicker may not decide is NOT_AN_APPROVER; nothing changes.
+ * without a crash; a real request the clicker may not decide is NOT_AN_APPROVER; another person's
+ * access named in an End access now button is NOT_HOLDER; nothing changes.
  */
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../support/fake-slack.js';
@@ -120,5 +121,30 @@ describe('a button payload naming something else', () => {
     expect((await t.store.repos.requests.get(bobs.id))?.status).toBe('pending');
     expect((await t.store.repos.requests.get(carols.id))?.status).toBe('pending');
     expect(await t.store.repos.audit.list({ type: 'request.denied' })).toHaveLength(0);
+  });
+
+  it('refuses End access now edited to name another person’s access, and ends nothing', async () => {
+    const t = sys();
+    // Carol holds acme-prod; Bob holds the auto-approved staging-db and has his own End button.
+    await requestAccess(t, carol, { approvers: [alice.email] });
+    await click(t, alice, await waitForDm(t, alice, 'Approve'), 'jit.request.approve');
+    await waitForDm(t, carol, 'is active until');
+    await requestAccess(t, bob, { resource: 'staging-db', duration: '1 hour' });
+    const bobsMessage = await waitForDm(t, bob, 'is active until');
+    const [carolsGrant] = await t.store.repos.grants.list({ holderEmail: carol.email });
+    expect(carolsGrant?.status).toBe('active');
+
+    // Bob presses his own End access now, with the value edited to Carol's grant.
+    const res = await t.slack.blockAction({
+      userId: bob.id,
+      actionId: 'jit.grant.end',
+      message: bobsMessage as unknown as JsonObject,
+      value: carolsGrant!.id,
+    });
+    expect(res.status).toBe(200);
+    await eventually(async () => expect(await refusals(t, bob.email)).toContain('NOT_HOLDER'));
+    await quiet();
+    expect((await t.store.repos.grants.get(carolsGrant!.id))?.status).toBe('active');
+    expect(webhookEvents(t).filter((e) => e === 'grant.revoked')).toEqual([]);
   });
 });

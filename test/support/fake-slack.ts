@@ -41,6 +41,8 @@ export interface FakeSlackUser {
   displayName?: string;
   isBot?: boolean;
   deleted?: boolean;
+  /** False for an account whose email Slack has not confirmed (`is_email_confirmed: false`). */
+  emailConfirmed?: boolean;
 }
 
 export interface FakeSlackUsergroup {
@@ -309,7 +311,21 @@ function fail(error: string, extra: JsonObject = {}): ApiResponse {
   return { ok: false, error, ...extra };
 }
 
+/** tzInfo by zone and minute: building an Intl.DateTimeFormat costs about a millisecond. */
+const tzInfoCache = new Map<string, { offsetSec: number; label: string }>();
+
+/** A zone's offset and long name at `at` (offsets change on whole minutes). */
 function tzInfo(tz: string, at: Date): { offsetSec: number; label: string } {
+  const key = `${tz}@${Math.floor(at.getTime() / 60_000)}`;
+  const known = tzInfoCache.get(key);
+  if (known) return known;
+  if (tzInfoCache.size > 1_000) tzInfoCache.clear();
+  const info = computeTzInfo(tz, at);
+  tzInfoCache.set(key, info);
+  return info;
+}
+
+function computeTzInfo(tz: string, at: Date): { offsetSec: number; label: string } {
   const offsetName =
     new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'longOffset' })
       .formatToParts(at)
@@ -1634,7 +1650,7 @@ export class FakeSlack {
       is_bot: user.isBot ?? false,
       is_app_user: false,
       updated: Math.floor(this.now().getTime() / 1000),
-      is_email_confirmed: !user.isBot,
+      is_email_confirmed: user.emailConfirmed ?? !user.isBot,
     };
   }
 

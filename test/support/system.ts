@@ -89,8 +89,16 @@ export interface TestSystem {
   restart(): Promise<void>;
   /** Resolves once every message due now went out (or was given up): nothing pending is due. */
   delivered(timeoutMs?: number): Promise<void>;
+  /**
+   * Another instance of the app over the same store, fake Slack, receiver and clock, with its own
+   * scheduler and port: what a second process behind a load balancer is (one database, two apps).
+   * Closed with the test system.
+   */
+  secondInstance(): Promise<{ system: RunningSystem; runner: InProcessRunner; slack: SlackSender }>;
   close(): Promise<void>;
 }
+
+type SlackSender = ReturnType<typeof createSlackSender>;
 
 export async function startTestSystem(
   opts: {
@@ -189,9 +197,10 @@ export async function startTestSystem(
     return { runner, system };
   };
   let current = await boot();
-  const sender = () =>
+  const others: Array<Awaited<ReturnType<typeof boot>>> = [];
+  const sender = (port = current.system.port) =>
     createSlackSender({
-      url: `http://127.0.0.1:${current.system.port}/slack/events`,
+      url: `http://127.0.0.1:${port}/slack/events`,
       signingSecret: SIGNING_SECRET,
       users: Object.values(USERS),
       issueTriggerId: (userId) => fake.issueTriggerId(userId),
@@ -212,7 +221,8 @@ export async function startTestSystem(
       t.system = current.system;
       t.slack = sender();
     },
-    async delivered(timeoutMs = 5000) {
+    async delivered(timeoutMs = 15_000) {
+      // A bound on waiting, not a timing assertion: generous, as the full suite runs on a loaded 2-core machine.
       // Done when no job runs or is due, and no lane's first pending message is due.
       const busy = async () => {
         const now = clock.now().getTime();
@@ -236,7 +246,13 @@ export async function startTestSystem(
         await new Promise((r) => setTimeout(r, 20));
       }
     },
+    async secondInstance() {
+      const other = await boot();
+      others.push(other);
+      return { ...other, slack: sender(other.system.port) };
+    },
     async close() {
+      for (const other of others.splice(0)) await other.system.stop();
       await current.system.stop();
       await store.close();
       await hooks.close();

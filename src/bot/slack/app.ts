@@ -15,6 +15,7 @@ import { openAccessSettings, registerAccessSettings } from './handlers/access-se
 import * as actions from './handlers/actions.js';
 import { sendAccessReport } from './handlers/report.js';
 import { onFormChange, onFormSubmit, onOptionsLoad, openRequestForm } from './handlers/request-form.js';
+import { keepAliveFetch } from './http-fetch.js';
 import { FormIds, SlashCommand } from './ids.js';
 import { LIMITS } from './limits.js';
 import { buttonRegistrar, formSubmission, registerHomeListeners } from './listeners.js';
@@ -73,7 +74,9 @@ export function createSlackFrontEnd(opts: SlackAppOptions): SlackFrontEnd {
   // messages go through the outbox with a client of their own (./platform.ts).
   const clientOptions = {
     slackApiUrl: opts.apiUrl,
-    timeout: 15_000,
+    // over kept-alive connections, each try given 15 s by the transport (./http-fetch.ts)
+    fetch: keepAliveFetch({ timeoutMs: 15_000 }),
+    timeout: 0,
     retryConfig: { retries: 2, factor: 2, minTimeout: 300, maxTimeout: 2_000 },
   };
   const client = new WebClient(opts.botToken, clientOptions);

@@ -36,21 +36,39 @@ export class UnknownSlackUserError extends Error {
 /** How long a user lookup is trusted; a deactivated approver loses their say within this. */
 const TTL_MS = 2 * 60 * 1000;
 
-export class SlackDirectory {
-  private readonly byId = new Map<string, { at: number; person: SlackPerson }>();
-  private readonly idByEmail = new Map<string, { at: number; id: string | null }>();
+/** What a directory has learned: shared by the directories of one workspace (./platform.ts). */
+export class SlackPeopleCache {
+  readonly byId = new Map<string, { at: number; person: SlackPerson }>();
+  readonly idByEmail = new Map<string, { at: number; id: string | null }>();
+}
 
+export class SlackDirectory {
   constructor(
     private readonly client: WebClient,
     private readonly now: () => number = Date.now,
+    private readonly cache = new SlackPeopleCache(),
   ) {}
+
+  /**
+   * The same directory (what it has learned, and learns from now on) asking Slack through
+   * `client`: the outbox's fail-fast client shares what the front end learned, so a person met in
+   * a click is not looked up again to be sent a message, and the other way round.
+   */
+  through(client: WebClient): SlackDirectory {
+    return new SlackDirectory(client, this.now, this.cache);
+  }
 
   /** The person behind a Slack user id. Throws UnknownSlackUserError if Slack gives no usable email. */
   async person(userId: string): Promise<SlackPerson> {
-    const cached = this.byId.get(userId);
+    const cached = this.cache.byId.get(userId);
     if (cached && this.now() - cached.at < TTL_MS) return cached.person;
     const res = await this.client.users.info({ user: userId });
-    const parsed = userSchema.safeParse(res.user);
+    return this.remember(userId, res.user);
+  }
+
+  /** A user object from Slack as a person (and cached), or UnknownSlackUserError. */
+  private remember(userId: string, user: unknown): SlackPerson {
+    const parsed = userSchema.safeParse(user);
     if (!parsed.success) throw new UnknownSlackUserError(`Slack returned no usable profile for ${userId}`);
     const u = parsed.data;
     const email = u.profile?.email?.trim().toLowerCase();
@@ -64,30 +82,28 @@ export class SlackDirectory {
       name: u.real_name || u.profile?.real_name || u.profile?.display_name || u.name || email,
       ...(u.tz ? { tz: u.tz } : {}),
     };
-    this.byId.set(userId, { at: this.now(), person });
-    this.idByEmail.set(email, { at: this.now(), id: userId });
+    const at = this.now();
+    this.cache.byId.set(userId, { at, person });
+    this.cache.idByEmail.set(email, { at, id: userId });
     return person;
   }
 
   /** The Slack user with this email, or null when the workspace has none. */
   async byEmail(email: string): Promise<SlackPerson | null> {
     const key = email.toLowerCase();
-    const cached = this.idByEmail.get(key);
-    let id: string | null;
-    if (cached && this.now() - cached.at < TTL_MS) {
-      id = cached.id;
-    } else {
-      try {
-        const res = await this.client.users.lookupByEmail({ email: key });
-        id = res.user?.id ?? null;
-      } catch (error) {
-        if ((error as { data?: { error?: string } }).data?.error !== 'users_not_found') throw error;
-        id = null;
-      }
-      this.idByEmail.set(key, { at: this.now(), id });
+    const cached = this.cache.idByEmail.get(key);
+    if (cached && this.now() - cached.at < TTL_MS) return cached.id ? this.person(cached.id) : null;
+    let user: { id?: string } | undefined;
+    try {
+      user = (await this.client.users.lookupByEmail({ email: key })).user;
+    } catch (error) {
+      if ((error as { data?: { error?: string } }).data?.error !== 'users_not_found') throw error;
     }
+    const id = user?.id ?? null;
+    this.cache.idByEmail.set(key, { at: this.now(), id });
     if (!id) return null;
-    return this.person(id);
+    // users.lookupByEmail answers with the same user object as users.info: no second call.
+    return this.remember(id, user);
   }
 
   /** A display name for an email: the Slack name when known, else the email itself. */

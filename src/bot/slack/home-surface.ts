@@ -5,6 +5,7 @@ import type { HomeSurface } from '../../core/home.js';
 import type { HomeView } from '../../domain/views/home.js';
 import type { SlackDirectory } from './directory.js';
 import { renderHome } from './home.js';
+import { asJsonArg } from './render.js';
 
 export class SlackHomeSurface implements HomeSurface {
   readonly name = 'slack';
@@ -30,7 +31,10 @@ export class SlackHomeSurface implements HomeSurface {
       const found = await this.directory.byEmail(email).catch(() => null);
       if (found) ids.set(email, found.userId);
     }
-    await this.client.views.publish({ user_id: user.userId, view: renderHome(view, (e) => ids.get(e)) });
+    await this.client.views.publish({
+      user_id: user.userId,
+      view: asJsonArg(renderHome(view, (e) => ids.get(e))),
+    });
   }
 
   names(emails: string[]): Promise<Map<string, string>> {

@@ -10,8 +10,9 @@ import { type ChatPerson, type ChatPlatform, DeliveryError, parseAddress } from 
 import type { Log } from '../../domain/events.js';
 import type { MessageView } from '../../domain/views/model.js';
 import { SlackDirectory, UnknownSlackUserError } from './directory.js';
+import { keepAliveFetch } from './http-fetch.js';
 import { slackLogger } from './logger.js';
-import { renderMessage } from './render.js';
+import { asJsonArg, renderMessage } from './render.js';
 
 /** Slack errors that no retry can fix: the person is not (or no longer) reachable on Slack. */
 const PERMANENT = new Set([
@@ -46,7 +47,9 @@ export function deliveryClient(
   return new WebClient(token, {
     ...(log ? { logger: slackLogger(log.child({ component: 'slack-delivery' })) } : {}),
     slackApiUrl: apiUrl,
-    timeout: timeoutMs,
+    // the deadline is kept by the transport (./http-fetch.ts)
+    fetch: keepAliveFetch({ timeoutMs }),
+    timeout: 0,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
   });
@@ -84,11 +87,16 @@ export class SlackPlatform implements ChatPlatform {
    */
   private readonly dmChannels = new Map<string, string>();
 
+  /**
+   * @param people the front end's directory, when there is one: what either learns about a person
+   *   serves both (asked through this platform's own fail-fast client).
+   */
   constructor(
     private readonly client: WebClient,
     now: () => number,
+    people?: SlackDirectory,
   ) {
-    this.directory = new SlackDirectory(client, now);
+    this.directory = people ? people.through(client) : new SlackDirectory(client, now);
   }
 
   async reach(email: string): Promise<ChatPerson | null> {
@@ -111,9 +119,11 @@ export class SlackPlatform implements ChatPlatform {
       const channel = await this.dmChannel(slackUser.userId);
       let posted: Awaited<ReturnType<WebClient['chat']['postMessage']>>;
       try {
+        const { text, blocks } = renderMessage(view);
         posted = await this.client.chat.postMessage({
           channel,
-          ...renderMessage(view),
+          text,
+          blocks: asJsonArg(blocks),
           unfurl_links: false,
           unfurl_media: false,
         });
@@ -144,10 +154,12 @@ export class SlackPlatform implements ChatPlatform {
     const parsed = parseAddress(address, addressSchema);
     if (!parsed) throw new DeliveryError(`not a Slack message address: ${address.slice(0, 100)}`, true);
     try {
+      const { text, blocks } = renderMessage(view);
       await this.client.chat.update({
         channel: parsed.channel,
         ts: parsed.ts,
-        ...renderMessage(view),
+        text,
+        blocks: asJsonArg(blocks),
       });
     } catch (error) {
       throw toDeliveryError(error);

@@ -19,6 +19,16 @@ function quoteValue(text: string): string {
   return escapeMrkdwn(text).replace(/([*_~`])/g, '$1\u200b');
 }
 
+/**
+ * A Block Kit structure (blocks, a view) handed to `WebClient` as the JSON string Slack's
+ * form-encoded Web API takes it as. Given an object, the client stringifies it itself, and before
+ * that walks and stringifies it once more for a debug line it builds even when debug is off; a
+ * string it sends as it is (about 60 µs less CPU a call). Typed as what the string stands for.
+ */
+export function asJsonArg<T>(value: T): T {
+  return JSON.stringify(value) as unknown as T;
+}
+
 export function renderButton(a: ViewAction): Button {
   const button: Button = {
     type: 'button',

@@ -2,6 +2,7 @@
 import type { ModalView } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { z } from 'zod';
+import { asJsonArg } from './render.js';
 
 /** An open modal as an interaction payload carries it. */
 export type OpenView = { id: string; hash?: string; private_metadata?: string; state?: unknown };
@@ -11,11 +12,12 @@ export type OpenView = { id: string; hash?: string; private_metadata?: string; s
  * first; the action being handled carries the person's latest input, so it wins.
  */
 export async function updateModal(client: WebClient, view: OpenView, next: ModalView): Promise<void> {
+  const json = asJsonArg(next);
   try {
-    await client.views.update({ view_id: view.id, ...(view.hash ? { hash: view.hash } : {}), view: next });
+    await client.views.update({ view_id: view.id, ...(view.hash ? { hash: view.hash } : {}), view: json });
   } catch (error) {
     if ((error as { data?: { error?: string } }).data?.error !== 'hash_conflict') throw error;
-    await client.views.update({ view_id: view.id, view: next });
+    await client.views.update({ view_id: view.id, view: json });
   }
 }
 

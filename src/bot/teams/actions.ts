@@ -31,7 +31,12 @@ import type { Log } from '../../domain/events.js';
 import { idValue } from '../../domain/ids.js';
 import type { AccessRequest, Person } from '../../domain/model.js';
 import { resourceIdValue } from '../../domain/policy-schema.js';
-import { type ConversationRepo, type MessageRecordRepo, StoreUnavailableError } from '../../domain/ports.js';
+import {
+  type ConversationRepo,
+  type MessageRecordRepo,
+  STORE_UNAVAILABLE_MESSAGE,
+  StoreUnavailableError,
+} from '../../domain/ports.js';
 import type { AccessService } from '../../domain/service.js';
 import { DENY_REASON_INPUT, denyForm, MAX_DENY_REASON } from '../../domain/views/forms.js';
 import { approvalCard, grantStatus, requesterStatus, type Viewer } from '../../domain/views/messages.js';
@@ -286,9 +291,7 @@ export async function answerCardAction(
     if (isDomainError(error)) return invokeMessage(error.message);
     if (error instanceof StoreUnavailableError) {
       log.warn({ err: error, verb: invoke.data.action.verb }, 'teams.store_unavailable');
-      return invokeMessage(
-        'The bot could not reach its database just now. Try again in a minute: what you did was either saved in full or not at all.',
-      );
+      return invokeMessage(STORE_UNAVAILABLE_MESSAGE);
     }
     const ref = randomUUID().slice(0, 8);
     log.error({ err: error, ref, verb: invoke.data.action.verb }, 'teams.card_action_failed');

@@ -26,7 +26,11 @@ import { requestSentView } from '../../core/forms/sent.js';
 import { isDomainError } from '../../domain/errors.js';
 import type { Log } from '../../domain/events.js';
 import type { AccessRequest } from '../../domain/model.js';
-import type { ConversationRepo } from '../../domain/ports.js';
+import {
+  type ConversationRepo,
+  STORE_UNAVAILABLE_MESSAGE,
+  StoreUnavailableError,
+} from '../../domain/ports.js';
 import type { AccessService } from '../../domain/service.js';
 import { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard, renderCard } from './cards.js';
 import { TEAMS_COMMANDS } from './commands.js';
@@ -321,6 +325,22 @@ export async function handleRequestForm(context: TurnContext, deps: TeamsFormDep
   if (activity.name !== 'adaptiveCard/action') return false;
   const execute = executeSchema.safeParse(activity.value);
   if (!execute.success || !execute.data.action.verb.startsWith(FORM_VERB_PREFIX)) return false;
-  await onFormAction(context, deps, execute.data.action.verb, execute.data.action.data);
+  const verb = execute.data.action.verb;
+  try {
+    await onFormAction(context, deps, verb, execute.data.action.data);
+  } catch (error) {
+    // Said on the card's message line; the card stays as it was, so pressing again retries.
+    if (error instanceof StoreUnavailableError) {
+      deps.log.warn({ err: error, verb }, 'teams.store_unavailable');
+      await showText(context, `Nothing was sent. ${STORE_UNAVAILABLE_MESSAGE}`);
+      return true;
+    }
+    const ref = randomUUID().slice(0, 8);
+    deps.log.error({ err: error, ref, verb }, 'teams.form_action_failed');
+    await showText(
+      context,
+      `Something went wrong (reference ${ref}). Try again; if it keeps happening, tell an administrator.`,
+    );
+  }
   return true;
 }

@@ -234,7 +234,9 @@ export function applyChange(
       break;
     }
     case 'justification':
-      state.justification = change.value.slice(0, MAX_JUSTIFICATION);
+      // Kept whole: a text past the limit (a card or payload edited past the input's maxLength) is
+      // refused at submission with the field's error, as in Slack, never silently cut.
+      state.justification = change.value;
       break;
     case 'ticket':
       state.ticket = change.value.slice(0, MAX_TICKET);

@@ -21,6 +21,7 @@ import { type FormMeta, nextMeta, openingMeta, parseMeta, parseState, readState 
 import { BlockIds, FormIds } from '../ids.js';
 import { LIMITS } from '../limits.js';
 import { buildMessageModal, buildOptionsResponse, buildRequestModal, errorsByBlock } from '../modal.js';
+import { asJsonArg } from '../render.js';
 import { type OpenView, updateModal } from '../views.js';
 
 async function render(
@@ -47,7 +48,7 @@ export async function openRequestForm(
   const view = opened.nothingToRequest
     ? buildMessageModal('Request access', NO_RESOURCES)
     : await render(deps, person, opened.state, openingMeta(opened.state), opened.notice);
-  await deps.client.views.open({ trigger_id: triggerId, view });
+  await deps.client.views.open({ trigger_id: triggerId, view: asJsonArg(view) });
 }
 
 /** What a block action inside the form means, as a neutral change. */

@@ -107,12 +107,12 @@ export async function expiryBench(report: Report): Promise<void> {
     );
     report.row(
       "(3) holders' notices",
-      `${told.count} of ${lags.length}, the last ${((told.last - last) / 1000).toFixed(1)} s after the last expiry`,
+      `${told.count} of ${lags.length}, the last ${(Math.max(0, told.last - last) / 1000).toFixed(1)} s after the last expiry`,
       'the "access ended" DM each holder is sent, through the outbox at a lower priority than revocations (each exactly once)',
     );
     report.set({
       revocation_notices: told.count,
-      revocation_notices_last_s: round((told.last - last) / 1000, 1),
+      revocation_notices_last_s: round(Math.max(0, told.last - last) / 1000, 1),
       revocation_lag_p50_ms: round(s.p50),
       revocation_lag_p99_ms: round(s.p99),
       revocation_lag_max_ms: round(s.max),

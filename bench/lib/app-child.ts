@@ -161,10 +161,13 @@ const commands: Record<string, (args: never) => Promise<unknown>> = {
   async seedExpiring({
     holders,
     expiresAt,
+    addresses,
     append,
   }: {
     holders: string[];
     expiresAt: number[];
+    /** Where each holder's "Access granted" message is in the fake Slack. */
+    addresses?: string[];
     append?: boolean;
   }) {
     const opts = seedOptions();
@@ -173,9 +176,11 @@ const commands: Record<string, (args: never) => Promise<unknown>> = {
       starts.clear();
     }
     for (let i = 0; i < holders.length; i++) {
+      const address = addresses?.[i];
       await seedActiveGrant(opts, holders[i] as string, {
         expiresAt: new Date(expiresAt[i] as number),
         reminded: true,
+        ...(address ? { grantStatusAddress: address } : {}),
       });
     }
     return holders.length;

@@ -10,7 +10,7 @@
  * as it holds a real one, not merely the same fields.
  */
 import { randomUUID } from 'node:crypto';
-import { plan } from '../../src/core/deliveries.js';
+import { Purpose, plan } from '../../src/core/deliveries.js';
 import { DEFAULT_OUTBOX_POLICY, messageKind } from '../../src/core/outbox.js';
 import type { LifecycleEvent, ResourceRef } from '../../src/domain/events.js';
 import { sortableId } from '../../src/domain/ids.js';
@@ -41,7 +41,12 @@ async function audit(repos: Repositories, event: Omit<AuditEvent, 'id'>): Promis
  * queued with its message, then marked sent as the outbox does it (src/core/outbox.ts `finish`: its
  * message reduced to its kind, to be purged after the default retention).
  */
-async function delivered(opts: SeedOptions, events: LifecycleEvent[], at: Date): Promise<void> {
+async function delivered(
+  opts: SeedOptions,
+  events: LifecycleEvent[],
+  at: Date,
+  addresses: Partial<Record<string, string>> = {},
+): Promise<void> {
   const items: OutboxItem[] = events.flatMap(plan).map((d) => ({
     id: sortableId(at, randomUUID()),
     key: d.key,
@@ -83,7 +88,9 @@ async function delivered(opts: SeedOptions, events: LifecycleEvent[], at: Date):
       subjectId: item.subjectId,
       purpose: item.purpose,
       recipient: item.recipient,
-      address: JSON.stringify({ channel: `D${item.recipient}`, ts: `${at.getTime() / 1000}.000100` }),
+      address:
+        addresses[item.purpose] ??
+        JSON.stringify({ channel: `D${item.recipient}`, ts: `${at.getTime() / 1000}.000100` }),
       createdAt: at,
     });
   }
@@ -127,11 +134,18 @@ export async function seedPendingRequest(opts: SeedOptions, requester: string): 
 /**
  * An approved request and its active grant, expiring at `expiresAt` (default: 4 hours from now),
  * already reminded when `reminded`, with its expiry job (and reminder job unless reminded).
+ * `grantStatusAddress`: where the holder's "Access granted" message is (a message that exists in
+ * the fake Slack, so that editing it when the grant ends works as in production); by default an
+ * address that only fills the record.
  */
 export async function seedActiveGrant(
   opts: SeedOptions,
   holder: string,
-  { expiresAt, reminded = false }: { expiresAt?: Date; reminded?: boolean } = {},
+  {
+    expiresAt,
+    reminded = false,
+    grantStatusAddress,
+  }: { expiresAt?: Date; reminded?: boolean; grantStatusAddress?: string } = {},
 ): Promise<Grant> {
   const startsAt = opts.now;
   const ends = expiresAt ?? new Date(startsAt.getTime() + 4 * HOUR);
@@ -184,6 +198,7 @@ export async function seedActiveGrant(
       { type: 'grant.activated', grant, resource: opts.resource },
     ],
     startsAt,
+    grantStatusAddress ? { [Purpose.grantStatus]: grantStatusAddress } : {},
   );
   if (!reminded) {
     await opts.scheduler.schedule('grant.remind', new Date(ends.getTime() - 30 * 60_000), { id: grant.id });

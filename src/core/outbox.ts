@@ -198,7 +198,8 @@ export class Outbox {
   private async tryOnce(item: OutboxItem): Promise<boolean> {
     // A notification for the webhook holds its body, not a chat message.
     const message = item.recipient === NOTIFICATIONS_RECIPIENT ? null : asMessage(item.message);
-    const log = this.deps.log.child({ outboxId: item.id, subjectId: item.subjectId, lane: item.lane });
+    // The item's fields, on the lines below (a child logger per item would cost more than the lines).
+    const about = { outboxId: item.id, subjectId: item.subjectId, lane: item.lane };
     try {
       const platform = !message
         ? await this.notify(item)
@@ -219,7 +220,7 @@ export class Outbox {
         sentAt: this.deps.clock.now(),
         ...(platform ? { platform } : {}),
       });
-      log.debug({ attempts: item.attempts + 1, platform }, 'message.delivered');
+      this.deps.log.debug({ ...about, attempts: item.attempts + 1, platform }, 'message.delivered');
       return true;
     } catch (error) {
       const now = this.deps.clock.now();
@@ -244,7 +245,7 @@ export class Outbox {
         { status: 'pending', nextAttemptAt: item.nextAttemptAt },
         { set: { attempts, nextAttemptAt: next, lastError: text.slice(0, 300) } },
       );
-      log.warn({ attempts, retryAt: next, error: text }, 'message.retrying');
+      this.deps.log.warn({ ...about, attempts, retryAt: next, error: text }, 'message.retrying');
       if (updated) await this.deps.scheduler.schedule('outbox.deliver', next, { id: item.lane });
       return false;
     }

@@ -5,7 +5,7 @@
  * when the target refuses (a non-retryable failure), stopped until someone ends the access again.
  */
 
-import { claim, connectorEvent, recordFailure } from './connector-calls.js';
+import { claim, connectorEvent, lease, recordFailure } from './connector-calls.js';
 import type { ServiceContext } from './context.js';
 import { normalizeEmail } from './email.js';
 import { DomainError } from './errors.js';
@@ -15,13 +15,19 @@ import { recordRefusal, refuse } from './refusals.js';
 import { canRevokeGrantsOf } from './roles.js';
 import { settleGrant, settleNow } from './settle.js';
 
-/** Job `grant.expire`: starts revocation of an active grant whose time is up. */
+/**
+ * Job `grant.expire`: revokes an active grant whose time is up. One write both starts the
+ * revocation and claims its connector call (the lease that `claim` would take next), so the
+ * critical path from expiry to confirmed revocation is one read, this write, the connector call
+ * and the final write. A crash after it leaves a revoking grant whose lease runs out
+ * (`LEASE_MS`), after which the sweep takes it up, as after a crash during the call itself.
+ */
 export async function expireGrant(ctx: ServiceContext, grantId: string): Promise<void> {
   const grant = await ctx.repos.grants.get(grantId);
   if (!grant) return;
   if (grant.status === 'revoking') return revoke(ctx, grant);
   if (grant.status !== 'active' || !grant.expiresAt || grant.expiresAt > ctx.clock.now()) return;
-  const revoking = await ctx.repos.grants.update(
+  const claimed = await ctx.repos.grants.update(
     grantId,
     { status: 'active', expiresAt: grant.expiresAt },
     {
@@ -30,11 +36,11 @@ export async function expireGrant(ctx: ServiceContext, grantId: string): Promise
         endReason: 'expired',
         endedBy: 'system',
         attempts: 0,
-        nextAttemptAt: ctx.clock.now(), // due now: claimed just below
+        nextAttemptAt: lease(ctx),
       },
     },
   );
-  if (revoking) await revoke(ctx, revoking);
+  if (claimed) await revokeClaimed(ctx, claimed);
 }
 
 /** The longest revocation reason kept. */
@@ -154,7 +160,11 @@ async function retryRevocation(ctx: ServiceContext, grant: Grant, actorEmail: st
 export async function revoke(ctx: ServiceContext, current: Grant): Promise<void> {
   if (current.status !== 'revoking') return;
   const grant = await claim(ctx, current);
-  if (!grant) return;
+  if (grant) await revokeClaimed(ctx, grant);
+}
+
+/** The connector call of a revoking grant whose lease this caller holds, and its outcome. */
+async function revokeClaimed(ctx: ServiceContext, grant: Grant): Promise<void> {
   const now = ctx.clock.now();
   try {
     await ctx.connectors

@@ -170,7 +170,6 @@ export async function settleGrant(ctx: ServiceContext, grant: Grant): Promise<vo
   if (!owed) return;
   const resource = resourceRef(ctx.resource(grant.resourceId));
   const subject = { grantId: grant.id, requestId: grant.requestId, resourceId: grant.resourceId };
-  const log = ctx.log.child({ grantId: grant.id });
   if (owed === 'activated') {
     await ctx.audit(
       'grant.activated',
@@ -178,7 +177,7 @@ export async function settleGrant(ctx: ServiceContext, grant: Grant): Promise<vo
       { ...subject, ...(grant.expiresAt ? { details: { expiresAt: grant.expiresAt.toISOString() } } : {}) },
       `${grant.id}:activated`,
     );
-    log.info({ expiresAt: grant.expiresAt }, 'grant.activated');
+    ctx.log.info({ grantId: grant.id, expiresAt: grant.expiresAt }, 'grant.activated');
     if (grant.status === 'active') await scheduleTimers(ctx, grant);
     await ctx.publishOrThrow({
       type: 'grant.activated',
@@ -202,7 +201,7 @@ export async function settleGrant(ctx: ServiceContext, grant: Grant): Promise<vo
       },
       `${grant.id}:ended`,
     );
-    log.info({ reason: grant.endReason }, expired ? 'grant.expired' : 'grant.revoked');
+    ctx.log.info({ grantId: grant.id, reason: grant.endReason }, expired ? 'grant.expired' : 'grant.revoked');
     await ctx.publishOrThrow({ type: 'grant.ended', grant, resource });
   } else {
     const requestId = owed.slice('extended:'.length);

@@ -91,6 +91,8 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  * backlog of any size drains.
  */
 const MAX_CHAINED_RUNS = 1_000;
+/** How soon a pending expiry counts as under way for `JobConcurrency.duringExpiries`. */
+const EXPIRY_HORIZON_MS = 1_000;
 
 /** The chain length of the job whose handler is running in this async context. */
 const runningChain = new AsyncLocalStorage<number>();
@@ -103,7 +105,7 @@ export class InProcessRunner implements JobRunner {
   private readonly retry: RetryPolicy;
   private readonly useTimers: boolean;
   private readonly runDueJobs: boolean;
-  private readonly concurrency: JobConcurrency;
+  private readonly concurrency: Required<JobConcurrency>;
   private readonly priorities: boolean;
   private dueSoon: NodeJS.Immediate | undefined;
 
@@ -112,8 +114,12 @@ export class InProcessRunner implements JobRunner {
   /** Due jobs taken off the queue while a run of the same job was still going: back once it ends. */
   private readonly parked = new Map<string, Entry>();
   private readonly runningByName = new Map<JobName, number>();
-  /** Wakes a drain that waits for running jobs when something is scheduled (real timers). */
+  /** Running jobs of a priority below the most urgent (messages, home refreshes, reminders …). */
+  private runningFollowUps = 0;
+  /** Wakes a drain waiting for its next event: a job ended, or one was scheduled or fell due. */
   private wakeDrain: (() => void) | undefined;
+  /** A drain is under way: it keeps its own timer for the next due job, so `arm()` need not. */
+  private draining = false;
   private readonly periodic = new Map<PeriodicTaskName, Periodic>();
   /** Keys of jobs whose handler is running; set to true when the job is scheduled or cancelled meanwhile. */
   private readonly running = new Map<string, { touched: boolean }>();
@@ -133,9 +139,24 @@ export class InProcessRunner implements JobRunner {
     this.runDueJobs = options.runDueJobs ?? false;
     const serial = !this.useTimers;
     this.priorities = options.priorities ?? !serial;
+    const total = Math.max(1, options.concurrency?.total ?? (serial ? 1 : IN_PROCESS_CONCURRENCY.total));
     this.concurrency = {
       perKind: Math.max(1, options.concurrency?.perKind ?? (serial ? 1 : IN_PROCESS_CONCURRENCY.perKind)),
-      total: Math.max(1, options.concurrency?.total ?? (serial ? 1 : IN_PROCESS_CONCURRENCY.total)),
+      total,
+      duringExpiries: Math.max(
+        1,
+        options.concurrency?.duringExpiries ??
+          (serial || options.concurrency ? total : (IN_PROCESS_CONCURRENCY.duringExpiries ?? total)),
+      ),
+      reserved: Math.min(
+        total - 1,
+        // Limits given without a reserve keep none; the default limits keep the default reserve.
+        Math.max(
+          0,
+          options.concurrency?.reserved ??
+            (serial || options.concurrency ? 0 : (IN_PROCESS_CONCURRENCY.reserved ?? 0)),
+        ),
+      ),
     };
   }
 
@@ -329,15 +350,19 @@ export class InProcessRunner implements JobRunner {
    * The earliest thing due at `now` that may start now (within the concurrency limits), taken off
    * the queue, or undefined. A due job whose previous run is still going is parked until it ends.
    */
-  private takeDue(now: number, runningPeriodic: boolean): Due | undefined {
+  private takeDue(now: number, runningPeriodic: boolean, active: number): Due | undefined {
     let best: Due | undefined;
     let bestAt = Number.POSITIVE_INFINITY;
     let bestSeq = Number.POSITIVE_INFINITY;
     /** With priorities: the most urgent priority with a job due, and whether one of it can start. */
     let urgent = Number.POSITIVE_INFINITY;
+    const followUps = this.followUpLimit(now, active);
     for (const name of this.jobs.names()) {
       if (!this.handlers.has(name)) continue;
-      const full = (this.runningByName.get(name) ?? 0) >= this.concurrency.perKind;
+      const rank = this.priorities ? JOB_PRIORITY[name] : 0;
+      const full =
+        (this.runningByName.get(name) ?? 0) >= this.concurrency.perKind ||
+        (rank > 0 && this.runningFollowUps >= followUps);
       let entry = this.jobs.peek(name);
       while (!full && entry && entry.at <= now && this.running.has(entry.key)) {
         this.jobs.shift(name);
@@ -345,7 +370,6 @@ export class InProcessRunner implements JobRunner {
         entry = this.jobs.peek(name);
       }
       if (!entry || entry.at > now) continue;
-      const rank = this.priorities ? JOB_PRIORITY[name] : 0;
       if (rank < urgent) {
         urgent = rank;
         best = undefined;
@@ -373,13 +397,33 @@ export class InProcessRunner implements JobRunner {
     return best;
   }
 
-  /** When the next runnable job (or, in manual mode, periodic task) is due. */
-  private nextTime(includePeriodic = true): number | undefined {
+  /**
+   * How many jobs below the most urgent priority may run now. The last `reserved` slots are kept
+   * for the most urgent jobs; and while expiries are running or fall due within
+   * `EXPIRY_HORIZON_MS` (a burst: 10,000 grants can end in the same minute), at most
+   * `duringExpiries`, so each revocation's few steps do not queue on the event loop behind the
+   * Slack calls of the messages the revocations before it caused. Those messages wait, in order,
+   * and go out as the burst leaves room and in full once it is over.
+   */
+  private followUpLimit(now: number, active: number): number {
+    if (!this.priorities) return Number.POSITIVE_INFINITY;
+    const limit = this.runningFollowUps + this.concurrency.total - this.concurrency.reserved - active;
+    const expiring =
+      (this.runningByName.get('grant.expire') ?? 0) > 0 ||
+      (this.jobs.peek('grant.expire')?.at ?? Number.POSITIVE_INFINITY) <= now + EXPIRY_HORIZON_MS;
+    return expiring ? Math.min(limit, this.concurrency.duringExpiries) : limit;
+  }
+
+  /**
+   * When the next runnable job (or, in manual mode, periodic task) is due; with `after`, the next
+   * due later than that (the kinds' earliest pending jobs only).
+   */
+  private nextTime(includePeriodic = true, after = Number.NEGATIVE_INFINITY): number | undefined {
     let next = Number.POSITIVE_INFINITY;
     for (const name of this.jobs.names()) {
       if (!this.handlers.has(name)) continue;
       const entry = this.jobs.peek(name);
-      if (entry && entry.at < next) next = entry.at;
+      if (entry && entry.at < next && entry.at > after) next = entry.at;
     }
     if (includePeriodic && this.manualPeriodic()) {
       for (const task of this.periodic.values()) if (task.nextAt < next) next = task.nextAt;
@@ -392,18 +436,31 @@ export class InProcessRunner implements JobRunner {
    * scheduled due) until nothing is due and nothing it started still runs.
    */
   private async drainDue(): Promise<number> {
+    this.draining = true;
+    try {
+      return await this.drain();
+    } finally {
+      this.draining = false;
+      this.arm();
+    }
+  }
+
+  private async drain(): Promise<number> {
     let count = 0;
     let runaway: Entry | undefined;
     const active = new Set<Promise<void>>();
     let periodicRunning = false;
     const start = (work: Promise<void>) => {
-      const tracked = work.finally(() => active.delete(tracked));
+      const tracked = work.finally(() => {
+        active.delete(tracked);
+        this.wakeDrain?.();
+      });
       active.add(tracked);
     };
     while (!this.stopping() && !runaway) {
       const now = this.clock.now().getTime();
       while (active.size < this.concurrency.total) {
-        const due = this.takeDue(now, periodicRunning);
+        const due = this.takeDue(now, periodicRunning, active.size);
         if (!due) break;
         if (due.kind === 'periodic') {
           due.task.nextAt = now + due.task.intervalMs;
@@ -420,7 +477,7 @@ export class InProcessRunner implements JobRunner {
         start(this.runJob(due.entry).then(() => void count++));
       }
       if (active.size === 0) break;
-      await this.nextEvent(active);
+      await this.nextEvent(now);
     }
     await Promise.all(active);
     if (runaway) {
@@ -432,20 +489,26 @@ export class InProcessRunner implements JobRunner {
     return count;
   }
 
-  /** Resolves when a running job ends, or (real timers) when a job is scheduled or falls due. */
-  private nextEvent(active: Set<Promise<void>>): Promise<unknown> {
-    if (!this.useTimers) return Promise.race(active);
-    let timer: NodeJS.Timeout | undefined;
-    const woken = new Promise<void>((resolve) => {
-      this.wakeDrain = resolve;
-      const next = this.nextTime(false);
+  /**
+   * Resolves when a running job ends, a job is scheduled or (real timers) the next one falls due.
+   * One waiter and one timer, whatever the number of jobs running (racing every running job's
+   * promise instead left a reaction on each of them per event). Jobs due by `now` that were not
+   * started are held by the concurrency limits: a job ending wakes the drain for them, not a timer
+   * (which, due already, would fire again and again until then).
+   */
+  private nextEvent(now: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const wake = () => {
+        clearTimeout(timer);
+        if (this.wakeDrain === wake) this.wakeDrain = undefined;
+        resolve();
+      };
+      this.wakeDrain = wake;
+      const next = this.useTimers ? this.nextTime(false, now) : undefined;
       if (next !== undefined) {
-        timer = setTimeout(resolve, Math.min(Math.max(0, next - this.clock.now().getTime()), MAX_TIMEOUT_MS));
+        timer = setTimeout(wake, Math.min(Math.max(0, next - this.clock.now().getTime()), MAX_TIMEOUT_MS));
       }
-    });
-    return Promise.race([...active, woken]).finally(() => {
-      clearTimeout(timer);
-      this.wakeDrain = undefined;
     });
   }
 
@@ -456,6 +519,8 @@ export class InProcessRunner implements JobRunner {
     const run = { touched: false };
     this.running.set(entry.key, run);
     this.runningByName.set(entry.name, (this.runningByName.get(entry.name) ?? 0) + 1);
+    const followUp = this.priorities && JOB_PRIORITY[entry.name] > 0;
+    if (followUp) this.runningFollowUps++;
     try {
       const data = { id: entry.id, ...(entry.reqId ? { reqId: entry.reqId } : {}) };
       await runningChain.run(entry.chain, () => handler(data, this.control));
@@ -464,6 +529,7 @@ export class InProcessRunner implements JobRunner {
     } finally {
       this.running.delete(entry.key);
       this.runningByName.set(entry.name, (this.runningByName.get(entry.name) ?? 1) - 1);
+      if (followUp) this.runningFollowUps--;
       const parked = this.parked.get(entry.key);
       if (parked) {
         this.parked.delete(entry.key);
@@ -523,6 +589,13 @@ export class InProcessRunner implements JobRunner {
       return;
     }
     if (this.state !== 'running') return;
+    if (this.draining) {
+      // The drain under way sets its own timer for the next due job; a timer here would only queue
+      // another drain behind it.
+      this.disarm();
+      this.wakeDrain?.();
+      return;
+    }
     const next = this.nextTime(false);
     if (next === this.timerAt && this.timer) return;
     this.disarm();

@@ -30,6 +30,18 @@ export type PeriodicTaskName = 'grants.sweep';
 export interface JobConcurrency {
   perKind: number;
   total: number;
+  /**
+   * In-process runner, with priorities: how many of the `total` slots only the most urgent jobs
+   * (`JOB_PRIORITY` 0: revocations, provisioning) may take, so a due revocation never waits for a
+   * slot behind the messages and home refreshes the burst before it caused. Default 0.
+   */
+  reserved?: number;
+  /**
+   * In-process runner, with priorities: while `grant.expire` jobs run or are due within a second,
+   * at most this many jobs of lower priority run at once (messages, home refreshes, reminders).
+   * Default: no limit beyond the others.
+   */
+  duringExpiries?: number;
 }
 
 /**
@@ -43,9 +55,18 @@ export const JOB_CONCURRENCY: Readonly<JobConcurrency> = { perKind: 5, total: 20
  * waits for, so here the limits only bound the work in flight, and nearly every job waits on I/O
  * (a chat API, the connector) far longer than it uses the CPU: with Agenda's 5 of a kind, a burst of
  * messages or expiries queued behind five round trips at a time while the process sat idle (the
- * throughput bench's card took 0.3-2.5 s to post at 40 % CPU). Still fewer of a kind than in all.
+ * throughput bench's card took 0.3-2.5 s to post at 40 % CPU). Still fewer of a kind than in all,
+ * and 16 of the 64 kept for revocations and provisioning: messages and home refreshes together take
+ * at most 48; and at most 8 while expiries run or are due within a second, so that in a burst of
+ * expiries each revocation's steps do not queue on the event loop behind the chat calls of the
+ * messages the revocations before it caused (those go out in order, as the burst leaves room).
  */
-export const IN_PROCESS_CONCURRENCY: Readonly<JobConcurrency> = { perKind: 32, total: 64 };
+export const IN_PROCESS_CONCURRENCY: Readonly<JobConcurrency> = {
+  perKind: 32,
+  total: 64,
+  reserved: 16,
+  duringExpiries: 8,
+};
 
 /**
  * Which jobs go first when more are due than can run (lower first): taking access away and

@@ -62,6 +62,8 @@ it('shows the history from the dashboard and from Details, pages in place, and k
     return g;
   });
   for (let i = 0; i < 26; i++) {
+    // Through the runner, so jobs falling due meanwhile (the home refreshes planned 2 s ahead) run
+    // as they would in real time; moving the clock by itself left them due with nothing to run them.
     await sys.t.runner.advance(1_000);
     await sys.t.system.service.recordAccessUse(
       { email: HAL.email!, resourceId: 'sandbox', at: sys.t.clock.now() },

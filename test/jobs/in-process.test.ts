@@ -462,6 +462,78 @@ describe('InProcessRunner (system clock, timers)', () => {
     expect(started.slice(0, 50).every((s) => s.startsWith('grant.expire:'))).toBe(true);
   });
 
+  it('on real timers, keeps the reserved slots for revocations: one falling due while messages fill the rest starts at once', async () => {
+    const runner = new InProcessRunner({
+      clock: systemClock,
+      concurrency: { perKind: 4, total: 4, reserved: 1 },
+    });
+    const started: string[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    runner.define('outbox.deliver', async ({ id }) => {
+      started.push(`outbox.deliver:${id}`);
+      await gate;
+    });
+    runner.define('grant.expire', async ({ id }) => {
+      started.push(`grant.expire:${id}`);
+    });
+    await runner.start();
+    for (let i = 0; i < 10; i++) await runner.schedule('outbox.deliver', new Date(), { id: `lane${i}` });
+    const until = Date.now() + 10_000;
+    while (started.length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    // Three messages hold three of the four slots; the fourth waits for a revocation.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(started).toEqual(['outbox.deliver:lane0', 'outbox.deliver:lane1', 'outbox.deliver:lane2']);
+    await runner.schedule('grant.expire', new Date(), { id: 'g1' });
+    while (started.length < 4 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(started.at(-1)).toBe('grant.expire:g1');
+    release();
+    while (started.length < 11 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    await runner.stop();
+    expect(started).toHaveLength(11);
+  });
+
+  it('on real timers, runs fewer messages at once while an expiry runs, and all of them once it is over', async () => {
+    const runner = new InProcessRunner({
+      clock: systemClock,
+      concurrency: { perKind: 10, total: 10, duringExpiries: 2 },
+    });
+    let messagesRunning = 0;
+    let mostWhileExpiring = 0;
+    let expiring = false;
+    const delivered: string[] = [];
+    let endExpiry: () => void = () => {};
+    const expiryGate = new Promise<void>((resolve) => {
+      endExpiry = resolve;
+    });
+    runner.define('grant.expire', async () => {
+      expiring = true;
+      await expiryGate;
+      expiring = false;
+    });
+    runner.define('outbox.deliver', async ({ id }) => {
+      messagesRunning++;
+      if (expiring) mostWhileExpiring = Math.max(mostWhileExpiring, messagesRunning);
+      await new Promise((r) => setTimeout(r, 20));
+      messagesRunning--;
+      delivered.push(id);
+    });
+    await runner.start();
+    await runner.schedule('grant.expire', new Date(), { id: 'g1' });
+    const until = Date.now() + 10_000;
+    while (!expiring && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 12; i++) await runner.schedule('outbox.deliver', new Date(), { id: `lane${i}` });
+    while (delivered.length < 4 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    expect(expiring).toBe(true);
+    endExpiry();
+    while (delivered.length < 12 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    await runner.stop();
+    expect(mostWhileExpiring).toBe(2);
+    expect([...delivered].sort()).toEqual(Array.from({ length: 12 }, (_, i) => `lane${i}`).sort());
+  });
+
   it('runs the periodic task at its interval', async () => {
     const runner = new InProcessRunner({ clock: systemClock });
     let runs = 0;

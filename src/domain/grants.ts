@@ -108,7 +108,14 @@ export async function provision(ctx: ServiceContext, current: Grant): Promise<vo
     grant.id,
     { status: 'provisioning', nextAttemptAt: grant.nextAttemptAt ?? null },
     {
-      set: { status: 'active', startsAt, expiresAt, attempts: 0, unsettled: 'activated' },
+      set: {
+        status: 'active',
+        startsAt,
+        expiresAt,
+        remindAt: reminderTime(ctx, grant, expiresAt),
+        attempts: 0,
+        unsettled: 'activated',
+      },
       unset: ['nextAttemptAt', 'lastError'],
     },
   );
@@ -128,9 +135,14 @@ export function remindBeforeFor(ctx: ServiceContext, grant: Grant): string {
   return durationOption(policy, grant.duration)?.remindBefore ?? policy.remindBefore;
 }
 
+/** When the pre-expiry prompt for this expiry is due, under the grant's current policy. */
+export function reminderTime(ctx: ServiceContext, grant: Grant, expiresAt: Date): Date {
+  return subtractDuration(expiresAt, remindBeforeFor(ctx, grant));
+}
+
 export async function scheduleTimers(ctx: ServiceContext, grant: Grant): Promise<void> {
   if (!grant.expiresAt) return;
-  const remindAt = subtractDuration(grant.expiresAt, remindBeforeFor(ctx, grant));
+  const remindAt = reminderTime(ctx, grant, grant.expiresAt);
   const now = ctx.clock.now();
   await ctx.scheduler.schedule('grant.remind', remindAt < now ? now : remindAt, { id: grant.id });
   await ctx.scheduler.schedule('grant.expire', grant.expiresAt, { id: grant.id });
@@ -145,8 +157,16 @@ export async function remind(ctx: ServiceContext, grantId: string): Promise<void
   if (grant.expiresAt <= now) return;
   // A stale job (from before the expiry moved) must not use up the reminder early: put it back
   // at the time the current expiry calls for.
-  const remindAt = subtractDuration(grant.expiresAt, remindBeforeFor(ctx, grant));
+  const remindAt = reminderTime(ctx, grant, grant.expiresAt);
   if (now < remindAt) {
+    // The sweep looks for owed reminders by the stored time: keep it the one the policy now gives.
+    if (grant.remindAt?.getTime() !== remindAt.getTime()) {
+      await ctx.repos.grants.update(
+        grantId,
+        { status: 'active', expiresAt: grant.expiresAt },
+        { set: { remindAt } },
+      );
+    }
     await ctx.scheduler.schedule('grant.remind', remindAt, { id: grant.id });
     return;
   }
@@ -163,7 +183,7 @@ export async function remind(ctx: ServiceContext, grantId: string): Promise<void
   await ctx.repos.grants.update(
     grantId,
     { status: 'active', expiresAt: grant.expiresAt },
-    { set: { remindedFor: grant.expiresAt } },
+    { set: { remindedFor: grant.expiresAt }, unset: ['remindAt'] },
   );
 }
 
@@ -183,6 +203,7 @@ async function applyExtension(ctx: ServiceContext, request: AccessRequest): Prom
     {
       set: {
         expiresAt,
+        remindAt: reminderTime(ctx, grant, expiresAt),
         appliedExtensions: [...(grant.appliedExtensions ?? []), request.id],
         // due now: the follow-up (or, after a crash, the sweep) claims it
         pendingExtension: { requestId: request.id, attempts: 0, nextAttemptAt: ctx.clock.now() },

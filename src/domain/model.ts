@@ -91,6 +91,12 @@ export interface Grant {
   expiresAt?: Date;
   /** The expiry a reminder was already sent for, so a repeated job sends nothing new. */
   remindedFor?: Date;
+  /**
+   * When the pre-expiry prompt for the current expiry is due; present only while it is owed (set
+   * with `expiresAt`, removed in the write that records it sent), so the sweep finds a reminder
+   * whose job was lost by this field alone, however many grants are active.
+   */
+  remindAt?: Date;
   /** Why and by whom revocation started, when it did. */
   endReason?: 'expired' | 'ended-by-holder' | 'revoked-by-admin' | 'closed-by-owner';
   endedBy?: string;

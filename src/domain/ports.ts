@@ -156,6 +156,11 @@ export interface GrantRepo {
    * `nextAttemptAt <= now`; grants whose `pendingExtension.nextAttemptAt <= now`. Oldest first.
    */
   findDue(now: Date, limit: number): Promise<Grant[]>;
+  /**
+   * Active grants whose reminder is owed by `now` (`remindAt <= now`), earliest first; then active
+   * grants stored before `remindAt` existed that were never reminded (no `remindAt`, no `remindedFor`).
+   */
+  findRemindersDue(now: Date, limit: number): Promise<Grant[]>;
   /** Grants whose last move still owes effects (`unsettled` set), oldest first. */
   findUnsettled(limit: number): Promise<Grant[]>;
   list(query: GrantQuery): Promise<Grant[]>;

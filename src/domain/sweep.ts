@@ -4,8 +4,7 @@
  */
 
 import type { ServiceContext } from './context.js';
-import { subtractDuration } from './duration.js';
-import { deliverExtension, onApproved, provision, remind, remindBeforeFor } from './grants.js';
+import { deliverExtension, onApproved, provision, remind, reminderTime } from './grants.js';
 import { expireGrant, revoke } from './revocation.js';
 import { settleGrant, settleRequest } from './settle.js';
 
@@ -90,12 +89,20 @@ export async function sweep(
   }
   // A reminder that is due and was never sent (its job lost: e.g. a schedule made while the same
   // job finished, deleted with it) goes out now; `remind` checks again and sends once per expiry.
-  for (const grant of await ctx.repos.grants.list({ status: 'active', limit: 1000 })) {
+  // Found by the stored `remindAt`, so however many grants are active, an owed one is never missed.
+  for (const grant of await ctx.repos.grants.findRemindersDue(now, 200)) {
     const { expiresAt } = grant;
     if (!expiresAt || expiresAt <= now || grant.remindedFor?.getTime() === expiresAt.getTime()) continue;
     if (stop()) return count;
     try {
-      if (subtractDuration(expiresAt, remindBeforeFor(ctx, grant)) > now) continue;
+      const remindAt = reminderTime(ctx, grant, expiresAt);
+      if (remindAt > now) {
+        // Stored before `remindAt` existed (or under another policy): record when it is owed.
+        if (grant.remindAt?.getTime() !== remindAt.getTime()) {
+          await ctx.repos.grants.update(grant.id, { status: 'active', expiresAt }, { set: { remindAt } });
+        }
+        continue;
+      }
       ctx.log.warn({ grantId: grant.id }, 'sweep.reminder_not_sent');
       await remind(ctx, grant.id);
     } catch (error) {

@@ -58,6 +58,8 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
     { fields: { status: 1, expiresAt: 1 } },
     { fields: { status: 1, nextAttemptAt: 1 } },
     { fields: { status: 1, 'pendingExtension.nextAttemptAt': 1 } },
+    // findRemindersDue: reminders owed (and, from before `remindAt`, grants never reminded)
+    { fields: { status: 1, remindAt: 1 } },
     // list({ holderEmail, ... }) and list({ resourceId, ... }), newest first
     { fields: { 'holder.email': 1, createdAt: 1 } },
     { fields: { resourceId: 1, createdAt: 1 } },

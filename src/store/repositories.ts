@@ -320,6 +320,19 @@ function grantRepo(grants: DocCollection<GrantDoc>): GrantRepo {
       return docs.map(grantFromDoc);
     },
 
+    async findRemindersDue(now, limit) {
+      const owed = await grants.find(
+        { status: 'active', remindAt: { $lte: now } },
+        { sort: { remindAt: 1, _id: 1 }, limit },
+      );
+      if (owed.length >= limit) return owed.map(grantFromDoc);
+      const older = await grants.find(
+        { status: 'active', remindAt: { $exists: false }, remindedFor: { $exists: false } },
+        { sort: { createdAt: 1, _id: 1 }, limit: limit - owed.length },
+      );
+      return [...owed, ...older].map(grantFromDoc);
+    },
+
     async findUnsettled(limit) {
       const docs = await grants.find(
         { unsettled: { $exists: true } },

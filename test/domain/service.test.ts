@@ -594,6 +594,43 @@ describe('grants', () => {
     expect(log.named('sweep.reminder_not_sent')).toHaveLength(1);
   });
 
+  it('finds a lost reminder however many grants are active: the oldest of 1,201, and one stored before remindAt', async () => {
+    const lost = await activeGrant(); // 4 hours, reminded 5 minutes before the end
+    const legacy = await activeGrant('frozen');
+    expect(lost.remindAt?.toISOString()).toBe(new Date(lost.expiresAt!.getTime() - 5 * 60_000).toISOString());
+    await runner.cancel('grant.remind', lost.id);
+    await runner.cancel('grant.remind', legacy.id);
+    // `legacy` as an older version stored it: no remindAt.
+    await store.repos.grants.update(legacy.id, { status: 'active' }, { unset: ['remindAt'] });
+    // 1,199 newer active grants of other people, reminded already or not yet due.
+    const base = clock.now().getTime();
+    for (let i = 0; i < 1199; i++) {
+      await store.repos.grants.insert({
+        ...lost,
+        id: `other-${i}`,
+        requestId: `other-request-${i}`,
+        holder: { email: `p${i}@example.com`, name: `P${i}` },
+        createdAt: new Date(base + 1000 + i),
+        expiresAt: new Date(base + 8 * 60 * 60_000),
+        remindAt: new Date(base + 8 * 60 * 60_000 - 5 * 60_000),
+      });
+    }
+    const reminders = () => notifier.events.filter((e) => e.type === 'grant.reminder');
+    clock.advance(60 * 60_000);
+    await service.sweep(); // not due yet: the legacy grant gets its remindAt
+    expect(reminders()).toHaveLength(0);
+    expect((await store.repos.grants.get(legacy.id))?.remindAt?.getTime()).toBe(
+      legacy.expiresAt!.getTime() - 5 * 60_000,
+    );
+    clock.advance(2 * 60 * 60_000 + 56 * 60_000);
+    await service.sweep();
+    const sent = reminders().map((e) => (e.type === 'grant.reminder' ? e.grant.id : ''));
+    expect(sent.sort()).toEqual([lost.id, legacy.id].sort());
+    expect((await store.repos.grants.get(lost.id))?.remindAt).toBeUndefined();
+    await service.sweep();
+    expect(reminders()).toHaveLength(2);
+  });
+
   it('takes over a revocation whose worker died mid-call once its lease runs out', async () => {
     const g = await activeGrant();
     const hang = new SwitchableConnector();

@@ -714,6 +714,27 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(await store.repos.grants.findDue(at(-100), 50)).toEqual([]);
       });
 
+      it('finds owed reminders by remindAt, earliest first, then active grants never reminded from before remindAt', async () => {
+        const now = at(100);
+        const later = await store.repos.grants.insert(makeGrant({ createdAt: at(1), remindAt: at(90) }));
+        const earlier = await store.repos.grants.insert(makeGrant({ createdAt: at(2), remindAt: at(80) }));
+        // Not owed yet; already reminded (no remindAt, remindedFor set); no longer active.
+        await store.repos.grants.insert(makeGrant({ remindAt: at(101) }));
+        await store.repos.grants.insert(makeGrant({ remindedFor: at(61) }));
+        await store.repos.grants.insert(makeGrant({ status: 'expired', remindAt: at(10) }));
+        await store.repos.grants.insert(makeGrant({ status: 'provisioning' }));
+        // Stored before remindAt existed and never reminded.
+        const legacy = await store.repos.grants.insert(makeGrant({ createdAt: at(0) }));
+
+        expect(ids(await store.repos.grants.findRemindersDue(now, 50))).toEqual([
+          earlier.id,
+          later.id,
+          legacy.id,
+        ]);
+        expect(ids(await store.repos.grants.findRemindersDue(now, 1))).toEqual([earlier.id]);
+        expect(ids(await store.repos.grants.findRemindersDue(at(85), 50))).toEqual([earlier.id, legacy.id]);
+      });
+
       it('lists by status, resource and holder, newest first', async () => {
         const a = await store.repos.grants.insert(makeGrant({ createdAt: at(1) }));
         const b = await store.repos.grants.insert(

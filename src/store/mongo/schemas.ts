@@ -127,6 +127,7 @@ export function buildSchemas() {
       startsAt: { type: Date },
       expiresAt: { type: Date },
       remindedFor: { type: Date },
+      remindAt: { type: Date },
       endReason: { type: String, enum: END_REASONS },
       endedBy: { type: String },
       endComment: { type: String },

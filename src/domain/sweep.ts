@@ -4,7 +4,7 @@
  */
 
 import type { ServiceContext } from './context.js';
-import { deliverExtension, onApproved, provision, remind, reminderTime } from './grants.js';
+import { deliverExtension, onApproved, provision, remind } from './grants.js';
 import { expireGrant, revoke } from './revocation.js';
 import { settleGrant, settleRequest } from './settle.js';
 
@@ -95,15 +95,9 @@ export async function sweep(
     if (!expiresAt || expiresAt <= now || grant.remindedFor?.getTime() === expiresAt.getTime()) continue;
     if (stop()) return count;
     try {
-      const remindAt = reminderTime(ctx, grant, expiresAt);
-      if (remindAt > now) {
-        // Stored before `remindAt` existed (or under another policy): record when it is owed.
-        if (grant.remindAt?.getTime() !== remindAt.getTime()) {
-          await ctx.repos.grants.update(grant.id, { status: 'active', expiresAt }, { set: { remindAt } });
-        }
-        continue;
-      }
-      ctx.log.warn({ grantId: grant.id }, 'sweep.reminder_not_sent');
+      // Owed by its stored time: say so. Stored before `remindAt` existed: `remind` sends it if it
+      // is due by the policy, else records when it is owed and schedules its job again.
+      if (grant.remindAt) ctx.log.warn({ grantId: grant.id }, 'sweep.reminder_not_sent');
       await remind(ctx, grant.id);
     } catch (error) {
       ctx.log.error({ err: error, grantId: grant.id }, 'sweep.reminder_failed');

@@ -34,7 +34,7 @@ import { ReportLinks } from './core/reports/links.js';
 import { RequestLinks } from './core/request-links.js';
 import type { Clock } from './domain/clock.js';
 import type { Notifier } from './domain/events.js';
-import type { Person } from './domain/model.js';
+import type { Grant, Person } from './domain/model.js';
 import type { AccessConfig } from './domain/policy.js';
 import { PolicySource } from './domain/policy-source.js';
 import { ConnectorError } from './domain/ports.js';
@@ -47,6 +47,9 @@ import { createHttpServer, sendJson } from './http/server.js';
 import { carryingRequestIds, registerJobs, SWEEP_INTERVAL_MS } from './jobs/handlers.js';
 import type { JobRunner, StopOptions } from './jobs/runner.js';
 import type { Store } from './store/index.js';
+
+/** How many open grants the start-up check for grants of removed resources reads at a time. */
+const STRANDED_PAGE = 1000;
 
 export interface SlackSettings {
   botToken: string;
@@ -234,11 +237,20 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
       : null;
   // Grants of resources no longer in the policy file: at start-up nothing knows their connector; after
   // a reload, the connector the previous file named revokes them when they end (see applyPolicy).
+  // Every open grant is looked at, a page at a time (newest first, keyset cursor), however many there are.
   const reportStranded = async (access: AccessConfig, reloaded = false) => {
     const known = new Set(access.resources.map((r) => r.id));
-    const stranded = (
-      await store.repos.grants.list({ status: ['provisioning', 'active', 'revoking'], limit: 1000 })
-    ).filter((g) => !known.has(g.resourceId));
+    const stranded: Grant[] = [];
+    for (let after: { createdAt: Date; id: string } | undefined; ; ) {
+      const page = await store.repos.grants.search(
+        { status: ['provisioning', 'active', 'revoking'], ...(after ? { after } : {}) },
+        STRANDED_PAGE,
+      );
+      for (const g of page) if (!known.has(g.resourceId)) stranded.push(g);
+      const last = page.at(-1);
+      if (page.length < STRANDED_PAGE || !last) break;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
     for (const g of stranded) {
       log.error(
         { grantId: g.id, resourceId: g.resourceId, holder: g.holder.email, status: g.status },

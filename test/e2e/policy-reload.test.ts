@@ -210,4 +210,30 @@ describe('reloading the policy file', () => {
     const revoked = t.hooks.calls.filter((c) => (c.body as { event: string }).event === 'grant.revoked');
     expect(revoked.map((c) => (c.body as { grant: { id: string } }).grant.id)).toEqual([grant.id]);
   });
+  it('names at start-up every open grant of a resource the file no longer has, however many grants are open', async () => {
+    const now = t.clock.now().getTime();
+    const grant = (n: number, resourceId: string, createdAt: number) => ({
+      id: `grant-${n}`,
+      requestId: `req-${n}`,
+      resourceId,
+      // one open grant per person and resource: each its own holder
+      holder: { email: `holder-${n}@example.com`, name: `Holder ${n}` },
+      duration: 'P1D',
+      justification: 'incident',
+      status: 'active' as const,
+      createdAt: new Date(createdAt),
+      startsAt: new Date(createdAt),
+      expiresAt: new Date(now + 86_400_000),
+      attempts: 0,
+    });
+    // The oldest open grant is on a resource no file names; 1,500 newer ones are on a known resource.
+    await t.store.repos.grants.insert(grant(0, 'gone-box', now - 3_600_000));
+    for (let n = 1; n <= 1_500; n++)
+      await t.store.repos.grants.insert(grant(n, 'staging-db', now - 3_000_000 + n));
+    appLog.length = 0;
+    await t.restart();
+    const missing = appLog.filter((l) => String(l.msg).startsWith('grant.resource_missing'));
+    expect(missing.map((l) => [l.grantId, l.resourceId, l.level])).toEqual([['grant-0', 'gone-box', 50]]);
+    expect(String(missing[0]?.msg)).toContain('cannot be revoked automatically');
+  });
 });

@@ -100,6 +100,10 @@ export interface TestSystem {
 
 type SlackSender = ReturnType<typeof createSlackSender>;
 
+/**
+ * Secrets and settings in `opts` are read at every (re)start, so a test can rotate one: change it on
+ * the object it passed, then `restart()`.
+ */
 export async function startTestSystem(
   opts: {
     policy?: string;
@@ -137,6 +141,10 @@ export async function startTestSystem(
     publicUrl?: string;
     /** LINK_SIGNING_SECRET: signs report links and request links (unset: the unsigned request page). */
     linkSigningSecret?: string;
+    /** SLACK_SIGNING_SECRET (default `SIGNING_SECRET`); `t.slack` signs with it. */
+    signingSecret?: string;
+    /** The value of the variable a webhook connector's `secretEnv` names (default: `HOOK_SECRET` for any). */
+    secretFor?: (envName: string) => string;
   } = {},
 ): Promise<TestSystem> {
   const clock = new ManualClock(opts.start ?? new Date());
@@ -154,6 +162,7 @@ export async function startTestSystem(
         apiUrl: fake.apiUrl,
         deliveryTimeoutMs: 1000,
       };
+  const signingSecret = () => opts.signingSecret ?? SIGNING_SECRET;
   const port = opts.socketMode ? await freePort() : 0;
   const connector = opts.teams;
   const teamsAppId = connector?.appId;
@@ -183,14 +192,14 @@ export async function startTestSystem(
       clock,
       log,
       http: { port },
-      slack,
+      slack: 'signingSecret' in slack ? { ...slack, signingSecret: signingSecret() } : slack,
       ...(teams ? { teams } : {}),
       ...(opts.outbox ? { outbox: opts.outbox } : {}),
       ...(opts.sweepIntervalMs ? { sweepIntervalMs: opts.sweepIntervalMs } : {}),
       ...(opts.apiToken ? { apiToken: opts.apiToken } : {}),
       ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
       ...(opts.linkSigningSecret ? { linkSigningSecret: opts.linkSigningSecret } : {}),
-      secretFor: () => HOOK_SECRET,
+      secretFor: (envName) => (opts.secretFor ? opts.secretFor(envName) : HOOK_SECRET),
       // deterministic backoff: 10 s, 20 s, 40 s … capped at 10 min
       backoffMs: (attempt) => Math.min(10_000 * 2 ** (attempt - 1), 600_000),
     });
@@ -201,7 +210,7 @@ export async function startTestSystem(
   const sender = (port = current.system.port) =>
     createSlackSender({
       url: `http://127.0.0.1:${port}/slack/events`,
-      signingSecret: SIGNING_SECRET,
+      signingSecret: signingSecret(),
       users: Object.values(USERS),
       issueTriggerId: (userId) => fake.issueTriggerId(userId),
       issueResponseUrl: (ctx) => fake.issueResponseUrl(ctx),

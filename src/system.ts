@@ -230,7 +230,8 @@ export async function startSystem(parts: SystemParts): Promise<RunningSystem> {
     reportAfterAttempts: MAX_ATTEMPTS_BEFORE_REPORT,
     metrics: metrics.port,
   });
-  if (teamsModule) teamsForm = teamsModule.linkedFormCard({ service });
+  if (teamsModule)
+    teamsForm = teamsModule.linkedFormCard({ service, conversations: store.repos.conversations });
   const homes =
     homeSurfaces.length > 0
       ? new Homes({ service, repos: store.repos, surfaces: homeSurfaces, clock, newId: randomUUID, log })

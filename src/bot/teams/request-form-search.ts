@@ -6,13 +6,41 @@
  * capped at what a Teams menu shows, with a closing hint when more match or none do.
  */
 import { approverOptions, resourceOptions, type SearchOptions } from '../../core/forms/pickers.js';
-import { type Choice, emptyState, type FormState, type Viewer } from '../../core/forms/request-form.js';
+import {
+  type Choice,
+  emptyState,
+  type FormState,
+  type NamesOf,
+  type Viewer,
+} from '../../core/forms/request-form.js';
+import type { ConversationRepo } from '../../domain/ports.js';
 import type { AccessService } from '../../domain/service.js';
+import { parseReference } from './conversations.js';
 import { LIMITS } from './limits.js';
 import { Dataset, HintValue, searchSchema } from './request-form-data.js';
 
-/** Teams knows no names by email; the form lists approvers by email alone. */
-export const noNames = async () => new Map<string, string>();
+/** How many approvers a form names at most; beyond them an approver is listed by email. */
+export const NAMED_APPROVERS_MAX = 200;
+
+/**
+ * Names for approvers, as Teams last showed each of them to the bot: Teams cannot look a person up
+ * by email, so the name is the `user.name` of the person's stored chat reference (kept when they
+ * install the app or message it, ./conversations.ts). Someone the bot has never met, a record that
+ * cannot be read, and anyone after the first `NAMED_APPROVERS_MAX` are listed by email alone.
+ */
+export function namesFromChats(conversations: ConversationRepo): NamesOf {
+  return async (emails) => {
+    const names = new Map<string, string>();
+    const asked = emails.slice(0, NAMED_APPROVERS_MAX);
+    const records = await Promise.all(asked.map((email) => conversations.get(email).catch(() => null)));
+    asked.forEach((email, i) => {
+      const record = records[i];
+      const name = record ? parseReference(record.reference)?.user?.name?.trim() : undefined;
+      if (name) names.set(email, name);
+    });
+    return names;
+  };
+}
 
 export const SEARCH_RESPONSE_TYPE = 'application/vnd.microsoft.search.searchResponse';
 
@@ -40,6 +68,7 @@ async function matches(
   query: string,
   skip: number,
   top: number,
+  namesOf: NamesOf,
 ): Promise<Choice[]> {
   // One result is kept for the hint that more match (or none).
   const limit = skip + Math.min(top, LIMITS.searchResults) - 1;
@@ -47,7 +76,7 @@ async function matches(
   if (!dataset.startsWith(Dataset.approversPrefix)) return [];
   const state = emptyState();
   state.resourceId = dataset.slice(Dataset.approversPrefix.length);
-  return page(await approverOptions(service, viewer, state, query, limit, noNames), skip);
+  return page(await approverOptions(service, viewer, state, query, limit, namesOf), skip);
 }
 
 /** What a type-ahead menu lists before anything is typed (the static choices). */
@@ -56,20 +85,34 @@ export async function firstPage(
   viewer: Viewer,
   menu: 'resources' | 'approvers',
   state: FormState,
+  namesOf: NamesOf,
 ): Promise<Choice[]> {
   const limit = LIMITS.searchResults - 1;
   return menu === 'resources'
     ? page(resourceOptions(service, viewer, '', limit))
-    : page(await approverOptions(service, viewer, state, '', limit, noNames));
+    : page(await approverOptions(service, viewer, state, '', limit, namesOf));
 }
 
 /** The body of the answer to an `application/search` invoke (`value` as Teams sends it, untrusted). */
-export async function searchAnswer(service: AccessService, viewer: Viewer | null, value: unknown) {
+export async function searchAnswer(
+  service: AccessService,
+  viewer: Viewer | null,
+  value: unknown,
+  namesOf: NamesOf,
+) {
   const parsed = searchSchema.safeParse(value);
   let results: Choice[] = [];
   if (parsed.success && viewer) {
     const { queryText, dataset, queryOptions } = parsed.data;
-    results = await matches(service, viewer, dataset, queryText, queryOptions.skip, queryOptions.top);
+    results = await matches(
+      service,
+      viewer,
+      dataset,
+      queryText,
+      queryOptions.skip,
+      queryOptions.top,
+      namesOf,
+    );
   }
   return {
     statusCode: 200,

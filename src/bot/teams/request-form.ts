@@ -45,7 +45,7 @@ import {
   type FormWire,
   readCard,
 } from './request-form-data.js';
-import { firstPage, noNames, searchAnswer } from './request-form-search.js';
+import { firstPage, namesFromChats, searchAnswer } from './request-form-search.js';
 
 const REQUEST_ACCESS = 'request access';
 
@@ -101,20 +101,26 @@ export async function viewerOf(
   return { email: person.email, name: person.name, ...(tz ? { tz } : {}) };
 }
 
+/** What a form card needs: the service, and the stored chats to name approvers (else listed by email). */
+type FormCardDeps = Pick<TeamsFormDeps, 'service'> & Partial<Pick<TeamsFormDeps, 'conversations'>>;
+
+const byEmailOnly = async () => new Map<string, string>();
+
 /** The form's card for `state`, with the first page of any type-ahead menu for clients without search. */
 async function formCard(
-  deps: Pick<TeamsFormDeps, 'service'>,
+  deps: FormCardDeps,
   viewer: Viewer,
   state: FormState,
   wire: Pick<FormWire, 'formId'>,
   extra: { notice?: string; errors?: Partial<Record<FormField, string>> } = {},
 ): Promise<AdaptiveCard> {
-  const model = await buildForm(deps.service, viewer, state, noNames, extra);
+  const namesOf = deps.conversations ? namesFromChats(deps.conversations) : byEmailOnly;
+  const model = await buildForm(deps.service, viewer, state, namesOf, extra);
   const pages: StaticPages = {};
   if (model.resource.mode === 'search')
-    pages.resources = await firstPage(deps.service, viewer, 'resources', state);
+    pages.resources = await firstPage(deps.service, viewer, 'resources', state, namesOf);
   if (model.approvers?.mode === 'search')
-    pages.approvers = await firstPage(deps.service, viewer, 'approvers', state);
+    pages.approvers = await firstPage(deps.service, viewer, 'approvers', state, namesOf);
   const r = model.resource;
   const resourceId =
     r.mode === 'fixed'
@@ -143,7 +149,7 @@ const cardAttachment = (card: AdaptiveCard) => ({ contentType: ADAPTIVE_CARD_CON
  * earlier request, `extendGrantId` makes it an extension. Null when there is nothing they may request.
  */
 export async function openFormCard(
-  deps: Pick<TeamsFormDeps, 'service'>,
+  deps: FormCardDeps,
   viewer: Viewer,
   opts: { query?: string; again?: AccessRequest; extendGrantId?: string } = {},
   /** A line on top of the form, unless the form has one of its own to show. */
@@ -160,7 +166,7 @@ export async function openFormCard(
  * "request access <resource>" gives it, with the resource chosen and the message's text on top.
  * Null when there is nothing the person may request.
  */
-export function linkedFormCard(deps: Pick<TeamsFormDeps, 'service'>) {
+export function linkedFormCard(deps: FormCardDeps) {
   return (person: Viewer, resourceId: string, intro: string): Promise<AdaptiveCard | null> =>
     openFormCard(deps, person, { query: resourceId }, intro);
 }
@@ -307,7 +313,10 @@ async function onFormAction(
 async function onSearch(context: TurnContext, deps: TeamsFormDeps): Promise<void> {
   const person = await deps.identity.of(context);
   const viewer = person ? await viewerOf(context, deps, person) : null;
-  await invokeResponse(context, await searchAnswer(deps.service, viewer, context.activity.value));
+  await invokeResponse(
+    context,
+    await searchAnswer(deps.service, viewer, context.activity.value, namesFromChats(deps.conversations)),
+  );
 }
 
 /**

@@ -140,9 +140,10 @@ describe('the personal chat’s commands', () => {
     const { tom } = await start();
     const { card } = await tom.open('request access Tenant production');
     expect(input(card, FormInput.resource)?.value).toBe('tenant-prod');
+    // Named as Teams showed them to the bot when they installed it (their stored chat reference).
     expect(choicesOf(card, FormInput.approvers)).toEqual([
-      { title: 'tina@example.com', value: 'tina@example.com' },
-      { title: 'ted@example.com', value: 'ted@example.com' },
+      { title: 'Tina Approver (tina@example.com)', value: 'tina@example.com' },
+      { title: 'Ted Approver (ted@example.com)', value: 'ted@example.com' },
     ]);
     expect(input(card, FormInput.approvers)).toMatchObject({ isMultiSelect: true });
     expect(buttonsOf(card)).toEqual([
@@ -197,7 +198,7 @@ describe('the form card', () => {
     expect(buttonsOf(card)).not.toContain('4 hours');
     // In Tom's zone: 09:00 UTC + 4 h = 13:00 UTC = 02:00 the next day in Auckland.
     expect(summaryOf(card)).toBe(
-      'Tenant production for 4 hours, until Tue 3 Mar 02:00 GMT+13 your time; approvers: tina@example.com',
+      'Tenant production for 4 hours, until Tue 3 Mar 02:00 GMT+13 your time; approvers: Tina Approver',
     );
     expect(input(card, FormInput.approvers)?.value).toBe('tina@example.com');
 
@@ -212,7 +213,7 @@ describe('the form card', () => {
     });
     card = res.card as Card;
     expect(summaryOf(card)).toMatch(
-      /^Tenant production for 2 days, until .*your time; approvers: tina@example\.com$/,
+      /^Tenant production for 2 days, until .*your time; approvers: Tina Approver$/,
     );
     // A typed amount wins: no quick button stays marked.
     expect(buttonsOf(card).filter((b) => b.startsWith('✓'))).toEqual([]);
@@ -442,7 +443,7 @@ describe('the form opened from a card button (Request again, Request extension)'
     expect(input(card, FormInput.justification)?.value).toBe('Quarterly audit');
     expect(input(card, FormInput.ticket)?.value).toBe('AUD-9');
     expect(summaryOf(card)).toMatch(
-      /^Tenant production for 8 hours, until .* GMT\+13 your time; approvers: ted@example\.com$/,
+      /^Tenant production for 8 hours, until .* GMT\+13 your time; approvers: Ted Approver$/,
     );
 
     // Someone else's request is not reused.

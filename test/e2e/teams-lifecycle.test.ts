@@ -282,7 +282,7 @@ describe('Teams: the grant, from reminder to expiry', () => {
     // Request again answers with the request form, prefilled from the expired request.
     const again = await press(sys, 'tara@example.com', offer, ActionId.requestAgain);
     expect(again.kind === 'card' && text(again.card)).toMatch(
-      /Teams box for 4 hours, .*approvers: tina@example\.com, tom@example\.com/,
+      /Teams box for 4 hours, .*approvers: Tina Approver, Tom Approver/,
     );
     // The justification typed the first time is there again.
     expect(again.kind === 'card' && JSON.stringify(again.card)).toContain('"value":"Investigate ticket 42"');

@@ -136,12 +136,22 @@ export class Outbox {
   /**
    * Job `outbox.deliver`: sends the lane's pending items in order. Stops at an item that is not
    * due yet (a retry waiting for its time), re-scheduling the lane for then. Idempotent.
+   *
+   * The lane is read once, up to a batch, not once per item: each item is claimed with a
+   * compare-and-swap on what was read (status, due time, attempts), so an item another worker
+   * took or put back meanwhile ends the run (that worker has the lane). An item enqueued after the
+   * read is not missed: `enqueue` stores it before it schedules its lane, so its schedule comes
+   * after this run began, and both runners run a job scheduled during its run again after it
+   * (the in-process runner parks it; Agenda adds a pending job beside the locked one).
    */
   async deliverLane(lane: string, control: OutboxRunControl = {}): Promise<void> {
-    for (let i = 0; i < this.policy.batch; i++) {
+    const batch = this.policy.batch;
+    // One more than a batch: tells whether the lane holds more than this run will send.
+    const items = await this.deps.repos.outbox.list({ lane, status: 'pending', limit: batch + 1 });
+    let i = 0;
+    for (; i < Math.min(items.length, batch); i++) {
       if (control.shouldStop?.()) break;
-      const head = await this.deps.repos.outbox.head(lane);
-      if (!head) return;
+      const head = items[i] as OutboxItem;
       const now = this.deps.clock.now();
       if (head.nextAttemptAt > now) {
         await this.deps.scheduler.schedule('outbox.deliver', head.nextAttemptAt, { id: lane });
@@ -157,6 +167,8 @@ export class Outbox {
       if (!moved) return; // waiting for a retry; the lane job is scheduled for it
       await control.heartbeat?.();
     }
+    // Every item read is done: the lane was empty behind them when read (see above).
+    if (i === items.length) return;
     await this.deps.scheduler.schedule('outbox.deliver', this.deps.clock.now(), { id: lane });
   }
 

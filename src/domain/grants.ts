@@ -38,14 +38,15 @@ export async function onApproved(ctx: ServiceContext, request: AccessRequest): P
     attempts: 0,
     nextAttemptAt: ctx.clock.now(), // due now: the follow-up (or, after a crash, the sweep) claims it
   };
+  let stored: Grant | null = grant;
   try {
     await ctx.repos.grants.insert(grant);
   } catch (e) {
     if (!(e instanceof DuplicateKeyError)) throw e;
     if (e.key === 'openKey') return overlapping(ctx, request);
-    // requestId: the grant of this approval exists already (a repeated follow-up)
+    // requestId: the grant of this approval exists already (a repeated follow-up): that one goes on.
+    stored = await ctx.repos.grants.findByRequestId(request.id);
   }
-  const stored = await ctx.repos.grants.findByRequestId(request.id);
   // Provisioning runs as a job, so nobody's click waits for the connector.
   return async () => {
     if (stored) await ctx.advanceSoon(stored.id);
@@ -126,7 +127,8 @@ export async function provision(ctx: ServiceContext, current: Grant): Promise<vo
     }
     return;
   }
-  await settleNow(ctx, () => settleGrant(ctx, active));
+  // The access read above decided the grant's end: its message shows the same window.
+  await settleNow(ctx, () => settleGrant(ctx, active, { access }));
 }
 
 export function remindBeforeFor(ctx: ServiceContext, grant: Grant): string {

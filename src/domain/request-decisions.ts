@@ -11,6 +11,7 @@ import { DomainError } from './errors.js';
 import type { AccessRequest, Person } from './model.js';
 import { closedReason } from './owner-settings.js';
 import { canRequest, checkDuration, effectivePolicy, eligibleApprovers } from './policy.js';
+import type { ResourceAccess } from './policy-source.js';
 import { recordRefusal, refuse } from './refusals.js';
 import { MAX_JUSTIFICATION } from './requests.js';
 import { canDecideAsAdmin } from './roles.js';
@@ -61,6 +62,8 @@ function decidingRole(ctx: ServiceContext, request: AccessRequest, actorEmail: s
 }
 
 type Refusal = { error: DomainError; overdue?: boolean; extensionEnded?: boolean };
+/** What a decision may go ahead as, and the resource's access its checks read (an approval's). */
+type Allowed = { as: 'approver' | 'admin'; access?: ResourceAccess };
 
 /**
  * Why `actor` may not make `decision` on `request` now, or what they may decide as (`approver`,
@@ -74,7 +77,7 @@ async function refusalFor(
   actorEmail: string,
   tz: string | undefined,
   decision: 'approve' | 'deny',
-): Promise<Refusal | { as: 'approver' | 'admin' }> {
+): Promise<Refusal | Allowed> {
   if (!request) return { error: new DomainError('NOT_FOUND', 'This request no longer exists.') };
   if (request.requester.email === actorEmail) {
     return { error: new DomainError('SELF_APPROVAL', 'You cannot decide your own request.') };
@@ -98,16 +101,20 @@ async function refusalFor(
       error: new DomainError('NOT_AN_APPROVER', `You are no longer an approver of ${resource.name}.`),
     };
   }
-  const allowed: { as: 'approver' | 'admin' } = { as: role };
-  const refusal = decision === 'deny' ? null : await approvalRefusal(ctx, request, tz);
+  const allowed: Allowed = { as: role };
+  const refusal = decision === 'deny' ? null : await approvalRefusal(ctx, request, tz, allowed);
   return refusal ?? allowed;
 }
 
-/** What stops an approval (not a denial) of a pending request under the policy in force now. */
+/**
+ * What stops an approval (not a denial) of a pending request under the policy in force now. The
+ * access it read is left in `reads`.
+ */
 async function approvalRefusal(
   ctx: ServiceContext,
   request: AccessRequest,
   tz: string | undefined,
+  reads: { access?: ResourceAccess },
 ): Promise<Refusal | null> {
   const resource = ctx.resource(request.resourceId);
   if (request.kind === 'access') {
@@ -127,7 +134,9 @@ async function approvalRefusal(
     }
   }
   // Re-validate against the policy in force now, not the one at submission.
-  const closed = closedReason(resource, await ctx.policy.access(resource), ctx.clock.now(), tz);
+  const access = await ctx.policy.access(resource);
+  reads.access = access;
+  const closed = closedReason(resource, access, ctx.clock.now(), tz);
   if (closed) return { error: new DomainError('RESOURCE_CLOSED', closed) };
   if (!canRequest(ctx.config, resource, request.requester.email)) {
     return {
@@ -239,7 +248,11 @@ export async function decideRequest(
   }
   ctx.metrics.decision(decided.status === 'approved' ? 'approved' : 'denied', latencyMs(decided));
   // Audit, timers, everyone's messages and the grant's next step: see ./settle.ts.
-  await settleNow(ctx, () => settleRequest(ctx, decided, followUp ? { followUp } : {}));
+  // The approvers' cards show the access the checks above read.
+  const access = 'access' in verdict ? verdict.access : undefined;
+  await settleNow(ctx, () =>
+    settleRequest(ctx, decided, { ...(followUp ? { followUp } : {}), ...(access ? { access } : {}) }),
+  );
   return decided;
 }
 

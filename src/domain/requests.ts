@@ -20,6 +20,7 @@ import {
   eligibleApprovers,
   type ResourceConfig,
 } from './policy.js';
+import type { ResourceAccess } from './policy-source.js';
 import { DuplicateKeyError } from './ports.js';
 import { type Refusal, recordRefusal, refuse } from './refusals.js';
 import { autoApprove, settleNow, settleRequest } from './settle.js';
@@ -82,15 +83,22 @@ function submissionRefusal(input: SubmitInput): Refusal {
   };
 }
 
+/** What a check read on its way, for the caller's next step (the resource's access). */
+export interface CheckReads {
+  access?: ResourceAccess;
+}
+
 /**
  * Why `requester` may not ask for `resourceId` at all now: an unknown resource, someone who is not
- * among its requesters, or a resource its owners have closed. Null when they may ask.
+ * among its requesters, or a resource its owners have closed. Null when they may ask. The access
+ * it read is left in `reads`.
  */
 export async function resourceRefusal(
   ctx: ServiceContext,
   requester: string,
   resourceId: string,
   tz?: string,
+  reads?: CheckReads,
 ): Promise<FieldError | null> {
   const resource = ctx.config.resources.find((r) => r.id === resourceId);
   if (!resource)
@@ -102,18 +110,24 @@ export async function resourceRefusal(
       message: `You are not allowed to request access to ${resource.name}.`,
     };
   }
-  const closed = closedReason(resource, await ctx.policy.access(resource), ctx.clock.now(), tz);
+  const access = await ctx.policy.access(resource);
+  if (reads) reads.access = access;
+  const closed = closedReason(resource, access, ctx.clock.now(), tz);
   return closed ? { field: 'resource', code: 'RESOURCE_CLOSED', message: closed } : null;
 }
 
 /**
  * The dry run: everything that would make `submit` refuse, per field, without changing anything.
- * An empty list means the submission is acceptable.
+ * An empty list means the submission is acceptable. What it read is left in `reads`.
  */
-export async function checkSubmission(ctx: ServiceContext, input: SubmitInput): Promise<FieldError[]> {
+export async function checkSubmission(
+  ctx: ServiceContext,
+  input: SubmitInput,
+  reads?: CheckReads,
+): Promise<FieldError[]> {
   const errors: FieldError[] = [];
   const requester = normalizeEmail(input.requester.email);
-  const refused = await resourceRefusal(ctx, requester, input.resourceId, input.requester.tz);
+  const refused = await resourceRefusal(ctx, requester, input.resourceId, input.requester.tz, reads);
   if (refused) return [refused];
   const resource = ctx.config.resources.find((r) => r.id === input.resourceId);
   if (!resource) return [];
@@ -236,7 +250,8 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
     await settleNow(ctx, () => settleRequest(ctx, existing));
     return existing;
   }
-  const errors = await checkSubmission(ctx, input);
+  const reads: CheckReads = {};
+  const errors = await checkSubmission(ctx, input, reads);
   const first = errors[0];
   if (first) {
     return refuse(ctx, submissionRefusal(input), new DomainError(first.code, first.message, first.field));
@@ -273,7 +288,7 @@ export async function submitRequest(ctx: ServiceContext, input: SubmitInput): Pr
   }
   if (policy.approval === 'auto') return autoApprove(ctx, request);
   ctx.metrics.request('submitted');
-  // Audit, the expiry timer and the approvers' cards: see ./settle.ts.
-  await settleNow(ctx, () => settleRequest(ctx, request));
+  // Audit, the expiry timer and the approvers' cards (showing the access the checks read): see ./settle.ts.
+  await settleNow(ctx, () => settleRequest(ctx, request, reads.access ? { access: reads.access } : {}));
   return request;
 }

@@ -13,13 +13,19 @@ import { DomainError } from './errors.js';
 import { scheduleTimers } from './grants.js';
 import type { AccessRequest, Grant } from './model.js';
 import { resourceRefWith } from './owner-settings.js';
+import type { ResourceAccess } from './policy-source.js';
 import { refuse } from './refusals.js';
 import { resourceRef } from './requests.js';
 
-/** The resource as messages show it, with the owners' window when one is set. */
-async function refWithAccess(ctx: ServiceContext, resourceId: string) {
+/**
+ * The resource as messages show it, with the owners' window when one is set. `known`: the access
+ * the live move read a moment ago for its own checks (it shows the same window); the sweep, which
+ * finishes a move later, reads it afresh.
+ */
+async function refWithAccess(ctx: ServiceContext, resourceId: string, known?: ResourceAccess) {
   const resource = ctx.resource(resourceId);
-  return resourceRefWith(resource, await ctx.policy.access(resource));
+  const access = known?.resourceId === resourceId ? known : await ctx.policy.access(resource);
+  return resourceRefWith(resource, access);
 }
 
 /** Runs a move's effects now; a failure is left to the sweep (the mark stays), never to the caller. */
@@ -35,11 +41,12 @@ export async function settleNow(ctx: ServiceContext, run: () => Promise<void>): 
  * Finishes what the request's last move owes. `followUp`: the approval's next step, when the
  * caller has it already (a live decision); otherwise it is worked out again (`onApproved` is
  * idempotent). `recovering`: run by the sweep, so the submission's own audit event is ensured too.
+ * `access`: the resource's access as the live move just read it for its checks (see `refWithAccess`).
  */
 export async function settleRequest(
   ctx: ServiceContext,
   request: AccessRequest,
-  opts: { followUp?: () => Promise<void>; recovering?: boolean } = {},
+  opts: { followUp?: () => Promise<void>; recovering?: boolean; access?: ResourceAccess } = {},
 ): Promise<void> {
   const status = request.unsettled;
   if (!status) return;
@@ -70,7 +77,7 @@ export async function settleRequest(
       await ctx.publishOrThrow({
         type: 'request.submitted',
         request,
-        resource: await refWithAccess(ctx, request.resourceId),
+        resource: await refWithAccess(ctx, request.resourceId, opts.access),
       });
       break;
     case 'approved':
@@ -103,7 +110,7 @@ export async function settleRequest(
         await ctx.publishOrThrow({
           type: 'request.decided',
           request,
-          resource: await refWithAccess(ctx, request.resourceId),
+          resource: await refWithAccess(ctx, request.resourceId, opts.access),
         });
       }
       if (status === 'approved') await (opts.followUp ?? (await ctx.onApproved(request)))();
@@ -164,8 +171,15 @@ export async function autoApprove(ctx: ServiceContext, request: AccessRequest): 
   return approved;
 }
 
-/** Finishes what the grant's last move owes (activated, extended or ended). */
-export async function settleGrant(ctx: ServiceContext, grant: Grant): Promise<void> {
+/**
+ * Finishes what the grant's last move owes (activated, extended or ended). `access`: the
+ * resource's access as the live move just read it (see `refWithAccess`).
+ */
+export async function settleGrant(
+  ctx: ServiceContext,
+  grant: Grant,
+  opts: { access?: ResourceAccess } = {},
+): Promise<void> {
   const owed = grant.unsettled;
   if (!owed) return;
   const resource = resourceRef(ctx.resource(grant.resourceId));
@@ -182,7 +196,7 @@ export async function settleGrant(ctx: ServiceContext, grant: Grant): Promise<vo
     await ctx.publishOrThrow({
       type: 'grant.activated',
       grant,
-      resource: await refWithAccess(ctx, grant.resourceId),
+      resource: await refWithAccess(ctx, grant.resourceId, opts.access),
     });
   } else if (owed === 'ended') {
     const expired = grant.status === 'expired';

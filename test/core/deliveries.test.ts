@@ -283,6 +283,95 @@ describe('an outbox run (job outbox.deliver)', () => {
     expect(heartbeats).toBe(4);
   });
 
+  it('sends a lane longer than a batch in order, a batch a run, the next run scheduled at once', async () => {
+    const clock = new ManualClock('2026-11-23T09:00:00Z');
+    const store = createMemoryStore();
+    const runner = new InProcessRunner({ clock });
+    const sent: string[] = [];
+    const outbox = new Outbox({
+      repos: store.repos,
+      scheduler: runner,
+      platforms: [recordingPlatform(sent)],
+      clock,
+      log: createLogger('silent'),
+      newId: randomUUID,
+      policy: { batch: 3 },
+    });
+    const lane = laneOf('req-1', BOB);
+    await outbox.enqueue(numbered(lane, 7));
+    let runs = 0;
+    runner.define('outbox.deliver', async (data) => {
+      runs++;
+      await outbox.deliverLane(data.id);
+    });
+    await runner.runDue();
+    expect(sent).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
+    expect(runs).toBe(3);
+    expect(await store.repos.outbox.list({ lane, status: 'pending' })).toEqual([]);
+    expect(runner.pending()).toEqual([]);
+  });
+
+  it('sends a message queued in the lane while a run is under way, after the ones before it, exactly once', async () => {
+    const clock = new ManualClock('2026-11-23T09:00:00Z');
+    const store = createMemoryStore();
+    const runner = new InProcessRunner({ clock });
+    const sent: string[] = [];
+    const lane = laneOf('req-1', BOB);
+    let outbox: Outbox | undefined;
+    const platform = recordingPlatform(sent, async (text) => {
+      // While m1 goes out (the run has read the lane already), m3 is queued behind m2.
+      if (text === 'm1') await outbox?.enqueue(numbered(lane, 3).slice(2));
+    });
+    outbox = new Outbox({
+      repos: store.repos,
+      scheduler: runner,
+      platforms: [platform],
+      clock,
+      log: createLogger('silent'),
+      newId: randomUUID,
+    });
+    const box = outbox;
+    runner.define('outbox.deliver', (data) => box.deliverLane(data.id));
+    await box.enqueue(numbered(lane, 2));
+    await runner.runDue();
+    expect(sent).toEqual(['m1', 'm2', 'm3']);
+    expect(await store.repos.outbox.list({ lane, status: 'pending' })).toEqual([]);
+  });
+
+  it('ends the run at a message another worker took after the run read the lane, sending it once', async () => {
+    const clock = new ManualClock('2026-11-23T09:00:00Z');
+    const store = createMemoryStore();
+    const sent: string[] = [];
+    const lane = laneOf('req-1', BOB);
+    const platform = recordingPlatform(sent, async (text) => {
+      if (text !== 'm1') return;
+      // Another worker claims m2 (its lease) while this run sends m1.
+      const [, second] = await store.repos.outbox.list({ lane, status: 'pending' });
+      if (!second) throw new Error('m2 is not pending');
+      await store.repos.outbox.update(
+        second.id,
+        { status: 'pending', nextAttemptAt: second.nextAttemptAt, attempts: second.attempts },
+        { set: { nextAttemptAt: new Date(clock.now().getTime() + 60_000) } },
+      );
+    });
+    const outbox = new Outbox({
+      repos: store.repos,
+      scheduler: new InProcessRunner({ clock }),
+      platforms: [platform],
+      clock,
+      log: createLogger('silent'),
+      newId: randomUUID,
+    });
+    await outbox.enqueue(numbered(lane, 3));
+    await outbox.deliverLane(lane);
+    expect(sent).toEqual(['m1']);
+    const left = await store.repos.outbox.list({ lane, status: 'pending' });
+    expect(left.map((i) => (i.message as { resource: { name: string } }).resource.name)).toEqual([
+      'm2',
+      'm3',
+    ]);
+  });
+
   it('stops at the next message once told to, leaving the rest pending for the next run', async () => {
     const { outbox, lane, pending } = await laneOfFour();
     let heartbeats = 0;
@@ -297,3 +386,31 @@ describe('an outbox run (job outbox.deliver)', () => {
     expect(await pending()).toBe(0);
   });
 });
+
+/** A platform that knows everyone and records the text of each message it sends. */
+function recordingPlatform(sent: string[], onSend?: (text: string) => Promise<void>): ChatPlatform {
+  return {
+    name: 'slack',
+    reach: async (email) => ({ email, name: email }),
+    send: async (_person, view) => {
+      const text = view.text.replace('You asked to request access to ', '');
+      sent.push(text);
+      await onSend?.(text);
+      return `address-${sent.length}`;
+    },
+    update: async () => {},
+  };
+}
+
+/** `count` notices m1, m2 … for Bob in `lane`, oldest first. */
+function numbered(lane: string, count: number): Delivery[] {
+  return Array.from({ length: count }, (_, i) => ({
+    key: `${lane}:m${i + 1}`,
+    lane,
+    recipient: BOB,
+    mode: 'send' as const,
+    subjectId: 'req-1',
+    purpose: '',
+    message: { view: 'request-prompt', resource: { id: 'prod', name: `m${i + 1}` } } as const,
+  }));
+}

@@ -4,7 +4,7 @@
  * behind a request is the Slack user id in the signed payload, resolved through the Web API.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { App, type BlockAction, HTTPReceiver } from '@slack/bolt';
+import { App, HTTPReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Log } from '../../domain/events.js';
 import { resourceIdValue } from '../../domain/policy-schema.js';
@@ -18,7 +18,13 @@ import { onFormChange, onFormSubmit, onOptionsLoad, openRequestForm } from './ha
 import { keepAliveFetch } from './http-fetch.js';
 import { FormIds, SlashCommand } from './ids.js';
 import { LIMITS } from './limits.js';
-import { buttonRegistrar, formSubmission, registerHomeListeners } from './listeners.js';
+import {
+  type ActionArgs,
+  buttonRegistrar,
+  formSubmission,
+  registerHomeListeners,
+  SlackRoutes,
+} from './listeners.js';
 import { slackLogger } from './logger.js';
 import { buildMessageModal } from './modal.js';
 import { type Recipient, tellUser, userMessageFor } from './respond.js';
@@ -105,6 +111,9 @@ export function createSlackFrontEnd(opts: SlackAppOptions): SlackFrontEnd {
     },
     logger,
     clientOptions,
+    // Bolt's conversation store (context.conversation) is unused here; left on, it looked up every
+    // request's channel and, finding nothing, built an Error to reject with.
+    convoStore: false as const,
   };
   let app: App;
   let handleRequest: SlackFrontEnd['handleRequest'] = null;
@@ -207,8 +216,9 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     string,
     (person: Person, cmd: { trigger_id: string; user_id: string; text: string }) => Promise<void>
   >;
+  const routes = new SlackRoutes();
   for (const [command, run] of Object.entries(commands)) {
-    app.command(command, async ({ ack, command: cmd, respond }) => {
+    routes.command(command, async ({ ack, command: cmd, respond }) => {
       await ack();
       try {
         const person = await personOf(cmd.user_id);
@@ -220,7 +230,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     });
   }
 
-  registerAccessSettings(app, deps, fail);
+  registerAccessSettings(routes, deps, fail);
 
   // Form changes: resource, approvers, quick durations, custom amount/unit, template.
   const formActions = [
@@ -230,10 +240,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     FormIds.customUnit,
     FormIds.template,
   ];
-  const formPattern = new RegExp(
-    `^(${[...formActions, `${FormIds.durationPrefix}\\d+`].map((s) => s.replace(/\./g, '\\.')).join('|')})$`,
-  );
-  app.action<BlockAction>(formPattern, async ({ ack, body, action }) => {
+  const onFormAction = async ({ ack, body, action }: ActionArgs) => {
     await ack();
     if (!body.view) return;
     try {
@@ -246,7 +253,9 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     } catch (error) {
       await fail(error, { userId: body.user.id });
     }
-  });
+  };
+  routes.action(formActions, onFormAction);
+  routes.actionPattern(new RegExp(`${FormIds.durationPrefix.replace(/\./g, '\\.')}\\d+`), onFormAction);
 
   // Type-ahead for the pickers that hold too many choices to list (external selects).
   app.options<'block_suggestion'>({ type: 'block_suggestion' }, async ({ ack, body }) => {
@@ -260,7 +269,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     }
   });
 
-  app.view(FormIds.requestCallback, async ({ ack, body, view }) => {
+  routes.view(FormIds.requestCallback, async ({ ack, body, view }) => {
     let result: Awaited<ReturnType<typeof onFormSubmit>>;
     try {
       const person = await personOf(body.user.id);
@@ -289,7 +298,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     }
   });
 
-  const kit = { app, deps, fail, personOf };
+  const kit = { app, routes, deps, fail, personOf };
   const button = buttonRegistrar(kit);
 
   button(ActionId.approve, (person, id) => actions.approve(deps, person, id));
@@ -319,6 +328,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   });
 
   registerHomeListeners(kit, button);
+  routes.mount(app);
 
   app.error(async (error) => {
     log.error({ err: error }, 'slack.unhandled_error');

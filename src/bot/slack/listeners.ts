@@ -3,8 +3,22 @@
  * ids, and the home's own listeners (`app_home_opened`, pages, filters, Revoke, Details, Request
  * access). Handlers ack() first; a click made in the home shows the home again once it is done,
  * so the person sees its effect at once (others' homes follow through `home.refresh`).
+ *
+ * Commands, block actions and view submissions are registered here in a {@link SlackRoutes}, which
+ * gives Bolt one listener per kind and picks the handler by command name, action id or callback id:
+ * Bolt runs every listener's middleware for every request, so 24 listeners cost far more than the
+ * one handler that matches.
  */
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type {
+  AllMiddlewareArgs,
+  App,
+  BlockAction,
+  ButtonAction,
+  SlackActionMiddlewareArgs,
+  SlackCommandMiddlewareArgs,
+  SlackViewMiddlewareArgs,
+  ViewSubmitAction,
+} from '@slack/bolt';
 import type { z } from 'zod';
 import { DomainError } from '../../domain/errors.js';
 import { HomeActionId } from '../../domain/views/model.js';
@@ -19,8 +33,115 @@ import type { Recipient } from './respond.js';
 export type ButtonBody = BlockAction<ButtonAction>;
 export type Fail = (error: unknown, target: Recipient) => Promise<void>;
 
-/** What every listener here works with: the app, the handlers' deps, how to answer a failure, and who clicked. */
+export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+export type ActionArgs<A extends BlockAction = BlockAction> = SlackActionMiddlewareArgs<A> &
+  AllMiddlewareArgs;
+export type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+
+interface ActionRoute {
+  run: (args: ActionArgs) => Promise<void>;
+  /** Only for `block_actions` payloads (the buttons), as Bolt's `type` constraint did. */
+  blockActionsOnly: boolean;
+}
+
+/** A regular expression matching exactly `ids` and whatever `patterns` match (each whole). */
+function exactly(ids: Iterable<string>, patterns: string[] = []): RegExp {
+  const alternatives = [...[...ids].map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), ...patterns];
+  return new RegExp(`^(?:${alternatives.join('|')})$`);
+}
+
+/**
+ * The app's slash commands, block actions and view submissions, each by its exact name (or, for
+ * the form's numbered duration buttons, a pattern). {@link mount} registers one Bolt listener per
+ * kind, whose constraint matches exactly the names registered: a request that matches none is left
+ * to Bolt as before (not acknowledged, so Bolt answers it 404 after 3 s and logs that).
+ */
+export class SlackRoutes {
+  readonly #commands = new Map<string, (args: CommandArgs) => Promise<void>>();
+  readonly #actions = new Map<string, ActionRoute>();
+  readonly #actionPatterns: Array<{ source: string; pattern: RegExp; route: ActionRoute }> = [];
+  readonly #views = new Map<string, (args: ViewArgs) => Promise<void>>();
+
+  command(name: string, run: (args: CommandArgs) => Promise<void>): void {
+    if (this.#commands.has(name)) throw new Error(`command ${name} registered twice`);
+    this.#commands.set(name, run);
+  }
+
+  /**
+   * Block actions with these action ids (any interactive payload with them, as Bolt's action-id
+   * constraint matched, or only `block_actions` ones with `blockActionsOnly`).
+   */
+  action<A extends BlockAction = BlockAction>(
+    ids: string | readonly string[],
+    run: (args: ActionArgs<A>) => Promise<void>,
+    options: { blockActionsOnly?: boolean } = {},
+  ): void {
+    const route = {
+      run: run as unknown as ActionRoute['run'],
+      blockActionsOnly: options.blockActionsOnly ?? false,
+    };
+    for (const id of typeof ids === 'string' ? [ids] : ids) {
+      if (this.#actions.has(id)) throw new Error(`action ${id} registered twice`);
+      this.#actions.set(id, route);
+    }
+  }
+
+  /** Block actions whose whole action id matches `pattern` (checked after the exact ids). */
+  actionPattern(pattern: RegExp, run: (args: ActionArgs) => Promise<void>): void {
+    this.#actionPatterns.push({
+      source: pattern.source,
+      pattern: new RegExp(`^(?:${pattern.source})$`),
+      route: { run, blockActionsOnly: false },
+    });
+  }
+
+  /** Submissions (`view_submission`) of the modal with this callback id. */
+  view(callbackId: string, run: (args: ViewArgs) => Promise<void>): void {
+    if (this.#views.has(callbackId)) throw new Error(`view ${callbackId} registered twice`);
+    this.#views.set(callbackId, run);
+  }
+
+  /** The route for a block action, as Bolt's constraints chose the listener before. */
+  actionRoute(body: { type?: string }, actionId: string): ActionRoute | undefined {
+    let route = this.#actions.get(actionId);
+    if (!route) {
+      for (const candidate of this.#actionPatterns) {
+        if (candidate.pattern.test(actionId)) {
+          route = candidate.route;
+          break;
+        }
+      }
+    }
+    if (route?.blockActionsOnly && body.type !== 'block_actions') return undefined;
+    return route;
+  }
+
+  /** Registers one Bolt listener per kind with something registered. */
+  mount(app: App): void {
+    if (this.#commands.size > 0) {
+      app.command(exactly(this.#commands.keys()), async (args) => {
+        await this.#commands.get(args.command.command)?.(args);
+      });
+    }
+    if (this.#actions.size > 0 || this.#actionPatterns.length > 0) {
+      const patterns = this.#actionPatterns.map((p) => p.source);
+      app.action<BlockAction>(exactly(this.#actions.keys(), patterns), async (args) => {
+        await this.actionRoute(args.body, args.action.action_id)?.run(args);
+      });
+    }
+    if (this.#views.size > 0) {
+      app.view<ViewSubmitAction>(exactly(this.#views.keys()), async (args) => {
+        await this.#views.get(args.view.callback_id)?.(args);
+      });
+    }
+  }
+}
+
+/** What every listener here works with: the routes, the handlers' deps, how to answer a failure, and who clicked. */
 export interface ListenerKit {
+  /** Where commands, actions and submissions are registered. */
+  routes: SlackRoutes;
+  /** For the listeners of other kinds (the home's event). */
   app: App;
   deps: SlackDeps;
   fail: Fail;
@@ -43,10 +164,10 @@ function inHome(body: BlockAction): boolean {
  * Registers a button whose value is one of our ids (or fits `value`, e.g. a resource id); bad values
  * are refused before anything runs.
  */
-export function buttonRegistrar({ app, deps, fail, personOf }: ListenerKit) {
+export function buttonRegistrar({ routes, deps, fail, personOf }: ListenerKit) {
   return (id: string, run: ButtonRun, value: z.ZodType<string> = actions.idValue) => {
-    app.action<ButtonBody>(
-      { type: 'block_actions', action_id: id },
+    routes.action<ButtonBody>(
+      id,
       async ({ ack, body, action, respond }) => {
         await ack();
         const target = { userId: body.user.id, channelId: body.channel?.id, respond };
@@ -68,6 +189,7 @@ export function buttonRegistrar({ app, deps, fail, personOf }: ListenerKit) {
         }
         if (person && inHome(body)) await showAfterClick(deps, person, fail, target);
       },
+      { blockActionsOnly: true },
     );
   };
 }
@@ -81,7 +203,7 @@ async function showAfterClick(deps: SlackDeps, person: SlackPerson, fail: Fail, 
 }
 
 export function registerHomeListeners(kit: ListenerKit, button: ReturnType<typeof buttonRegistrar>): void {
-  const { app, deps, fail, personOf } = kit;
+  const { app, routes, deps, fail, personOf } = kit;
   app.event('app_home_opened', async ({ event }) => {
     if (event.tab !== 'home') return;
     try {
@@ -97,8 +219,8 @@ export function registerHomeListeners(kit: ListenerKit, button: ReturnType<typeo
   button(HomeActionId.revoke, (person, id, body) => home.startRevoke(deps, person, id, body.trigger_id));
   button(HomeActionId.details, (person, id, body) => home.showDetails(deps, person, id, body.trigger_id));
   // A resource's access history: its value (resource, page) is parsed in the handler.
-  app.action<ButtonBody>(
-    { type: 'block_actions', action_id: HomeActionId.history },
+  routes.action<ButtonBody>(
+    HomeActionId.history,
     async ({ ack, body, action }) => {
       await ack();
       try {
@@ -116,6 +238,7 @@ export function registerHomeListeners(kit: ListenerKit, button: ReturnType<typeo
         await fail(error, { userId: body.user.id });
       }
     },
+    { blockActionsOnly: true },
   );
 
   // Pages and filters change only what the home shows; their values are parsed in the handler.
@@ -123,8 +246,7 @@ export function registerHomeListeners(kit: ListenerKit, button: ReturnType<typeo
     ids: string[],
     run: (person: SlackPerson, action: BlockAction['actions'][number]) => Promise<void>,
   ) => {
-    const pattern = new RegExp(`^(${ids.map((s) => s.replace(/\./g, '\\.')).join('|')})$`);
-    app.action<BlockAction>(pattern, async ({ ack, body, action }) => {
+    routes.action(ids, async ({ ack, body, action }) => {
       await ack();
       try {
         await run(await personOf(body.user.id), action);
@@ -175,14 +297,14 @@ export function registerHomeListeners(kit: ListenerKit, button: ReturnType<typeo
  * modal closes), its metadata parsed (an unrecognised one changes nothing and says so), then run.
  */
 export function formSubmission<M extends object>(
-  { app, deps, fail, personOf }: ListenerKit,
+  { routes, deps, fail, personOf }: ListenerKit,
   form: {
     callbackId: string;
     parse: (raw: string | undefined) => M | null;
     run: (person: SlackPerson, meta: M, view: { state?: unknown }) => Promise<void>;
   },
 ): void {
-  app.view(form.callbackId, async ({ ack, body, view }) => {
+  routes.view(form.callbackId, async ({ ack, body, view }) => {
     await ack();
     const meta = form.parse(view.private_metadata);
     const channelId = meta && 'channelId' in meta && typeof meta.channelId === 'string' ? meta.channelId : '';

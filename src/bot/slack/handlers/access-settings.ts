@@ -4,7 +4,6 @@
  * form itself is src/core/forms/access-settings.ts; the domain (src/domain/owner-settings.ts)
  * decides who may save and what a save does.
  */
-import type { App, BlockAction } from '@slack/bolt';
 import type { ModalView } from '@slack/types';
 import {
   buildSettingsForm,
@@ -19,6 +18,7 @@ import { describeSetting } from '../../../domain/views/settings.js';
 import type { SlackDeps } from '../deps.js';
 import type { SlackPerson } from '../directory.js';
 import { SettingsIds } from '../ids.js';
+import type { SlackRoutes } from '../listeners.js';
 import { buildMessageModal } from '../modal.js';
 import type { Recipient } from '../respond.js';
 import { userMessageFor } from '../respond.js';
@@ -118,25 +118,22 @@ export async function onSettingsSubmit(
  * `fail` tells the person privately what went wrong (as every listener in ../app.ts does).
  */
 export function registerAccessSettings(
-  app: App,
+  routes: SlackRoutes,
   deps: SlackDeps,
   fail: (error: unknown, target: Recipient) => Promise<void>,
 ): void {
   const ids = [SettingsIds.resource, SettingsIds.jit, SettingsIds.window, SettingsIds.date, SettingsIds.time];
-  app.action<BlockAction>(
-    new RegExp(`^(${ids.map((s) => s.replace(/\./g, '\\.')).join('|')})$`),
-    async ({ ack, body, action }) => {
-      await ack();
-      if (!body.view) return;
-      try {
-        const person = await deps.directory.person(body.user.id);
-        await onSettingsChange(deps, person, body.view, action.action_id);
-      } catch (error) {
-        await fail(error, { userId: body.user.id });
-      }
-    },
-  );
-  app.view(SettingsIds.callback, async ({ ack, body, view }) => {
+  routes.action(ids, async ({ ack, body, action }) => {
+    await ack();
+    if (!body.view) return;
+    try {
+      const person = await deps.directory.person(body.user.id);
+      await onSettingsChange(deps, person, body.view, action.action_id);
+    } catch (error) {
+      await fail(error, { userId: body.user.id });
+    }
+  });
+  routes.view(SettingsIds.callback, async ({ ack, body, view }) => {
     try {
       const person = await deps.directory.person(body.user.id);
       const result = await onSettingsSubmit(deps, person, view);

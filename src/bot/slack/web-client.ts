@@ -13,7 +13,7 @@
  * What stays as the library does it, on the wire and to the caller:
  * - the same request: POST to `<slackApiUrl><method>`, the same headers in the same order
  *   (`User-Agent`, `Accept`, `Authorization: Bearer <token>`, `Content-Type`), the same
- *   form-encoded body (objects as JSON, `team_id` first when set), a 3xx refused;
+ *   form-encoded body (objects as JSON, a `team_id` first), a 3xx refused;
  * - the same result (`response_metadata` with `scopes`, `acceptedScopes`, `retryAfter`) and the same
  *   errors: `WebAPIPlatformError` (`data.error`) for `ok: false`, `WebAPIRateLimitedError`
  *   (`retryAfter`) for a 429 when calls are rejected rather than retried, `WebAPIHTTPError` for any
@@ -132,8 +132,8 @@ function formEscape(text: string): string {
 }
 
 /**
- * The form-encoded body `WebClient` sends for these arguments (`team_id` first, then the
- * arguments in their order; null and undefined left out), or null when it would not send a form.
+ * The form-encoded body `WebClient` sends for these arguments (in their order, a `team_id`
+ * put first by the caller; null and undefined left out), or null when it would not send a form.
  */
 export function encodeForm(args: Record<string, unknown>): string | null {
   let body = '';
@@ -236,7 +236,8 @@ export class SlackApiClient extends WebClient {
     ) {
       return super.apiCall(method, options);
     }
-    const args = { team_id: this.#teamIdOrUndefined(), ...options };
+    // WebClient puts `team_id` first (these clients have no `teamId` of their own)
+    const args = 'team_id' in options ? { team_id: undefined, ...options } : options;
     const body = encodeForm(args);
     if (body === null) return super.apiCall(method, options);
     warnIfNoText(method, options, this.#log);
@@ -263,10 +264,6 @@ export class SlackApiClient extends WebClient {
     }
     if (!result.ok) throw new WebAPIPlatformError(result as CallResult & { error: string });
     return result;
-  }
-
-  #teamIdOrUndefined(): string | undefined {
-    return (this as unknown as { teamId?: string }).teamId;
   }
 
   /** `p-retry` around one try, with `retryConfig`'s waits. */

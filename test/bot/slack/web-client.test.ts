@@ -154,6 +154,7 @@ describe('SlackApiClient, against WebClient', () => {
           skip: null,
           gone: undefined,
           token: 'xoxb-other',
+          team_id: 'T1',
         }),
     );
     expect(ourSeen).toEqual(librarySeen);

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, HTTPReceiver } from '@slack/bolt';
-import { WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import type { Log } from '../../domain/events.js';
 import { resourceIdValue } from '../../domain/policy-schema.js';
 import { ActionId } from '../../domain/views/model.js';
@@ -28,6 +28,7 @@ import {
 import { slackLogger } from './logger.js';
 import { buildMessageModal } from './modal.js';
 import { type Recipient, tellUser, userMessageFor } from './respond.js';
+import { SlackApiClient } from './web-client.js';
 
 export interface SlackAppOptions {
   botToken: string;
@@ -85,7 +86,7 @@ export function createSlackFrontEnd(opts: SlackAppOptions): SlackFrontEnd {
     timeout: 0,
     retryConfig: { retries: 2, factor: 2, minTimeout: 300, maxTimeout: 2_000 },
   };
-  const client = new WebClient(opts.botToken, clientOptions);
+  const client = new SlackApiClient(opts.botToken, { ...clientOptions, timeoutMs: 15_000 });
   // Bolt's own single-token authorisation calls auth.test once, in its constructor, and keeps
   // that promise: if Slack is unreachable at that moment the rejection is unhandled (the process
   // dies) and every later event fails. This one asks again until Slack has answered once.

@@ -4,15 +4,15 @@
  * rejected with their `Retry-After`) so that the outbox, not a request in flight, decides when to
  * try again. The address of a message is `{"channel","ts"}`.
  */
-import { WebAPIPlatformError, WebAPIRateLimitedError, WebClient } from '@slack/web-api';
+import { WebAPIPlatformError, WebAPIRateLimitedError, type WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { type ChatPerson, type ChatPlatform, DeliveryError, parseAddress } from '../../core/chat.js';
 import type { Log } from '../../domain/events.js';
 import type { MessageView } from '../../domain/views/model.js';
 import { SlackDirectory, UnknownSlackUserError } from './directory.js';
-import { keepAliveFetch } from './http-fetch.js';
 import { slackLogger } from './logger.js';
 import { asJsonArg, renderMessage } from './render.js';
+import { SlackApiClient } from './web-client.js';
 
 /** Slack errors that no retry can fix: the person is not (or no longer) reachable on Slack. */
 const PERMANENT = new Set([
@@ -44,12 +44,11 @@ export function deliveryClient(
   timeoutMs = DELIVERY_TIMEOUT_MS,
   log?: Log,
 ): WebClient {
-  return new WebClient(token, {
+  // the app's own per-call path over kept-alive connections, each call given `timeoutMs` (./web-client.ts)
+  return new SlackApiClient(token, {
     ...(log ? { logger: slackLogger(log.child({ component: 'slack-delivery' })) } : {}),
     slackApiUrl: apiUrl,
-    // the deadline is kept by the transport (./http-fetch.ts)
-    fetch: keepAliveFetch({ timeoutMs }),
-    timeout: 0,
+    timeoutMs,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
   });

@@ -24,7 +24,15 @@ if (process.argv[2] === 'serve') {
       const args = parse(Buffer.concat(chunks).toString());
       const blocks = typeof args.blocks === 'string' ? JSON.parse(args.blocks) : undefined;
       const ts = `1700000000.${String(++n).padStart(6, '0')}`;
-      const message = { type: 'message', user: 'UBOT', bot_id: 'B1', text: args.text, ts, team: 'T1', blocks };
+      const message = {
+        type: 'message',
+        user: 'UBOT',
+        bot_id: 'B1',
+        text: args.text,
+        ts,
+        team: 'T1',
+        blocks,
+      };
       res.writeHead(200, {
         'content-type': 'application/json; charset=utf-8',
         'x-oauth-scopes': 'chat:write,users:read,users:read.email,im:write',
@@ -46,7 +54,10 @@ if (process.argv[2] === 'serve') {
   const view: MessageView = {
     title: 'Access request: prod-db (read-only)',
     text: 'Alex Example asks for prod-db for 2 hours',
-    lines: ['*Alex Example* asks for access to *prod-db*', 'Reason: incident INC-4242 & the <billing> pipeline'],
+    lines: [
+      '*Alex Example* asks for access to *prod-db*',
+      'Reason: incident INC-4242 & the <billing> pipeline',
+    ],
     fields: [
       { label: 'Resource', value: 'prod-db' },
       { label: 'Duration', value: '2 hours' },

@@ -151,57 +151,69 @@ export class HookReceiver {
   }
 }
 
-/** Waits for Web API calls the app makes, without searching the fake's whole history each time. */
+/** One call the bench waits for; `cancel` stops waiting (its promise then never settles). */
+export interface CallWait {
+  call: Promise<RecordedCall>;
+  cancel(): void;
+}
+
+/**
+ * Waits for Web API calls the app makes, from the moment it is asked on: a flow asks before it
+ * sends the request that causes the call, so no history of calls need be kept (nor searched).
+ * Waiters are kept by method, so a call is matched only against those waiting for its method.
+ */
 export class SlackWatch {
-  readonly #recent: Array<{ n: number; call: RecordedCall }> = [];
-  readonly #waiters = new Set<{
-    after: number;
-    match: (c: RecordedCall) => boolean;
-    resolve: (c: RecordedCall) => void;
-  }>();
+  readonly #waiting = new Map<
+    string,
+    Set<{ match: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void }>
+  >();
   readonly #off: () => void;
-  /** How many calls were seen so far: pass to `when` to ignore those. */
-  seen = 0;
 
   constructor(fake: FakeSlack) {
     this.#off = fake.onCall((call) => {
-      const n = ++this.seen;
-      this.#recent.push({ n, call });
-      if (this.#recent.length > 4000) this.#recent.splice(0, 2000);
-      if (fake.calls.length > 4000) fake.clearCalls();
-      for (const w of this.#waiters) {
-        if (n > w.after && w.match(call)) {
-          this.#waiters.delete(w);
+      const waiters = this.#waiting.get(call.method);
+      if (!waiters) return;
+      for (const w of waiters) {
+        if (w.match(call)) {
+          waiters.delete(w);
           w.resolve(call);
+          return;
         }
       }
     });
   }
 
-  /** The first call after the `after`th (among the recent ones, or yet to come) that `match` accepts. */
-  when(
-    what: string,
-    match: (c: RecordedCall) => boolean,
-    { after = 0, timeoutMs = 30_000 }: { after?: number; timeoutMs?: number } = {},
-  ): Promise<RecordedCall> {
-    for (const { n, call } of this.#recent) {
-      if (n > after && match(call)) return Promise.resolve(call);
+  /** The first call to `method` from now on that `match` accepts, within `timeoutMs`. */
+  next(method: string, match: (c: RecordedCall) => boolean, timeoutMs = 30_000): CallWait {
+    let waiters = this.#waiting.get(method);
+    if (!waiters) {
+      waiters = new Set();
+      this.#waiting.set(method, waiters);
     }
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        after,
+    const set = waiters;
+    let timer: NodeJS.Timeout | undefined;
+    let waiter: { match: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void } | undefined;
+    const call = new Promise<RecordedCall>((resolve, reject) => {
+      waiter = {
         match,
-        resolve: (c: RecordedCall) => {
+        resolve: (c) => {
           clearTimeout(timer);
           resolve(c);
         },
       };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        reject(new Error(`no ${what} within ${timeoutMs} ms`));
+      timer = setTimeout(() => {
+        if (waiter) set.delete(waiter);
+        reject(new Error(`no ${method} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.#waiters.add(waiter);
+      set.add(waiter);
     });
+    return {
+      call,
+      cancel: () => {
+        clearTimeout(timer);
+        if (waiter) set.delete(waiter);
+      },
+    };
   }
 
   close(): void {
@@ -222,10 +234,17 @@ export async function startEnv(opts: {
   users: FakeSlackUser[];
   approvers: string[];
   rateLimits?: boolean;
+  /** Keep every Web API call in `fake.calls` (default false; bench/flow-count.ts shows the last ones). */
+  recordCalls?: boolean;
   /** How the app child runs (default: compiled, see ./app-launch.ts). */
   runtime?: AppRuntime;
 }): Promise<Env> {
-  const fake = await startFakeSlack({ users: opts.users, rateLimits: opts.rateLimits ?? false });
+  // Calls are watched as they come (SlackWatch), not kept: a run makes hundreds of thousands.
+  const fake = await startFakeSlack({
+    users: opts.users,
+    rateLimits: opts.rateLimits ?? false,
+    recordCalls: opts.recordCalls ?? false,
+  });
   const hooks = await new HookReceiver().listen();
   const app = await new AppProcess(opts.runtime).start({
     mode: 'app',

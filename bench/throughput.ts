@@ -85,6 +85,8 @@ async function phase(
     (_, s) => doneAt.filter((t) => t >= s * 1000 && t < (s + 1) * 1000).length,
   );
   if (firstError) progress(`(2) ${errors} flows failed, the first: ${String(firstError).slice(0, 200)}`);
+  if (env.hooks.invalid > 0)
+    progress(`(2) the connector's target refused ${env.hooks.invalid} calls so far: bad signature`);
   return {
     stored,
     people,

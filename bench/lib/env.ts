@@ -5,6 +5,7 @@
  */
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { verifySignature } from '../../src/connectors/signing.js';
 import {
   type FakeSlack,
   type FakeSlackUser,
@@ -100,14 +101,20 @@ export interface Hook {
   at: number;
 }
 
-/** A connector target that answers 200 at once and tells listeners of each call. */
+/**
+ * A connector target that answers 200 at once and, for each call whose signature it verifies (as
+ * a real target must: `verifySignature`, HMAC-SHA256 with the hook secret, timestamp within five
+ * minutes), tells listeners of it. A call that fails the check is counted in `invalid` and heard by
+ * no one, so the flow waiting for it fails.
+ */
 export class HookReceiver {
   readonly #server: Server;
   readonly #listeners = new Set<(hook: Hook) => void>();
   count = 0;
+  invalid = 0;
   url = '';
 
-  constructor() {
+  constructor(secret = HOOK_SECRET) {
     this.#server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -115,8 +122,20 @@ export class HookReceiver {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{"ok":true}');
         this.count++;
+        const raw =
+          chunks.length === 1
+            ? (chunks[0] as Buffer).toString('utf8')
+            : Buffer.concat(chunks).toString('utf8');
+        const header = (name: string) => {
+          const v = req.headers[name];
+          return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
+        };
+        if (!verifySignature(secret, header('x-jit-timestamp'), raw, header('x-jit-signature'), new Date())) {
+          this.invalid++;
+          return;
+        }
         try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          const body = JSON.parse(raw) as {
             event: string;
             grant: { id: string; user: { email: string } };
           };

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
@@ -13,7 +14,7 @@ import type { ActionsBlock } from '@slack/types';
 import { ErrorCode, type WebAPIPlatformError, WebClient } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cloneJson, type FakeSlack, startFakeSlack } from './fake-slack.js';
-import { createSlackSender, type SlackSender } from './slack-requests.js';
+import { createSlackSender, type SlackSender, signSlackRequest } from './slack-requests.js';
 
 const ALICE = {
   id: 'U0ALICE',
@@ -588,6 +589,12 @@ describe('fake Slack: its cheaper paths give what the plain ones gave', () => {
     } finally {
       await fake.close();
     }
+  });
+
+  it('signs a request over v0:<timestamp>:<body>, as Slack does', () => {
+    const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', text: 'ü 😀' }))}`;
+    const expected = createHmac('sha256', 'secret').update(`v0:1700000000:${body}`).digest('hex');
+    expect(signSlackRequest('secret', 1_700_000_000, body)).toBe(`v0=${expected}`);
   });
 
   it('issues trigger ids, response URLs, view hashes and block ids in the shapes it always had', async () => {

@@ -48,29 +48,18 @@ async function flows(count: number): Promise<number> {
   );
   return failed;
 }
-/** Until the app has used under 2 ms of CPU in 500 ms (its trailing work done), at most 5 s. */
-async function quiet(): Promise<void> {
-  const started = Date.now();
-  let last = await env.app.call<number>('cpu');
-  while (Date.now() - started < 5_000) {
-    await new Promise((r) => setTimeout(r, 500));
-    const now = await env.app.call<number>('cpu');
-    if (now - last < 2) return;
-    last = now;
-  }
-}
 try {
   await env.app.call('seedFlows', { from: 0, count: 200, prefix: 'seeded' });
   await flows(WARMUP);
   for (let round = 1; round <= ROUNDS; round++) {
-    await quiet();
+    await env.app.settle();
     const app0 = await env.app.call<number>('cpu');
     const own0 = ownCpuMs();
     const gc0 = gcMs;
     const t0 = performance.now();
     const failed = await flows(FLOWS);
     const wall = performance.now() - t0;
-    await quiet();
+    await env.app.settle();
     const app = (await env.app.call<number>('cpu')) - app0;
     const own = ownCpuMs() - own0;
     const n = FLOWS - failed;

@@ -19,6 +19,8 @@ const approvers = users('ca', APPROVERS);
 const env = await startEnv({
   users: [...users('c', FLOWS + WARMUP), ...approvers],
   approvers: approvers.map((a) => a.email),
+  // BENCH_COUNT_SHOW=1 prints the last calls from fake.calls
+  recordCalls: process.env.BENCH_COUNT_SHOW === '1',
 });
 const slackCalls = new Map<string, number>();
 const inbound = new Map<string, number>();

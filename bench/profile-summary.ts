@@ -35,7 +35,7 @@ const shortUrl = (url: string) => {
   // the compiled app (dist/) is named by its source file
   return u.replace(/.*\/(src|bench|test)\//, '$1/').replace(/^\/.*\/dist\/(?!.*\/dist\/)/, 'src/');
 };
-const isOwn = (url: string) => !url.includes('/node_modules/') && /\/(src|bench|dist)\//.test(url);
+const isOwn = (url: string) => !url.includes('/node_modules/') && /\/(src|bench|dist|test)\//.test(url);
 const packageOf = (url: string) => {
   const u = shortUrl(url);
   if (!u.startsWith('npm:')) return u;

@@ -31,10 +31,15 @@ interface Phase {
   /** each step's time in every flow */
   steps: Record<FlowStep, number[]>;
   errors: number;
-  /** CPU time of the app process per completed flow, ms, and its share of the phase's wall time */
+  /**
+   * CPU time of the app process per completed flow, ms: from the app settled before the phase to
+   * the app settled after it (AppProcess.settle), so each flow's trailing work (its last messages,
+   * the home refreshes it planned) counts here and nothing left over from the phase before does.
+   */
   appCpuPerFlow: number;
+  /** The app's CPU time while flows ran over the phase's wall time: its share of one core. */
   appBusy: number;
-  /** CPU time of the bench's own process (load generator, fake Slack, webhook receiver) per flow, ms */
+  /** CPU time of the bench's own process (load generator, fake Slack, webhook receiver) per flow, ms, counted as the app's */
   benchCpuPerFlow: number;
 }
 
@@ -55,6 +60,7 @@ async function phase(
   const doneAt: number[] = [];
   let errors = 0;
   let firstError: unknown;
+  await env.app.settle();
   const cpu0 = await env.app.call<number>('cpu');
   const own0 = ownCpuMs();
   const t0 = performance.now();
@@ -77,6 +83,8 @@ async function phase(
     }),
   );
   const elapsed = performance.now() - t0;
+  const appCpuRunning = (await env.app.call<number>('cpu')) - cpu0;
+  await env.app.settle();
   const appCpu = (await env.app.call<number>('cpu')) - cpu0;
   const ownCpu = ownCpuMs() - own0;
   if (latencies.length === 0) throw firstError ?? new Error('no flow completed');
@@ -85,6 +93,8 @@ async function phase(
     (_, s) => doneAt.filter((t) => t >= s * 1000 && t < (s + 1) * 1000).length,
   );
   if (firstError) progress(`(2) ${errors} flows failed, the first: ${String(firstError).slice(0, 200)}`);
+  if (env.hooks.invalid > 0)
+    progress(`(2) the connector's target refused ${env.hooks.invalid} calls so far: bad signature`);
   return {
     stored,
     people,
@@ -95,7 +105,7 @@ async function phase(
     steps,
     errors,
     appCpuPerFlow: appCpu / latencies.length,
-    appBusy: appCpu / elapsed,
+    appBusy: appCpuRunning / elapsed,
     benchCpuPerFlow: ownCpu / latencies.length,
   };
 }
@@ -135,7 +145,7 @@ export async function throughputBench(report: Report): Promise<void> {
       report.row(
         `(2) app CPU per flow, ${busy.stored}+ stored`,
         ms(busy.appCpuPerFlow),
-        `the app process's user + system CPU time over the saturation phase / flows (the bench's own process: ${ms(busy.benchCpuPerFlow)} a flow)`,
+        `the app process's user + system CPU time / flows, from the app at rest before the saturation phase to at rest after it, each flow's trailing work included (the bench's own process: ${ms(busy.benchCpuPerFlow)} a flow)`,
       );
       report.row(
         `(2) one flow, ${FEW} people, ${few.stored}+ stored`,

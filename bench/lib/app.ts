@@ -1,6 +1,7 @@
 /** The parent's handle on a process running the system under test (./app-child.ts). */
 import { type ChildProcess, fork } from 'node:child_process';
 import { openSync } from 'node:fs';
+import { HOME_REFRESH_DELAY_MS } from '../../src/core/home.js';
 import type { StartArgs } from './app-child.js';
 import { type AppRuntime, appRuntime } from './app-launch.js';
 
@@ -62,6 +63,24 @@ export class AppProcess {
       this.#waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.#child.send({ id, cmd, args });
     });
+  }
+
+  /**
+   * Resolves once the app has finished the work it had left: at least `minMs` from now (the home
+   * refreshes a flow plans run 2 s after it, HOME_REFRESH_DELAY_MS), then until it has used under
+   * 2 ms of CPU in 250 ms; at most `maxMs` in all. The CPU figures of the benchmarks are read
+   * between two settled points, so that each flow's trailing work counts to its own phase.
+   */
+  async settle({ minMs = HOME_REFRESH_DELAY_MS + 500, maxMs = 8_000 } = {}): Promise<void> {
+    const started = Date.now();
+    await new Promise((r) => setTimeout(r, minMs));
+    let last = await this.call<number>('cpu');
+    while (Date.now() - started < maxMs) {
+      await new Promise((r) => setTimeout(r, 250));
+      const now = await this.call<number>('cpu');
+      if (now - last < 2) return;
+      last = now;
+    }
   }
 
   async start(args: StartArgs): Promise<this> {

@@ -5,6 +5,7 @@
  */
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { verifySignature } from '../../src/connectors/signing.js';
 import {
   type FakeSlack,
   type FakeSlackUser,
@@ -100,14 +101,20 @@ export interface Hook {
   at: number;
 }
 
-/** A connector target that answers 200 at once and tells listeners of each call. */
+/**
+ * A connector target that answers 200 at once and, for each call whose signature it verifies (as
+ * a real target must: `verifySignature`, HMAC-SHA256 with the hook secret, timestamp within five
+ * minutes), tells listeners of it. A call that fails the check is counted in `invalid` and heard by
+ * no one, so the flow waiting for it fails.
+ */
 export class HookReceiver {
   readonly #server: Server;
   readonly #listeners = new Set<(hook: Hook) => void>();
   count = 0;
+  invalid = 0;
   url = '';
 
-  constructor() {
+  constructor(secret = HOOK_SECRET) {
     this.#server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -115,8 +122,20 @@ export class HookReceiver {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{"ok":true}');
         this.count++;
+        const raw =
+          chunks.length === 1
+            ? (chunks[0] as Buffer).toString('utf8')
+            : Buffer.concat(chunks).toString('utf8');
+        const header = (name: string) => {
+          const v = req.headers[name];
+          return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
+        };
+        if (!verifySignature(secret, header('x-jit-timestamp'), raw, header('x-jit-signature'), new Date())) {
+          this.invalid++;
+          return;
+        }
         try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          const body = JSON.parse(raw) as {
             event: string;
             grant: { id: string; user: { email: string } };
           };
@@ -151,57 +170,69 @@ export class HookReceiver {
   }
 }
 
-/** Waits for Web API calls the app makes, without searching the fake's whole history each time. */
+/** One call the bench waits for; `cancel` stops waiting (its promise then never settles). */
+export interface CallWait {
+  call: Promise<RecordedCall>;
+  cancel(): void;
+}
+
+/**
+ * Waits for Web API calls the app makes, from the moment it is asked on: a flow asks before it
+ * sends the request that causes the call, so no history of calls need be kept (nor searched).
+ * Waiters are kept by method, so a call is matched only against those waiting for its method.
+ */
 export class SlackWatch {
-  readonly #recent: Array<{ n: number; call: RecordedCall }> = [];
-  readonly #waiters = new Set<{
-    after: number;
-    match: (c: RecordedCall) => boolean;
-    resolve: (c: RecordedCall) => void;
-  }>();
+  readonly #waiting = new Map<
+    string,
+    Set<{ match: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void }>
+  >();
   readonly #off: () => void;
-  /** How many calls were seen so far: pass to `when` to ignore those. */
-  seen = 0;
 
   constructor(fake: FakeSlack) {
     this.#off = fake.onCall((call) => {
-      const n = ++this.seen;
-      this.#recent.push({ n, call });
-      if (this.#recent.length > 4000) this.#recent.splice(0, 2000);
-      if (fake.calls.length > 4000) fake.clearCalls();
-      for (const w of this.#waiters) {
-        if (n > w.after && w.match(call)) {
-          this.#waiters.delete(w);
+      const waiters = this.#waiting.get(call.method);
+      if (!waiters) return;
+      for (const w of waiters) {
+        if (w.match(call)) {
+          waiters.delete(w);
           w.resolve(call);
+          return;
         }
       }
     });
   }
 
-  /** The first call after the `after`th (among the recent ones, or yet to come) that `match` accepts. */
-  when(
-    what: string,
-    match: (c: RecordedCall) => boolean,
-    { after = 0, timeoutMs = 30_000 }: { after?: number; timeoutMs?: number } = {},
-  ): Promise<RecordedCall> {
-    for (const { n, call } of this.#recent) {
-      if (n > after && match(call)) return Promise.resolve(call);
+  /** The first call to `method` from now on that `match` accepts, within `timeoutMs`. */
+  next(method: string, match: (c: RecordedCall) => boolean, timeoutMs = 30_000): CallWait {
+    let waiters = this.#waiting.get(method);
+    if (!waiters) {
+      waiters = new Set();
+      this.#waiting.set(method, waiters);
     }
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        after,
+    const set = waiters;
+    let timer: NodeJS.Timeout | undefined;
+    let waiter: { match: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void } | undefined;
+    const call = new Promise<RecordedCall>((resolve, reject) => {
+      waiter = {
         match,
-        resolve: (c: RecordedCall) => {
+        resolve: (c) => {
           clearTimeout(timer);
           resolve(c);
         },
       };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        reject(new Error(`no ${what} within ${timeoutMs} ms`));
+      timer = setTimeout(() => {
+        if (waiter) set.delete(waiter);
+        reject(new Error(`no ${method} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.#waiters.add(waiter);
+      set.add(waiter);
     });
+    return {
+      call,
+      cancel: () => {
+        clearTimeout(timer);
+        if (waiter) set.delete(waiter);
+      },
+    };
   }
 
   close(): void {
@@ -222,10 +253,17 @@ export async function startEnv(opts: {
   users: FakeSlackUser[];
   approvers: string[];
   rateLimits?: boolean;
+  /** Keep every Web API call in `fake.calls` (default false; bench/flow-count.ts shows the last ones). */
+  recordCalls?: boolean;
   /** How the app child runs (default: compiled, see ./app-launch.ts). */
   runtime?: AppRuntime;
 }): Promise<Env> {
-  const fake = await startFakeSlack({ users: opts.users, rateLimits: opts.rateLimits ?? false });
+  // Calls are watched as they come (SlackWatch), not kept: a run makes hundreds of thousands.
+  const fake = await startFakeSlack({
+    users: opts.users,
+    rateLimits: opts.rateLimits ?? false,
+    recordCalls: opts.recordCalls ?? false,
+  });
   const hooks = await new HookReceiver().listen();
   const app = await new AppProcess(opts.runtime).start({
     mode: 'app',

@@ -1,5 +1,7 @@
+import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parse as parseQuery } from 'node:querystring';
 import {
   App,
   type BlockAction,
@@ -11,8 +13,8 @@ import {
 import type { ActionsBlock } from '@slack/types';
 import { ErrorCode, type WebAPIPlatformError, WebClient } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeSlack, startFakeSlack } from './fake-slack.js';
-import { createSlackSender, type SlackSender } from './slack-requests.js';
+import { cloneJson, type FakeSlack, startFakeSlack } from './fake-slack.js';
+import { createSlackSender, type SlackSender, signSlackRequest } from './slack-requests.js';
 
 const ALICE = {
   id: 'U0ALICE',
@@ -505,6 +507,113 @@ describe('fake Slack: published rate limits', () => {
       });
       now += 60_000;
       expect((await limited.users.lookupByEmail({ email: ALICE.email })).ok).toBe(true);
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
+describe('fake Slack: its cheaper paths give what the plain ones gave', () => {
+  it('copies JSON values as structuredClone does (and other objects through it)', () => {
+    const value = {
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'a' }, n: 1.5, yes: true, none: null }],
+      nested: [[1, 'two', [3]], {}, []],
+      gone: undefined,
+      at: new Date(Date.UTC(2026, 0, 1)),
+      map: new Map([['k', { v: 1 }]]),
+    };
+    const withProto = JSON.parse('{"__proto__": {"polluted": true}, "x": 1}') as Record<string, unknown>;
+    for (const original of [value, withProto, [value, withProto], 'text', 7, null]) {
+      const copy = cloneJson(original);
+      expect(copy).toStrictEqual(structuredClone(original));
+      if (typeof original === 'object' && original !== null) expect(copy).not.toBe(original);
+    }
+    const copy = cloneJson(value);
+    expect(Object.hasOwn(copy, 'gone')).toBe(true);
+    expect(copy.blocks[0]).not.toBe(value.blocks[0]);
+    expect(copy.at).toBeInstanceOf(Date);
+    expect(copy.at).not.toBe(value.at);
+    const protoCopy = cloneJson(withProto);
+    expect(Object.hasOwn(protoCopy, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(protoCopy)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('reads a form body as querystring.parse did: decoded, + as space, the first of a repeated field', async () => {
+    const fake = await startFakeSlack({ users: [ALICE] });
+    try {
+      const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: 'a+b & c=d, 100% "ü" 😀' } }];
+      const fields = [
+        `channel=${encodeURIComponent(ALICE.id)}`,
+        'text=two+words%21',
+        `blocks=${encodeURIComponent(JSON.stringify(blocks))}`,
+        'text=ignored',
+        `token=${fake.botToken}`,
+      ];
+      const res = await fetch(`${fake.apiUrl}chat.postMessage`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: fields.join('&'),
+      });
+      expect(await res.json()).toMatchObject({ ok: true });
+      const [call] = fake.callsTo('chat.postMessage');
+      expect(call?.args).toEqual({ channel: ALICE.id, text: 'two words!', blocks });
+      const query = parseQuery(fields.join('&'));
+      expect(call?.args.text).toBe((query.text as string[])[0]);
+      expect(fake.lastMessageTo(ALICE.id)?.text).toBe('two words!');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('with recordCalls off keeps no calls, yet tells listeners and waiters of each as it comes', async () => {
+    const fake = await startFakeSlack({ users: [ALICE], recordCalls: false });
+    try {
+      const client = webClient(fake);
+      const heard: Array<{ method: string; seq: number; ok: boolean }> = [];
+      const off = fake.onCall((c) => heard.push({ method: c.method, seq: c.seq, ok: c.response.ok }));
+      const waiting = fake.waitFor('chat.postMessage', (c) => c.args.text === 'second');
+      await client.chat.postMessage({ channel: ALICE.id, text: 'first' });
+      await client.chat.postMessage({ channel: ALICE.id, text: 'second' });
+      expect((await waiting).response.ok).toBe(true);
+      fake.failNext('users.info', 'fatal_error');
+      expect((await platformError(client.users.info({ user: ALICE.id }))).data.error).toBe('fatal_error');
+      off();
+      expect(heard).toEqual([
+        { method: 'chat.postMessage', seq: 0, ok: true },
+        { method: 'chat.postMessage', seq: 1, ok: true },
+        { method: 'users.info', seq: 2, ok: false },
+      ]);
+      expect(fake.calls).toEqual([]);
+      expect(fake.messagesIn(fake.dmChannelFor(ALICE.id)).map((m) => m.text)).toEqual(['first', 'second']);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('signs a request over v0:<timestamp>:<body>, as Slack does', () => {
+    const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', text: 'ü 😀' }))}`;
+    const expected = createHmac('sha256', 'secret').update(`v0:1700000000:${body}`).digest('hex');
+    expect(signSlackRequest('secret', 1_700_000_000, body)).toBe(`v0=${expected}`);
+  });
+
+  it('issues trigger ids, response URLs, view hashes and block ids in the shapes it always had', async () => {
+    const fake = await startFakeSlack({ users: [ALICE] });
+    try {
+      const triggers = Array.from({ length: 200 }, () => fake.issueTriggerId(ALICE.id));
+      for (const t of triggers) expect(t).toMatch(/^\d{7}\.\d{10}\.[0-9a-f]{32}$/);
+      expect(new Set(triggers).size).toBe(triggers.length);
+      expect(fake.issueResponseUrl()).toMatch(/\/hooks\/T0FAKETEAM\/\d{10}\/[0-9a-f]{24}$/);
+      const opened = await webClient(fake).views.open({
+        trigger_id: triggers[0] as string,
+        view: {
+          type: 'modal',
+          title: { type: 'plain_text', text: 'Hi' },
+          blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'x' } }],
+        },
+      });
+      expect(opened.view?.hash).toMatch(/^\d+\.[0-9a-f]{8}$/);
+      expect(opened.view?.blocks?.[0]?.block_id).toMatch(/^[A-Za-z0-9]{5}$/);
     } finally {
       await fake.close();
     }

@@ -10,8 +10,9 @@
  *
  * - `compileMatcher`: field paths compared with a scalar, null, `$eq`, `$ne`, `$in`, `$exists`,
  *   or a range (`$gt`, `$gte`, `$lt`, `$lte`) on a number, string or Date, and `$or`/`$and` of such
- *   filters. A document
- *   whose path meets an array (MongoDB's multikey matching) is left to mingo.
+ *   filters. A document whose path ends in an array of scalars is decided for an equality with
+ *   a scalar (`$eq`, `$ne`, `$in` of scalars: an element equal); any other document whose path meets
+ *   an array (MongoDB's multikey matching) is left to mingo.
  * - `compareForSort`: sort keys whose values are all numbers, all strings, all Dates or all
  *   booleans (missing or null first, as MongoDB orders them); mixed types are left to mingo.
  * - `appliedFast`: `$set`, `$unset` and `$inc` on object paths (no array on the way, no
@@ -49,16 +50,50 @@ function valueAt(doc: unknown, parts: readonly string[]): unknown {
   return Array.isArray(value) ? UNDECIDED : value;
 }
 
+/**
+ * As `valueAt`, but an array at the end of the path is handed over as it is, for the conditions
+ * that decide one (an equality with a scalar: any element equal, MongoDB's multikey match); an
+ * array on the way is still UNDECIDED.
+ */
+function valueToMatch(doc: unknown, parts: readonly string[]): unknown {
+  let value = doc;
+  for (const part of parts) {
+    if (value === undefined || value === null) return undefined;
+    if (!isPlainObject(value)) return typeof value === 'object' ? UNDECIDED : undefined;
+    value = value[part];
+  }
+  return value;
+}
+
+/** Whether every element of `array` is a scalar, null, or a Date as a stored document holds one. */
+function scalarsOnly(array: readonly unknown[]): boolean {
+  for (const v of array) {
+    if (v !== null && typeof v === 'object' && !(v instanceof Date)) return false;
+  }
+  return true;
+}
+
 function sameScalar(a: unknown, b: Scalar): boolean {
   if (b instanceof Date) return timeOf(a) === b.getTime();
   return a === b;
 }
 
-/** `value` (a scalar or null) as an equality: a document value or undefined; null = undecided. */
+/**
+ * `value` (a scalar or null) as an equality: a document value or undefined; null = undecided. An
+ * array of scalars matches a scalar when one of its elements is equal (as in MongoDB); any other
+ * array, and any array compared with null, is left undecided.
+ */
 function equals(expected: Scalar | null): (actual: unknown) => boolean | null {
-  if (expected === null) return (actual) => actual === null || actual === undefined;
+  if (expected === null) {
+    return (actual) => (Array.isArray(actual) ? null : actual === null || actual === undefined);
+  }
   return (actual) => {
     if (actual !== null && typeof actual === 'object' && !(actual instanceof Date)) {
+      if (Array.isArray(actual)) {
+        if (!scalarsOnly(actual)) return null;
+        for (const element of actual) if (sameScalar(element, expected)) return true;
+        return false;
+      }
       return isPlainObject(actual) ? false : null;
     }
     return sameScalar(actual, expected);
@@ -164,7 +199,7 @@ export function compileMatcher(filter: Doc): Matcher | null {
       if (r === null) undecided = true;
     }
     for (const { parts, test } of fields) {
-      const actual = valueAt(doc, parts);
+      const actual = valueToMatch(doc, parts);
       if (actual === UNDECIDED) {
         undecided = true;
         continue;

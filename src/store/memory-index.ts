@@ -216,6 +216,8 @@ class PrefixMap {
 
   /** The keys of the buckets holding these values of `fields`, one list of values per field. */
   keys(values: readonly Scalar[][]): string[] {
+    // The common lookup: one value of one field (a lane, a request's id), its encoding the key.
+    if (values.length === 1 && values[0]?.length === 1) return [encodeScalar(values[0][0] as Scalar)];
     let keys: string[][] = [[]];
     for (const options of values) {
       keys = keys.flatMap((prefix) => options.map((v) => [...prefix, encodeScalar(v)]));

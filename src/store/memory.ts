@@ -113,18 +113,24 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
   readonly #lookups: LookupIndexes;
   /** The last place given in the natural order (see ORDER). */
   #inserted = 0;
+  /** Top-level fields whose strings are not internalized on insert (see the constructor). */
+  readonly #transient: ReadonlySet<string> | undefined;
 
   /**
    * @param uniqueKeys each unique key besides `_id` (which is always unique): its field paths, or a
    *   `UniqueKey` (a partial one constrains only the documents that have its required fields).
    * @param lookupIndexes the field paths of each index queries may use (see memory-index.ts);
    *   without any, every query reads every document.
+   * @param transient top-level fields an inserted document holds only briefly: their strings are
+   *   not internalized (copy.ts `storedCopy`).
    */
   constructor(
     readonly name: string,
     uniqueKeys: ReadonlyArray<readonly string[] | UniqueKey> = [],
     lookupIndexes: ReadonlyArray<LookupIndex> = [],
+    transient: readonly string[] = [],
   ) {
+    this.#transient = transient.length > 0 ? new Set(transient) : undefined;
     this.#unique = uniqueKeys
       .map((k): UniqueKey => (isFieldList(k) ? { fields: k } : k))
       .filter((k) => !(k.fields.length === 1 && k.fields[0] === '_id'))
@@ -144,7 +150,7 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
   }
 
   async insertOne(doc: T): Promise<void> {
-    const copy = storedCopy(doc);
+    const copy = storedCopy(doc, this.#transient);
     requireStringId(copy);
     this.#assertUnique(copy, null);
     this.#put(copy, undefined);
@@ -489,6 +495,13 @@ function sameDocument(a: unknown, b: unknown): boolean {
   );
 }
 
+/**
+ * Fields held only briefly: an outbox item's message is replaced by its kind once the item is sent
+ * (src/core/outbox.ts), so the strings of the message it was queued with are not internalized
+ * (about 40 of them an item: two fifths of what a flow's writes internalized).
+ */
+const TRANSIENT: Partial<Record<CollectionName, readonly string[]>> = { outbox: ['message'] };
+
 /** Fresh, empty in-memory collections with the unique keys declared in indexes.ts. */
 export function createMemoryCollections(): Collections {
   const make = <T extends { _id: string }>(name: CollectionName) =>
@@ -505,6 +518,7 @@ export function createMemoryCollections(): Collections {
             ? { fields: Object.keys(index.fields), requires: Object.keys(index.partialFilterExpression) }
             : Object.keys(index.fields),
         ),
+      TRANSIENT[name],
     );
   return {
     requests: make('requests'),

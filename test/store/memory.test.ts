@@ -245,6 +245,14 @@ describe('memory collection specifics', () => {
           const stored = storedCopy(doc);
           expect(stored).toEqual(doc);
           expect(copyDoc(stored)).toEqual(doc);
+          // A transient field (an outbox item's message) is copied the same, without internalizing.
+          const at = new Date(Date.UTC(2026, 0, 1));
+          const withMessage = { ...doc, message: { nested: doc.nested, list: doc.list, at } };
+          const kept = storedCopy(withMessage, new Set(['message']));
+          expect(kept.message).not.toBe(withMessage.message);
+          expect(kept.message.nested).not.toBe(doc.nested);
+          expect(typeof kept.message.at).toBe('bigint');
+          expect(copyDoc(kept)).toEqual(withMessage);
         },
       ),
       { numRuns: 500 },

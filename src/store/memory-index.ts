@@ -216,8 +216,11 @@ class PrefixMap {
 
   /** The keys of the buckets holding these values of `fields`, one list of values per field. */
   keys(values: readonly Scalar[][]): string[] {
-    // The common lookup: one value of one field (a lane, a request's id), its encoding the key.
-    if (values.length === 1 && values[0]?.length === 1) return [encodeScalar(values[0][0] as Scalar)];
+    // The common lookup: one value of each field (a lane, a request's id), its encodings the key.
+    if (values.every((options) => options.length === 1)) {
+      if (values.length === 1) return [encodeScalar((values[0] as Scalar[])[0] as Scalar)];
+      return [values.map((options) => encodeScalar(options[0] as Scalar)).join(SEPARATOR)];
+    }
     let keys: string[][] = [[]];
     for (const options of values) {
       keys = keys.flatMap((prefix) => options.map((v) => [...prefix, encodeScalar(v)]));

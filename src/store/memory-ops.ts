@@ -260,8 +260,33 @@ const FAST_OPERATORS = new Set(['$set', '$unset', '$inc', '$setOnInsert']);
 function plainPath(path: string): string[] | null {
   const parts = path.split('.');
   if (parts[0] === '_id') return null;
-  for (const p of parts) if (p === '' || p.startsWith('$') || /^\d+$/.test(p)) return null;
+  for (const p of parts) if (p === '' || p.charCodeAt(0) === 36 /* $ */ || allDigits(p)) return null;
   return parts;
+}
+
+/** Whether `text` (not empty) is all ASCII digits: a numeric path part (an array index). */
+function allDigits(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** Whether any of `paths` is another's or lies inside another (`a.b` inside `a`). */
+function overlapping(paths: readonly string[]): boolean {
+  for (let i = 0; i < paths.length; i++) {
+    const a = paths[i] as string;
+    for (let j = i + 1; j < paths.length; j++) {
+      const b = paths[j] as string;
+      if (a === b || inside(a, b) || inside(b, a)) return true;
+    }
+  }
+  return false;
+}
+
+function inside(path: string, outer: string): boolean {
+  return path.length > outer.length && path.charCodeAt(outer.length) === 46 && path.startsWith(outer);
 }
 
 /**
@@ -274,7 +299,7 @@ export function appliedFast<T extends object>(
   /** The update's values are the store's own, never changed afterwards: held as they are, not copied. */
   shareValues = false,
 ): T | null {
-  const changes: Array<{ op: string; parts: string[]; value: unknown }> = [];
+  const changes: Array<{ op: string; path: string; parts: string[]; value: unknown }> = [];
   for (const [op, fields] of Object.entries(operators)) {
     if (!FAST_OPERATORS.has(op)) return null;
     if (op === '$setOnInsert') continue;
@@ -284,12 +309,10 @@ export function appliedFast<T extends object>(
       if (!parts) return null;
       if (op === '$set' && value === undefined) return null;
       if (op === '$inc' && (typeof value !== 'number' || Number.isNaN(value))) return null;
-      changes.push({ op, parts, value });
+      changes.push({ op, path, parts, value });
     }
   }
-  const paths = changes.map((c) => c.parts.join('.'));
-  for (const a of paths) for (const b of paths) if (a !== b && b.startsWith(`${a}.`)) return null;
-  if (new Set(paths).size !== paths.length) return null;
+  if (overlapping(changes.map((c) => c.path))) return null;
 
   const root: Doc = { ...(doc as Doc) };
   /** Objects already copied in this update (safe to change). */

@@ -17,6 +17,24 @@
  * documents go to a side set that every lookup includes.
  */
 
+/**
+ * Whether writing any of `paths` can change the value of any of `fields`: a path that is one of
+ * them, lies inside one (`a.b` for `a`) or holds one (`a` for `a.b`).
+ */
+export function touches(fields: readonly string[], paths: readonly string[]): boolean {
+  for (const field of fields) {
+    for (const path of paths) {
+      if (field === path || isInside(field, path) || isInside(path, field)) return true;
+    }
+  }
+  return false;
+}
+
+/** Whether `path` names a field inside `outer` (`a.b` inside `a`). */
+function isInside(path: string, outer: string): boolean {
+  return path.length > outer.length && path.charCodeAt(outer.length) === 46 && path.startsWith(outer);
+}
+
 /** A value an equality lookup can use: compared by type and value, as MongoDB compares them. */
 export type Scalar = string | number | boolean | Date;
 
@@ -198,6 +216,11 @@ class PrefixMap {
 
   /** The keys of the buckets holding these values of `fields`, one list of values per field. */
   keys(values: readonly Scalar[][]): string[] {
+    // The common lookup: one value of each field (a lane, a request's id), its encodings the key.
+    if (values.every((options) => options.length === 1)) {
+      if (values.length === 1) return [encodeScalar((values[0] as Scalar[])[0] as Scalar)];
+      return [values.map((options) => encodeScalar(options[0] as Scalar)).join(SEPARATOR)];
+    }
     let keys: string[][] = [[]];
     for (const options of values) {
       keys = keys.flatMap((prefix) => options.map((v) => [...prefix, encodeScalar(v)]));
@@ -355,9 +378,15 @@ export class LookupIndexes {
     for (const set of this.#partial) set.remove(id, doc);
   }
 
-  /** Moves a changed document: only the maps whose key for it changed are touched. */
-  replace(id: string, previous: unknown, next: unknown): void {
+  /**
+   * Moves a changed document: only the maps whose key for it changed are touched. `changed`: the
+   * paths the change wrote (a `$set`, `$unset` or `$inc` of each), when known; a map or set over
+   * none of them keeps the document where it is without reading it (every other value of the new
+   * version is the old one's).
+   */
+  replace(id: string, previous: unknown, next: unknown, changed: readonly string[] | null = null): void {
     for (const map of this.#maps) {
+      if (changed !== null && !touches(map.fields, changed)) continue;
       const before = map.keyOf(previous);
       const after = map.keyOf(next);
       if (before === after) continue;
@@ -365,6 +394,7 @@ export class LookupIndexes {
       map.add(id, next, after);
     }
     for (const set of this.#partial) {
+      if (changed !== null && !touches(set.requires, changed)) continue;
       if (set.covers(next)) set.add(id, next);
       else set.remove(id, previous);
     }

@@ -10,8 +10,9 @@
  *
  * - `compileMatcher`: field paths compared with a scalar, null, `$eq`, `$ne`, `$in`, `$exists`,
  *   or a range (`$gt`, `$gte`, `$lt`, `$lte`) on a number, string or Date, and `$or`/`$and` of such
- *   filters. A document
- *   whose path meets an array (MongoDB's multikey matching) is left to mingo.
+ *   filters. A document whose path ends in an array of scalars is decided for an equality with
+ *   a scalar (`$eq`, `$ne`, `$in` of scalars: an element equal); any other document whose path meets
+ *   an array (MongoDB's multikey matching) is left to mingo.
  * - `compareForSort`: sort keys whose values are all numbers, all strings, all Dates or all
  *   booleans (missing or null first, as MongoDB orders them); mixed types are left to mingo.
  * - `appliedFast`: `$set`, `$unset` and `$inc` on object paths (no array on the way, no
@@ -49,16 +50,50 @@ function valueAt(doc: unknown, parts: readonly string[]): unknown {
   return Array.isArray(value) ? UNDECIDED : value;
 }
 
+/**
+ * As `valueAt`, but an array at the end of the path is handed over as it is, for the conditions
+ * that decide one (an equality with a scalar: any element equal, MongoDB's multikey match); an
+ * array on the way is still UNDECIDED.
+ */
+function valueToMatch(doc: unknown, parts: readonly string[]): unknown {
+  let value = doc;
+  for (const part of parts) {
+    if (value === undefined || value === null) return undefined;
+    if (!isPlainObject(value)) return typeof value === 'object' ? UNDECIDED : undefined;
+    value = value[part];
+  }
+  return value;
+}
+
+/** Whether every element of `array` is a scalar, null, or a Date as a stored document holds one. */
+function scalarsOnly(array: readonly unknown[]): boolean {
+  for (const v of array) {
+    if (v !== null && typeof v === 'object' && !(v instanceof Date)) return false;
+  }
+  return true;
+}
+
 function sameScalar(a: unknown, b: Scalar): boolean {
   if (b instanceof Date) return timeOf(a) === b.getTime();
   return a === b;
 }
 
-/** `value` (a scalar or null) as an equality: a document value or undefined; null = undecided. */
+/**
+ * `value` (a scalar or null) as an equality: a document value or undefined; null = undecided. An
+ * array of scalars matches a scalar when one of its elements is equal (as in MongoDB); any other
+ * array, and any array compared with null, is left undecided.
+ */
 function equals(expected: Scalar | null): (actual: unknown) => boolean | null {
-  if (expected === null) return (actual) => actual === null || actual === undefined;
+  if (expected === null) {
+    return (actual) => (Array.isArray(actual) ? null : actual === null || actual === undefined);
+  }
   return (actual) => {
     if (actual !== null && typeof actual === 'object' && !(actual instanceof Date)) {
+      if (Array.isArray(actual)) {
+        if (!scalarsOnly(actual)) return null;
+        for (const element of actual) if (sameScalar(element, expected)) return true;
+        return false;
+      }
       return isPlainObject(actual) ? false : null;
     }
     return sameScalar(actual, expected);
@@ -164,7 +199,7 @@ export function compileMatcher(filter: Doc): Matcher | null {
       if (r === null) undecided = true;
     }
     for (const { parts, test } of fields) {
-      const actual = valueAt(doc, parts);
+      const actual = valueToMatch(doc, parts);
       if (actual === UNDECIDED) {
         undecided = true;
         continue;
@@ -225,8 +260,33 @@ const FAST_OPERATORS = new Set(['$set', '$unset', '$inc', '$setOnInsert']);
 function plainPath(path: string): string[] | null {
   const parts = path.split('.');
   if (parts[0] === '_id') return null;
-  for (const p of parts) if (p === '' || p.startsWith('$') || /^\d+$/.test(p)) return null;
+  for (const p of parts) if (p === '' || p.charCodeAt(0) === 36 /* $ */ || allDigits(p)) return null;
   return parts;
+}
+
+/** Whether `text` (not empty) is all ASCII digits: a numeric path part (an array index). */
+function allDigits(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** Whether any of `paths` is another's or lies inside another (`a.b` inside `a`). */
+function overlapping(paths: readonly string[]): boolean {
+  for (let i = 0; i < paths.length; i++) {
+    const a = paths[i] as string;
+    for (let j = i + 1; j < paths.length; j++) {
+      const b = paths[j] as string;
+      if (a === b || inside(a, b) || inside(b, a)) return true;
+    }
+  }
+  return false;
+}
+
+function inside(path: string, outer: string): boolean {
+  return path.length > outer.length && path.charCodeAt(outer.length) === 46 && path.startsWith(outer);
 }
 
 /**
@@ -239,7 +299,7 @@ export function appliedFast<T extends object>(
   /** The update's values are the store's own, never changed afterwards: held as they are, not copied. */
   shareValues = false,
 ): T | null {
-  const changes: Array<{ op: string; parts: string[]; value: unknown }> = [];
+  const changes: Array<{ op: string; path: string; parts: string[]; value: unknown }> = [];
   for (const [op, fields] of Object.entries(operators)) {
     if (!FAST_OPERATORS.has(op)) return null;
     if (op === '$setOnInsert') continue;
@@ -249,12 +309,10 @@ export function appliedFast<T extends object>(
       if (!parts) return null;
       if (op === '$set' && value === undefined) return null;
       if (op === '$inc' && (typeof value !== 'number' || Number.isNaN(value))) return null;
-      changes.push({ op, parts, value });
+      changes.push({ op, path, parts, value });
     }
   }
-  const paths = changes.map((c) => c.parts.join('.'));
-  for (const a of paths) for (const b of paths) if (a !== b && b.startsWith(`${a}.`)) return null;
-  if (new Set(paths).size !== paths.length) return null;
+  if (overlapping(changes.map((c) => c.path))) return null;
 
   const root: Doc = { ...(doc as Doc) };
   /** Objects already copied in this update (safe to change). */

@@ -33,7 +33,7 @@ import {
   uniqueKeyName,
   uniqueKeys,
 } from './indexes.js';
-import { isScalar, type LookupIndex, LookupIndexes } from './memory-index.js';
+import { isScalar, type LookupIndex, LookupIndexes, touches } from './memory-index.js';
 import { appliedFast, compareForSort, compileMatcher } from './memory-ops.js';
 import { type Collections, createRepositories } from './repositories.js';
 
@@ -83,6 +83,8 @@ interface UniqueIndex {
   readonly fields: readonly string[];
   /** Only documents that have every one of these fields hold a key (a partial index); null: all. */
   readonly requires: readonly string[] | null;
+  /** The fields and the required ones: an update that writes none of them leaves the key as it was. */
+  readonly reads: readonly string[];
 }
 
 /** The key `doc` holds in `index`, or null when the index does not cover it (partial index). */
@@ -111,22 +113,31 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
   readonly #lookups: LookupIndexes;
   /** The last place given in the natural order (see ORDER). */
   #inserted = 0;
+  /** Top-level fields whose strings are not internalized on insert (see the constructor). */
+  readonly #transient: ReadonlySet<string> | undefined;
 
   /**
    * @param uniqueKeys each unique key besides `_id` (which is always unique): its field paths, or a
    *   `UniqueKey` (a partial one constrains only the documents that have its required fields).
    * @param lookupIndexes the field paths of each index queries may use (see memory-index.ts);
    *   without any, every query reads every document.
+   * @param transient top-level fields an inserted document holds only briefly: their strings are
+   *   not internalized (copy.ts `storedCopy`).
    */
   constructor(
     readonly name: string,
     uniqueKeys: ReadonlyArray<readonly string[] | UniqueKey> = [],
     lookupIndexes: ReadonlyArray<LookupIndex> = [],
+    transient: readonly string[] = [],
   ) {
+    this.#transient = transient.length > 0 ? new Set(transient) : undefined;
     this.#unique = uniqueKeys
       .map((k): UniqueKey => (isFieldList(k) ? { fields: k } : k))
       .filter((k) => !(k.fields.length === 1 && k.fields[0] === '_id'))
-      .map((k) => ({ fields: [...k.fields], requires: requiredFields(k.partialFilterExpression) }));
+      .map((k) => {
+        const requires = requiredFields(k.partialFilterExpression);
+        return { fields: [...k.fields], requires, reads: [...new Set([...k.fields, ...(requires ?? [])])] };
+      });
     // Every unique key gets lookup maps over its fields (see #holderOf); the same index given twice
     // gives its maps once.
     this.#lookups = new LookupIndexes(
@@ -139,7 +150,7 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
   }
 
   async insertOne(doc: T): Promise<void> {
-    const copy = storedCopy(doc);
+    const copy = storedCopy(doc, this.#transient);
     requireStringId(copy);
     this.#assertUnique(copy, null);
     this.#put(copy, undefined);
@@ -169,9 +180,9 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
       this.#put(created, undefined);
       return options.returnDocument === 'after' ? copyDoc(created) : null;
     }
-    const next = applied(current, operators);
-    this.#assertUnique(next, current._id);
-    this.#put(next, current);
+    const { next, changed } = applied(current, operators);
+    this.#assertUnique(next, current._id, changed);
+    this.#put(next, current, changed);
     return copyDoc(options.returnDocument === 'after' ? next : current);
   }
 
@@ -181,7 +192,7 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
     const changes = new Map<string, T>();
     let modifiedCount = 0;
     for (const doc of matched) {
-      const next = applied(doc, operators);
+      const { next } = applied(doc, operators);
       if (!sameDocument(doc, next)) modifiedCount++;
       changes.set(doc._id, next);
     }
@@ -284,11 +295,14 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
 
   /**
    * Throws DuplicateKeyError when `doc` would share a unique key with another document (the one
-   * whose `_id` is `replacing` excepted).
+   * whose `_id` is `replacing` excepted). `changed`: the paths an update of `replacing` wrote, when
+   * known; a key over none of them is the one the document held already, alone (checked when it
+   * was written), so it is not looked up again.
    */
-  #assertUnique(doc: T, replacing: string | null): void {
+  #assertUnique(doc: T, replacing: string | null, changed: readonly string[] | null = null): void {
     if (replacing === null && this.#docs.has(doc._id)) throw new DuplicateKeyError('_id');
     for (const index of this.#unique) {
+      if (changed !== null && !touches(index.reads, changed)) continue;
       const key = indexKey(index, doc);
       if (key !== null && this.#holderOf(index, doc, key, (id) => id === replacing) !== undefined) {
         throw new DuplicateKeyError(uniqueKeyName(index.fields));
@@ -318,9 +332,12 @@ export class MemoryCollection<T extends { _id: string }> implements DocCollectio
     return undefined;
   }
 
-  /** Stores `doc` (replacing `previous`, the same document before a change). */
-  #put(doc: T, previous: T | undefined): void {
-    if (previous !== undefined) this.#lookups.replace(doc._id, previous, doc);
+  /**
+   * Stores `doc` (replacing `previous`, the same document before a change that wrote the paths
+   * `changed`, when known).
+   */
+  #put(doc: T, previous: T | undefined, changed: readonly string[] | null = null): void {
+    if (previous !== undefined) this.#lookups.replace(doc._id, previous, doc, changed);
     else this.#lookups.add(doc._id, doc);
     // A new version keeps the place of the document it replaces (its first insertion).
     const held = previous ?? this.#docs.get(doc._id);
@@ -358,17 +375,32 @@ function checkUpdate(update: object): Operators {
 
 /**
  * A copy of `doc` with the update applied (`$setOnInsert` only applies to upserts): directly when
- * the update is plain `$set`/`$unset`/`$inc` (memory-ops.ts), otherwise by mingo's updater.
+ * the update is plain `$set`/`$unset`/`$inc` (memory-ops.ts), otherwise by mingo's updater. With
+ * it, the paths the update wrote when the fast path applied it (every other value of `next` is
+ * `doc`'s own), or null when mingo did.
  */
-function applied<T extends { _id: string }>(doc: T, operators: Operators): T {
+function applied<T extends { _id: string }>(
+  doc: T,
+  operators: Operators,
+): { next: T; changed: readonly string[] | null } {
   // The operators are the store's own copy (checkUpdate), so their values may be held as they are.
   const fast = appliedFast(doc, operators, true);
-  if (fast) return fast;
+  if (fast) return { next: fast, changed: writtenPaths(operators) };
   const { $setOnInsert: _ignored, ...rest } = operators;
   const next = Object.keys(rest).length > 0 ? applyMingo(doc, rest) : doc;
   if (next._id !== doc._id)
     throw new Error(`Performing an update on the path '_id' would modify the immutable field '_id'`);
-  return next;
+  return { next, changed: null };
+}
+
+/** The paths an update of the fast path's operators writes (`$setOnInsert` writes none on an update). */
+function writtenPaths(operators: Operators): string[] {
+  const paths: string[] = [];
+  for (const op of ['$set', '$unset', '$inc']) {
+    const fields = operators[op];
+    if (fields !== undefined) for (const path of Object.keys(fields)) paths.push(path);
+  }
+  return paths;
 }
 
 /** The document an upsert inserts: the filter's top-level equality conditions, then the update. */
@@ -463,6 +495,13 @@ function sameDocument(a: unknown, b: unknown): boolean {
   );
 }
 
+/**
+ * Fields held only briefly: an outbox item's message is replaced by its kind once the item is sent
+ * (src/core/outbox.ts), so the strings of the message it was queued with are not internalized
+ * (about 40 of them an item: two fifths of what a flow's writes internalized).
+ */
+const TRANSIENT: Partial<Record<CollectionName, readonly string[]>> = { outbox: ['message'] };
+
 /** Fresh, empty in-memory collections with the unique keys declared in indexes.ts. */
 export function createMemoryCollections(): Collections {
   const make = <T extends { _id: string }>(name: CollectionName) =>
@@ -479,6 +518,7 @@ export function createMemoryCollections(): Collections {
             ? { fields: Object.keys(index.fields), requires: Object.keys(index.partialFilterExpression) }
             : Object.keys(index.fields),
         ),
+      TRANSIENT[name],
     );
   return {
     requests: make('requests'),

@@ -290,6 +290,150 @@ describe('memory store lookup indexes', () => {
     }
   });
 
+  it('keep unique keys, maps and partial sets right when an update writes only some fields (nested, parent or none of a key)', async () => {
+    // An update through the fast path re-reads only the keys, maps and sets over the paths it
+    // writes: checked here against a reference that applies each update itself and compares every
+    // unique key of every document, and against a collection that scans.
+    type Loose = { _id: string } & Record<string, unknown>;
+    const random = seeded(424242);
+    const uniques = [
+      ['k'],
+      ['a.b', 'c'],
+      { fields: ['p'], partialFilterExpression: { p: { $exists: true as const } } },
+    ];
+    const indexed = new MemoryCollection<Loose>('loose', uniques, [['s', 't'], ['a.b'], ['a.d', 'n']]);
+    const scanned = new MemoryCollection<Loose>('loose-scan', []);
+    const PATHS = ['k', 'a', 'a.b', 'a.d', 'c', 'p', 's', 't', 'n', 'x'];
+    const value = (path: string): unknown => {
+      if (path === 'a') return random() < 0.5 ? { b: pick(random, ['x', 'y']) } : { d: 'x', b: 'y' };
+      if (path === 'n') return Math.floor(random() * 3);
+      return random() < 0.85 ? pick(random, ['x', 'y', 'z']) : null;
+    };
+    const get = (doc: Loose, path: string): unknown =>
+      path
+        .split('.')
+        .reduce<unknown>(
+          (v, part) => (v !== null && typeof v === 'object' ? (v as Loose)[part] : undefined),
+          doc,
+        );
+    const keyOf = (doc: Loose, fields: string[]) => JSON.stringify(fields.map((f) => get(doc, f) ?? null));
+    const clashes = (docs: Loose[]) =>
+      [['k'], ['a.b', 'c']].some(
+        (fields) => new Set(docs.map((d) => keyOf(d, fields))).size !== docs.length,
+      ) ||
+      (() => {
+        const keys = docs.filter((d) => d.p !== undefined).map((d) => keyOf(d, ['p']));
+        return new Set(keys).size !== keys.length;
+      })();
+    /** The update applied by hand (paths never inside one another). */
+    const apply = (
+      doc: Loose,
+      set: Record<string, unknown>,
+      unset: string[],
+      inc: Record<string, number>,
+    ) => {
+      const out = structuredClone(doc);
+      const parentOf = (path: string, create: boolean) => {
+        const parts = path.split('.');
+        let o: Record<string, unknown> = out;
+        for (const part of parts.slice(0, -1)) {
+          if (o[part] === undefined) {
+            if (!create) return null;
+            o[part] = {};
+          }
+          o = o[part] as Record<string, unknown>;
+        }
+        return { o, last: parts[parts.length - 1] as string };
+      };
+      for (const [path, v] of Object.entries(set)) {
+        const at = parentOf(path, true);
+        if (at) at.o[at.last] = structuredClone(v);
+      }
+      for (const path of unset) {
+        const at = parentOf(path, false);
+        if (at) delete at.o[at.last];
+      }
+      for (const [path, v] of Object.entries(inc)) {
+        const at = parentOf(path, true);
+        if (at) at.o[at.last] = ((at.o[at.last] as number | undefined) ?? 0) + v;
+      }
+      return out;
+    };
+    let held: Loose[] = [];
+    const after = { returnDocument: 'after' } as const;
+    for (let i = 0; i < 600; i++) {
+      if (random() < 0.3 || held.length === 0) {
+        const doc: Loose = { _id: `d${i}`, n: 0 };
+        for (const path of ['k', 'a', 'c', 'p', 's', 't']) if (random() < 0.7) doc[path] = value(path);
+        const refused = clashes([...held, doc]);
+        const outcome = await indexed.insertOne(doc).then(
+          () => 'stored',
+          (e: unknown) => e,
+        );
+        if (refused) expect(outcome).toBeInstanceOf(DuplicateKeyError);
+        else {
+          expect(outcome).toBe('stored');
+          await scanned.insertOne(doc);
+          held.push(doc);
+        }
+      } else {
+        const target = pick(random, held);
+        // One to three paths, none inside another (an `a` and an `a.b` together are refused).
+        const chosen: string[] = [];
+        for (let n = 1 + Math.floor(random() * 3); n > 0; n--) {
+          const path = pick(random, PATHS);
+          if (!chosen.some((c) => c === path || c.startsWith(`${path}.`) || path.startsWith(`${c}.`)))
+            chosen.push(path);
+        }
+        const set: Record<string, unknown> = {};
+        const unset: string[] = [];
+        const inc: Record<string, number> = {};
+        for (const path of chosen) {
+          const r = random();
+          if (path === 'n') inc.n = 1;
+          else if (r < 0.3 && !(path.startsWith('a.') && typeof target.a !== 'object')) unset.push(path);
+          else if (!(path.startsWith('a.') && target.a === null)) set[path] = value(path);
+        }
+        const update = {
+          ...(Object.keys(set).length ? { $set: set } : {}),
+          ...(unset.length ? { $unset: Object.fromEntries(unset.map((p) => [p, ''])) } : {}),
+          ...(Object.keys(inc).length ? { $inc: inc } : {}),
+        };
+        if (Object.keys(update).length === 0) continue;
+        const changed = apply(target, set, unset, inc);
+        const next = held.map((d) => (d._id === target._id ? changed : d));
+        const refused = clashes(next);
+        const outcome = await indexed
+          .findOneAndUpdate({ _id: target._id }, update as never, after)
+          .catch((e: unknown) => e);
+        if (refused) expect(outcome, JSON.stringify(update)).toBeInstanceOf(DuplicateKeyError);
+        else {
+          expect(outcome, JSON.stringify(update)).toEqual(changed);
+          await scanned.findOneAndUpdate({ _id: target._id }, update as never, after);
+          held = next;
+        }
+      }
+      expect(await indexed.find({}, { sort: { _id: 1 } })).toEqual(
+        [...held].sort((x, y) => (x._id < y._id ? -1 : 1)),
+      );
+      if (i % 10 === 0) {
+        const filters = [
+          { s: pick(random, ['x', 'y', 'z']), t: pick(random, ['x', 'y']) },
+          { 'a.b': pick(random, ['x', 'y']) },
+          { 'a.d': 'x', n: { $in: [0, 1, 2] } },
+          { p: { $exists: true } },
+          { k: pick(random, ['x', 'y', 'z']) },
+          { 'a.b': pick(random, ['x', 'y']), c: pick(random, ['x', 'y', null]) },
+        ];
+        for (const filter of filters) {
+          expect(await indexed.find(filter as never, { sort: { _id: 1 } })).toEqual(
+            await scanned.find(filter as never, { sort: { _id: 1 } }),
+          );
+        }
+      }
+    }
+  });
+
   it('answer as a full scan does when most documents share a value, and after most of them move off it', async () => {
     interface Item {
       _id: string;

@@ -85,6 +85,40 @@ describe('the memory store fast paths', () => {
     expect(decided).toBeGreaterThan(1500);
   });
 
+  it('match an array field against a scalar equality (the approvers of a request) as mingo does, with or without Dates as bigints', () => {
+    const element = fc.oneof(
+      { weight: 6, arbitrary: scalar },
+      { weight: 1, arbitrary: fc.constant(null) },
+      { weight: 1, arbitrary: fc.array(scalar, { maxLength: 2 }) },
+      { weight: 1, arbitrary: fc.record({ email: fc.constantFrom('a', 'b') }, { noNullPrototype: true }) },
+    );
+    const arrayDoc = fc.record(
+      { _id: fc.constant('d1'), s: fc.array(element, { maxLength: 4 }), t: value },
+      { requiredKeys: ['_id', 's'], noNullPrototype: true },
+    );
+    const onS = fc.dictionary(fc.constantFrom('s', 't'), condition, {
+      minKeys: 1,
+      maxKeys: 2,
+      noNullPrototype: true,
+    });
+    let decided = 0;
+    let arraysDecided = 0;
+    fc.assert(
+      fc.property(onS, arrayDoc, (f, d) => {
+        for (const shown of [d, storedCopy(d)]) {
+          const ours = compileMatcher(f)?.(shown) ?? null;
+          if (ours === null) continue;
+          decided++;
+          if (Object.hasOwn(f, 's')) arraysDecided++;
+          expect(ours).toBe(new Query(f as AnyObject).test(d));
+        }
+      }),
+      { numRuns: 4000 },
+    );
+    expect(arraysDecided).toBeGreaterThan(1500);
+    expect(decided).toBeGreaterThan(arraysDecided);
+  });
+
   it('sort as mingo does, or leave it to mingo', () => {
     const sortable = fc.record(
       { _id: fc.string({ maxLength: 3 }), s: value, t: value },

@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import mongoose from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import { DuplicateKeyError } from '../../src/domain/ports.js';
+import { copyDoc, storedCopy } from '../../src/store/copy.js';
 import { type CollectionName, INDEXES, uniqueKeyName, uniqueKeys } from '../../src/store/indexes.js';
 import { createMemoryCollections, createMemoryStore, MemoryCollection } from '../../src/store/memory.js';
 import { buildSchemas, createModels } from '../../src/store/mongo/schemas.js';
@@ -224,6 +226,37 @@ describe('memory collection specifics', () => {
     expect((await c.find({}, { sort: { tags: 1, at: -1 } })).map((d) => d._id)).toEqual(['a', 'b']);
     expect(await c.countDocuments({ 'nested.at': at })).toBe(1);
     await expect(c.insertOne({ _id: 'c', at, n: 2n as unknown as number })).rejects.toThrow(/bigint/);
+  });
+
+  it('keeps every string as it was given, whatever its text (property-like names, indexes, control characters)', () => {
+    // storedCopy internalizes each string through a property key of a shared object (copy.ts).
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', '0', '4294967295', '-1', '')),
+          { minLength: 1, maxLength: 5 },
+        ),
+        (texts) => {
+          const doc = {
+            _id: 'a',
+            list: [...texts],
+            nested: Object.fromEntries(texts.map((t, i) => [`k${i}`, t])),
+          };
+          const stored = storedCopy(doc);
+          expect(stored).toEqual(doc);
+          expect(copyDoc(stored)).toEqual(doc);
+          // A transient field (an outbox item's message) is copied the same, without internalizing.
+          const at = new Date(Date.UTC(2026, 0, 1));
+          const withMessage = { ...doc, message: { nested: doc.nested, list: doc.list, at } };
+          const kept = storedCopy(withMessage, new Set(['message']));
+          expect(kept.message).not.toBe(withMessage.message);
+          expect(kept.message.nested).not.toBe(doc.nested);
+          expect(typeof kept.message.at).toBe('bigint');
+          expect(copyDoc(kept)).toEqual(withMessage);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('rejects updates MongoDB would reject', async () => {

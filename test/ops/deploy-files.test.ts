@@ -3,9 +3,11 @@
  * and they name the app's real port, health paths, entry point and environment variables, so a
  * rename in the code cannot leave them pointing at something that no longer exists.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { PRODUCTION_NODE_OPTIONS } from '../../bench/lib/app-launch.js';
 import { DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, ENV_NAMES } from '../../src/config.js';
 
 const read = (path: string) => readFileSync(path, 'utf8');
@@ -46,11 +48,27 @@ describe('the Dockerfile', () => {
       expect(existsSync(path), path).toBe(true);
     }
     for (const env of lines.filter((l) => /^ENV /.test(l) || /^\s+[A-Z_]+=/.test(l))) {
-      for (const [, name] of env.matchAll(/([A-Za-z_]+)=/g)) {
-        if (name === 'NODE_ENV' || name === 'MONGOMS_DISABLE_POSTINSTALL') continue;
+      for (const [, name] of env.matchAll(/(?:^|\s)([A-Za-z_]+)=/g)) {
+        if (['NODE_ENV', 'NODE_OPTIONS', 'MONGOMS_DISABLE_POSTINSTALL'].includes(name ?? '')) continue;
         expect(known(name!), name).toBe(true);
       }
     }
+  });
+});
+
+describe('the Node options production runs with', () => {
+  it('are the same in the image, in `npm start` and in the benchmarks', () => {
+    const dockerfile = read('Dockerfile');
+    const env = dockerfile.match(/^\s*NODE_OPTIONS=(\S+)/m)?.[1];
+    expect(env?.split(/\s+/)).toEqual(PRODUCTION_NODE_OPTIONS);
+    const start = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.start;
+    expect(start).toBe(`node ${PRODUCTION_NODE_OPTIONS.join(' ')} dist/cli.js start`);
+    // Node takes them from NODE_OPTIONS (it refuses options it does not allow there).
+    const run = spawnSync(process.execPath, ['-e', ''], {
+      env: { ...process.env, NODE_OPTIONS: env ?? '' },
+      encoding: 'utf8',
+    });
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
   });
 });
 

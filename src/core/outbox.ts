@@ -142,7 +142,8 @@ export class Outbox {
    * took or put back meanwhile ends the run (that worker has the lane). An item enqueued after the
    * read is not missed: `enqueue` stores it before it schedules its lane, so its schedule comes
    * after this run began, and both runners run a job scheduled during its run again after it
-   * (the in-process runner parks it; Agenda adds a pending job beside the locked one).
+   * (the in-process runner parks it; Agenda adds a pending job beside the locked one, which may
+   * also start beside it: hence the last read of the lane's head, below).
    */
   async deliverLane(lane: string, control: OutboxRunControl = {}): Promise<void> {
     const batch = this.policy.batch;
@@ -167,8 +168,22 @@ export class Outbox {
       if (!moved) return; // waiting for a retry; the lane job is scheduled for it
       await control.heartbeat?.();
     }
-    // Every item read is done: the lane was empty behind them when read (see above).
-    if (i === items.length) return;
+    if (i === items.length) {
+      // Every item read is done, but a run beside this one (Agenda may start the job of an item
+      // queued meanwhile while this one holds the lane) may have found this run's item leased and
+      // left the lane until the lease ends: one more read, so what waits behind goes out now.
+      const next = await this.deps.repos.outbox.head(lane);
+      if (!next) return;
+      const now = this.deps.clock.now();
+      await this.deps.scheduler.schedule(
+        'outbox.deliver',
+        next.nextAttemptAt > now ? next.nextAttemptAt : now,
+        {
+          id: lane,
+        },
+      );
+      return;
+    }
     await this.deps.scheduler.schedule('outbox.deliver', this.deps.clock.now(), { id: lane });
   }
 

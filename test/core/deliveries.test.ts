@@ -372,6 +372,37 @@ describe('an outbox run (job outbox.deliver)', () => {
     ]);
   });
 
+  it('sends at once a message a second run left behind the one this run held (runs beside each other, as Agenda may)', async () => {
+    const clock = new ManualClock('2026-11-23T09:00:00Z');
+    const store = createMemoryStore();
+    const runner = new InProcessRunner({ clock });
+    const sent: string[] = [];
+    const lane = laneOf('req-1', BOB);
+    let outbox: Outbox | undefined;
+    const platform = recordingPlatform(sent, async (text) => {
+      if (text !== 'm1') return;
+      // While run 1 sends m1 (leased), m2 is queued and its job runs beside run 1: it finds m1
+      // leased, leaves the lane for the lease's end and returns.
+      await outbox?.enqueue(numbered(lane, 2).slice(1));
+      await outbox?.deliverLane(lane);
+    });
+    outbox = new Outbox({
+      repos: store.repos,
+      scheduler: runner,
+      platforms: [platform],
+      clock,
+      log: createLogger('silent'),
+      newId: randomUUID,
+    });
+    const box = outbox;
+    runner.define('outbox.deliver', (data) => box.deliverLane(data.id));
+    await box.enqueue(numbered(lane, 1));
+    await runner.runDue();
+    // Time has not moved: m2 went out now, not when m1's lease would have ended.
+    expect(sent).toEqual(['m1', 'm2']);
+    expect(await store.repos.outbox.list({ lane, status: 'pending' })).toEqual([]);
+  });
+
   it('stops at the next message once told to, leaving the rest pending for the next run', async () => {
     const { outbox, lane, pending } = await laneOfFour();
     let heartbeats = 0;

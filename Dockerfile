@@ -1,9 +1,10 @@
-# jit-access-bot: multi-stage build, runs as the unprivileged `node` user.
+# jit-access-bot: multi-stage build on Node.js 24 (LTS; Node 20 reached end of life in April 2026),
+# runs as the unprivileged `node` user.
 #   docker build -t jit-access-bot .
 #   docker run --env-file .env -v ./access.yaml:/config/access.yaml:ro -p 3000:3000 jit-access-bot
 # See docs/deploy.md. The image needs MONGODB_URI (a replica set): it never runs the embedded MongoDB.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: no `prepare` build yet (no sources) and no mongod download (never used here).
@@ -12,7 +13,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 # NODE_OPTIONS: 32 MB young-generation semi-spaces (V8's default is 16 MB): each request's short-lived
 # objects die before a scavenge copies them; about 4-6 % less CPU a flow for about 25 MB more memory
 # (docs/benchmarks.md). `npm start` and the benchmarks run the app with the same option.

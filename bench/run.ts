@@ -67,14 +67,15 @@ async function main(): Promise<void> {
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
   const load = `load average ${loadBefore.toFixed(1)} at the start, ${(os.loadavg()[0] ?? 0).toFixed(1)} at the end`;
   process.stdout.write(
-    `\n${report.table()}\n\n${store}; ${runtime}; Node ${process.version}; ${machine}; ${load}; ${seconds.toFixed(0)} s in all.\n`,
+    `\n${report.table()}\n\n${store}; ${runtime}; the bench on Node ${process.version}; ${machine}; ${load}; ${seconds.toFixed(0)} s in all.\n`,
   );
   process.stdout.write('Timings vary by machine; nothing here is a pass/fail threshold.\n');
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   report.write(path.join(root, 'bench-results.json'), {
     store,
     app_runtime: appRuntime().name,
-    node: process.version,
+    node: appRuntime().nodeVersion,
+    bench_node: process.version,
     machine,
     sections: wanted.length > 0 ? wanted.join(',') : 'all',
     total_s: Math.round(seconds),

@@ -38,12 +38,28 @@ export interface AppRuntime {
   entry: string;
   /** Node options before the bench's own (`--expose-gc`, a CPU profile). */
   execArgv: string[];
+  /** The Node binary the app runs under (`BENCH_NODE`); unset: the one running the bench. */
+  execPath?: string;
+  /** That Node's version, e.g. `v24.22.3`. */
+  nodeVersion: string;
+}
+
+/**
+ * `BENCH_NODE=<path to a node binary>` runs the app under that Node instead of the bench's own, e.g.
+ * the Node of the production image (the Dockerfile's) when this machine's default is older.
+ */
+function appNode(): { execPath?: string; nodeVersion: string } {
+  const execPath = process.env.BENCH_NODE;
+  if (!execPath) return { nodeVersion: process.version };
+  const nodeVersion = execFileSync(execPath, ['-v'], { encoding: 'utf8' }).trim();
+  return { execPath, nodeVersion };
 }
 
 export const TSX_RUNTIME: AppRuntime = {
   name: 'tsx (TypeScript compiled in memory)',
   entry: path.join(HERE, 'app-child.ts'),
   execArgv: [...PRODUCTION_NODE_OPTIONS, '--import', 'tsx'],
+  nodeVersion: process.version,
 };
 
 let chosen: AppRuntime | null = null;
@@ -60,10 +76,12 @@ function choose(): AppRuntime {
   }
   try {
     buildDistIfStale();
+    const node = appNode();
     return {
-      name: `node ${PRODUCTION_NODE_OPTIONS.join(' ')} dist (compiled, as in production)`,
+      name: `node ${PRODUCTION_NODE_OPTIONS.join(' ')} dist (compiled, as in production) on Node ${node.nodeVersion}`,
       entry: compileChild(),
       execArgv: [...PRODUCTION_NODE_OPTIONS],
+      ...node,
     };
   } catch (error) {
     const why = (error instanceof Error ? error.message : String(error)).split('\n')[0];

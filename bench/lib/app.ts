@@ -16,6 +16,7 @@ export class AppProcess {
   /** @param runtime how the child runs (default: compiled dist/ under node, see ./app-launch.ts) */
   constructor(readonly runtime: AppRuntime = appRuntime()) {
     this.#child = fork(runtime.entry, [], {
+      ...(runtime.execPath ? { execPath: runtime.execPath } : {}),
       execArgv: [
         ...runtime.execArgv,
         '--expose-gc',
